@@ -1,0 +1,32 @@
+"""acsi-sem: structural equation models of customer satisfaction (ACSI, ECSI, CCSI).
+
+    import acsi_sem
+    result = acsi_sem.fit("acsi")          # shipped model on its default data
+    print(result.summary())
+    result.parameters                      # lhs, op, rhs, est, se, z, pvalue, ..., std_all
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from acsi_sem.api import fit
+from acsi_sem.data import prepare_data, read_table
+from acsi_sem.errors import (
+    AcsiSemError,
+    ConvergenceError,
+    DataError,
+    IdentificationError,
+    ModelNotFoundError,
+    ModelSyntaxError,
+)
+from acsi_sem.modelfile import ModelFile, load_model_file, shipped_models
+from acsi_sem.results import FitResult
+from acsi_sem.spec import ModelSpec
+from acsi_sem.syntax import parse_model
+
+__all__ = [
+    "AcsiSemError", "ConvergenceError", "DataError", "FitResult", "IdentificationError",
+    "ModelFile", "ModelNotFoundError", "ModelSpec", "ModelSyntaxError", "__version__", "fit",
+    "load_model_file", "parse_model", "prepare_data", "read_table", "shipped_models",
+]

@@ -1,0 +1,82 @@
+"""The ``acsi-sem`` command: parses arguments, calls the library, prints. No statistics here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from acsi_sem import __version__
+from acsi_sem.errors import AcsiSemError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="acsi-sem", description="Structural equation models of customer satisfaction.")
+    parser.add_argument("--version", action="version", version=f"acsi-sem {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("models", help="list the shipped models")
+    fit = commands.add_parser("fit", help="fit a model and print its summary")
+    fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
+    fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
+                                    "default: the model's embedded data")
+    fit.add_argument("--estimator", default="ml", choices=["ml"],
+                     help="estimation method (default: ml)")
+    fit.add_argument("--json", metavar="PATH",
+                     help="also write the results as JSON to PATH ('-' for standard output)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status (0 success, 2 a user error)."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        if arguments.command == "models":
+            return _list_models()
+        return _fit(arguments)
+    except AcsiSemError as error:
+        print(f"acsi-sem: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _list_models() -> int:
+    from acsi_sem.modelfile import shipped_models
+
+    for model in shipped_models():
+        spec = model.spec
+        data = model.header.get("data", "-")
+        print(f"{model.name:<8}{model.title}\n{'':<8}{len(spec.latent)} latent variables, "
+              f"{len(spec.observed)} indicators; default data: {data}")
+    return 0
+
+
+def _fit(arguments: argparse.Namespace) -> int:
+    from acsi_sem.api import fit
+
+    result = fit(arguments.model, arguments.data, estimator=arguments.estimator)
+    to_stdout = arguments.json == "-"
+    print(result.summary(), file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        print(result.to_json())
+    elif arguments.json:
+        _write_atomically(Path(arguments.json), result.to_json() + "\n")
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` only once it is complete, so no half file is ever left."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise AcsiSemError(f"{path}: cannot write the JSON file, folder {directory} does not "
+                           "exist")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Reading survey files and checking them against a model.
+
+:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav), Stata (.dta) and Parquet files;
+:func:`prepare_data` keeps the model's indicators, checks that each is present, numeric,
+not constant and within the declared answer scale, removes incomplete rows (listwise) and
+reports what it removed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import DataError
+
+READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
+           ".sav": "spss", ".zsav": "spss", ".dta": "stata", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """The indicator columns of complete respondents, ready for estimation.
+
+    Attributes:
+        frame: (n, p) float columns in the model's observed-variable order.
+        source: file name, or ``<DataFrame>``.
+        n_total: rows before listwise deletion.
+        missing_per_item: number of missing answers per indicator (before deletion).
+        notes: human-readable remarks (listwise deletion) for the result's report.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    n_total: int
+    missing_per_item: pd.Series
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_obs(self) -> int:
+        """Rows used in estimation."""
+        return len(self.frame)
+
+    @cached_property
+    def covariance(self) -> np.ndarray:
+        """(p, p) sample covariance with divisor N (lavaan's ML convention)."""
+        return np.cov(self.frame.to_numpy(), rowvar=False, bias=True)
+
+    @cached_property
+    def means(self) -> np.ndarray:
+        """(p,) sample means."""
+        return self.frame.to_numpy().mean(axis=0)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a survey file into a DataFrame, choosing the reader by the file's suffix.
+
+    Raises:
+        DataError: the file is missing, empty, of an unknown type or unreadable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the data file is empty")
+    kind = READERS.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(READERS))
+        raise DataError(f"{path}: cannot tell the file type from '{path.suffix}'; use one of "
+                        f"{known}")
+    try:
+        frame = _read(path, kind)
+    except (ValueError, OSError, pd.errors.ParserError, ImportError) as error:
+        raise DataError(f"{path}: cannot read the file as {kind}: {error}") from error
+    if frame.empty:
+        raise DataError(f"{path}: the data file has no rows")
+    return frame
+
+
+def _read(path: Path, kind: str) -> pd.DataFrame:
+    if kind == "csv":
+        try:
+            return pd.read_csv(path, sep=None, engine="python")
+        except pd.errors.EmptyDataError as error:
+            raise ValueError("no columns in the file") from error
+    if kind == "tsv":
+        return pd.read_csv(path, sep="\t")
+    if kind == "excel":
+        return pd.read_excel(path)
+    if kind == "parquet":
+        return pd.read_parquet(path)
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
+    frame, _ = reader(str(path))
+    return frame
+
+
+def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
+                 source: str = "<DataFrame>", scale: tuple[float, float] | None = None,
+                 min_rows: int = 2) -> PreparedData:
+    """Check and keep the model's indicator columns, deleting incomplete rows.
+
+    Args:
+        data: the survey, one row per respondent.
+        variables: the observed variables the model names.
+        source: the data's file name, used in error messages.
+        scale: the declared answer range ``(lowest, highest)``, e.g. ``(1, 10)``; answers
+            outside it are an error.
+        min_rows: the fewest complete rows the model needs.
+
+    Raises:
+        DataError: naming the file and the column (and row) at fault.
+    """
+    _check_columns(data, variables, source)
+    frame = pd.DataFrame({name: _numeric_column(data[name], name, source)
+                          for name in variables})
+    missing = frame.isna().sum()
+    complete = frame.dropna()
+    notes = []
+    if missing.any():
+        counts = ", ".join(f"{name} {count}" for name, count in missing[missing > 0].items())
+        notes.append(f"listwise deletion: {len(frame) - len(complete)} of {len(frame)} rows "
+                     f"removed for missing answers (missing per item: {counts})")
+    _check_variation(complete, source)
+    if scale is not None:
+        _check_scale(complete, scale, source, data.index)
+    if len(complete) < min_rows:
+        raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
+                        f"least {min_rows} (more rows than observed variables and than free "
+                        "parameters)")
+    return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
+                        n_total=len(frame), missing_per_item=missing, notes=tuple(notes))
+
+
+def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
+    columns = [str(c) for c in data.columns]
+    absent = [name for name in variables if name not in columns]
+    if not absent:
+        return
+    hints = []
+    for name in absent:
+        close = difflib.get_close_matches(name, columns, n=1)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    raise DataError(f"{source}: the model names indicator(s) not in the data: "
+                    f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
+
+
+def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column) or not (
+            pd.api.types.is_numeric_dtype(column) or column.dtype == object
+            or pd.api.types.is_string_dtype(column)):
+        raise DataError(f"{source}: column {name} is not numeric (type {column.dtype})")
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype(float)
+    stripped = column.astype("string").str.strip().replace("", pd.NA)
+    converted = pd.to_numeric(stripped, errors="coerce")
+    bad = converted.isna() & stripped.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{source}: column {name} is not numeric: row {row + 1} holds "
+                        f"{column.iloc[row]!r}")
+    return converted.astype(float)
+
+
+def _check_variation(frame: pd.DataFrame, source: str) -> None:
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if len(values) > 0 and values.nunique() < 2:
+            raise DataError(f"{source}: column {name} is constant (every answer is "
+                            f"{values.iloc[0]:g}); it carries no information for the model")
+
+
+def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
+                 index: pd.Index) -> None:
+    low, high = scale
+    for name in frame.columns:
+        outside = (frame[name] < low) | (frame[name] > high)
+        if outside.any():
+            position = int(np.flatnonzero(outside.to_numpy())[0])
+            label = frame.index[position]
+            row = int(index.get_loc(label)) + 1
+            raise DataError(f"{source}: column {name}, row {row} holds "
+                            f"{frame[name].iloc[position]:g}, outside the answer scale "
+                            f"{low:g}-{high:g} the model declares; fix the answer or the "
+                            "scale")

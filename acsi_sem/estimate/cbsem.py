@@ -1,0 +1,155 @@
+"""Covariance-based SEM by maximum likelihood: semopy finds the optimum, lavaan's rules
+finish it.
+
+semopy (SLSQP on its Wishart ML objective) is given the sample covariance with divisor N,
+so its optimum is lavaan's. A few Fisher-scoring steps on the same discrepancy then drive the
+gradient to zero, which makes the estimates independent of semopy's stopping rule and checks
+convergence; standard errors come from the expected information with N, as lavaan's default.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.data import PreparedData
+from acsi_sem.estimate.ml import fisher_scoring, ml_discrepancy
+from acsi_sem.ram import RamModel, build_ram
+from acsi_sem.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class CbsemSolution:
+    """What the ML estimator found.
+
+    Attributes:
+        spec: the specification with fixed.x values filled into ``ustart``.
+        ram: its RAM form.
+        theta: (q,) free-parameter estimates.
+        discrepancy: F_ML at ``theta``.
+        vcov: (q, q) covariance of the estimates, or ``None`` if the information matrix
+            could not be inverted.
+        converged: whether the gradient vanished.
+        messages: remarks on the optimisation (fallbacks, singular information).
+    """
+
+    spec: ModelSpec
+    ram: RamModel
+    theta: np.ndarray
+    discrepancy: float
+    vcov: np.ndarray | None
+    converged: bool
+    messages: tuple[str, ...]
+    information: np.ndarray
+
+
+def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
+    """Fit ``spec`` to ``data`` by normal-theory maximum likelihood."""
+    spec = fill_fixed_x(spec, data)
+    ram = build_ram(spec)
+    messages: list[str] = []
+    start = simple_start_values(spec, ram, data.covariance)
+    try:
+        start = semopy_estimates(spec, data, fallback=start)
+    except Exception as error:  # semopy fails in many ways; our own optimiser carries on
+        messages.append(f"semopy did not finish ({type(error).__name__}: {error}); "
+                        "acsi-sem's Fisher scoring started from default values instead")
+    scoring = fisher_scoring(ram, start, data.covariance)
+    if not scoring.converged:
+        worst = int(np.argmax(np.abs(scoring.gradient)))
+        messages.append(f"the optimiser stopped with gradient {scoring.gradient[worst]:.2g} "
+                        f"on parameter {spec.parameter_name(worst)}")
+
+    information = ml_discrepancy(ram, scoring.theta, data.covariance).information / 2
+    vcov = _invert_information(information, data.n_obs)
+    return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
+                         vcov=vcov, converged=scoring.converged, messages=tuple(messages),
+                         information=information)
+
+
+def fill_fixed_x(spec: ModelSpec, data: PreparedData) -> ModelSpec:
+    """Fix the exogenous covariates' (co)variances at their sample values (lavaan fixed.x)."""
+    table = spec.table
+    exo = np.flatnonzero(table["exo"].to_numpy() == 1)
+    if not len(exo):
+        return spec
+    table = table.copy()
+    position = {name: i for i, name in enumerate(spec.observed)}
+    for row in exo:
+        i, j = position[table.at[row, "lhs"]], position[table.at[row, "rhs"]]
+        table.at[row, "ustart"] = data.covariance[i, j]
+    return spec.with_table(table)
+
+
+def simple_start_values(spec: ModelSpec, ram: RamModel, sample_cov: np.ndarray) -> np.ndarray:
+    """lavaan's "simple" starts: loadings 1, paths 0, residual variances half the sample's,
+    latent variances 0.05; user ``start()`` values win."""
+    table = spec.table
+    theta = np.zeros(ram.n_free)
+    variance = dict(zip(spec.observed, np.diag(sample_cov), strict=True))
+    for _, row in table[(table["free"] > 0) & (table["op"] != "~1")].iloc[::-1].iterrows():
+        index = row["free"] - 1
+        if not np.isnan(row["start"]):
+            theta[index] = row["start"]
+        elif row["op"] == "=~":
+            theta[index] = 1.0
+        elif row["op"] == "~~" and row["lhs"] == row["rhs"]:
+            theta[index] = 0.5 * variance[row["lhs"]] if row["lhs"] in variance else 0.05
+    return theta
+
+
+def semopy_description(spec: ModelSpec) -> str:
+    """The specification in semopy's syntax, every parameter written out."""
+    lines = []
+    for _, row in spec.table[spec.table["op"].isin(["=~", "~", "~~"])].iterrows():
+        if row["free"] == 0:
+            modifier = f"{row['ustart']!r}*"
+        elif row["label"]:
+            modifier = f"{row['label']}*"
+        else:
+            modifier = ""
+        lines.append(f"{row['lhs']} {row['op']} {modifier}{row['rhs']}")
+    return "\n".join(lines)
+
+
+def semopy_estimates(spec: ModelSpec, data: PreparedData, *, fallback: np.ndarray) -> np.ndarray:
+    """Free-parameter estimates (q,) from semopy; ``fallback`` where semopy has none."""
+    import semopy
+
+    names = list(spec.observed)
+    covariance = pd.DataFrame(data.covariance, index=names, columns=names)
+    model = semopy.Model(semopy_description(spec))
+    logging.getLogger("semopy").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(cov=covariance, n_samples=data.n_obs, obj="MLW")
+        table = model.inspect(what="est")
+    estimates = {}
+    for lval, op, rval, value in zip(table["lval"], table["op"], table["rval"],
+                                     table["Estimate"], strict=True):
+        estimates[(lval, op, rval)] = float(value)
+        if op == "~~":
+            estimates[(rval, op, lval)] = float(value)
+    theta = fallback.copy()
+    covariance_rows = spec.table[(spec.table["free"] > 0) & (spec.table["op"] != "~1")]
+    for _, row in covariance_rows.iterrows():
+        key = ((row["rhs"], "~", row["lhs"]) if row["op"] == "=~"
+               else (row["lhs"], row["op"], row["rhs"]))
+        if key in estimates and np.isfinite(estimates[key]):
+            theta[row["free"] - 1] = estimates[key]
+    return theta
+
+
+def _invert_information(information: np.ndarray, n_obs: int) -> np.ndarray | None:
+    # lavaan: vcov = inverse of N times the unit expected information.
+    try:
+        eigenvalues = np.linalg.eigvalsh(information)
+    except np.linalg.LinAlgError:
+        return None
+    if eigenvalues.min() <= 1e-10 * max(eigenvalues.max(), 1.0):
+        return None
+    return np.linalg.inv(information * n_obs)

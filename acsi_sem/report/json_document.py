@@ -1,0 +1,45 @@
+"""The JSON document scripts read (``acsi-sem fit --json``); its key names are stable."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from acsi_sem.results import finite_or_none
+
+if TYPE_CHECKING:
+    from acsi_sem.results import FitResult
+
+PARAMETER_KEYS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper",
+                  "std_lv", "std_all"]
+
+
+def result_document(result: FitResult) -> dict:
+    """``{"model", "estimator", "n_obs", "converged", "warnings", "fit", "parameters",
+    "r2", ...}`` with NaN written as ``null``."""
+    parameters = []
+    for _, row in result.parameters.iterrows():
+        entry = {key: row[key] for key in ("lhs", "op", "rhs")}
+        entry.update({key: finite_or_none(row[key]) for key in PARAMETER_KEYS[3:]})
+        if row["label"]:
+            entry["label"] = row["label"]
+        parameters.append(entry)
+    effects = [{"lhs": row["lhs"], "rhs": row["rhs"],
+                **{key: finite_or_none(row[key]) for key in
+                   ("direct", "indirect", "total", "se_direct", "se_indirect", "se_total",
+                    "total_std_all")}}
+               for _, row in result.effects.iterrows()]
+    return {
+        "model": result.model_name,
+        "title": result.title,
+        "estimator": result.estimator,
+        "data": result.data_source,
+        "n_obs": result.n_obs,
+        "n_total": result.n_total,
+        "converged": result.converged,
+        "warnings": list(result.warnings),
+        "notes": list(result.notes),
+        "fit": {name: finite_or_none(value) for name, value in result.fit_indices.items()},
+        "parameters": parameters,
+        "r2": {name: finite_or_none(value) for name, value in result.r2.items()},
+        "effects": effects,
+    }

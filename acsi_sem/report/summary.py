@@ -1,0 +1,152 @@
+"""A lavaan-style text summary of a fit, and its HTML twin for Jupyter."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from acsi_sem import __version__
+
+if TYPE_CHECKING:
+    from acsi_sem.results import FitResult
+
+WIDTH = 78
+_SECTIONS = [("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
+             ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters")]
+
+
+class Summary:
+    """The printable summary of a :class:`FitResult` (``print(result.summary())``)."""
+
+    def __init__(self, result: FitResult) -> None:
+        self.result = result
+
+    def as_text(self) -> str:
+        """The whole summary as plain text, at most 78 columns wide."""
+        return format_summary(self.result)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.result)
+
+
+def _number(value: float, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.{digits}f}"
+
+
+def _pair(label: str, value: str) -> str:
+    return f"  {label:<{WIDTH - 4 - max(len(value), 12)}}{value:>{max(len(value), 12)}}"
+
+
+def format_summary(result: FitResult) -> str:
+    """Header, warnings, model test, fit indices, estimates, R-squared and notes."""
+    lines = [f"acsi-sem {__version__}: {result.title}", "=" * WIDTH]
+    lines += _header_lines(result)
+    if result.warnings:
+        lines += ["", "WARNINGS " + "!" * (WIDTH - 9)]
+        lines += [f"  ! {w}" for w in result.warnings]
+        lines += ["!" * WIDTH]
+    lines += ["", *fit_lines(result.fit_indices)]
+    lines += ["", "Parameter estimates (standard errors from the expected information):"]
+    lines += parameter_lines(result.parameters)
+    lines += ["", "R-square:"]
+    lines += [f"    {name:<20}{value:>10.3f}" for name, value in result.r2.items()]
+    if result.notes:
+        lines += ["", "Notes:"] + [f"  - {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _header_lines(result: FitResult) -> list[str]:
+    used = f"{result.n_obs} of {result.n_total}" if result.n_obs != result.n_total \
+        else str(result.n_obs)
+    return [
+        _pair("Model", f"{result.model_name} ({result.spec.source})"),
+        _pair("Data", result.data_source),
+        _pair("Observations used", used),
+        _pair("Estimator", f"{result.estimator} (lavaan conventions; semopy optimiser)"),
+        _pair("Converged", "yes" if result.converged else "NO"),
+        _pair("Free parameters", str(int(result.fit_indices["npar"]))),
+    ]
+
+
+def fit_lines(fit: pd.Series) -> list[str]:
+    """The model test and fit indices block."""
+    rmsea = (f"{fit['rmsea']:.3f} [{fit['rmsea_ci_lower']:.3f}, "
+             f"{fit['rmsea_ci_upper']:.3f}]")
+    return [
+        "Model test (chi-square):",
+        _pair("Test statistic", _number(fit["chisq"])),
+        _pair("Degrees of freedom", f"{int(fit['df'])}"),
+        _pair("P-value", _number(fit["pvalue"])),
+        _pair("Baseline test statistic (df)",
+              f"{fit['baseline_chisq']:.3f} ({int(fit['baseline_df'])})"),
+        "", "Fit indices:",
+        _pair("CFI", _number(fit["cfi"])), _pair("TLI", _number(fit["tli"])),
+        _pair("NFI", _number(fit["nfi"])),
+        _pair("RMSEA [90% CI]", rmsea),
+        _pair("P(RMSEA <= 0.05)", _number(fit["rmsea_pvalue"])),
+        _pair("SRMR", _number(fit["srmr"])),
+        _pair("GFI", _number(fit["gfi"])), _pair("AGFI", _number(fit["agfi"])),
+        _pair("Log-likelihood", _number(fit["loglik"])),
+        _pair("AIC", _number(fit["aic"])), _pair("BIC", _number(fit["bic"])),
+        _pair("BIC (sample-size adjusted)", _number(fit["bic2"])),
+    ]
+
+
+def _section_of(row: pd.Series) -> str:
+    if row["op"] == "~~":
+        return "~~var" if row["lhs"] == row["rhs"] else "~~cov"
+    return row["op"]
+
+
+def parameter_lines(parameters: pd.DataFrame) -> list[str]:
+    """Estimates grouped like lavaan's summary: one block per operator, one per lhs."""
+    head = (f"{'':<24}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}"
+            f"{'Std.lv':>9}{'Std.all':>9}")
+    sections = parameters.apply(_section_of, axis=1)
+    lines = []
+    for key, title in _SECTIONS:
+        rows = parameters[sections == key]
+        if rows.empty:
+            continue
+        lines += ["", f"{title}:", head]
+        grouped = key in ("=~", "~", "~~cov")
+        for lhs, block in rows.groupby("lhs", sort=False) if grouped else [("", rows)]:
+            if grouped:
+                lines.append(f"  {lhs} {block['op'].iloc[0]}")
+            for _, row in block.iterrows():
+                name = row["rhs"] if grouped else row["lhs"]
+                if row["label"]:
+                    name = f"{name} ({row['label']})"
+                lines.append(_estimate_line(("    " if grouped else "  ") + name, row))
+    return lines
+
+
+def _estimate_line(name: str, row: pd.Series) -> str:
+    cells = [_number(row["est"]), _number(row["se"]) if row["se"] else "",
+             _number(row["z"]), _number(row["pvalue"]), _number(row["std_lv"]),
+             _number(row["std_all"])]
+    return f"{name[:24]:<24}" + "".join(f"{cell:>9}" for cell in cells)
+
+
+def summary_html(result: FitResult) -> str:
+    """Warnings, fit indices and estimates as HTML tables for Jupyter."""
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
+    warning_box = (f'<div style="border:2px solid #c00;padding:4px;color:#900">'
+                   f"<b>Warnings</b><ul>{warnings}</ul></div>" if warnings else "")
+    fit = result.fit_indices.to_frame("value").T.to_html(float_format="%.3f", index=False)
+    parameters = result.parameters.to_html(float_format="%.3f", index=False, na_rep="")
+    title = html.escape(f"{result.title}: {result.estimator}, N = {result.n_obs}, "
+                        f"converged: {'yes' if result.converged else 'NO'}")
+    return (f"<div><h4>{title}</h4>{warning_box}<h5>Fit indices</h5>{fit}"
+            f"<h5>Parameter estimates</h5>{parameters}</div>")

@@ -1,0 +1,90 @@
+"""The result of a fit: data, not behaviour. Reports read it; nothing here estimates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Estimates, fit and diagnostics of one model fitted to one data set.
+
+    Attributes:
+        spec: the model specification (parameter table without estimates).
+        model_name: the model's name (shipped name or file stem).
+        title: the model's title from its file header.
+        estimator: e.g. ``"ML"``.
+        data_source: the data file, or ``<DataFrame>``.
+        n_obs: respondents used in estimation.
+        n_total: respondents in the data before listwise deletion.
+        parameters: one row per parameter, lavaan's columns ``lhs, op, rhs, label, est, se,
+            z, pvalue, ci_lower, ci_upper, std_lv, std_all``.
+        fit_indices: ``npar, chisq, df, pvalue, ..., gfi, agfi`` as lavaan's fitMeasures.
+        r2: R-squared of every endogenous variable (indicators and latent variables).
+        effects: direct, indirect and total effects with delta-method standard errors.
+        converged: whether the optimiser reached a point with zero gradient.
+        warnings: improper solutions, non-convergence, missing standard errors.
+        notes: remarks that are not problems (listwise deletion, fallbacks).
+        implied_cov: (p, p) model-implied covariance of the observed variables.
+        sample_cov: (p, p) sample covariance (divisor N).
+        vcov: (q, q) covariance matrix of the free parameters, if it could be computed.
+    """
+
+    spec: ModelSpec
+    model_name: str
+    title: str
+    estimator: str
+    data_source: str
+    n_obs: int
+    n_total: int
+    parameters: pd.DataFrame
+    fit_indices: pd.Series
+    r2: pd.Series
+    effects: pd.DataFrame
+    converged: bool
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+    implied_cov: pd.DataFrame
+    sample_cov: pd.DataFrame
+    vcov: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def improper(self) -> bool:
+        """Whether any check found an improper solution."""
+        return any(w.startswith("improper solution") for w in self.warnings)
+
+    def summary(self):
+        """A lavaan-style text summary; ``print(result.summary())``."""
+        from acsi_sem.report.summary import Summary
+
+        return Summary(self)
+
+    def to_dict(self) -> dict:
+        """The JSON document of the command line's ``--json`` as a Python dict."""
+        from acsi_sem.report.json_document import result_document
+
+        return result_document(self)
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The JSON document as text; also written to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def _repr_html_(self) -> str:
+        from acsi_sem.report.summary import summary_html
+
+        return summary_html(self)
+
+
+def finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: undefined numbers become ``null``."""
+    return float(value) if value is not None and np.isfinite(value) else None

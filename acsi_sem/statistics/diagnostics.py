@@ -1,0 +1,80 @@
+"""Improper solutions, said out loud: each check returns sentences naming the parameter.
+
+Checked: negative variances (Heywood cases), standardized values beyond 1 in absolute value,
+covariance matrices that are not positive definite (latent variables, residuals, implied),
+and an information matrix that cannot be inverted (empirical under-identification).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.ram import RamModel
+from acsi_sem.spec import ModelSpec
+
+_TOLERANCE = 1e-8
+
+
+def improper_solution_warnings(parameters: pd.DataFrame, ram: RamModel, theta: np.ndarray
+                               ) -> list[str]:
+    """Warnings about the estimates in ``parameters`` (lavaan columns, incl. ``std_all``)."""
+    return (_negative_variances(parameters) + _standardized_beyond_one(parameters)
+            + _not_positive_definite(ram, theta))
+
+
+def _describe(row: pd.Series) -> str:
+    return f"{row['lhs']} {row['op']} {row['rhs']}"
+
+
+def _negative_variances(parameters: pd.DataFrame) -> list[str]:
+    variances = parameters[(parameters["op"] == "~~")
+                           & (parameters["lhs"] == parameters["rhs"])]
+    return [f"improper solution: negative variance {_describe(row)} = {row['est']:.4g} "
+            "(a Heywood case)" for _, row in variances[variances["est"] < 0].iterrows()]
+
+
+def _standardized_beyond_one(parameters: pd.DataFrame) -> list[str]:
+    candidates = parameters[parameters["op"].isin(["=~", "~", "~~"])
+                            & ~((parameters["op"] == "~~")
+                                & (parameters["lhs"] == parameters["rhs"]))]
+    beyond = candidates[candidates["std_all"].abs() > 1 + _TOLERANCE]
+    return [f"improper solution: standardized value of {_describe(row)} is "
+            f"{row['std_all']:.3f}, beyond 1 in absolute value"
+            for _, row in beyond.iterrows()]
+
+
+def _not_positive_definite(ram: RamModel, theta: np.ndarray) -> list[str]:
+    p = ram.n_observed
+    _, s_matrix = ram.matrices(theta)
+    full = ram.full_covariance(theta)
+    latent = list(ram.variables[p:])
+    messages = []
+    checks = [("the covariance matrix of the latent variables", full[p:, p:], latent, 0.0),
+              ("the residual covariance matrix of the latent variables (Psi)",
+               s_matrix[p:, p:], latent, 0.0),
+              ("the residual covariance matrix of the observed variables (Theta)",
+               s_matrix[:p, :p], list(ram.observed), -_TOLERANCE),
+              ("the model-implied covariance matrix (Sigma)", full[:p, :p],
+               list(ram.observed), 0.0)]
+    for title, matrix, names, floor in checks:
+        if not len(matrix):
+            continue
+        values, vectors = np.linalg.eigh(matrix)
+        scale = max(abs(values).max(), 1.0)
+        limit = floor * scale if floor else _TOLERANCE * scale
+        if values[0] < limit:
+            involved = [names[i] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.2)]
+            messages.append(f"improper solution: {title} is not positive definite "
+                            f"(smallest eigenvalue {values[0]:.3g}; involves "
+                            f"{', '.join(involved)})")
+    return messages
+
+
+def singular_information_warning(spec: ModelSpec, information: np.ndarray) -> str:
+    """Name the parameters along the information matrix's null direction."""
+    values, vectors = np.linalg.eigh(information)
+    involved = [spec.parameter_name(int(i)) for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.1)]
+    return ("standard errors could not be computed: the information matrix is singular "
+            f"(smallest eigenvalue {values[0]:.2g}), a sign that the model is not identified "
+            f"empirically; parameters involved: {', '.join(involved)}")

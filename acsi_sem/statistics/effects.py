@@ -1,0 +1,61 @@
+"""Direct, indirect and total effects among the variables of the structural model.
+
+With ``Beta`` the (m, m) matrix of regression paths (``~`` rows only, loadings left out),
+the total effects are ``(I - Beta)^-1 - I`` and the indirect ones total minus direct
+(Bollen 1987). Standard errors come from the delta method.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.ram import RamModel
+from acsi_sem.spec import ModelSpec
+from acsi_sem.statistics.defined import delta_method_se
+
+
+def effect_matrices(spec: ModelSpec, ram: RamModel, theta: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(direct, total)``, each (m, m): element [i, j] is the effect of j on i."""
+    a_matrix, _ = ram.matrices(theta)
+    structural = np.zeros_like(a_matrix)
+    index = {name: i for i, name in enumerate(ram.variables)}
+    regressions = spec.table[spec.table["op"] == "~"]
+    rows = [index[name] for name in regressions["lhs"]]
+    cols = [index[name] for name in regressions["rhs"]]
+    structural[rows, cols] = a_matrix[rows, cols]
+    total = np.linalg.inv(np.eye(len(a_matrix)) - structural) - np.eye(len(a_matrix))
+    return structural, total
+
+
+def effects_table(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
+                  vcov: np.ndarray | None) -> pd.DataFrame:
+    """One row per (outcome, cause) pair with a path between them.
+
+    Columns: ``lhs`` (outcome), ``rhs`` (cause), ``direct``, ``indirect``, ``total``, their
+    standard errors ``se_direct``, ``se_indirect``, ``se_total``, and ``total_std_all``
+    (the total effect in standard deviations).
+    """
+    _, total = effect_matrices(spec, ram, theta)
+    pairs = np.argwhere(np.abs(total) > 1e-12)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+    def values(parameters: np.ndarray) -> np.ndarray:
+        direct, tot = effect_matrices(spec, ram, parameters)
+        picked_direct = direct[pairs[:, 0], pairs[:, 1]]
+        picked_total = tot[pairs[:, 0], pairs[:, 1]]
+        return np.concatenate([picked_direct, picked_total - picked_direct, picked_total])
+
+    estimates = values(theta).reshape(3, -1)
+    errors = delta_method_se(values, theta, vcov).reshape(3, -1)
+    sd = np.sqrt(np.clip(np.diag(ram.full_covariance(theta)), 0, None))
+    names = np.array(ram.variables)
+    frame = pd.DataFrame({
+        "lhs": names[pairs[:, 0]], "rhs": names[pairs[:, 1]],
+        "direct": estimates[0], "indirect": estimates[1], "total": estimates[2],
+        "se_direct": errors[0], "se_indirect": errors[1], "se_total": errors[2],
+    })
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["total_std_all"] = estimates[2] * sd[pairs[:, 1]] / sd[pairs[:, 0]]
+    return frame

@@ -1,0 +1,99 @@
+"""The parameter table of a CB-SEM solution, with lavaan's columns, and R-squared."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from acsi_sem.estimate.cbsem import CbsemSolution
+from acsi_sem.ram import RamModel
+from acsi_sem.statistics.defined import delta_method_se, evaluate_definitions
+from acsi_sem.statistics.standardize import label_map, row_values, standardized
+
+PARAMETER_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
+                     "ci_upper", "std_lv", "std_all"]
+_Z_975 = stats.norm.ppf(0.975)
+
+
+def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int) -> pd.DataFrame:
+    """lavaan's ``parameterEstimates(fit, standardized = TRUE)`` for an ML solution.
+
+    Args:
+        solution: the fitted model.
+        means: (p,) sample means, the ML intercepts under a saturated mean structure.
+        n_obs: N, for the intercepts' standard errors.
+    """
+    spec, ram, theta = solution.spec, solution.ram, solution.theta
+    table = spec.table
+    estimates = row_values(spec, theta)
+    errors = _row_standard_errors(table["free"].to_numpy(), solution.vcov)
+    intercepts = _intercepts(spec.observed, table, means, ram, theta, n_obs)
+    if intercepts is not None:
+        estimates = np.where(table["op"] == "~1", intercepts[0], estimates)
+        errors = np.where(table["op"] == "~1", intercepts[1], errors)
+    definitions = table["op"].to_numpy() == ":="
+    if definitions.any():
+        estimates, errors = _add_definitions(solution, estimates, errors, definitions)
+    std_lv, std_all = standardized(spec, ram, theta,
+                                   None if intercepts is None else intercepts[0])
+    frame = table[["lhs", "op", "rhs", "label"]].copy()
+    frame["est"], frame["se"] = estimates, errors
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fixed = errors == 0
+        frame["z"] = np.where(fixed, np.nan, estimates / errors)
+    frame["pvalue"] = 2 * stats.norm.sf(np.abs(frame["z"]))
+    frame["ci_lower"] = estimates - _Z_975 * errors
+    frame["ci_upper"] = estimates + _Z_975 * errors
+    frame["std_lv"], frame["std_all"] = std_lv, std_all
+    return frame[PARAMETER_COLUMNS].reset_index(drop=True)
+
+
+def _row_standard_errors(free: np.ndarray, vcov: np.ndarray | None) -> np.ndarray:
+    if vcov is None:
+        return np.where(free > 0, np.nan, 0.0)
+    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    return np.where(free > 0, se[np.clip(free - 1, 0, len(se) - 1)], 0.0)
+
+
+def _intercepts(observed, table: pd.DataFrame, means: np.ndarray, ram: RamModel,
+                theta: np.ndarray, n_obs: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """With saturated means the ML intercepts are the sample means, se = sqrt(sigma_ii / N)."""
+    rows = table["op"].to_numpy() == "~1"
+    if not rows.any():
+        return None
+    sigma_diag = np.diag(ram.implied_covariance(theta))
+    position = {name: i for i, name in enumerate(observed)}
+    values = np.zeros(len(table))
+    errors = np.zeros(len(table))
+    for row in np.flatnonzero(rows):
+        name = table["lhs"].iat[row]
+        if name in position:
+            values[row] = means[position[name]]
+            errors[row] = np.sqrt(sigma_diag[position[name]] / n_obs)
+    return values, errors
+
+
+def _add_definitions(solution: CbsemSolution, estimates: np.ndarray, errors: np.ndarray,
+                     definitions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    spec = solution.spec
+    names = spec.table.loc[definitions, "lhs"].tolist()
+
+    def defined_values(theta: np.ndarray) -> np.ndarray:
+        values = evaluate_definitions(spec, label_map(spec, row_values(spec, theta)))
+        return np.array([values[name] for name in names])
+
+    estimates, errors = estimates.copy(), errors.copy()
+    estimates[definitions] = defined_values(solution.theta)
+    errors[definitions] = delta_method_se(defined_values, solution.theta, solution.vcov)
+    return estimates, errors
+
+
+def r_squared(ram: RamModel, theta: np.ndarray) -> pd.Series:
+    """R-squared (proportion of explained variance) of every variable with incoming paths."""
+    a_matrix, s_matrix = ram.matrices(theta)
+    total = np.diag(ram.full_covariance(theta))
+    endogenous = np.flatnonzero(np.abs(a_matrix).sum(axis=1) > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = 1 - np.diag(s_matrix)[endogenous] / total[endogenous]
+    return pd.Series(values, index=[ram.variables[i] for i in endogenous], name="r2")

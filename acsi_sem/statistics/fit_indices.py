@@ -1,0 +1,140 @@
+"""Fit indices of a maximum likelihood solution, defined as lavaan's ``fitMeasures()``.
+
+Where semopy differs (its AIC/BIC use its own likelihood, its RMSEA divides by N - 1 and
+it has no SRMR, RMSEA interval or lavaan's GFI), these follow lavaan 0.6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from acsi_sem.estimate.ml import ml_value
+
+FIT_NAMES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df",
+             "baseline_pvalue", "cfi", "tli", "nfi", "rmsea", "rmsea_ci_lower",
+             "rmsea_ci_upper", "rmsea_pvalue", "srmr", "aic", "bic", "bic2", "loglik",
+             "unrestricted_loglik", "gfi", "agfi", "ntotal"]
+
+
+@dataclass(frozen=True)
+class MomentFit:
+    """What the indices need: sample and implied moments of one ML solution.
+
+    Attributes:
+        sample_cov: (p, p) sample covariance, divisor N.
+        implied_cov: (p, p) model-implied covariance.
+        n_obs: N, the number of respondents used.
+        npar: number of free parameters (intercepts included with a mean structure).
+        n_moments: p(p+1)/2, plus p with a mean structure.
+        meanstructure: whether intercepts are modelled (saturated here).
+    """
+
+    sample_cov: np.ndarray
+    implied_cov: np.ndarray
+    n_obs: int
+    npar: int
+    n_moments: int
+    meanstructure: bool = False
+
+
+def fit_indices(moments: MomentFit) -> pd.Series:
+    """Every index in :data:`FIT_NAMES` as a Series (NaN where undefined)."""
+    s, sigma, n = moments.sample_cov, moments.implied_cov, moments.n_obs
+    p = len(s)
+    chisq = n * ml_value(sigma, s)
+    df = moments.n_moments - moments.npar
+    baseline_chisq = n * ml_value(np.diag(np.diag(s)), s)
+    baseline_df = p * (p - 1) / 2
+    loglik = _loglik(sigma, s, n)
+    unrestricted = _loglik(s, s, n)
+    values = {
+        "npar": moments.npar, "chisq": chisq, "df": df,
+        "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
+        "baseline_chisq": baseline_chisq, "baseline_df": baseline_df,
+        "baseline_pvalue": stats.chi2.sf(baseline_chisq, baseline_df),
+        "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
+        "tli": _tli(chisq, df, baseline_chisq, baseline_df),
+        "nfi": (baseline_chisq - chisq) / baseline_chisq,
+        **_rmsea(chisq, df, n),
+        "srmr": _srmr(s, sigma),
+        "aic": -2 * loglik + 2 * moments.npar,
+        "bic": -2 * loglik + moments.npar * np.log(n),
+        # lavaan's sample-size adjusted BIC (Sclove 1987): N* = (N + 2) / 24.
+        "bic2": -2 * loglik + moments.npar * np.log((n + 2) / 24),
+        "loglik": loglik, "unrestricted_loglik": unrestricted,
+        **_gfi(s, sigma, moments.n_moments, df),
+        "ntotal": n,
+    }
+    return pd.Series(values, index=FIT_NAMES, dtype=float)
+
+
+def _loglik(sigma: np.ndarray, s: np.ndarray, n: int) -> float:
+    # With saturated means the mean term vanishes at the ML estimate.
+    p = len(s)
+    _, logdet = np.linalg.slogdet(sigma)
+    return float(-n / 2 * (p * np.log(2 * np.pi) + logdet + np.trace(np.linalg.solve(sigma, s))))
+
+
+def _cfi(chisq: float, df: float, base: float, base_df: float) -> float:
+    # lavaan: 1 - max(X2 - df, 0) / max(X2 - df, X2.null - df.null, 0)
+    model_excess = max(chisq - df, 0.0)
+    worst = max(chisq - df, base - base_df, 0.0)
+    return 1.0 if worst == 0 else 1.0 - model_excess / worst
+
+
+def _tli(chisq: float, df: float, base: float, base_df: float) -> float:
+    if df <= 0:
+        return 1.0
+    return (base / base_df - chisq / df) / (base / base_df - 1.0)
+
+
+def _rmsea(chisq: float, df: float, n: int, level: float = 0.90) -> dict[str, float]:
+    """RMSEA with lavaan's N (not N - 1), its 90% interval and the test of close fit."""
+    if df <= 0:
+        return {"rmsea": 0.0, "rmsea_ci_lower": 0.0, "rmsea_ci_upper": 0.0,
+                "rmsea_pvalue": np.nan}
+    rmsea = np.sqrt(max(chisq - df, 0.0) / (df * n))
+    tail = (1 - level) / 2
+    lower = _noncentrality(chisq, df, 1 - tail)
+    upper = _noncentrality(chisq, df, tail)
+    return {"rmsea": rmsea, "rmsea_ci_lower": np.sqrt(lower / (n * df)),
+            "rmsea_ci_upper": np.sqrt(upper / (n * df)),
+            "rmsea_pvalue": stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2)}
+
+
+def _noncentrality(chisq: float, df: float, probability: float) -> float:
+    """The lambda with P(X2 <= chisq | df, lambda) = probability, or 0 if none is positive."""
+    def excess(lam: float) -> float:
+        return _chi2_cdf(chisq, df, lam) - probability
+
+    if excess(0.0) < 0:
+        return 0.0
+    high = max(chisq, 1.0)
+    while excess(high) > 0:
+        high *= 2
+    return optimize.brentq(excess, 0.0, high, xtol=1e-12)
+
+
+def _chi2_cdf(x: float, df: float, lam: float) -> float:
+    return stats.chi2.cdf(x, df) if lam == 0 else stats.ncx2.cdf(x, df, lam)
+
+
+def _srmr(s: np.ndarray, sigma: np.ndarray) -> float:
+    """Bentler's SRMR: residual correlations scaled by the observed SDs, diagonal included."""
+    sd = np.sqrt(np.diag(s))
+    residual = (s - sigma) / np.outer(sd, sd)
+    lower = residual[np.tril_indices(len(s))]
+    return float(np.sqrt(np.mean(lower ** 2)))
+
+
+def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float) -> dict[str, float]:
+    """Jöreskog-Sörbom GFI for ML, weight Sigma^-1; AGFI as lavaan: 1 - nel/df (1 - GFI)."""
+    weighted = np.linalg.solve(sigma, s)
+    residual = weighted - np.eye(len(s))
+    gfi = 1.0 - np.trace(residual @ residual) / np.trace(weighted @ weighted)
+    agfi = 1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan
+    return {"gfi": gfi, "agfi": agfi}
