@@ -1,6 +1,6 @@
 """Reading survey files and checking them against a model.
 
-:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav), Stata (.dta) and Parquet files;
+:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav) and Stata (.dta) files;
 :func:`prepare_data` keeps the model's indicators, checks that each is present, numeric,
 not constant and within the declared answer scale, removes incomplete rows (listwise) and
 reports what it removed.
@@ -19,7 +19,7 @@ import pandas as pd
 from acsi_sem.errors import DataError
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
-           ".sav": "spss", ".zsav": "spss", ".dta": "stata", ".parquet": "parquet"}
+           ".sav": "spss", ".zsav": "spss", ".dta": "stata"}
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,6 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
         return pd.read_csv(path, sep="\t")
     if kind == "excel":
         return pd.read_excel(path)
-    if kind == "parquet":
-        return pd.read_parquet(path)
     import pyreadstat
 
     reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta

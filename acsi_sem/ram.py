@@ -55,8 +55,8 @@ class RamModel:
     def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(A, S)``, each (m, m), at the free parameter vector ``theta`` (q,)."""
         size = len(self.variables)
-        a_values = np.where(self.a_free >= 0, theta[self.a_free], self.a_fixed)
-        s_values = np.where(self.s_free >= 0, theta[self.s_free], self.s_fixed)
+        a_values = _gather(theta, self.a_free, self.a_fixed)
+        s_values = _gather(theta, self.s_free, self.s_fixed)
         a_matrix = np.zeros((size, size))
         a_matrix[self.a_rows, self.a_cols] = a_values
         s_matrix = np.zeros((size, size))
@@ -132,6 +132,14 @@ def build_ram(spec: ModelSpec, fixed_values: dict[int, float] | None = None) -> 
         s_cols=_positions(table["rhs"].to_numpy()[symmetric], index),
         s_free=free[symmetric], s_fixed=np.nan_to_num(fixed[symmetric]),
     )
+
+
+def _gather(theta: np.ndarray, free: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """Cell values: ``theta[free]`` where a cell is free (free >= 0), else the fixed value."""
+    values = fixed.copy()
+    mask = free >= 0
+    values[mask] = theta[free[mask]]
+    return values
 
 
 def _positions(names: np.ndarray, index: dict[str, int]) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -54,7 +55,8 @@ def format_summary(result: FitResult) -> str:
     lines += _header_lines(result)
     if result.warnings:
         lines += ["", "WARNINGS " + "!" * (WIDTH - 9)]
-        lines += [f"  ! {w}" for w in result.warnings]
+        lines += [textwrap.fill(w, WIDTH, initial_indent="  ! ", subsequent_indent="    ")
+                  for w in result.warnings]
         lines += ["!" * WIDTH]
     lines += ["", *fit_lines(result.fit_indices)]
     lines += ["", "Parameter estimates (standard errors from the expected information):"]
@@ -62,7 +64,9 @@ def format_summary(result: FitResult) -> str:
     lines += ["", "R-square:"]
     lines += [f"    {name:<20}{value:>10.3f}" for name, value in result.r2.items()]
     if result.notes:
-        lines += ["", "Notes:"] + [f"  - {note}" for note in result.notes]
+        lines += ["", "Notes:"] + [textwrap.fill(note, WIDTH, initial_indent="  - ",
+                                                   subsequent_indent="    ")
+                                     for note in result.notes]
     return "\n".join(lines)
 
 

@@ -14,13 +14,15 @@ from acsi_sem.ram import RamModel
 from acsi_sem.spec import ModelSpec
 
 _TOLERANCE = 1e-8
+# Latent correlations beyond this leave the data unable to separate the two constructs.
+COLLINEAR_CORRELATION = 0.95
 
 
 def improper_solution_warnings(parameters: pd.DataFrame, ram: RamModel, theta: np.ndarray
                                ) -> list[str]:
     """Warnings about the estimates in ``parameters`` (lavaan columns, incl. ``std_all``)."""
     return (_negative_variances(parameters) + _standardized_beyond_one(parameters)
-            + _not_positive_definite(ram, theta))
+            + _not_positive_definite(ram, theta) + _near_collinear_latents(ram, theta))
 
 
 def _describe(row: pd.Series) -> str:
@@ -69,6 +71,20 @@ def _not_positive_definite(ram: RamModel, theta: np.ndarray) -> list[str]:
                             f"(smallest eigenvalue {values[0]:.3g}; involves "
                             f"{', '.join(involved)})")
     return messages
+
+
+def _near_collinear_latents(ram: RamModel, theta: np.ndarray) -> list[str]:
+    p = ram.n_observed
+    covariance = ram.full_covariance(theta)[p:, p:]
+    sd = np.sqrt(np.clip(np.diag(covariance), 1e-300, None))
+    correlation = covariance / np.outer(sd, sd)
+    latent = ram.variables[p:]
+    rows, cols = np.triu_indices(len(latent), k=1)
+    return [f"near-collinear latent variables: {latent[i]} and {latent[j]} correlate "
+            f"{correlation[i, j]:.3f}; the data can hardly tell them apart, so paths from "
+            "both are unstable (check discriminant validity)"
+            for i, j in zip(rows, cols, strict=True)
+            if abs(correlation[i, j]) > COLLINEAR_CORRELATION]
 
 
 def singular_information_warning(spec: ModelSpec, information: np.ndarray) -> str:

@@ -20,7 +20,9 @@ def row_values(spec: ModelSpec, theta: np.ndarray) -> np.ndarray:
     fixed = spec.table["ustart"].to_numpy(dtype=float)
     # Intercepts are numbered after theta's parameters; they are not in theta.
     in_theta = (free > 0) & (free <= len(theta))
-    return np.where(in_theta, theta[np.clip(free - 1, 0, max(len(theta) - 1, 0))], fixed)
+    values = fixed.copy()
+    values[in_theta] = theta[free[in_theta] - 1]
+    return values
 
 
 def standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,

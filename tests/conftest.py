@@ -1,0 +1,77 @@
+"""Shared paths and helpers for the test suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+LAVAAN = FIXTURES / "lavaan"
+
+# The data and model of each lavaan golden case (see tests/fixtures/lavaan/make_fixtures.R).
+LAVAAN_CASES = {
+    "hs_cfa": ("tests/fixtures/data/holzinger1939.csv", "tests/fixtures/models/hs_cfa.lav"),
+    "hs_sem": ("tests/fixtures/data/holzinger1939.csv", "tests/fixtures/models/hs_sem.lav"),
+    "poldem": ("tests/fixtures/data/political_democracy.csv",
+               "tests/fixtures/models/poldem.lav"),
+    "poldem_labels": ("tests/fixtures/data/political_democracy.csv",
+                      "tests/fixtures/models/poldem_labels.lav"),
+    "ecsi_mobi": ("data/mobi.csv", "models/ecsi.lav"),
+    "ccsi_mobi": ("data/mobi.csv", "models/ccsi.lav"),
+    "acsi_simulated": ("data/acsi_simulated.csv", "models/acsi.lav"),
+}
+
+
+def lavaan_parameters(case: str) -> pd.DataFrame:
+    """lavaan's parameterEstimates() with acsi-sem's column names."""
+    frame = pd.read_csv(LAVAAN / f"{case}_parameters.csv", keep_default_na=False,
+                        na_values=["NA"])
+    frame.columns = [c.replace(".", "_") for c in frame.columns]
+    return frame
+
+
+def lavaan_fit(case: str) -> pd.Series:
+    """lavaan's fitMeasures() with acsi-sem's names (dots to underscores, logl to loglik)."""
+    frame = pd.read_csv(LAVAAN / f"{case}_fit.csv")
+    names = frame["measure"].str.replace(".", "_").str.replace(r"^logl$", "loglik", regex=True)
+    names = names.str.replace("unrestricted_logl", "unrestricted_loglik")
+    return pd.Series(frame["value"].to_numpy(), index=names)
+
+
+def lavaan_r2(case: str) -> pd.Series:
+    """lavaan's inspect(fit, "r2")."""
+    frame = pd.read_csv(LAVAAN / f"{case}_r2.csv")
+    return pd.Series(frame["r2"].to_numpy(), index=frame["variable"])
+
+
+def match_rows(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
+    """Join two parameter tables on (lhs, op, rhs); ``~~`` rows match in either order."""
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        swap = (frame["op"] == "~~") & (frame["lhs"] > frame["rhs"])
+        frame.loc[swap, ["lhs", "rhs"]] = frame.loc[swap, ["rhs", "lhs"]].to_numpy()
+        frame["rhs"] = frame["rhs"].str.replace(" ", "")
+        return frame
+
+    merged = keyed(ours).merge(keyed(theirs), on=["lhs", "op", "rhs"], how="outer",
+                               suffixes=("", "_lavaan"), indicator=True)
+    return merged
+
+
+def assert_close(ours, theirs, *, rel: float, absolute: float = 1e-6, what: str = "") -> None:
+    """Elementwise |ours - theirs| <= rel |theirs| + absolute, NaN matching NaN."""
+    ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+    both_nan = np.isnan(ours) & np.isnan(theirs)
+    close = np.abs(ours - theirs) <= rel * np.abs(theirs) + absolute
+    bad = ~(close | both_nan)
+    assert not bad.any(), f"{what}: {ours[bad]} != {theirs[bad]}"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The repository root."""
+    return ROOT

@@ -1,0 +1,108 @@
+"""The acsi-sem command: listing, fitting, JSON output and one-paragraph errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from acsi_sem.cli import main
+from tests.conftest import ROOT
+
+MOBI = ROOT / "data" / "mobi.csv"
+
+
+def run(capsys, *arguments: str) -> tuple[int, str, str]:
+    code = main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_models_lists_the_shipped_models(capsys) -> None:
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    for name in ("acsi", "ecsi", "ccsi"):
+        assert f"\n{name}" in f"\n{out}"
+    assert "7 latent variables, 24 indicators; default data: mobi.csv" in out
+
+
+def test_fit_prints_summary_and_writes_json(capsys, tmp_path) -> None:
+    target = tmp_path / "acsi.json"
+    code, out, _ = run(capsys, "fit", "acsi", "--json", str(target))
+    assert code == 0
+    assert "Chi-square" in out or "Model test" in out
+    document = json.loads(target.read_text())
+    assert {"model", "estimator", "n_obs", "converged", "warnings", "fit", "parameters",
+            "r2"} <= set(document)
+    assert document["model"] == "acsi" and document["n_obs"] == 2500
+    assert document["fit"]["df"] == 69
+    assert set(document["parameters"][0]) >= {"lhs", "op", "rhs", "est", "se", "z", "pvalue",
+                                              "ci_lower", "ci_upper", "std_lv", "std_all"}
+    assert document["r2"]["Satisfaction"] > 0.5
+
+
+def test_json_to_standard_output_keeps_it_parseable(capsys) -> None:
+    code, out, err = run(capsys, "fit", "ecsi", "--data", str(MOBI), "--json", "-")
+    assert code == 0
+    document = json.loads(out)
+    assert document["converged"] is True
+    assert any("Value ~ Expectation" in w for w in document["warnings"])
+    assert "WARNINGS" in err
+
+
+def write(path, text: str):
+    path.write_text(text)
+    return path
+
+
+BAD_INPUTS = {
+    "syntax error": (lambda d: ["fit", str(write(d / "bad.lav", "f =~ CUSA1 +\n"))],
+                     r"bad.lav, line 1, column 12: the statement ends with '\+'"),
+    "unknown indicator": (lambda d: ["fit", str(write(d / "m.lav", "f =~ CUSA1 + CUSA9 + CUSA2")),
+                                     "--data", str(MOBI)], "CUSA9"),
+    "non-numeric column": (lambda d: ["fit", str(write(d / "m.lav", "f =~ A + B + C")),
+                                      "--data", str(write(d / "d.csv",
+                                                          "A,B,C\n1,2,3\n2,x,4\n3,4,4\n4,5,6\n5,5,5\n"))],
+                           "column B is not numeric: row 2 holds 'x'"),
+    "constant column": (lambda d: ["fit", str(write(d / "m.lav", "f =~ A + B + C")),
+                                   "--data", str(write(d / "d.csv",
+                                                       "A,B,C\n1,2,3\n2,2,4\n3,2,4\n4,2,6\n5,2,5\n"))],
+                        "column B is constant"),
+    "missing data file": (lambda d: ["fit", "acsi", "--data", str(d / "nowhere.csv")],
+                          "no such data file"),
+    "empty data file": (lambda d: ["fit", "acsi", "--data", str(write(d / "e.csv", ""))],
+                        "empty"),
+    "too few rows": (lambda d: ["fit", str(write(d / "m.lav", "f =~ A + B + C")),
+                                "--data", str(write(d / "d.csv", "A,B,C\n1,2,3\n2,3,5\n3,1,4\n"))],
+                     "only 3 complete rows, but the model needs at least 7"),
+    "unknown model": (lambda d: ["fit", "nosuchmodel"],
+                      "no shipped model named 'nosuchmodel'.*acsi, ccsi, ecsi"),
+    "not identified": (lambda d: ["fit", str(write(d / "m.lav", "f =~ NA*CUSA1 + CUSA2 + CUSA3")),
+                                  "--data", str(MOBI)], "latent variable f has no scale"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_gives_one_paragraph_and_keeps_existing_output(capsys, tmp_path,
+                                                                  case: str) -> None:
+    arguments, pattern = BAD_INPUTS[case]
+    existing = tmp_path / "out.json"
+    existing.write_text("precious")
+    code, out, err = run(capsys, *arguments(tmp_path), "--json", str(existing))
+    assert code == 2
+    assert err.startswith("acsi-sem: error: ")
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert pd.Series([err]).str.contains(pattern).iloc[0], err
+    assert existing.read_text() == "precious"
+    assert out == ""
+
+
+def test_command_runs_as_a_program_without_traceback(tmp_path) -> None:
+    completed = subprocess.run([sys.executable, "-m", "acsi_sem.cli", "fit", "nosuchmodel"],
+                               capture_output=True, text=True, cwd=ROOT, check=False)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "no shipped model named" in completed.stderr
