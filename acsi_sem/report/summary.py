@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from acsi_sem import __version__
+from acsi_sem.modelfile import data_dir, models_dir
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
@@ -46,7 +48,24 @@ def _number(value: float, digits: int = 3) -> str:
 
 
 def _pair(label: str, value: str) -> str:
-    return f"  {label:<{WIDTH - 4 - max(len(value), 12)}}{value:>{max(len(value), 12)}}"
+    """``label`` left and ``value`` right-aligned on one line (the value wins if long)."""
+    padding = max(WIDTH - 2 - len(label) - len(value), 2)
+    return f"  {label}{' ' * padding}{value}"
+
+
+def display_path(path: str) -> str:
+    """A path as a reader wants it: relative to the working folder where possible, shipped
+    files by their folder and name."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return path
+    for folder in (models_dir(), data_dir()):
+        if candidate.parent == folder.resolve():
+            return f"{folder.name}/{candidate.name} (shipped)"
+    try:
+        return str(candidate.relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def format_summary(result: FitResult) -> str:
@@ -74,8 +93,8 @@ def _header_lines(result: FitResult) -> list[str]:
     used = f"{result.n_obs} of {result.n_total}" if result.n_obs != result.n_total \
         else str(result.n_obs)
     return [
-        _pair("Model", f"{result.model_name} ({result.spec.source})"),
-        _pair("Data", result.data_source),
+        _pair("Model", f"{result.model_name} ({display_path(result.spec.source)})"),
+        _pair("Data", display_path(result.data_source)),
         _pair("Observations used", used),
         _pair("Estimator", f"{result.estimator} (lavaan conventions; semopy optimiser)"),
         _pair("Converged", "yes" if result.converged else "NO"),
