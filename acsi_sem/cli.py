@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     except AcsiSemError as error:
         print(f"acsi-sem: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped early: not an error, and nothing left to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _list_models() -> int:

@@ -61,7 +61,7 @@ def display_path(path: str) -> str:
         return path
     for folder in (models_dir(), data_dir()):
         if candidate.parent == folder.resolve():
-            return f"{folder.name}/{candidate.name} (shipped)"
+            return f"shipped {folder.name}/{candidate.name}"
     try:
         return str(candidate.relative_to(Path.cwd()))
     except ValueError:
