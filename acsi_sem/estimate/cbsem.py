@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.data import PreparedData
-from acsi_sem.estimate.ml import fisher_scoring, ml_discrepancy
+from acsi_sem.estimate.ml import minimize_ml, ml_discrepancy
 from acsi_sem.ram import RamModel, build_ram
 from acsi_sem.spec import ModelSpec
 
@@ -58,7 +58,7 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     except Exception as error:  # semopy fails in many ways; our own optimiser carries on
         messages.append(f"semopy did not finish ({type(error).__name__}: {error}); "
                         "acsi-sem's Fisher scoring started from default values instead")
-    scoring = fisher_scoring(ram, start, data.covariance)
+    scoring = minimize_ml(ram, start, data.covariance)
     if not scoring.converged:
         worst = int(np.argmax(np.abs(scoring.gradient)))
         messages.append(f"the optimiser stopped with gradient {scoring.gradient[worst]:.2g} "

@@ -43,21 +43,43 @@ def ml_discrepancy(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> 
     """F_ML, its gradient and expected information at ``theta`` (q,)."""
     sigma = ram.implied_covariance(theta)
     value = ml_value(sigma, sample_cov)
-    q = ram.n_free
     if not np.isfinite(value):
+        q = ram.n_free
         return Discrepancy(value, np.full(q, np.nan), np.full((q, q), np.nan))
     sigma_inv = np.linalg.inv(sigma)
     derivatives = ram.sigma_derivatives(theta)
     weight = sigma_inv - sigma_inv @ sample_cov @ sigma_inv
     gradient = np.einsum("ij,kij->k", weight, derivatives)
-    scaled = np.einsum("ij,kjl->kil", sigma_inv, derivatives)
-    information = np.einsum("kij,lji->kl", scaled, scaled)
+    q, p = len(derivatives), len(sigma)
+    scaled = (sigma_inv @ derivatives).reshape(q, p * p)
+    transposed = (derivatives @ sigma_inv).reshape(q, p * p)
+    # tr(A_k A_l) with A_k = Sigma^-1 dSigma_k equals <A_k, A_l'>, and A_l' = dSigma_l Sigma^-1.
+    information = scaled @ transposed.T
     return Discrepancy(value, gradient, information)
+
+
+def ml_gradient(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.ndarray:
+    """dF/dtheta (q,) alone, without the information matrix."""
+    sigma_inv = np.linalg.inv(ram.implied_covariance(theta))
+    weight = sigma_inv - sigma_inv @ sample_cov @ sigma_inv
+    return np.einsum("ij,kij->k", weight, ram.sigma_derivatives(theta))
+
+
+def numerical_hessian(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.ndarray:
+    """(q, q) Hessian of F by forward differences of the analytic gradient, symmetrized."""
+    base = ml_gradient(ram, theta, sample_cov)
+    hessian = np.empty((len(theta), len(theta)))
+    for index in range(len(theta)):
+        step = 1e-6 * max(1.0, abs(theta[index]))
+        shifted = theta.copy()
+        shifted[index] += step
+        hessian[:, index] = (ml_gradient(ram, shifted, sample_cov) - base) / step
+    return (hessian + hessian.T) / 2
 
 
 @dataclass(frozen=True)
 class ScoringResult:
-    """Outcome of Fisher scoring: the estimate and whether the gradient vanished."""
+    """Outcome of the optimisation: the estimate and whether the gradient vanished."""
 
     theta: np.ndarray
     value: float
@@ -66,26 +88,46 @@ class ScoringResult:
     converged: bool
 
 
-def fisher_scoring(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray, *,
-                   max_iterations: int = 200, tolerance: float = 1e-9) -> ScoringResult:
-    """Minimise F_ML by Fisher scoring with step halving, from ``theta`` (q,).
+def minimize_ml(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray, *,
+                max_iterations: int = 200, tolerance: float = 1e-9) -> ScoringResult:
+    """Minimise F_ML from ``theta`` (q,) with step halving: Fisher scoring far from the
+    optimum, Newton steps on the observed Hessian near it (Fisher scoring alone converges
+    only linearly where the model misfits or latent variables are nearly collinear).
 
     Converged means the largest absolute gradient element fell below ``tolerance``.
     """
     current = ml_discrepancy(ram, theta, sample_cov)
     for iteration in range(max_iterations):
-        if np.max(np.abs(current.gradient), initial=0.0) < tolerance:
+        largest = np.max(np.abs(current.gradient), initial=0.0)
+        if largest < tolerance:
             return ScoringResult(theta, current.value, current.gradient, iteration, True)
-        step = np.linalg.lstsq(current.information, current.gradient, rcond=None)[0]
-        for _ in range(30):
-            candidate = theta - step
-            value = ml_value(ram.implied_covariance(candidate), sample_cov)
-            if value <= current.value + 1e-12:
-                break
-            step = step / 2
-        else:
+        step = _newton_step(ram, theta, sample_cov, current) if largest < 1e-2 else None
+        if step is None:
+            step = np.linalg.lstsq(current.information, current.gradient, rcond=None)[0]
+        candidate = _halve_until_better(ram, theta, step, sample_cov, current.value)
+        if candidate is None:
             break
         theta = candidate
         current = ml_discrepancy(ram, theta, sample_cov)
     converged = bool(np.max(np.abs(current.gradient), initial=0.0) < 1e-5)
     return ScoringResult(theta, current.value, current.gradient, max_iterations, converged)
+
+
+def _newton_step(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray,
+                 current: Discrepancy) -> np.ndarray | None:
+    hessian = numerical_hessian(ram, theta, sample_cov)
+    try:
+        np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return None
+    return np.linalg.solve(hessian, current.gradient)
+
+
+def _halve_until_better(ram: RamModel, theta: np.ndarray, step: np.ndarray,
+                        sample_cov: np.ndarray, value: float) -> np.ndarray | None:
+    for _ in range(30):
+        candidate = theta - step
+        if ml_value(ram.implied_covariance(candidate), sample_cov) <= value + 1e-12:
+            return candidate
+        step = step / 2
+    return None

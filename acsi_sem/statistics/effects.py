@@ -15,16 +15,24 @@ from acsi_sem.spec import ModelSpec
 from acsi_sem.statistics.defined import delta_method_se
 
 
-def effect_matrices(spec: ModelSpec, ram: RamModel, theta: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``(direct, total)``, each (m, m): element [i, j] is the effect of j on i."""
-    a_matrix, _ = ram.matrices(theta)
-    structural = np.zeros_like(a_matrix)
+def regression_cells(spec: ModelSpec, ram: RamModel) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the ``~`` paths in the RAM matrices."""
     index = {name: i for i, name in enumerate(ram.variables)}
     regressions = spec.table[spec.table["op"] == "~"]
-    rows = [index[name] for name in regressions["lhs"]]
-    cols = [index[name] for name in regressions["rhs"]]
-    structural[rows, cols] = a_matrix[rows, cols]
+    return (np.array([index[name] for name in regressions["lhs"]], dtype=int),
+            np.array([index[name] for name in regressions["rhs"]], dtype=int))
+
+
+def effect_matrices(ram: RamModel, theta: np.ndarray, cells: tuple[np.ndarray, np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(direct, total)``, each (m, m): element [i, j] is the effect of j on i.
+
+    Args:
+        cells: the regression paths' positions, from :func:`regression_cells`.
+    """
+    a_matrix, _ = ram.matrices(theta)
+    structural = np.zeros_like(a_matrix)
+    structural[cells] = a_matrix[cells]
     total = np.linalg.inv(np.eye(len(a_matrix)) - structural) - np.eye(len(a_matrix))
     return structural, total
 
@@ -37,12 +45,13 @@ def effects_table(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
     standard errors ``se_direct``, ``se_indirect``, ``se_total``, and ``total_std_all``
     (the total effect in standard deviations).
     """
-    _, total = effect_matrices(spec, ram, theta)
+    cells = regression_cells(spec, ram)
+    _, total = effect_matrices(ram, theta, cells)
     pairs = np.argwhere(np.abs(total) > 1e-12)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
     def values(parameters: np.ndarray) -> np.ndarray:
-        direct, tot = effect_matrices(spec, ram, parameters)
+        direct, tot = effect_matrices(ram, parameters, cells)
         picked_direct = direct[pairs[:, 0], pairs[:, 1]]
         picked_total = tot[pairs[:, 0], pairs[:, 1]]
         return np.concatenate([picked_direct, picked_total - picked_direct, picked_total])
