@@ -23,8 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
     fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
                                     "default: the model's embedded data")
-    fit.add_argument("--estimator", default="ml", choices=["ml"],
-                     help="estimation method (default: ml)")
+    fit.add_argument("--estimator", default="ml", choices=["ml", "pls", "plsc"],
+                     help="ml (CB-SEM), pls (PLS path modelling) or plsc (consistent PLS)")
+    fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
+                     help="PLS inner weighting scheme (default: path)")
+    fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                     help="bootstrap replicates for standard errors and intervals")
+    fit.add_argument("--seed", type=int, help="seed of the bootstrap")
+    fit.add_argument("--ci", default="percentile", choices=["percentile", "bca"],
+                     help="bootstrap interval reported (default: percentile)")
+    fit.add_argument("--group", metavar="COLUMN", help="report the 0-100 index per group")
+    fit.add_argument("--scale", metavar="LOW-HIGH",
+                     help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
     return parser
@@ -60,7 +70,10 @@ def _list_models() -> int:
 def _fit(arguments: argparse.Namespace) -> int:
     from acsi_sem.api import fit
 
-    result = fit(arguments.model, arguments.data, estimator=arguments.estimator)
+    result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
+                 scheme=arguments.scheme, bootstrap=arguments.bootstrap, seed=arguments.seed,
+                 ci=arguments.ci, group=arguments.group, scale=_scale(arguments.scale),
+                 progress=sys.stderr.isatty())
     to_stdout = arguments.json == "-"
     print(result.summary(), file=sys.stderr if to_stdout else sys.stdout)
     if to_stdout:
@@ -68,6 +81,17 @@ def _fit(arguments: argparse.Namespace) -> int:
     elif arguments.json:
         _write_atomically(Path(arguments.json), result.to_json() + "\n")
     return 0
+
+
+def _scale(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    low, _, high = text.partition("-")
+    try:
+        return float(low), float(high)
+    except ValueError:
+        raise AcsiSemError(f"cannot read the scale {text!r}; write it as LOW-HIGH, e.g. 1-10"
+                           ) from None
 
 
 def _write_atomically(path: Path, text: str) -> None:

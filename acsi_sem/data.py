@@ -32,6 +32,7 @@ class PreparedData:
         n_total: rows before listwise deletion.
         missing_per_item: number of missing answers per indicator (before deletion).
         notes: human-readable remarks (listwise deletion) for the result's report.
+        groups: (n,) group label of each kept row, if a grouping column was named.
     """
 
     frame: pd.DataFrame
@@ -39,6 +40,7 @@ class PreparedData:
     n_total: int
     missing_per_item: pd.Series
     notes: tuple[str, ...] = field(default=())
+    groups: pd.Series | None = None
 
     @property
     def n_obs(self) -> int:
@@ -100,7 +102,7 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
 
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                  source: str = "<DataFrame>", scale: tuple[float, float] | None = None,
-                 min_rows: int = 2) -> PreparedData:
+                 min_rows: int = 2, group: str | None = None) -> PreparedData:
     """Check and keep the model's indicator columns, deleting incomplete rows.
 
     Args:
@@ -110,6 +112,8 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         scale: the declared answer range ``(lowest, highest)``, e.g. ``(1, 10)``; answers
             outside it are an error.
         min_rows: the fewest complete rows the model needs.
+        group: a column whose values label groups (e.g. company); rows without a label are
+            removed with the incomplete ones.
 
     Raises:
         DataError: naming the file and the column (and row) at fault.
@@ -118,7 +122,8 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     frame = pd.DataFrame({name: _numeric_column(data[name], name, source)
                           for name in variables})
     missing = frame.isna().sum()
-    complete = frame.dropna()
+    labels = _group_column(data, group, source)
+    complete = frame[frame.notna().all(axis=1) & (labels.notna() if labels is not None else True)]
     notes = []
     if missing.any():
         counts = ", ".join(f"{name} {count}" for name, count in missing[missing > 0].items())
@@ -131,8 +136,24 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
+    kept_groups = None
+    if labels is not None:
+        kept_groups = labels.loc[complete.index].reset_index(drop=True)
+        dropped = int(labels.isna().sum())
+        if dropped:
+            notes.append(f"{dropped} rows without a value in the group column {group} removed")
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
-                        n_total=len(frame), missing_per_item=missing, notes=tuple(notes))
+                        n_total=len(frame), missing_per_item=missing, notes=tuple(notes),
+                        groups=kept_groups)
+
+
+def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Series | None:
+    if group is None:
+        return None
+    if group not in data.columns:
+        raise DataError(f"{source}: no column {group!r} to group by; the data has columns: "
+                        f"{', '.join(map(str, data.columns))}")
+    return data[group].rename(group)
 
 
 def _check_columns(data: pd.DataFrame, variables, source: str) -> None:

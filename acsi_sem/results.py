@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from acsi_sem.resample import BootstrapResult
 from acsi_sem.spec import ModelSpec
+from acsi_sem.statistics.quality import MeasurementQuality
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,13 @@ class FitResult:
         implied_cov: (p, p) model-implied covariance of the observed variables.
         sample_cov: (p, p) sample covariance (divisor N).
         vcov: (q, q) covariance matrix of the free parameters, if it could be computed.
+        outer_weights: PLS only: ``latent, indicator, weight`` (standardized) and
+            ``unstandardized`` (item metric, summing to 1 per block).
+        scores: PLS only: (n, L) standardized construct scores.
+        index: 0-100 index of each construct (PLS with a declared answer scale).
+        index_by_group: indices per group (rows) with each group's size ``n``.
+        quality: measurement quality tables and flags.
+        bootstrap: the bootstrap draws and intervals, if a bootstrap was run.
     """
 
     spec: ModelSpec
@@ -54,6 +63,12 @@ class FitResult:
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
     vcov: pd.DataFrame | None = field(default=None, repr=False)
+    outer_weights: pd.DataFrame | None = field(default=None, repr=False)
+    scores: pd.DataFrame | None = field(default=None, repr=False)
+    index: pd.Series | None = None
+    index_by_group: pd.DataFrame | None = field(default=None, repr=False)
+    quality: MeasurementQuality | None = field(default=None, repr=False)
+    bootstrap: BootstrapResult | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

@@ -25,6 +25,7 @@ import pandas as pd
 from acsi_sem.errors import ModelSyntaxError
 from acsi_sem.syntax import Statement, expression_names
 
+MEASUREMENT = ("=~", "<~")
 TABLE_COLUMNS = ["id", "lhs", "op", "rhs", "user", "free", "ustart", "exo", "label", "start",
                  "line"]
 
@@ -66,8 +67,20 @@ class ModelSpec:
     @cached_property
     def indicators(self) -> dict[str, list[str]]:
         """Indicators of each latent variable: ``{latent: [indicator, ...]}``."""
-        loadings = self.table[self.table["op"] == "=~"]
+        loadings = self.table[self.table["op"].isin(MEASUREMENT)]
         return {lv: loadings.loc[loadings["lhs"] == lv, "rhs"].tolist() for lv in self.latent}
+
+    @cached_property
+    def modes(self) -> dict[str, str]:
+        """PLS mode of each block: ``"A"`` for reflective ``=~``, ``"B"`` for ``<~``."""
+        formative = set(self.table.loc[self.table["op"] == "<~", "lhs"])
+        return {lv: "B" if lv in formative else "A" for lv in self.latent}
+
+    @cached_property
+    def structural_paths(self) -> list[tuple[str, str]]:
+        """``(outcome, predictor)`` pairs of the regressions, in table order."""
+        rows = self.table[self.table["op"] == "~"]
+        return list(zip(rows["lhs"], rows["rhs"], strict=True))
 
     @cached_property
     def exogenous_covariates(self) -> tuple[str, ...]:
@@ -91,7 +104,7 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     _check_duplicates(statements, source)
     definitions = [s for s in statements if s.op == ":="]
     parameters = [s for s in statements if s.op != ":="]
-    latent = _unique(s.lhs for s in parameters if s.op == "=~")
+    latent = _unique(s.lhs for s in parameters if s.op in MEASUREMENT)
     observed = _observed_names(parameters, latent)
     _check_labels(parameters, definitions, latent + observed, source)
     rows = _user_rows(parameters, latent)
@@ -117,7 +130,7 @@ def _unique(names) -> list[str]:
 def _observed_names(parameters: list[Statement], latent: list[str]) -> list[str]:
     names = []
     for s in parameters:
-        names += [s.rhs] if s.op == "=~" else [s.lhs, s.rhs]
+        names += [s.rhs] if s.op in MEASUREMENT else [s.lhs, s.rhs]
     return [n for n in _unique(names) if n and n not in latent]
 
 
@@ -178,7 +191,8 @@ def _user_rows(parameters: list[Statement], latent: list[str]) -> list[dict]:
 def _intercept_rows(rows: list[dict], latent: list[str]) -> list[dict]:
     """With a mean structure, lavaan frees every observed intercept and fixes latent means."""
     have = {r["lhs"] for r in rows if r["op"] == "~1"}
-    names = _unique(n for r in rows if r["op"] in ("=~", "~", "~~") for n in (r["lhs"], r["rhs"]))
+    names = _unique(n for r in rows if r["op"] in ("=~", "<~", "~", "~~")
+                    for n in (r["lhs"], r["rhs"]))
     extra = []
     for name in names:
         if name not in have:
@@ -194,7 +208,7 @@ def _default_rows(parameters: list[Statement], latent: list[str], observed: list
     regressions = [s for s in parameters if s.op == "~"]
     dependent = _unique(s.lhs for s in regressions)
     predictors = _unique(s.rhs for s in regressions)
-    indicators = {s.rhs for s in parameters if s.op == "=~"}
+    indicators = {s.rhs for s in parameters if s.op in MEASUREMENT}
     covariates = [v for v in observed if v in predictors and v not in dependent
                   and v not in indicators]
     single = _single_indicators(parameters, latent)

@@ -4,7 +4,8 @@ Turns model text into a list of :class:`Statement` rows (one per parameter the u
 each remembering the line and column it came from. :func:`parse_model` then hands them to
 :func:`acsi_sem.spec.build_spec`, which adds lavaan's default parameters.
 
-Supported: ``=~`` (measurement), ``~`` (regression), ``~~`` (variance and covariance),
+Supported: ``=~`` (reflective measurement), ``<~`` (formative/composite block, PLS mode B),
+``~`` (regression), ``~~`` (variance and covariance),
 ``~ 1`` (intercept), ``:=`` (defined parameter), modifiers ``1*x`` (fixed), ``NA*x`` (free),
 ``a*x`` (label), ``start(0.5)*x``, ``label("a")*x``, comments with ``#`` or ``!``,
 several statements on a line separated by ``;`` and statements continued on the next line
@@ -23,7 +24,7 @@ from acsi_sem.errors import ModelSyntaxError
 if TYPE_CHECKING:
     from acsi_sem.spec import ModelSpec
 
-OPERATORS = ("=~", "~~", "~", ":=")
+OPERATORS = ("=~", "<~", "~~", "~", ":=")
 _UNSUPPORTED = {"==": "equality constraints with '=='", "<": "inequality constraints",
                 ">": "inequality constraints", "|": "thresholds ('|')", "~*~": "scaling factors"}
 _TOKEN = re.compile(r"""
@@ -31,9 +32,9 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
   | (?P<string>"[^"]*"|'[^']*')
-  | (?P<op>~\*~|=~|~~|:=|==|<=|>=|[~*+\-()/^,<>|])
+  | (?P<op>~\*~|=~|<~|~~|:=|==|<=|>=|[~*+\-()/^,<>|])
 """, re.VERBOSE)
-_CONTINUES = ("+", "*", "=~", "~~", "~", ":=", ",", "(", "-", "/", "^")
+_CONTINUES = ("+", "*", "=~", "<~", "~~", "~", ":=", ",", "(", "-", "/", "^")
 _FUNCTIONS = {"exp", "log", "sqrt", "abs"}
 
 

@@ -49,7 +49,7 @@ class CbsemSolution:
 
 def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     """Fit ``spec`` to ``data`` by normal-theory maximum likelihood."""
-    spec = fill_fixed_x(spec, data)
+    spec = fill_fixed_x(spec, data.covariance)
     ram = build_ram(spec)
     messages: list[str] = []
     start = simple_start_values(spec, ram, data.covariance)
@@ -71,8 +71,12 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
                          information=information)
 
 
-def fill_fixed_x(spec: ModelSpec, data: PreparedData) -> ModelSpec:
-    """Fix the exogenous covariates' (co)variances at their sample values (lavaan fixed.x)."""
+def fill_fixed_x(spec: ModelSpec, sample_cov: np.ndarray) -> ModelSpec:
+    """Fix the exogenous covariates' (co)variances at their sample values (lavaan fixed.x).
+
+    Args:
+        sample_cov: (p, p) sample covariance in ``spec.observed`` order.
+    """
     table = spec.table
     exo = np.flatnonzero(table["exo"].to_numpy() == 1)
     if not len(exo):
@@ -81,7 +85,7 @@ def fill_fixed_x(spec: ModelSpec, data: PreparedData) -> ModelSpec:
     position = {name: i for i, name in enumerate(spec.observed)}
     for row in exo:
         i, j = position[table.at[row, "lhs"]], position[table.at[row, "rhs"]]
-        table.at[row, "ustart"] = data.covariance[i, j]
+        table.at[row, "ustart"] = sample_cov[i, j]
     return spec.with_table(table)
 
 

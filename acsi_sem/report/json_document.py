@@ -28,7 +28,7 @@ def result_document(result: FitResult) -> dict:
                    ("direct", "indirect", "total", "se_direct", "se_indirect", "se_total",
                     "total_std_all")}}
                for _, row in result.effects.iterrows()]
-    return {
+    document = {
         "model": result.model_name,
         "title": result.title,
         "estimator": result.estimator,
@@ -43,3 +43,29 @@ def result_document(result: FitResult) -> dict:
         "r2": {name: finite_or_none(value) for name, value in result.r2.items()},
         "effects": effects,
     }
+    document.update(_pls_keys(result))
+    if result.quality is not None:
+        document["quality"] = result.quality.to_dict()
+    if result.bootstrap is not None:
+        boot = result.bootstrap
+        document["bootstrap"] = {"requested": boot.requested, "used": len(boot.draws),
+                                 "failed": boot.failed, "improper": boot.improper,
+                                 "seed": boot.seed, "level": boot.level}
+    return document
+
+
+def _pls_keys(result: FitResult) -> dict:
+    keys: dict = {}
+    if result.outer_weights is not None:
+        weights: dict[str, dict[str, float | None]] = {}
+        for _, row in result.outer_weights.iterrows():
+            weights.setdefault(row["latent"], {})[row["indicator"]] = finite_or_none(
+                row["weight"])
+        keys["outer_weights"] = weights
+    if result.index is not None:
+        keys["index"] = {name: finite_or_none(v) for name, v in result.index.items()}
+    if result.index_by_group is not None:
+        keys["index_by_group"] = {
+            str(group): {name: finite_or_none(v) for name, v in row.items()}
+            for group, row in result.index_by_group.iterrows()}
+    return keys

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 WIDTH = 78
-_SECTIONS = [("=~", "Latent variables"), ("~", "Regressions"), ("~~cov", "Covariances"),
+ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions; semopy optimiser)",
+                  "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
+_SECTIONS = [("=~", "Latent variables"), ("<~", "Formative weights"), ("~", "Regressions"),
+             ("~~cov", "Covariances"),
              ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters")]
 
 
@@ -77,11 +80,19 @@ def format_summary(result: FitResult) -> str:
         lines += [textwrap.fill(w, WIDTH, initial_indent="  ! ", subsequent_indent="    ")
                   for w in result.warnings]
         lines += ["!" * WIDTH]
-    lines += ["", *fit_lines(result.fit_indices)]
-    lines += ["", "Parameter estimates (standard errors from the expected information):"]
+    if len(result.fit_indices):
+        lines += ["", *fit_lines(result.fit_indices)]
+    else:
+        lines += ["", "Model test: none (PLS path modelling has no likelihood-based test)"]
+    source = ("the bootstrap" if result.bootstrap is not None else
+              "the expected information" if result.estimator == "ML" else
+              "none without --bootstrap")
+    lines += ["", f"Parameter estimates (standard errors: {source}):"]
     lines += parameter_lines(result.parameters)
     lines += ["", "R-square:"]
     lines += [f"    {name:<20}{value:>10.3f}" for name, value in result.r2.items()]
+    lines += _pls_lines(result)
+    lines += _quality_lines(result)
     if result.notes:
         lines += ["", "Notes:"] + [textwrap.fill(note, WIDTH, initial_indent="  - ",
                                                    subsequent_indent="    ")
@@ -89,16 +100,46 @@ def format_summary(result: FitResult) -> str:
     return "\n".join(lines)
 
 
+def _pls_lines(result: FitResult) -> list[str]:
+    lines = []
+    if result.outer_weights is not None:
+        lines += ["", "Outer weights:", f"{'':<24}{'Weight':>9}{'Item-metric':>13}"]
+        for _, row in result.outer_weights.iterrows():
+            lines.append(f"  {row['latent'] + ' <- ' + row['indicator']:<22}"
+                         f"{row['weight']:>9.3f}{row['unstandardized']:>13.3f}")
+    if result.index is not None:
+        lines += ["", "ACSI 0-100 index:"]
+        lines += [f"    {name:<20}{value:>10.1f}" for name, value in result.index.items()]
+    if result.index_by_group is not None:
+        lines += ["", "Index by group:", result.index_by_group.round(1).to_string()]
+    return lines
+
+
+def _quality_lines(result: FitResult) -> list[str]:
+    quality = result.quality
+    if quality is None:
+        return []
+    lines = ["", "Measurement quality:", quality.reliability.round(3).to_string(na_rep=""),
+             "", "HTMT:", quality.htmt.round(3).to_string(na_rep="")]
+    if quality.flags:
+        lines += ["", "Below the usual thresholds:"]
+        lines += [textwrap.fill(flag, WIDTH, initial_indent="  - ", subsequent_indent="    ")
+                  for flag in quality.flags]
+    return lines
+
+
 def _header_lines(result: FitResult) -> list[str]:
     used = f"{result.n_obs} of {result.n_total}" if result.n_obs != result.n_total \
         else str(result.n_obs)
+    count = (str(int(result.fit_indices["npar"])) if "npar" in result.fit_indices
+             else str(len(result.parameters[result.parameters["op"].isin(["=~", "<~", "~"])])))
     return [
         _pair("Model", f"{result.model_name} ({display_path(result.spec.source)})"),
         _pair("Data", display_path(result.data_source)),
         _pair("Observations used", used),
-        _pair("Estimator", f"{result.estimator} (lavaan conventions; semopy optimiser)"),
+        _pair("Estimator", ESTIMATOR_TEXT.get(result.estimator, result.estimator)),
         _pair("Converged", "yes" if result.converged else "NO"),
-        _pair("Free parameters", str(int(result.fit_indices["npar"]))),
+        _pair("Free parameters", count),
     ]
 
 
@@ -143,7 +184,7 @@ def parameter_lines(parameters: pd.DataFrame) -> list[str]:
         if rows.empty:
             continue
         lines += ["", f"{title}:", head]
-        grouped = key in ("=~", "~", "~~cov")
+        grouped = key in ("=~", "<~", "~", "~~cov")
         for lhs, block in rows.groupby("lhs", sort=False) if grouped else [("", rows)]:
             if grouped:
                 lines.append(f"  {lhs} {block['op'].iloc[0]}")
@@ -167,9 +208,21 @@ def summary_html(result: FitResult) -> str:
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
     warning_box = (f'<div style="border:2px solid #c00;padding:4px;color:#900">'
                    f"<b>Warnings</b><ul>{warnings}</ul></div>" if warnings else "")
-    fit = result.fit_indices.to_frame("value").T.to_html(float_format="%.3f", index=False)
+    fit = (result.fit_indices.to_frame("value").T.to_html(float_format="%.3f", index=False)
+           if len(result.fit_indices) else "<p>no likelihood-based test (PLS)</p>")
     parameters = result.parameters.to_html(float_format="%.3f", index=False, na_rep="")
     title = html.escape(f"{result.title}: {result.estimator}, N = {result.n_obs}, "
                         f"converged: {'yes' if result.converged else 'NO'}")
     return (f"<div><h4>{title}</h4>{warning_box}<h5>Fit indices</h5>{fit}"
-            f"<h5>Parameter estimates</h5>{parameters}</div>")
+            f"<h5>Parameter estimates</h5>{parameters}{_quality_html(result)}</div>")
+
+
+def _quality_html(result: FitResult) -> str:
+    parts = []
+    if result.index is not None:
+        parts.append("<h5>0-100 index</h5>" + result.index.to_frame().to_html(
+            float_format="%.1f"))
+    if result.quality is not None:
+        parts.append("<h5>Measurement quality</h5>" + result.quality.reliability.to_html(
+            float_format="%.3f", na_rep=""))
+    return "".join(parts)

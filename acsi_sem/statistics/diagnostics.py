@@ -21,7 +21,7 @@ COLLINEAR_CORRELATION = 0.95
 def improper_solution_warnings(parameters: pd.DataFrame, ram: RamModel, theta: np.ndarray
                                ) -> list[str]:
     """Warnings about the estimates in ``parameters`` (lavaan columns, incl. ``std_all``)."""
-    return (_negative_variances(parameters) + _standardized_beyond_one(parameters)
+    return (_negative_variances(parameters) + standardized_beyond_one(parameters)
             + _not_positive_definite(ram, theta) + _near_collinear_latents(ram, theta))
 
 
@@ -36,7 +36,7 @@ def _negative_variances(parameters: pd.DataFrame) -> list[str]:
             "(a Heywood case)" for _, row in variances[variances["est"] < 0].iterrows()]
 
 
-def _standardized_beyond_one(parameters: pd.DataFrame) -> list[str]:
+def standardized_beyond_one(parameters: pd.DataFrame) -> list[str]:
     candidates = parameters[parameters["op"].isin(["=~", "~", "~~"])
                             & ~((parameters["op"] == "~~")
                                 & (parameters["lhs"] == parameters["rhs"]))]

@@ -1,0 +1,210 @@
+"""CB-SEM by maximum likelihood: estimates, fit, diagnostics, quality and bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.data import PreparedData
+from acsi_sem.errors import ModelSyntaxError
+from acsi_sem.estimate.cbsem import CbsemSolution, fill_fixed_x, fit_ml
+from acsi_sem.estimate.ml import minimize_ml
+from acsi_sem.estimate.pls import pls_layout
+from acsi_sem.fitting.common import (
+    apply_bootstrap,
+    effect_keys,
+    htmt_keys,
+    parameter_key,
+    upper_triangle,
+)
+from acsi_sem.fitting.options import FitOptions
+from acsi_sem.modelfile import ModelFile
+from acsi_sem.ram import as_frame, build_ram
+from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
+from acsi_sem.results import FitResult
+from acsi_sem.spec import ModelSpec
+from acsi_sem.statistics.diagnostics import (
+    improper_solution_warnings,
+    singular_information_warning,
+)
+from acsi_sem.statistics.effects import effects_table
+from acsi_sem.statistics.estimates import parameter_table, r_squared
+from acsi_sem.statistics.fit_indices import MomentFit, fit_indices
+from acsi_sem.statistics.identification import check_identification
+from acsi_sem.statistics.quality import (
+    MeasurementQuality,
+    QualityInput,
+    heterotrait_monotrait,
+    measurement_quality,
+)
+from acsi_sem.statistics.standardize import row_values
+
+
+def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
+              options: FitOptions) -> FitResult:
+    """Estimate ``spec`` by ML on checked data and collect every statistic into a result."""
+    _check_mean_structure(spec)
+    _check_no_composites(spec)
+    check_identification(spec)
+    solution = fit_ml(spec, data)
+    parameters = parameter_table(solution, data.means, data.n_obs)
+    effects = effects_table(solution.spec, solution.ram, solution.theta, solution.vcov)
+    warnings = _warnings(solution, parameters)
+    notes = list(data.notes) + (list(solution.messages) if solution.converged else [])
+    boot = None
+    if options.bootstrap:
+        boot = bootstrap_cbsem(solution, data, parameters, effects, options)
+        parameters, effects = apply_bootstrap(parameters, effects, boot, options.ci)
+        notes.append(boot.summary_line() + f"; standard errors and {options.ci} intervals "
+                     "from the bootstrap")
+    names = tuple(spec.observed)
+    implied = solution.ram.implied_covariance(solution.theta)
+    free_names = [solution.spec.parameter_name(i) for i in range(solution.ram.n_free)]
+    return FitResult(
+        spec=solution.spec,
+        model_name=model_file.name if model_file is not None else "model",
+        title=model_file.title if model_file is not None else "user model",
+        estimator="ML", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
+        parameters=parameters, fit_indices=fit_indices(_moment_fit(spec, data, implied)),
+        r2=r_squared(solution.ram, solution.theta), effects=effects,
+        converged=solution.converged, warnings=tuple(warnings), notes=tuple(notes),
+        implied_cov=as_frame(implied, names), sample_cov=as_frame(data.covariance, names),
+        vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
+                                                             columns=free_names),
+        quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
+    )
+
+
+def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
+    p = len(spec.observed)
+    meanstructure = spec.has_intercepts
+    return MomentFit(sample_cov=data.covariance, implied_cov=implied, n_obs=data.n_obs,
+                     npar=spec.n_free,
+                     n_moments=p * (p + 1) // 2 + (p if meanstructure else 0),
+                     meanstructure=meanstructure)
+
+
+def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
+    warnings = list(solution.messages if not solution.converged else ())
+    if not solution.converged:
+        warnings.insert(0, "the estimator did not converge: the estimates are not a maximum "
+                           "of the likelihood and must not be reported")
+    if solution.vcov is None:
+        warnings.append(singular_information_warning(solution.spec, solution.information))
+    return warnings + improper_solution_warnings(parameters, solution.ram, solution.theta)
+
+
+def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
+                  data: PreparedData) -> MeasurementQuality:
+    """Reliability and validity from the standardized solution and the data's correlations."""
+    layout = pls_layout(solution.spec)
+    keyed = parameters.set_index(["lhs", "op", "rhs"])["std_all"]
+    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
+    loadings = np.array([keyed[(lv, "=~", ind)] for lv, ind in zip(owner, layout.indicators,
+                                                                   strict=True)])
+    residuals = np.array([keyed[(ind, "~~", ind)] for ind in layout.indicators])
+    full = solution.ram.full_covariance(solution.theta)
+    position = {name: i for i, name in enumerate(solution.ram.variables)}
+    rows = [position[name] for name in layout.indicators]
+    cols = [position[name] for name in layout.latent]
+    sd = np.sqrt(np.clip(np.diag(full), 1e-300, None))
+    correlation_all = full / np.outer(sd, sd)
+    return measurement_quality(QualityInput(
+        latent=layout.latent, indicators=layout.indicators, blocks=layout.blocks,
+        reflective=~layout.mode_b, correlation=_indicator_correlation(data, layout.indicators),
+        loadings=loadings, residuals=residuals,
+        construct_cor=correlation_all[np.ix_(cols, cols)], predecessors=layout.predecessors,
+        cross_loadings=correlation_all[np.ix_(rows, cols)]))
+
+
+def _indicator_correlation(data: PreparedData, indicators: tuple[str, ...]) -> np.ndarray:
+    return np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False)
+
+
+def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.DataFrame,
+                    effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
+    """Refit the ML model on resampled rows, each started from the full-sample estimates."""
+    spec = solution.spec
+    layout = pls_layout(spec)
+    values_rows = np.flatnonzero(spec.table["op"].isin(["=~", "~", "~~"]).to_numpy()
+                                 & (spec.table["free"] > 0).to_numpy())
+    defined = np.flatnonzero(spec.table["op"].to_numpy() == ":=")
+    names = ([parameter_key(*spec.table.loc[i, ["lhs", "op", "rhs"]]) for i in values_rows]
+             + [parameter_key(*spec.table.loc[i, ["lhs", "op", "rhs"]]) for i in defined]
+             + effect_keys(effects, "indirect") + effect_keys(effects, "total")
+             + htmt_keys(layout.latent))
+    raw = data.frame.to_numpy()
+    indicator_columns = [spec.observed.index(name) for name in layout.indicators]
+    has_covariates = bool((spec.table["exo"] == 1).any())
+
+    def statistic(rows: np.ndarray) -> Replicate:
+        sample = raw[rows]
+        covariance = np.cov(sample, rowvar=False, bias=True)
+        ram = build_ram(fill_fixed_x(spec, covariance)) if has_covariates else solution.ram
+        try:
+            fitted = minimize_ml(ram, solution.theta, covariance, max_iterations=50)
+        except np.linalg.LinAlgError as error:
+            raise FailedReplicateError from error
+        if not fitted.converged:
+            raise FailedReplicateError
+        replicate_spec_values = row_values(spec, fitted.theta)
+        replicate = _replicate_statistics(solution, fitted.theta, effects)
+        correlation = np.corrcoef(sample[:, indicator_columns], rowvar=False)
+        values = np.concatenate([replicate_spec_values[values_rows], replicate[0],
+                                 replicate[1], replicate[2],
+                                 upper_triangle(heterotrait_monotrait(correlation,
+                                                                      layout.blocks))])
+        variances = spec.table["lhs"].to_numpy() == spec.table["rhs"].to_numpy()
+        improper = bool((replicate_spec_values[variances & (spec.table["op"] == "~~")
+                                               .to_numpy()] < 0).any())
+        return Replicate(values, improper)
+
+    estimate = np.concatenate([parameters["est"].to_numpy()[values_rows],
+                               parameters["est"].to_numpy()[defined],
+                               effects["indirect"].to_numpy(), effects["total"].to_numpy(),
+                               upper_triangle(heterotrait_monotrait(
+                                   _indicator_correlation(data, layout.indicators),
+                                   layout.blocks))])
+    return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
+                     names=tuple(names), estimate=estimate, progress=options.progress)
+
+
+def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Defined parameters, indirect and total effects (same pairs as the full sample)."""
+    from acsi_sem.statistics.defined import evaluate_definitions
+    from acsi_sem.statistics.effects import effect_matrices, regression_cells
+    from acsi_sem.statistics.standardize import label_map
+
+    spec, ram = solution.spec, solution.ram
+    defined = evaluate_definitions(spec, label_map(spec, row_values(spec, theta)))
+    direct, total = effect_matrices(ram, theta, regression_cells(spec, ram))
+    index = {name: i for i, name in enumerate(ram.variables)}
+    rows = [index[name] for name in effects["lhs"]]
+    cols = [index[name] for name in effects["rhs"]]
+    return (np.array(list(defined.values())), total[rows, cols] - direct[rows, cols],
+            total[rows, cols])
+
+
+def _check_no_composites(spec: ModelSpec) -> None:
+    composites = spec.table[spec.table["op"] == "<~"]
+    if len(composites):
+        row = composites.iloc[0]
+        raise ModelSyntaxError(f"'{row['lhs']} <~ ...' is a formative (composite) block, which "
+                               "only PLS estimates; use estimator 'pls' or write '=~'",
+                               source=spec.source, line=int(row["line"]) or None)
+
+
+def _check_mean_structure(spec: ModelSpec) -> None:
+    """Only saturated mean structures are estimated: free observed intercepts, latent
+    means fixed at 0."""
+    rows = spec.table[spec.table["op"] == "~1"]
+    latent = rows["lhs"].isin(spec.latent)
+    bad = rows[(latent & (rows["free"] > 0)) | (~latent & (rows["free"] == 0))
+               | (latent & (rows["ustart"].fillna(0) != 0))]
+    if len(bad):
+        row = bad.iloc[0]
+        what = "a free latent mean" if row["lhs"] in spec.latent else "a fixed intercept"
+        raise ModelSyntaxError(f"'{row['lhs']} ~ 1' makes {what}; the ML estimator handles "
+                               "only free observed intercepts with latent means fixed at 0",
+                               source=spec.source, line=int(row["line"]) or None)

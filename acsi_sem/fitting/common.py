@@ -1,0 +1,62 @@
+"""Pieces both estimator families share: statistic names and bootstrap columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from acsi_sem.resample import BootstrapResult
+
+
+def parameter_key(lhs: str, op: str, rhs: str) -> str:
+    """The bootstrap name of a parameter-table row, e.g. ``"Loyalty ~ Satisfaction"``."""
+    return f"{lhs} {op} {rhs}".strip()
+
+
+def effect_keys(effects: pd.DataFrame, kind: str) -> list[str]:
+    """Bootstrap names of the ``kind`` (indirect or total) effects, e.g.
+    ``"total: Loyalty <- Quality"``."""
+    return [f"{kind}: {lhs} <- {rhs}" for lhs, rhs in zip(effects["lhs"], effects["rhs"],
+                                                          strict=True)]
+
+
+def htmt_keys(latent: tuple[str, ...]) -> list[str]:
+    """Bootstrap names of the HTMT values above the diagonal."""
+    return [f"htmt: {latent[a]}, {latent[b]}" for a in range(len(latent))
+            for b in range(a + 1, len(latent))]
+
+
+def upper_triangle(matrix: np.ndarray) -> np.ndarray:
+    """Elements above the diagonal, row by row (the order of :func:`htmt_keys`)."""
+    return matrix[np.triu_indices(len(matrix), 1)]
+
+
+def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: BootstrapResult,
+                    ci: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace standard errors, z, p-values and intervals by their bootstrap versions."""
+    table = boot.table()
+    lower, upper = ("bca_lower", "bca_upper") if ci == "bca" else ("pct_lower", "pct_upper")
+    parameters = parameters.copy()
+    keys = [parameter_key(*row) for row in parameters[["lhs", "op", "rhs"]].itertuples(
+        index=False)]
+    found = np.array([key in table.index for key in keys])
+    if found.any():
+        picked = table.loc[[k for k, f in zip(keys, found, strict=True) if f]]
+        parameters.loc[found, "se"] = picked["se"].to_numpy()
+        parameters.loc[found, "ci_lower"] = picked[lower].to_numpy()
+        parameters.loc[found, "ci_upper"] = picked[upper].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = parameters.loc[found, "est"] / parameters.loc[found, "se"]
+        parameters.loc[found, "z"] = z
+        parameters.loc[found, "pvalue"] = 2 * stats.norm.sf(np.abs(z))
+    effects = effects.copy()
+    for kind in ("indirect", "total"):
+        names = effect_keys(effects, kind)
+        effects[f"se_{kind}"] = [table.at[n, "se"] if n in table.index else np.nan
+                                 for n in names]
+        effects[f"ci_lower_{kind}"] = [table.at[n, lower] if n in table.index else np.nan
+                                       for n in names]
+        effects[f"ci_upper_{kind}"] = [table.at[n, upper] if n in table.index else np.nan
+                                       for n in names]
+    return parameters, effects

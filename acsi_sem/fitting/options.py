@@ -1,0 +1,55 @@
+"""The options of :func:`acsi_sem.fit` that reach the estimators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acsi_sem.errors import AcsiSemError
+
+ESTIMATORS = ("ml", "pls", "plsc")
+INTERVALS = ("percentile", "bca")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Estimation settings.
+
+    Attributes:
+        estimator: ``"ml"`` (CB-SEM), ``"pls"`` (PLS path modelling) or ``"plsc"``
+            (consistent PLS).
+        scheme: PLS inner weighting scheme: ``"path"``, ``"factorial"`` or ``"centroid"``.
+        tolerance: PLS stops when the summed absolute change of the outer weights is below it.
+        max_iterations: PLS iteration limit.
+        bootstrap: number of bootstrap replicates (0: none).
+        seed: seed of the bootstrap's random generator.
+        ci: which bootstrap interval fills ``ci_lower``/``ci_upper``.
+        scale: answer scale ``(lowest, highest)`` for the 0-100 index.
+        progress: show a progress bar during the bootstrap.
+    """
+
+    estimator: str = "ml"
+    scheme: str = "path"
+    tolerance: float = 1e-7
+    max_iterations: int = 300
+    bootstrap: int = 0
+    seed: int | None = None
+    ci: str = "percentile"
+    scale: tuple[float, float] | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        from acsi_sem.estimate.pls import SCHEMES
+
+        checks = [("estimator", self.estimator, ESTIMATORS), ("scheme", self.scheme, SCHEMES),
+                  ("ci", self.ci, INTERVALS)]
+        for name, value, allowed in checks:
+            if value not in allowed:
+                raise AcsiSemError(f"unknown {name} {value!r}; choose one of "
+                                   f"{', '.join(allowed)}")
+        if self.bootstrap < 0 or self.bootstrap == 1:
+            raise AcsiSemError(f"bootstrap needs at least 2 replicates, not {self.bootstrap}")
+
+    @property
+    def is_pls(self) -> bool:
+        """Whether a PLS estimator was asked for."""
+        return self.estimator in ("pls", "plsc")

@@ -1,0 +1,67 @@
+"""ACSI-style 0-100 indices from unstandardized outer weights.
+
+The ACSI reports each construct as a weighted mean of its items on the answer scale,
+rescaled to 0-100 (Fornell et al. 1996, p. 10): the standardized outer weights are divided
+by the items' standard deviations, normalized to sum to 1 within the block, applied to the
+item means, and ``100 (value - lowest) / (highest - lowest)`` maps the answer scale onto 0-100.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def unstandardized_weights(weights: np.ndarray, item_sd: np.ndarray,
+                           blocks: tuple[np.ndarray, ...]) -> np.ndarray:
+    """(p,) weights in the items' own metric, summing to 1 within each block.
+
+    Args:
+        weights: (p, L) standardized outer weights (zero outside each block).
+        item_sd: (p,) standard deviations of the raw items.
+        blocks: positions of each construct's items.
+    """
+    raw = weights.sum(axis=1) / item_sd
+    normalized = np.zeros_like(raw)
+    for block in blocks:
+        normalized[block] = raw[block] / raw[block].sum()
+    return normalized
+
+
+def index_scores(items: np.ndarray, weights: np.ndarray, blocks: tuple[np.ndarray, ...],
+                 scale: tuple[float, float]) -> np.ndarray:
+    """(n, L) 0-100 scores of each respondent from raw items (n, p) and normalized weights."""
+    low, high = scale
+    scores = np.column_stack([items[:, block] @ weights[block] for block in blocks])
+    return 100 * (scores - low) / (high - low)
+
+
+def acsi_index(items: np.ndarray, weights: np.ndarray, blocks: tuple[np.ndarray, ...],
+               scale: tuple[float, float]) -> np.ndarray:
+    """(L,) 0-100 index of each construct: the mean of the respondents' scores."""
+    return index_scores(items, weights, blocks, scale).mean(axis=0)
+
+
+def index_by_group(items: np.ndarray, groups: pd.Series, weights: np.ndarray,
+                   blocks: tuple[np.ndarray, ...], scale: tuple[float, float],
+                   latent: tuple[str, ...]) -> pd.DataFrame:
+    """(groups, L) indices per group, with the pooled weights, and each group's size ``n``."""
+    scores = pd.DataFrame(index_scores(items, weights, blocks, scale), columns=list(latent))
+    grouped = scores.groupby(groups.to_numpy(), sort=True)
+    table = grouped.mean()
+    table.insert(0, "n", grouped.size())
+    table.index.name = groups.name
+    return table
+
+
+def negative_weight_warnings(weights: np.ndarray, blocks: tuple[np.ndarray, ...],
+                             latent: tuple[str, ...], indicators: tuple[str, ...]) -> list[str]:
+    """The index is a weighted mean only if every weight of a block is positive."""
+    warnings = []
+    for j, block in enumerate(blocks):
+        negative = [indicators[i] for i in block if weights[i] < 0]
+        if negative:
+            warnings.append(f"the 0-100 index of {latent[j]} has negative weights on "
+                            f"{', '.join(negative)}: it is not a weighted mean of its items "
+                            "and may fall outside 0-100")
+    return warnings
