@@ -205,5 +205,4 @@ def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
             row = int(index.get_loc(label)) + 1
             raise DataError(f"{source}: column {name}, row {row} holds "
                             f"{frame[name].iloc[position]:g}, outside the answer scale "
-                            f"{low:g}-{high:g} the model declares; fix the answer or the "
-                            "scale")
+                            f"{low:g}-{high:g}; fix the answer or the declared scale")

@@ -79,7 +79,8 @@ class BootstrapResult:
         tail = (1 - self.level) / 2
         bounds = []
         for z in stats.norm.ppf([tail, 1 - tail]):
-            adjusted = stats.norm.cdf(bias + (bias + z) / (1 - acceleration * (bias + z)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                adjusted = stats.norm.cdf(bias + (bias + z) / (1 - acceleration * (bias + z)))
             bound = np.full(len(self.names), np.nan)
             ok = np.isfinite(adjusted)
             for index in np.flatnonzero(ok):

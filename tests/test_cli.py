@@ -106,3 +106,34 @@ def test_command_runs_as_a_program_without_traceback(tmp_path) -> None:
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert "no shipped model named" in completed.stderr
+
+
+def test_pls_with_bootstrap_writes_weights_index_quality_and_intervals(capsys, tmp_path) -> None:
+    target = tmp_path / "ecsi.json"
+    code, out, _ = run(capsys, "fit", "ecsi", "--estimator", "pls", "--bootstrap", "20",
+                       "--seed", "4", "--json", str(target))
+    assert code == 0
+    assert "ACSI 0-100 index" in out and "Measurement quality" in out
+    document = json.loads(target.read_text())
+    assert document["estimator"] == "PLS"
+    assert document["outer_weights"]["Loyalty"]["CUSL3"] > 0.5
+    assert 60 < document["index"]["Satisfaction"] < 80
+    assert {"reliability", "htmt", "fornell_larcker", "flags"} <= set(document["quality"])
+    path = next(p for p in document["parameters"]
+                if (p["lhs"], p["op"], p["rhs"]) == ("Loyalty", "~", "Satisfaction"))
+    assert path["ci_lower"] < path["est"] < path["ci_upper"]
+    assert document["bootstrap"] == {"requested": 20, "used": 20, "failed": 0, "improper": 0,
+                                     "seed": 4, "level": 0.95}
+
+
+@pytest.mark.parametrize(("arguments", "pattern"), [
+    (["fit", "ecsi", "--estimator", "pls", "--group", "company"], "no column 'company'"),
+    (["fit", "ecsi", "--estimator", "pls", "--scale", "ten"], "cannot read the scale"),
+    (["fit", "ecsi", "--bootstrap", "1"], "at least 2 replicates"),
+    (["fit", "ecsi", "--estimator", "pls", "--scale", "1-5"],
+     "column IMAG1, row 1 holds 7, outside the answer scale 1-5"),
+])
+def test_bad_pls_options_are_named(capsys, arguments: list[str], pattern: str) -> None:
+    code, _, err = run(capsys, *arguments)
+    assert code == 2
+    assert pd.Series([err]).str.contains(pattern).iloc[0], err

@@ -33,7 +33,12 @@ from acsi_sem.statistics.index import (
     negative_weight_warnings,
     unstandardized_weights,
 )
-from acsi_sem.statistics.quality import QualityInput, heterotrait_monotrait, measurement_quality
+from acsi_sem.statistics.quality import (
+    QualityInput,
+    heterotrait_monotrait,
+    measurement_quality,
+    r_squared_from,
+)
 
 _ESTIMATED_OPS = ("=~", "<~", "~", ":=")
 
@@ -196,13 +201,19 @@ def _refit_f_squared(layout: PlsLayout, core: PlsCore, options: FitOptions
     for j, k in zip(*np.nonzero(layout.predecessors), strict=True):
         reduced = layout.predecessors.copy()
         reduced[j, k] = False
+        r2_with = core.solution.r2[j]
+        if not reduced[j].any():  # nothing left to explain j
+            out.append((int(j), int(k), r2_with / (1 - r2_with)))
+            continue
         without = PlsLayout(layout.latent, layout.indicators, layout.blocks, layout.mode_b,
                             reduced)
         refit = estimate_pls(core.correlation, without, scheme=options.scheme,
                              consistent=options.estimator == "plsc",
                              tolerance=options.tolerance, max_iterations=options.max_iterations)
-        r2_with = core.solution.r2[j]
-        r2_without = 0.0 if np.isnan(refit.r2[j]) else refit.r2[j]
+        r2_without = refit.r2[j]
+        if not np.isfinite(r2_without):  # the refit isolated a construct: use the scores
+            r2_without = r_squared_from(core.solution.construct_cor,
+                                        np.flatnonzero(reduced[j]), int(j))
         out.append((int(j), int(k), (r2_with - r2_without) / (1 - r2_with)))
     return out
 

@@ -135,7 +135,10 @@ def variance_inflation(correlation: np.ndarray) -> np.ndarray:
     """VIF of each variable against the others: diag(R^-1)."""
     if len(correlation) < 2:
         return np.ones(len(correlation))
-    return np.diag(np.linalg.inv(correlation))
+    try:
+        return np.diag(np.linalg.inv(correlation))
+    except np.linalg.LinAlgError:  # perfectly collinear variables
+        return np.full(len(correlation), np.inf)
 
 
 def f_squared(construct_cor: np.ndarray, predecessors: np.ndarray
@@ -145,14 +148,14 @@ def f_squared(construct_cor: np.ndarray, predecessors: np.ndarray
     out = []
     for j in np.flatnonzero(predecessors.any(axis=1)):
         before = np.flatnonzero(predecessors[j])
-        full = _r_squared(construct_cor, before, j)
+        full = r_squared_from(construct_cor, before, j)
         for k in before:
-            reduced = _r_squared(construct_cor, before[before != k], j)
+            reduced = r_squared_from(construct_cor, before[before != k], j)
             out.append((j, int(k), (full - reduced) / (1 - full)))
     return out
 
 
-def _r_squared(construct_cor: np.ndarray, predictors: np.ndarray, outcome: int) -> float:
+def r_squared_from(construct_cor: np.ndarray, predictors: np.ndarray, outcome: int) -> float:
     if not len(predictors):
         return 0.0
     sub = construct_cor[np.ix_(predictors, predictors)]
