@@ -41,6 +41,8 @@ class BootstrapResult:
         jackknife: (g, k) leave-group-out values for the BCa acceleration.
         seed: the seed of the resampling generator.
         level: confidence level of the intervals.
+        interval: the interval reported as ``ci_lower``/``ci_upper``: ``"percentile"`` or
+            ``"bca"``.
     """
 
     names: tuple[str, ...]
@@ -52,6 +54,7 @@ class BootstrapResult:
     jackknife: np.ndarray
     seed: int | None
     level: float = 0.95
+    interval: str = "percentile"
 
     @property
     def se(self) -> np.ndarray:
@@ -97,16 +100,26 @@ class BootstrapResult:
                              "bca_lower": bca_lower, "bca_upper": bca_upper},
                             index=pd.Index(self.names, name="statistic"))
 
+    def intervals(self) -> pd.DataFrame:
+        """One row per statistic: ``estimate, se, ci_lower, ci_upper`` with the chosen
+        interval."""
+        table = self.table()
+        prefix = "bca" if self.interval == "bca" else "pct"
+        return pd.DataFrame({"estimate": table["estimate"], "se": table["se"],
+                             "ci_lower": table[f"{prefix}_lower"],
+                             "ci_upper": table[f"{prefix}_upper"]})
+
     def summary_line(self) -> str:
         """How many replicates were requested, used, failed and improper."""
         used = len(self.draws)
         return (f"bootstrap: {self.requested} replicates requested (seed {self.seed}), {used} "
-                f"used, {self.failed} failed (left out), {self.improper} improper (kept)")
+                f"used, {self.failed} failed (left out), {self.improper} improper (kept); "
+                f"standard errors and {self.interval} intervals from the bootstrap")
 
 
 def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, replicates: int,
               seed: int | None, names: tuple[str, ...], estimate: np.ndarray,
-              progress: bool = False, level: float = 0.95,
+              progress: bool = False, level: float = 0.95, interval: str = "percentile",
               jackknife_groups: int = 250) -> BootstrapResult:
     """Resample rows with replacement ``replicates`` times and evaluate ``statistic``.
 
@@ -117,6 +130,8 @@ def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, repl
         seed: seed of ``numpy.random.default_rng``; the same seed gives the same draws.
         names, estimate: the statistics' names and full-sample values (k,).
         progress: show a tqdm progress bar on standard error.
+        level, interval: confidence level, and the interval (``"percentile"`` or ``"bca"``)
+            that :meth:`BootstrapResult.intervals` reports.
         jackknife_groups: at most this many leave-group-out fits for the BCa acceleration
             (leave-one-out when n is not larger).
     """
@@ -134,7 +149,7 @@ def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, repl
     matrix = np.array(draws).reshape(len(draws), len(names))
     jackknife = _jackknife(statistic, n_rows, min(jackknife_groups, n_rows), len(names))
     return BootstrapResult(tuple(names), np.asarray(estimate, dtype=float), matrix,
-                           replicates, failed, improper, jackknife, seed, level)
+                           replicates, failed, improper, jackknife, seed, level, interval)
 
 
 def _jackknife(statistic: Callable[[np.ndarray], Replicate], n_rows: int, groups: int,

@@ -122,8 +122,16 @@ def test_pls_with_bootstrap_writes_weights_index_quality_and_intervals(capsys, t
     path = next(p for p in document["parameters"]
                 if (p["lhs"], p["op"], p["rhs"]) == ("Loyalty", "~", "Satisfaction"))
     assert path["ci_lower"] < path["est"] < path["ci_upper"]
-    assert document["bootstrap"] == {"requested": 20, "used": 20, "failed": 0, "improper": 0,
-                                     "seed": 4, "level": 0.95}
+    boot = document["bootstrap"]
+    statistics = boot.pop("statistics")
+    assert boot == {"requested": 20, "used": 20, "failed": 0, "improper": 0, "seed": 4,
+                    "level": 0.95, "interval": "percentile"}
+    assert statistics["Loyalty ~ Satisfaction"]["ci_lower"] == path["ci_lower"]
+    index = statistics["index: Satisfaction"]
+    assert index["estimate"] == document["index"]["Satisfaction"]
+    assert index["ci_lower"] < index["estimate"] < index["ci_upper"]
+    assert 0 < statistics["htmt: Quality, Satisfaction"]["se"] < 0.2
+    assert "95% percentile bootstrap interval" in out
 
 
 @pytest.mark.parametrize(("arguments", "pattern"), [

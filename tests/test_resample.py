@@ -21,6 +21,15 @@ def test_same_seed_same_intervals_and_different_seed_different() -> None:
     assert runs[0].bootstrap.requested == 30 and len(runs[0].bootstrap.draws) == 30
 
 
+def test_a_loading_fixed_by_construction_has_no_bootstrap_z() -> None:
+    result = acsi_sem.fit("ecsi", estimator="pls", bootstrap=10, seed=3)
+    single = result.parameters.query("lhs == 'Complaints' and op == '=~'").iloc[0]
+    assert single["est"] == pytest.approx(1.0)
+    assert single["se"] == 0.0 and np.isnan(single["z"]) and np.isnan(single["pvalue"])
+    varying = result.parameters.query("lhs == 'Loyalty' and op == '=~'")
+    assert (varying["se"] > 0.005).all() and varying["z"].notna().all()
+
+
 def test_failed_replicates_are_counted_not_hidden() -> None:
     calls = iter(range(1000))
 

@@ -54,9 +54,8 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     boot = None
     if options.bootstrap:
         boot = bootstrap_cbsem(solution, data, parameters, effects, options)
-        parameters, effects = apply_bootstrap(parameters, effects, boot, options.ci)
-        notes.append(boot.summary_line() + f"; standard errors and {options.ci} intervals "
-                     "from the bootstrap")
+        parameters, effects = apply_bootstrap(parameters, effects, boot)
+        notes.append(boot.summary_line())
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
     free_names = [solution.spec.parameter_name(i) for i in range(solution.ram.n_free)]
@@ -166,7 +165,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    _indicator_correlation(data, layout.indicators),
                                    layout.blocks))])
     return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
-                     names=tuple(names), estimate=estimate, progress=options.progress)
+                     names=tuple(names), estimate=estimate, progress=options.progress,
+                     interval=options.ci)
 
 
 def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame

@@ -8,6 +8,9 @@ from scipy import stats
 
 from acsi_sem.resample import BootstrapResult
 
+# Bootstrap spread below this (relative to the estimate) is rounding error, not sampling error.
+CONSTANT_SPREAD = 1e-10
+
 
 def parameter_key(lhs: str, op: str, rhs: str) -> str:
     """The bootstrap name of a parameter-table row, e.g. ``"Loyalty ~ Satisfaction"``."""
@@ -32,11 +35,11 @@ def upper_triangle(matrix: np.ndarray) -> np.ndarray:
     return matrix[np.triu_indices(len(matrix), 1)]
 
 
-def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: BootstrapResult,
-                    ci: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: BootstrapResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replace standard errors, z, p-values and intervals by their bootstrap versions."""
-    table = boot.table()
-    lower, upper = ("bca_lower", "bca_upper") if ci == "bca" else ("pct_lower", "pct_upper")
+    table = boot.intervals()
+    lower, upper = "ci_lower", "ci_upper"
     parameters = parameters.copy()
     keys = [parameter_key(*row) for row in parameters[["lhs", "op", "rhs"]].itertuples(
         index=False)]
@@ -46,8 +49,13 @@ def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: Boots
         parameters.loc[found, "se"] = picked["se"].to_numpy()
         parameters.loc[found, "ci_lower"] = picked[lower].to_numpy()
         parameters.loc[found, "ci_upper"] = picked[upper].to_numpy()
+        se = parameters.loc[found, "se"]
+        # A statistic fixed by construction (a single item's loading of 1) varies only by
+        # rounding error; like lavaan's fixed parameters it gets se 0 and no z or p-value.
+        constant = se <= CONSTANT_SPREAD * np.maximum(1.0, parameters.loc[found, "est"].abs())
+        parameters.loc[found, "se"] = se.where(~constant, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = parameters.loc[found, "est"] / parameters.loc[found, "se"]
+            z = (parameters.loc[found, "est"] / se).where(~constant, np.nan)
         parameters.loc[found, "z"] = z
         parameters.loc[found, "pvalue"] = 2 * stats.norm.sf(np.abs(z))
     effects = effects.copy()

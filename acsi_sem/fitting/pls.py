@@ -88,9 +88,8 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     boot = None
     if options.bootstrap:
         boot = bootstrap_pls(spec, layout, items, core, parameters, effects, options)
-        parameters, effects = apply_bootstrap(parameters, effects, boot, options.ci)
-        notes.append(boot.summary_line() + f"; standard errors and {options.ci} intervals "
-                     "from the bootstrap")
+        parameters, effects = apply_bootstrap(parameters, effects, boot)
+        notes.append(boot.summary_line())
     solution = core.solution
     correlation = as_frame(core.correlation, layout.indicators)
     return FitResult(
@@ -311,7 +310,8 @@ def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: P
         return Replicate(vector(sample_core), improper)
 
     return bootstrap(statistic, len(items), replicates=options.bootstrap, seed=options.seed,
-                     names=tuple(names), estimate=vector(core), progress=options.progress)
+                     names=tuple(names), estimate=vector(core), progress=options.progress,
+                     interval=options.ci)
 
 
 def index_scores_frame(result: FitResult, data: pd.DataFrame, scale: tuple[float, float]

@@ -48,9 +48,12 @@ def result_document(result: FitResult) -> dict:
         document["quality"] = result.quality.to_dict()
     if result.bootstrap is not None:
         boot = result.bootstrap
-        document["bootstrap"] = {"requested": boot.requested, "used": len(boot.draws),
-                                 "failed": boot.failed, "improper": boot.improper,
-                                 "seed": boot.seed, "level": boot.level}
+        document["bootstrap"] = {
+            "requested": boot.requested, "used": len(boot.draws), "failed": boot.failed,
+            "improper": boot.improper, "seed": boot.seed, "level": boot.level,
+            "interval": boot.interval,
+            "statistics": {name: {key: finite_or_none(value) for key, value in row.items()}
+                           for name, row in boot.intervals().iterrows()}}
     return document
 
 

@@ -108,10 +108,26 @@ def _pls_lines(result: FitResult) -> list[str]:
             lines.append(f"  {row['latent'] + ' <- ' + row['indicator']:<22}"
                          f"{row['weight']:>9.3f}{row['unstandardized']:>13.3f}")
     if result.index is not None:
-        lines += ["", "ACSI 0-100 index:"]
-        lines += [f"    {name:<20}{value:>10.1f}" for name, value in result.index.items()]
+        lines += ["", "ACSI 0-100 index:", *_index_lines(result)]
     if result.index_by_group is not None:
         lines += ["", "Index by group:", result.index_by_group.round(1).to_string()]
+    return lines
+
+
+def _index_lines(result: FitResult) -> list[str]:
+    """One line per construct: its index, and its bootstrap interval when there is one."""
+    boot = result.bootstrap
+    intervals = boot.intervals() if boot is not None else None
+    lines = []
+    for name, value in result.index.items():
+        line = f"    {name:<20}{value:>10.1f}"
+        key = f"index: {name}"
+        if intervals is not None and key in intervals.index:
+            low, high = intervals.loc[key, ["ci_lower", "ci_upper"]]
+            line += f"   [{low:5.1f}, {high:5.1f}]"
+        lines.append(line)
+    if intervals is not None:
+        lines.append(f"    (brackets: {boot.level:.0%} {boot.interval} bootstrap interval)")
     return lines
 
 
