@@ -21,7 +21,8 @@ from acsi_sem.syntax import parse_model
 def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Path | None = None,
         *, estimator: str = "ml", scheme: str = "path", bootstrap: int = 0,
         seed: int | None = None, ci: str = "percentile", group: str | None = None,
-        scale: tuple[float, float] | None = None, progress: bool = False) -> FitResult:
+        scale: tuple[float, float] | None = None, progress: bool = False,
+        tolerance: float = 1e-7, max_iterations: int = 300) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -40,6 +41,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         scale: the answer scale ``(lowest, highest)``; defaults to the model file's
             ``# scale:``. Answers outside it are an error; PLS uses it for the 0-100 index.
         progress: show a progress bar during the bootstrap.
+        tolerance: PLS stops when the summed absolute change of the standardized outer
+            weights between iterations falls below it.
+        max_iterations: PLS iteration limit; a fit that reaches it is reported as not
+            converged.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -52,7 +57,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
     if scale is None and model_file is not None:
         scale = model_file.scale
     options = FitOptions(estimator=estimator.lower(), scheme=scheme, bootstrap=bootstrap,
-                         seed=seed, ci=ci, scale=scale, progress=progress)
+                         seed=seed, ci=ci, scale=scale, progress=progress,
+                         tolerance=tolerance, max_iterations=max_iterations)
     prepared = load_data(spec, data, model_file, scale, group=group,
                          pls=options.is_pls)
     return fit_prepared(spec, prepared, model_file, options)

@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, help="seed of the bootstrap")
     fit.add_argument("--ci", default="percentile", choices=["percentile", "bca"],
                      help="bootstrap interval reported (default: percentile)")
+    fit.add_argument("--tolerance", type=float, default=1e-7,
+                     help="PLS convergence tolerance on the outer weights (default: 1e-7)")
+    fit.add_argument("--max-iterations", type=int, default=300, metavar="N",
+                     help="PLS iteration limit (default: 300)")
     fit.add_argument("--group", metavar="COLUMN", help="report the 0-100 index per group")
     fit.add_argument("--scale", metavar="LOW-HIGH",
                      help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
@@ -73,6 +77,7 @@ def _fit(arguments: argparse.Namespace) -> int:
     result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
                  scheme=arguments.scheme, bootstrap=arguments.bootstrap, seed=arguments.seed,
                  ci=arguments.ci, group=arguments.group, scale=_scale(arguments.scale),
+                 tolerance=arguments.tolerance, max_iterations=arguments.max_iterations,
                  progress=sys.stderr.isatty())
     to_stdout = arguments.json == "-"
     print(result.summary(), file=sys.stderr if to_stdout else sys.stdout)

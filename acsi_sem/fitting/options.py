@@ -48,6 +48,9 @@ class FitOptions:
                                    f"{', '.join(allowed)}")
         if self.bootstrap < 0 or self.bootstrap == 1:
             raise AcsiSemError(f"bootstrap needs at least 2 replicates, not {self.bootstrap}")
+        if not self.tolerance > 0 or self.max_iterations < 1:
+            raise AcsiSemError(f"the PLS tolerance must be positive and the iteration limit at "
+                               f"least 1, not {self.tolerance} and {self.max_iterations}")
 
     @property
     def is_pls(self) -> bool:

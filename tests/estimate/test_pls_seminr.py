@@ -123,3 +123,31 @@ def test_centroid_scheme_differs_but_converges() -> None:
     path = fitted("ecsi_path").parameters["est"].to_numpy()
     assert result.converged
     assert 0 < np.abs(result.parameters["est"].to_numpy() - path).max() < 0.05
+
+
+def test_centroid_solution_is_a_fixed_point_of_the_centroid_scheme() -> None:
+    # No independent centroid implementation to compare with, so check the defining
+    # equations: inner proxy = sum of sign(correlation) * neighbour, mode A outer weights
+    # proportional to the items' correlations with that proxy.
+    result = acsi_sem.fit(ECSI, ROOT / "data" / "mobi.csv", estimator="pls", scheme="centroid")
+    items = pd.read_csv(ROOT / "data" / "mobi.csv")
+    scores = result.scores
+    structural = result.parameters.query("op == '~'")
+    for latent, block in result.outer_weights.groupby("latent", sort=False):
+        neighbours = set(structural.query("lhs == @latent")["rhs"]) | set(
+            structural.query("rhs == @latent")["lhs"])
+        signs = np.sign([np.corrcoef(scores[latent], scores[n])[0, 1] for n in neighbours])
+        proxy = scores[list(neighbours)].to_numpy() @ signs
+        expected = [np.corrcoef(items[item], proxy)[0, 1] for item in block["indicator"]]
+        expected = np.array(expected) / np.linalg.norm(expected)
+        got = block["weight"].to_numpy() / np.linalg.norm(block["weight"])
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=latent)
+
+
+def test_iteration_limit_is_reported_as_non_convergence() -> None:
+    result = acsi_sem.fit(ECSI, ROOT / "data" / "mobi.csv", estimator="pls", max_iterations=3)
+    assert not result.converged
+    assert "PLS did not converge in 3 iterations" in result.warnings[0]
+    assert "Converged" in str(result.summary()) and "NO" in str(result.summary())
+    with pytest.raises(acsi_sem.AcsiSemError, match="tolerance must be positive"):
+        acsi_sem.fit(ECSI, ROOT / "data" / "mobi.csv", estimator="pls", tolerance=0)
