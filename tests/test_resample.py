@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import acsi_sem
+from acsi_sem.estimate.pls import estimate_pls, pls_layout
 from acsi_sem.resample import FailedReplicateError, Replicate, bootstrap
 from tests.conftest import ROOT
 
@@ -88,20 +90,58 @@ def test_cbsem_bootstrap_replaces_wald_intervals() -> None:
     assert "standard errors and bca intervals from the bootstrap" in " ".join(result.notes)
 
 
-@pytest.mark.slow
-def test_percentile_intervals_cover_95_percent_in_simulation() -> None:
-    # Population: two error-free single items with correlation 0.4; PLS estimates it by the
-    # sample correlation, so the 95% percentile interval should cover 0.4 about 95% of
-    # the time (binomial SD over 200 data sets: 1.5 points).
-    rng = np.random.default_rng(2026)
-    covered = 0
-    for _ in range(200):
-        draw = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=150)
-        import pandas as pd
+COVERAGE_MODEL = "X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X"
 
-        frame = pd.DataFrame(draw, columns=["x", "y"])
-        result = acsi_sem.fit("X =~ x\nY =~ y\nY ~ X", frame, estimator="pls",
-                              bootstrap=200, seed=int(rng.integers(1 << 30)))
-        row = result.parameters.set_index("op").loc["~"]
-        covered += row["ci_lower"] <= 0.4 <= row["ci_upper"]
-    assert 0.90 <= covered / 200 <= 0.99
+
+def _population_covariance() -> np.ndarray:
+    """Two constructs with three items each (loadings 0.8, 0.7, 0.6), Y = 0.5 X + error."""
+    loadings = np.zeros((6, 2))
+    loadings[:3, 0] = loadings[3:, 1] = [0.8, 0.7, 0.6]
+    latent = np.array([[1.0, 0.5], [0.5, 1.0]])
+    covariance = loadings @ latent @ loadings.T
+    np.fill_diagonal(covariance, 1.0)
+    return covariance
+
+
+@pytest.mark.slow
+def test_bootstrap_intervals_cover_95_percent_in_simulation() -> None:
+    # PLS paths are biased for the latent 0.5, so the value the intervals must cover is what
+    # PLS gives on the population correlation matrix itself.
+    covariance = _population_covariance()
+    spec = acsi_sem.parse_model(COVERAGE_MODEL)
+    target = estimate_pls(covariance, pls_layout(spec)).paths[1, 0]
+    assert 0.3 < target < 0.45
+    rng = np.random.default_rng(2026)
+    datasets = 200
+    covered = {"percentile": 0, "bca": 0}
+    for _ in range(datasets):
+        frame = pd.DataFrame(rng.multivariate_normal(np.zeros(6), covariance, size=150),
+                             columns=["x1", "x2", "x3", "y1", "y2", "y3"])
+        result = acsi_sem.fit(COVERAGE_MODEL, frame, estimator="pls", bootstrap=200,
+                              seed=int(rng.integers(1 << 30)))
+        row = result.bootstrap.table().loc["Y ~ X"]
+        covered["percentile"] += row["pct_lower"] <= target <= row["pct_upper"]
+        covered["bca"] += row["bca_lower"] <= target <= row["bca_upper"]
+    # Binomial SD of the coverage over 200 data sets: 1.5 points. Measured: percentile 92%,
+    # BCa 88%; with 1000 replicates (100 data sets) both 93%. BCa leans on far-tail quantiles,
+    # which 200 replicates estimate poorly, hence its wider band here.
+    assert 0.90 <= covered["percentile"] / datasets <= 0.99, covered
+    assert 0.85 <= covered["bca"] / datasets <= 0.99, covered
+
+
+def test_bca_bounds_equal_scipys_on_the_same_draws() -> None:
+    # scipy.stats.bootstrap draws its own resamples, so compare through its BCa step, which
+    # takes the draws as given (a private function: skipped if its signature changes).
+    from scipy.stats import _resampling
+
+    sample = np.random.default_rng(5).exponential(size=40)
+    boot = bootstrap(lambda rows: Replicate(np.array([sample[rows].std()])), 40,
+                     replicates=2000, seed=3, names=("sd",), estimate=np.array([sample.std()]))
+    try:
+        low, high, _ = _resampling._bca_interval(
+            (sample,), lambda data, axis=-1: np.std(data, axis=axis), axis=-1, alpha=0.025,
+            theta_hat_b=boot.draws[:, 0], batch=None, xp=np)
+    except (AttributeError, TypeError) as error:
+        pytest.skip(f"scipy's private BCa step changed: {error}")
+    expected = np.percentile(boot.draws[:, 0], [100 * low, 100 * high])
+    np.testing.assert_allclose(np.concatenate(boot.bca()), expected, rtol=1e-12)
