@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from acsi_sem.data import PreparedData, prepare_data, read_table
-from acsi_sem.errors import DataError
+from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile, load_model_file
 from acsi_sem.results import FitResult
@@ -22,7 +22,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         *, estimator: str = "ml", scheme: str = "path", bootstrap: int = 0,
         seed: int | None = None, ci: str = "percentile", group: str | None = None,
         scale: tuple[float, float] | None = None, progress: bool = False,
-        tolerance: float = 1e-7, max_iterations: int = 300) -> FitResult:
+        tolerance: float = 1e-7, max_iterations: int = 300,
+        missing: str = "listwise") -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -30,8 +31,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             path, lavaan model text, a :class:`ModelFile` or a parsed :class:`ModelSpec`.
         data: a DataFrame (one row per respondent) or a data file's path; ``None`` uses the
             model file's default data (``# data:`` in its header).
-        estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"pls"``
-            (PLS path modelling) or ``"plsc"`` (consistent PLS).
+        estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"mlr"``
+            (ML with robust standard errors and the Yuan-Bentler scaled test, lavaan's MLR),
+            ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting: ``"path"`` (default), ``"factorial"``, ``"centroid"``.
         bootstrap: number of bootstrap replicates (0: none); standard errors and intervals
             then come from the bootstrap.
@@ -45,6 +47,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             weights between iterations falls below it.
         max_iterations: PLS iteration limit; a fit that reaches it is reported as not
             converged.
+        missing: ``"listwise"`` (default) deletes respondents with a missing answer;
+            ``"fiml"`` keeps them for full-information ML (estimator ``"ml"``).
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -59,8 +63,11 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
     options = FitOptions(estimator=estimator.lower(), scheme=scheme, bootstrap=bootstrap,
                          seed=seed, ci=ci, scale=scale, progress=progress,
                          tolerance=tolerance, max_iterations=max_iterations)
+    if missing == "fiml" and options.estimator not in ("ml", "mlr"):
+        raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
+                           f"{estimator!r} needs missing='listwise'")
     prepared = load_data(spec, data, model_file, scale, group=group,
-                         pls=options.is_pls)
+                         pls=options.is_pls, missing=missing)
     return fit_prepared(spec, prepared, model_file, options)
 
 
@@ -92,7 +99,8 @@ def resolve_model(model: str | Path | ModelFile | ModelSpec
 
 def load_data(spec: ModelSpec, data: pd.DataFrame | str | Path | None,
               model_file: ModelFile | None, scale: tuple[float, float] | None, *,
-              group: str | None = None, pls: bool = False) -> PreparedData:
+              group: str | None = None, pls: bool = False,
+              missing: str = "listwise") -> PreparedData:
     """Read (if needed) and check the data for ``spec``."""
     if data is None:
         default = model_file.default_data if model_file is not None else None
@@ -105,7 +113,7 @@ def load_data(spec: ModelSpec, data: pd.DataFrame | str | Path | None,
         source = str(data)
         data = read_table(data)
     return prepare_data(data, spec.observed, source=source, scale=scale, group=group,
-                        min_rows=_rows_needed(spec, pls))
+                        min_rows=_rows_needed(spec, pls), missing=missing)
 
 
 def _rows_needed(spec: ModelSpec, pls: bool) -> int:

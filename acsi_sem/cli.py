@@ -23,8 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
     fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
                                     "default: the model's embedded data")
-    fit.add_argument("--estimator", default="ml", choices=["ml", "pls", "plsc"],
-                     help="ml (CB-SEM), pls (PLS path modelling) or plsc (consistent PLS)")
+    fit.add_argument("--estimator", default="ml", choices=["ml", "mlr", "pls", "plsc"],
+                     help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), pls (PLS "
+                          "path modelling) or plsc (consistent PLS)")
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
     fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, help="seed of the bootstrap")
     fit.add_argument("--ci", default="percentile", choices=["percentile", "bca"],
                      help="bootstrap interval reported (default: percentile)")
+    fit.add_argument("--missing", default="listwise", choices=["listwise", "fiml"],
+                     help="missing answers: delete the respondent (listwise, default) or use "
+                          "every answer given (fiml; estimator ml)")
     fit.add_argument("--tolerance", type=float, default=1e-7,
                      help="PLS convergence tolerance on the outer weights (default: 1e-7)")
     fit.add_argument("--max-iterations", type=int, default=300, metavar="N",
@@ -78,6 +82,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                  scheme=arguments.scheme, bootstrap=arguments.bootstrap, seed=arguments.seed,
                  ci=arguments.ci, group=arguments.group, scale=_scale(arguments.scale),
                  tolerance=arguments.tolerance, max_iterations=arguments.max_iterations,
+                 missing=arguments.missing,
                  progress=sys.stderr.isatty())
     to_stdout = arguments.json == "-"
     print(result.summary(), file=sys.stderr if to_stdout else sys.stdout)

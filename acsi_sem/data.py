@@ -47,15 +47,49 @@ class PreparedData:
         """Rows used in estimation."""
         return len(self.frame)
 
+    @property
+    def has_missing(self) -> bool:
+        """Whether incomplete rows were kept (FIML)."""
+        return bool(self.frame.isna().to_numpy().any())
+
     @cached_property
     def covariance(self) -> np.ndarray:
-        """(p, p) sample covariance with divisor N (lavaan's ML convention)."""
+        """(p, p) sample covariance with divisor N (lavaan's ML convention); with missing
+        answers, its ML (EM) estimate."""
+        if self.has_missing:
+            return self._saturated[1]
         return np.cov(self.frame.to_numpy(), rowvar=False, bias=True)
 
     @cached_property
     def means(self) -> np.ndarray:
-        """(p,) sample means."""
+        """(p,) sample means; with missing answers, their ML (EM) estimate."""
+        if self.has_missing:
+            return self._saturated[0]
         return self.frame.to_numpy().mean(axis=0)
+
+    @cached_property
+    def _saturated(self) -> tuple[np.ndarray, np.ndarray, float]:
+        from acsi_sem.estimate.fiml import MissingPatterns, saturated_em
+
+        items = self.frame.to_numpy()
+        return saturated_em(MissingPatterns.from_items(items), items)
+
+    @property
+    def unrestricted_loglik(self) -> float:
+        """Log-likelihood of the saturated model (EM with missing answers)."""
+        if self.has_missing:
+            return self._saturated[2]
+        n, p = self.frame.shape
+        _, logdet = np.linalg.slogdet(self.covariance)
+        return float(-n / 2 * (p * np.log(2 * np.pi) + logdet + p))
+
+    def missing_report(self) -> dict:
+        """Missing answers per item, complete rows and answer patterns of the kept rows."""
+        answered = self.frame.notna()
+        return {"method": "fiml" if self.has_missing else "listwise",
+                "missing_per_item": {k: int(v) for k, v in self.missing_per_item.items()},
+                "complete_cases": int(answered.all(axis=1).sum()),
+                "patterns": int(answered.drop_duplicates().shape[0])}
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -102,7 +136,8 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
 
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                  source: str = "<DataFrame>", scale: tuple[float, float] | None = None,
-                 min_rows: int = 2, group: str | None = None) -> PreparedData:
+                 min_rows: int = 2, group: str | None = None,
+                 missing: str = "listwise") -> PreparedData:
     """Check and keep the model's indicator columns, deleting incomplete rows.
 
     Args:
@@ -114,18 +149,32 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         min_rows: the fewest complete rows the model needs.
         group: a column whose values label groups (e.g. company); rows without a label are
             removed with the incomplete ones.
+        missing: ``"listwise"`` deletes rows with a missing answer; ``"fiml"`` keeps every
+            row with at least one answer for full-information ML.
 
     Raises:
         DataError: naming the file and the column (and row) at fault.
     """
+    missing_method = missing
+    if missing_method not in ("listwise", "fiml"):
+        raise DataError(f"unknown missing-data method {missing_method!r}; choose listwise or "
+                        "fiml")
     _check_columns(data, variables, source)
     frame = pd.DataFrame({name: _numeric_column(data[name], name, source)
                           for name in variables})
     missing = frame.isna().sum()
     labels = _group_column(data, group, source)
-    complete = frame[frame.notna().all(axis=1) & (labels.notna() if labels is not None else True)]
+    kept_rows = frame.notna().any(axis=1) if missing_method == "fiml" \
+        else frame.notna().all(axis=1)
+    complete = frame[kept_rows & (labels.notna() if labels is not None else True)]
     notes = []
-    if missing.any():
+    if missing.any() and missing_method == "fiml":
+        counts = ", ".join(f"{name} {count}" for name, count in missing[missing > 0].items())
+        notes.append(f"FIML: {int(complete.notna().all(axis=1).sum())} of {len(complete)} rows "
+                     f"complete, {int(complete.notna().drop_duplicates().shape[0])} answer "
+                     f"patterns; {len(frame) - len(complete)} rows without any answer removed "
+                     f"(missing per item: {counts})")
+    elif missing.any():
         counts = ", ".join(f"{name} {count}" for name, count in missing[missing > 0].items())
         notes.append(f"listwise deletion: {len(frame) - len(complete)} of {len(frame)} rows "
                      f"removed for missing answers (missing per item: {counts})")

@@ -13,7 +13,7 @@ model-implied covariance of the observed ones is its top-left (p, p) block ``Sig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ class RamModel:
         a_free: (k_a,) 0-based free-parameter index of each path, -1 where fixed.
         a_fixed: (k_a,) value of the fixed paths (ignored where free).
         s_rows, s_cols, s_free, s_fixed: the same for the symmetric cells (one per pair).
+        m_rows, m_free, m_fixed: the same for intercepts and latent means (empty without a
+            modelled mean structure).
     """
 
     variables: tuple[str, ...]
@@ -46,6 +48,9 @@ class RamModel:
     s_cols: np.ndarray
     s_free: np.ndarray
     s_fixed: np.ndarray
+    m_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    m_free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    m_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def observed(self) -> tuple[str, ...]:
@@ -79,6 +84,33 @@ class RamModel:
         p = self.n_observed
         return self.full_covariance(theta)[:p, :p]
 
+    def implied_mean(self, theta: np.ndarray) -> np.ndarray:
+        """``mu``, (p,): model-implied means of the observed variables, ``(B m)`` observed
+        block, with m the intercepts and latent means."""
+        a_matrix, _ = self.matrices(theta)
+        b_matrix = self.total_effects_inverse(a_matrix)
+        return (b_matrix @ self._mean_vector(theta))[: self.n_observed]
+
+    def mean_derivatives(self, theta: np.ndarray) -> np.ndarray:
+        """``dmu / dtheta``, (q, p)."""
+        p = self.n_observed
+        a_matrix, _ = self.matrices(theta)
+        b_matrix = self.total_effects_inverse(a_matrix)
+        full_mean = b_matrix @ self._mean_vector(theta)
+        derivatives = np.zeros((self.n_free, p))
+        free_a = self.a_free >= 0
+        # d(B m)/dA_ij = B E_ij B m: column i of B times the mean of variable j.
+        np.add.at(derivatives, self.a_free[free_a],
+                  b_matrix[:p, self.a_rows[free_a]].T * full_mean[self.a_cols[free_a], None])
+        free_m = self.m_free >= 0
+        np.add.at(derivatives, self.m_free[free_m], b_matrix[:p, self.m_rows[free_m]].T)
+        return derivatives
+
+    def _mean_vector(self, theta: np.ndarray) -> np.ndarray:
+        vector = np.zeros(len(self.variables))
+        vector[self.m_rows] = _gather(theta, self.m_free, self.m_fixed)
+        return vector
+
     def sigma_derivatives(self, theta: np.ndarray) -> np.ndarray:
         """``dSigma / dtheta``, (q, p, p): one symmetric matrix per free parameter."""
         p = self.n_observed
@@ -101,13 +133,16 @@ class RamModel:
         return derivatives + derivatives.transpose(0, 2, 1)
 
 
-def build_ram(spec: ModelSpec, fixed_values: dict[int, float] | None = None) -> RamModel:
+def build_ram(spec: ModelSpec, fixed_values: dict[int, float] | None = None, *,
+              means: bool = False) -> RamModel:
     """Place the ``=~``, ``~`` and ``~~`` rows of ``spec`` into RAM cells.
 
     Args:
         spec: the model specification.
         fixed_values: values for fixed rows whose ``ustart`` is missing (the fixed.x
             covariates), keyed by the row's position in ``spec.table``.
+        means: also place the ``~1`` rows, so that the intercepts are parameters of the
+            model (FIML) rather than the saturated sample means.
     """
     variables = tuple(spec.observed) + tuple(spec.latent)
     index = {name: i for i, name in enumerate(variables)}
@@ -124,13 +159,17 @@ def build_ram(spec: ModelSpec, fixed_values: dict[int, float] | None = None) -> 
                        table["lhs"].to_numpy()[directed])
     sources = np.where(ops[directed] == "=~", table["lhs"].to_numpy()[directed],
                        table["rhs"].to_numpy()[directed])
+    intercepts = np.flatnonzero(ops == "~1") if means else np.zeros(0, dtype=int)
     return RamModel(
-        variables=variables, n_observed=len(spec.observed), n_free=spec.n_covariance_free,
+        variables=variables, n_observed=len(spec.observed),
+        n_free=spec.n_free if means else spec.n_covariance_free,
         a_rows=_positions(targets, index), a_cols=_positions(sources, index),
         a_free=free[directed], a_fixed=np.nan_to_num(fixed[directed]),
         s_rows=_positions(table["lhs"].to_numpy()[symmetric], index),
         s_cols=_positions(table["rhs"].to_numpy()[symmetric], index),
         s_free=free[symmetric], s_fixed=np.nan_to_num(fixed[symmetric]),
+        m_rows=_positions(table["lhs"].to_numpy()[intercepts], index),
+        m_free=free[intercepts], m_fixed=np.nan_to_num(fixed[intercepts]),
     )
 
 

@@ -44,6 +44,8 @@ class FitResult:
         index_by_group: indices per group (rows) with each group's size ``n``.
         quality: measurement quality tables and flags.
         bootstrap: the bootstrap draws and intervals, if a bootstrap was run.
+        missing: how missing answers were handled: ``method`` (listwise or fiml),
+            ``missing_per_item``, ``complete_cases`` and ``patterns`` of the rows used.
     """
 
     spec: ModelSpec
@@ -69,6 +71,7 @@ class FitResult:
     index_by_group: pd.DataFrame | None = field(default=None, repr=False)
     quality: MeasurementQuality | None = field(default=None, repr=False)
     bootstrap: BootstrapResult | None = field(default=None, repr=False)
+    missing: dict | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

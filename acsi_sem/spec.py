@@ -116,6 +116,21 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     return ModelSpec(table=table, latent=tuple(latent), observed=tuple(observed), source=source)
 
 
+def with_mean_structure(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with lavaan's mean structure: a free intercept for every observed variable
+    and latent means fixed at 0 (rows the user wrote are kept)."""
+    table = spec.table
+    records = table.drop(columns=["id"]).to_dict("records")
+    parameters = [r for r in records if r["op"] != ":="]
+    extra = _intercept_rows(parameters, list(spec.latent))
+    defined = [r for r in records if r["op"] == ":="]
+    table = pd.DataFrame(parameters + extra + defined, columns=TABLE_COLUMNS[1:])
+    table.insert(0, "id", np.arange(1, len(table) + 1))
+    # Keep the user's free/fixed choices, then renumber so intercepts come last.
+    table["free"] = _number_free_parameters(table.assign(free=(table["free"] > 0).astype(int)))
+    return spec.with_table(table)
+
+
 def _row(lhs: str, op: str, rhs: str, *, user: int = 0, free: bool = True,
          ustart: float = np.nan, exo: int = 0, label: str = "", start: float = np.nan,
          line: int = 0) -> dict:

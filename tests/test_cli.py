@@ -145,3 +145,23 @@ def test_bad_pls_options_are_named(capsys, arguments: list[str], pattern: str) -
     code, _, err = run(capsys, *arguments)
     assert code == 2
     assert pd.Series([err]).str.contains(pattern).iloc[0], err
+
+
+def test_mlr_and_fiml_from_the_shell(capsys, tmp_path) -> None:
+    model = ROOT / "tests" / "fixtures" / "models" / "hs_cfa.lav"
+    data = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
+    target = tmp_path / "fiml.json"
+    code, out, _ = run(capsys, "fit", str(model), "--data", str(data), "--missing", "fiml",
+                       "--json", str(target))
+    assert code == 0 and "FIML, 47 patterns, 121 complete rows" in out
+    document = json.loads(target.read_text())
+    assert document["missing"]["patterns"] == 47 and document["n_obs"] == 301
+    assert any(p["op"] == "~1" for p in document["parameters"])
+    complete = ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv"
+    code, out, _ = run(capsys, "fit", str(model), "--data", str(complete), "--estimator", "mlr",
+                       "--json", str(target))
+    assert code == 0 and "Scaling factor (Yuan-Bentler)" in out
+    fit = json.loads(target.read_text())["fit"]
+    assert {"chisq_scaled", "scaling_factor", "cfi_robust", "tli_robust",
+            "rmsea_robust"} <= set(fit)
+    assert fit["chisq_scaled"] == pytest.approx(fit["chisq"] / fit["scaling_factor"])

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.data import PreparedData
+from acsi_sem.estimate.fiml import MissingPatterns, fiml_hessian, minimize_fiml
 from acsi_sem.estimate.ml import minimize_ml, ml_discrepancy
 from acsi_sem.ram import RamModel, build_ram
-from acsi_sem.spec import ModelSpec
+from acsi_sem.spec import ModelSpec, with_mean_structure
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,48 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
                          vcov=vcov, converged=scoring.converged, messages=tuple(messages),
                          information=information)
+
+
+def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
+    """Fit ``spec`` by full-information ML to data with missing answers (NaN in the frame).
+
+    The model gets a mean structure: free observed intercepts, latent means fixed at 0.
+    Starting values come from an ML fit to the EM estimate of the covariance matrix;
+    standard errors from the observed information (the Hessian), lavaan's default here.
+    """
+    spec = with_mean_structure(spec)
+    items = data.frame.to_numpy()
+    patterns = MissingPatterns.from_items(items)
+    covariance_ram, ram = build_ram(spec), build_ram(spec, means=True)
+    start = simple_start_values(spec, covariance_ram, data.covariance)
+    start = minimize_ml(covariance_ram, start, data.covariance).theta
+    theta = np.concatenate([start, _intercept_starts(spec, covariance_ram, start, data.means)])
+    found = minimize_fiml(ram, patterns, theta)
+    messages = []
+    if not found.converged:
+        worst = int(np.argmax(np.abs(found.gradient)))
+        messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
+                        f"parameter {spec.parameter_name(worst)}")
+    information = fiml_hessian(ram, patterns, found.theta)
+    vcov = _invert_information(information, patterns.n_obs)
+    return CbsemSolution(spec=spec, ram=ram, theta=found.theta, discrepancy=found.value,
+                         vcov=vcov, converged=found.converged, messages=tuple(messages),
+                         information=information)
+
+
+def _intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
+                      means: np.ndarray) -> np.ndarray:
+    """Intercepts that reproduce ``means`` (p,) given the paths among observed variables."""
+    a_matrix, _ = ram.matrices(theta)
+    p = ram.n_observed
+    intercepts = (np.eye(p) - a_matrix[:p, :p]) @ means
+    rows = spec.table[(spec.table["op"] == "~1") & (spec.table["free"] > 0)]
+    position = {name: i for i, name in enumerate(spec.observed)}
+    starts = np.zeros(spec.n_free - spec.n_covariance_free)
+    for name, free in zip(rows["lhs"], rows["free"], strict=True):
+        if name in position:
+            starts[free - 1 - spec.n_covariance_free] = intercepts[position[name]]
+    return starts
 
 
 def fill_fixed_x(spec: ModelSpec, sample_cov: np.ndarray) -> ModelSpec:

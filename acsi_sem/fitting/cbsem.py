@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from acsi_sem.data import PreparedData
-from acsi_sem.errors import ModelSyntaxError
-from acsi_sem.estimate.cbsem import CbsemSolution, fill_fixed_x, fit_ml
+from acsi_sem.errors import AcsiSemError, ModelSyntaxError
+from acsi_sem.estimate.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_ml
+from acsi_sem.estimate.fiml import independence_loglik
 from acsi_sem.estimate.ml import minimize_ml
 from acsi_sem.estimate.pls import pls_layout
+from acsi_sem.estimate.robust import RobustML, independence_trace, robust_ml
 from acsi_sem.fitting.common import (
     apply_bootstrap,
     effect_keys,
@@ -29,7 +33,13 @@ from acsi_sem.statistics.diagnostics import (
 )
 from acsi_sem.statistics.effects import effects_table
 from acsi_sem.statistics.estimates import parameter_table, r_squared
-from acsi_sem.statistics.fit_indices import MomentFit, fit_indices
+from acsi_sem.statistics.fit_indices import (
+    MomentFit,
+    fiml_fit_indices,
+    fit_indices,
+    mean_structure_srmr,
+    robust_indices,
+)
 from acsi_sem.statistics.identification import check_identification
 from acsi_sem.statistics.quality import (
     MeasurementQuality,
@@ -46,8 +56,15 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     _check_mean_structure(spec)
     _check_no_composites(spec)
     check_identification(spec)
-    solution = fit_ml(spec, data)
-    parameters = parameter_table(solution, data.means, data.n_obs)
+    _check_missing_options(data, options)
+    solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
+    robust = None
+    if options.estimator == "mlr":
+        robust = robust_ml(solution.ram, solution.theta, data.frame.to_numpy())
+        solution = replace(solution, vcov=robust.vcov)
+    parameters = parameter_table(solution, data.means, data.n_obs,
+                                 intercept_variances=None if robust is None
+                                 else np.diag(data.covariance))
     effects = effects_table(solution.spec, solution.ram, solution.theta, solution.vcov)
     warnings = _warnings(solution, parameters)
     notes = list(data.notes) + (list(solution.messages) if solution.converged else [])
@@ -58,25 +75,58 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         notes.append(boot.summary_line())
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
+    indices = _indices(solution, data, implied)
+    if robust is not None:
+        indices = pd.concat([indices, _robust_indices(indices, robust, data)])
     free_names = [solution.spec.parameter_name(i) for i in range(solution.ram.n_free)]
     return FitResult(
         spec=solution.spec,
         model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
-        estimator="ML", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
-        parameters=parameters, fit_indices=fit_indices(_moment_fit(spec, data, implied)),
+        estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
+        n_total=data.n_total, parameters=parameters, fit_indices=indices,
         r2=r_squared(solution.ram, solution.theta), effects=effects,
         converged=solution.converged, warnings=tuple(warnings), notes=tuple(notes),
         implied_cov=as_frame(implied, names), sample_cov=as_frame(data.covariance, names),
         vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
                                                              columns=free_names),
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
+        missing=data.missing_report(),
     )
+
+
+def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:
+    moments = _moment_fit(solution.spec, data, implied)
+    if not data.has_missing:
+        return fit_indices(moments)
+    items = data.frame.to_numpy()
+    srmr = mean_structure_srmr(data.covariance, implied, data.means,
+                               solution.ram.implied_mean(solution.theta))
+    return fiml_fit_indices(moments, -solution.discrepancy * data.n_obs,
+                            data.unrestricted_loglik, independence_loglik(items), srmr)
+
+
+def _check_missing_options(data: PreparedData, options: FitOptions) -> None:
+    if not data.has_missing:
+        return
+    if options.estimator == "mlr":
+        raise AcsiSemError("robust ML (mlr) with FIML is not available yet; use estimator "
+                           "'ml' with missing='fiml', or missing='listwise'")
+    if options.bootstrap:
+        raise AcsiSemError("the bootstrap is not available with FIML yet; use missing="
+                           "'listwise' or no bootstrap")
+
+
+def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData) -> pd.Series:
+    deviations = data.frame.to_numpy() - data.means
+    baseline_scaling = ((robust.saturated_trace - independence_trace(deviations))
+                        / indices["baseline_df"])
+    return robust_indices(indices, robust.scaling_factor(indices["df"]), baseline_scaling)
 
 
 def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
     p = len(spec.observed)
-    meanstructure = spec.has_intercepts
+    meanstructure = spec.has_intercepts or data.has_missing
     return MomentFit(sample_cov=data.covariance, implied_cov=implied, n_obs=data.n_obs,
                      npar=spec.n_free,
                      n_moments=p * (p + 1) // 2 + (p if meanstructure else 0),

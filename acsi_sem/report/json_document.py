@@ -44,6 +44,8 @@ def result_document(result: FitResult) -> dict:
         "effects": effects,
     }
     document.update(_pls_keys(result))
+    if result.missing is not None:
+        document["missing"] = result.missing
     if result.quality is not None:
         document["quality"] = result.quality.to_dict()
     if result.bootstrap is not None:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 WIDTH = 78
-ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions; semopy optimiser)",
+ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
+                  "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
                   "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
 _SECTIONS = [("=~", "Latent variables"), ("<~", "Formative weights"), ("~", "Regressions"),
              ("~~cov", "Covariances"),
@@ -84,9 +85,7 @@ def format_summary(result: FitResult) -> str:
         lines += ["", *fit_lines(result.fit_indices)]
     else:
         lines += ["", "Model test: none (PLS path modelling has no likelihood-based test)"]
-    source = ("the bootstrap" if result.bootstrap is not None else
-              "the expected information" if result.estimator == "ML" else
-              "none without --bootstrap")
+    source = _standard_error_source(result)
     lines += ["", f"Parameter estimates (standard errors: {source}):"]
     lines += parameter_lines(result.parameters)
     lines += ["", "R-square:"]
@@ -153,9 +152,45 @@ def _header_lines(result: FitResult) -> list[str]:
         _pair("Model", f"{result.model_name} ({display_path(result.spec.source)})"),
         _pair("Data", display_path(result.data_source)),
         _pair("Observations used", used),
+        *_missing_lines(result),
         _pair("Estimator", ESTIMATOR_TEXT.get(result.estimator, result.estimator)),
         _pair("Converged", "yes" if result.converged else "NO"),
         _pair("Free parameters", count),
+    ]
+
+
+def _standard_error_source(result: FitResult) -> str:
+    if result.bootstrap is not None:
+        return "the bootstrap"
+    if result.estimator == "MLR":
+        return "robust (Huber-White sandwich)"
+    if result.estimator == "ML":
+        fiml = result.missing is not None and result.missing["method"] == "fiml"
+        return "the observed information" if fiml else "the expected information"
+    return "none without --bootstrap"
+
+
+def _missing_lines(result: FitResult) -> list[str]:
+    if result.missing is None or result.missing["method"] != "fiml":
+        return []
+    report = result.missing
+    return [_pair("Missing answers", f"FIML, {report['patterns']} patterns, "
+                  f"{report['complete_cases']} complete rows")]
+
+
+def _robust_lines(fit: pd.Series) -> list[str]:
+    if "scaling_factor" not in fit:
+        return []
+    rmsea = (f"{fit['rmsea_robust']:.3f} [{fit['rmsea_ci_lower_robust']:.3f}, "
+             f"{fit['rmsea_ci_upper_robust']:.3f}]")
+    return [
+        "", "Robust (MLR):",
+        _pair("Scaled test statistic", _number(fit["chisq_scaled"])),
+        _pair("Scaling factor (Yuan-Bentler)", _number(fit["scaling_factor"], 4)),
+        _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
+        _pair("Robust CFI", _number(fit["cfi_robust"])),
+        _pair("Robust TLI", _number(fit["tli_robust"])),
+        _pair("Robust RMSEA [90% CI]", rmsea),
     ]
 
 
@@ -180,6 +215,7 @@ def fit_lines(fit: pd.Series) -> list[str]:
         _pair("Log-likelihood", _number(fit["loglik"])),
         _pair("AIC", _number(fit["aic"])), _pair("BIC", _number(fit["bic"])),
         _pair("BIC (sample-size adjusted)", _number(fit["bic2"])),
+        *_robust_lines(fit),
     ]
 
 

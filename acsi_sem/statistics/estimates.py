@@ -16,19 +16,26 @@ PARAMETER_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "c
 _Z_975 = stats.norm.ppf(0.975)
 
 
-def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int) -> pd.DataFrame:
+def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int, *,
+                    intercept_variances: np.ndarray | None = None) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(fit, standardized = TRUE)`` for an ML solution.
 
     Args:
         solution: the fitted model.
         means: (p,) sample means, the ML intercepts under a saturated mean structure.
         n_obs: N, for the intercepts' standard errors.
+        intercept_variances: (p,) variances for the intercepts' standard errors; the
+            model-implied ones by default, the sample's for the robust sandwich.
     """
     spec, ram, theta = solution.spec, solution.ram, solution.theta
     table = spec.table
     estimates = row_values(spec, theta)
     errors = _row_standard_errors(table["free"].to_numpy(), solution.vcov)
-    intercepts = _intercepts(spec.observed, table, means, ram, theta, n_obs)
+    variances = (np.diag(ram.implied_covariance(theta)) if intercept_variances is None
+                 else intercept_variances)
+    # Modelled means (FIML) are in theta; otherwise intercepts are the saturated means.
+    intercepts = (None if ram.m_rows.size
+                  else _intercepts(spec.observed, table, means, variances, n_obs))
     if intercepts is not None:
         estimates = np.where(table["op"] == "~1", intercepts[0], estimates)
         errors = np.where(table["op"] == "~1", intercepts[1], errors)
@@ -56,13 +63,12 @@ def _row_standard_errors(free: np.ndarray, vcov: np.ndarray | None) -> np.ndarra
     return np.where(free > 0, se[np.clip(free - 1, 0, len(se) - 1)], 0.0)
 
 
-def _intercepts(observed, table: pd.DataFrame, means: np.ndarray, ram: RamModel,
-                theta: np.ndarray, n_obs: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """With saturated means the ML intercepts are the sample means, se = sqrt(sigma_ii / N)."""
+def _intercepts(observed, table: pd.DataFrame, means: np.ndarray, variances: np.ndarray,
+                n_obs: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """With saturated means the ML intercepts are the sample means, se = sqrt(var_i / N)."""
     rows = table["op"].to_numpy() == "~1"
     if not rows.any():
         return None
-    sigma_diag = np.diag(ram.implied_covariance(theta))
     position = {name: i for i, name in enumerate(observed)}
     values = np.zeros(len(table))
     errors = np.zeros(len(table))
@@ -70,7 +76,7 @@ def _intercepts(observed, table: pd.DataFrame, means: np.ndarray, ram: RamModel,
         name = table["lhs"].iat[row]
         if name in position:
             values[row] = means[position[name]]
-            errors[row] = np.sqrt(sigma_diag[position[name]] / n_obs)
+            errors[row] = np.sqrt(variances[position[name]] / n_obs)
     return values, errors
 
 

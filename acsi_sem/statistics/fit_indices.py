@@ -44,13 +44,30 @@ class MomentFit:
 def fit_indices(moments: MomentFit) -> pd.Series:
     """Every index in :data:`FIT_NAMES` as a Series (NaN where undefined)."""
     s, sigma, n = moments.sample_cov, moments.implied_cov, moments.n_obs
-    p = len(s)
-    chisq = n * ml_value(sigma, s)
-    df = moments.n_moments - moments.npar
-    baseline_chisq = n * ml_value(np.diag(np.diag(s)), s)
-    baseline_df = p * (p - 1) / 2
     loglik = _loglik(sigma, s, n)
     unrestricted = _loglik(s, s, n)
+    baseline = unrestricted - n * ml_value(np.diag(np.diag(s)), s) / 2
+    return _indices(moments, loglik, unrestricted, baseline, _srmr(s, sigma),
+                    _gfi(s, sigma, moments.n_moments, moments.n_moments - moments.npar))
+
+
+def fiml_fit_indices(moments: MomentFit, loglik: float, unrestricted: float,
+                     baseline: float, srmr: float) -> pd.Series:
+    """Indices of a FIML solution from its log-likelihoods (model, saturated by EM, and
+    independence); ``srmr`` compares the EM moments, means included, with the implied
+    ones. GFI and AGFI are left undefined: lavaan weighs them by the saturated model's
+    observed information, which acsi-sem does not compute."""
+    undefined = {"gfi": np.nan, "agfi": np.nan}
+    return _indices(moments, loglik, unrestricted, baseline, srmr, undefined)
+
+
+def _indices(moments: MomentFit, loglik: float, unrestricted: float, baseline: float,
+             srmr: float, gfi: dict[str, float]) -> pd.Series:
+    n, p = moments.n_obs, len(moments.sample_cov)
+    chisq = max(2 * (unrestricted - loglik), 0.0)
+    df = moments.n_moments - moments.npar
+    baseline_chisq = 2 * (unrestricted - baseline)
+    baseline_df = p * (p - 1) / 2
     values = {
         "npar": moments.npar, "chisq": chisq, "df": df,
         "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
@@ -60,16 +77,56 @@ def fit_indices(moments: MomentFit) -> pd.Series:
         "tli": _tli(chisq, df, baseline_chisq, baseline_df),
         "nfi": (baseline_chisq - chisq) / baseline_chisq,
         **_rmsea(chisq, df, n),
-        "srmr": _srmr(s, sigma),
+        "srmr": srmr,
         "aic": -2 * loglik + 2 * moments.npar,
         "bic": -2 * loglik + moments.npar * np.log(n),
         # lavaan's sample-size adjusted BIC (Sclove 1987): N* = (N + 2) / 24.
         "bic2": -2 * loglik + moments.npar * np.log((n + 2) / 24),
         "loglik": loglik, "unrestricted_loglik": unrestricted,
-        **_gfi(s, sigma, moments.n_moments, df),
+        **gfi,
         "ntotal": n,
     }
     return pd.Series(values, index=FIT_NAMES, dtype=float)
+
+
+ROBUST_NAMES = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
+                "baseline_chisq_scaled", "baseline_scaling_factor", "cfi_scaled", "tli_scaled",
+                "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled",
+                "rmsea_pvalue_scaled", "cfi_robust", "tli_robust", "rmsea_robust",
+                "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust"]
+
+
+def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) -> pd.Series:
+    """lavaan's scaled and robust indices for a test divided by a scaling factor c.
+
+    ``*_scaled`` use the scaled chi-squares (lavaan's RMSEA puts c into the degrees of
+    freedom instead, which gives the same point estimate); ``*_robust`` are the population
+    corrected indices of Brosseau-Liard, Savalei and Li (2012, 2014): the unscaled
+    chi-square minus c times its degrees of freedom.
+
+    Args:
+        plain: the indices of :func:`fit_indices` (``chisq, df, baseline_chisq, ...``).
+        scaling, baseline_scaling: c of the model and of the baseline model.
+    """
+    chisq, df, n = plain["chisq"], plain["df"], plain["ntotal"]
+    base, base_df = plain["baseline_chisq"], plain["baseline_df"]
+    scaled, base_scaled = chisq / scaling, base / baseline_scaling
+    scaled_rmsea = _rmsea(chisq, scaling * df, n)
+    robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling)
+    values = {
+        "chisq_scaled": scaled, "df_scaled": df,
+        "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,
+        "scaling_factor": scaling, "baseline_chisq_scaled": base_scaled,
+        "baseline_scaling_factor": baseline_scaling,
+        "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
+        "tli_scaled": _tli(scaled, df, base_scaled, base_df),
+        **{f"{key}_scaled": value for key, value in scaled_rmsea.items()},
+        "cfi_robust": _cfi(chisq, scaling * df, base, baseline_scaling * base_df),
+        "tli_robust": _tli_excess(chisq - scaling * df, df,
+                                  base - baseline_scaling * base_df, base_df),
+        **{f"{key}_robust": value for key, value in robust_rmsea.items()},
+    }
+    return pd.Series(values, index=ROBUST_NAMES, dtype=float)
 
 
 def _loglik(sigma: np.ndarray, s: np.ndarray, n: int) -> float:
@@ -92,18 +149,30 @@ def _tli(chisq: float, df: float, base: float, base_df: float) -> float:
     return (base / base_df - chisq / df) / (base / base_df - 1.0)
 
 
-def _rmsea(chisq: float, df: float, n: int, level: float = 0.90) -> dict[str, float]:
-    """RMSEA with lavaan's N (not N - 1), its 90% interval and the test of close fit."""
+def _tli_excess(excess: float, df: float, base_excess: float, base_df: float) -> float:
+    """TLI from chi-squares already reduced by their expected values."""
+    if df <= 0:
+        return 1.0
+    return 1.0 - (excess / df) / (base_excess / base_df)
+
+
+def _rmsea(chisq: float, df: float, n: int, level: float = 0.90,
+           c_hat: float = 1.0) -> dict[str, float]:
+    """RMSEA with lavaan's N (not N - 1), its 90% interval and the test of close fit.
+
+    ``c_hat`` is lavaan's correction for robust RMSEA: ``chisq`` is then the scaled
+    statistic and the noncentrality is multiplied by c.
+    """
     if df <= 0:
         return {"rmsea": 0.0, "rmsea_ci_lower": 0.0, "rmsea_ci_upper": 0.0,
                 "rmsea_pvalue": np.nan}
-    rmsea = np.sqrt(max(chisq - df, 0.0) / (df * n))
+    rmsea = np.sqrt(max(c_hat * (chisq - df), 0.0) / (df * n))
     tail = (1 - level) / 2
     lower = _noncentrality(chisq, df, 1 - tail)
     upper = _noncentrality(chisq, df, tail)
-    return {"rmsea": rmsea, "rmsea_ci_lower": np.sqrt(lower / (n * df)),
-            "rmsea_ci_upper": np.sqrt(upper / (n * df)),
-            "rmsea_pvalue": stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2)}
+    return {"rmsea": rmsea, "rmsea_ci_lower": np.sqrt(c_hat * lower / (n * df)),
+            "rmsea_ci_upper": np.sqrt(c_hat * upper / (n * df)),
+            "rmsea_pvalue": stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2 / c_hat)}
 
 
 def _noncentrality(chisq: float, df: float, probability: float) -> float:
@@ -123,12 +192,23 @@ def _chi2_cdf(x: float, df: float, lam: float) -> float:
     return stats.chi2.cdf(x, df) if lam == 0 else stats.ncx2.cdf(x, df, lam)
 
 
-def _srmr(s: np.ndarray, sigma: np.ndarray) -> float:
-    """Bentler's SRMR: residual correlations scaled by the observed SDs, diagonal included."""
+def _srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray | None = None,
+          implied_means: np.ndarray | None = None) -> float:
+    """Bentler's SRMR: residual correlations scaled by the observed SDs, diagonal included,
+    and with a modelled mean structure the standardized mean residuals too."""
     sd = np.sqrt(np.diag(s))
     residual = (s - sigma) / np.outer(sd, sd)
-    lower = residual[np.tril_indices(len(s))]
-    return float(np.sqrt(np.mean(lower ** 2)))
+    terms = residual[np.tril_indices(len(s))]
+    if means is not None:
+        terms = np.concatenate([terms, (means - implied_means) / sd])
+    return float(np.sqrt(np.mean(terms ** 2)))
+
+
+def mean_structure_srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray,
+                        implied_means: np.ndarray) -> float:
+    """SRMR over covariances (p, p) and means (p,) together, as lavaan with a mean
+    structure."""
+    return _srmr(s, sigma, means, implied_means)
 
 
 def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float) -> dict[str, float]:

@@ -1,0 +1,115 @@
+"""Robust maximum likelihood (lavaan's MLR) for complete data.
+
+Standard errors are Huber-White sandwiches, ``A^-1 B A^-1 / N``, with ``A`` the observed
+information (the Hessian of the per-respondent negative log-likelihood at the estimate)
+and ``B`` the mean outer product of the respondents' scores. The test statistic is divided
+by the Yuan-Bentler scaling factor in Mplus's form, as lavaan's
+``test = "yuan.bentler.mplus"``:
+
+    c = (tr(A1^-1 B1) - tr(A0^-1 B0)) / df
+
+where ``A0, B0`` belong to the model and ``A1, B1`` to the saturated model, whose
+information is the expected one at the sample covariance. Means are saturated, so their
+terms are equal in both traces and cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from acsi_sem.estimate.ml import numerical_hessian
+from acsi_sem.ram import RamModel
+
+
+@dataclass(frozen=True)
+class RobustML:
+    """Sandwich covariance and Yuan-Bentler scaling of one ML solution.
+
+    Attributes:
+        vcov: (q, q) robust covariance of the free parameters, or ``None`` if the observed
+            information is singular.
+        model_trace: tr(A0^-1 B0) of the model.
+        saturated_trace: tr(A1^-1 B1) of the saturated covariance model.
+    """
+
+    vcov: np.ndarray | None
+    model_trace: float
+    saturated_trace: float
+
+    def scaling_factor(self, df: float) -> float:
+        """The chi-square scaling factor c for a model with ``df`` degrees of freedom."""
+        return (self.saturated_trace - self.model_trace) / df if df > 0 else np.nan
+
+
+def covariance_scores(deviations: np.ndarray, sigma: np.ndarray,
+                      derivatives: np.ndarray) -> np.ndarray:
+    """(n, q) scores: the derivative of each respondent's log-likelihood by each parameter.
+
+    Args:
+        deviations: (n, p) answers minus their sample means.
+        sigma: (p, p) model-implied covariance.
+        derivatives: (q, p, p) dSigma/dtheta.
+    """
+    sigma_inv = np.linalg.inv(sigma)
+    weighted = deviations @ sigma_inv
+    quadratic = np.einsum("ni,kij,nj->nk", weighted, derivatives, weighted, optimize=True)
+    return 0.5 * (quadratic - np.einsum("ij,kji->k", sigma_inv, derivatives)[None, :])
+
+
+def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray) -> RobustML:
+    """The MLR sandwich and traces at the ML estimate ``theta`` (q,) for raw answers (n, p)."""
+    n = len(items)
+    deviations = items - items.mean(axis=0)
+    sample_cov = deviations.T @ deviations / n
+    scores = covariance_scores(deviations, ram.implied_covariance(theta),
+                               ram.sigma_derivatives(theta))
+    meat = scores.T @ scores / n
+    bread = numerical_hessian(ram, theta, sample_cov) / 2
+    try:
+        bread_inv = np.linalg.inv(bread)
+    except np.linalg.LinAlgError:
+        return RobustML(None, np.nan, saturated_trace(deviations))
+    vcov = bread_inv @ meat @ bread_inv / n
+    return RobustML(vcov, float(np.trace(bread_inv @ meat)), saturated_trace(deviations))
+
+
+def saturated_trace(deviations: np.ndarray) -> float:
+    """tr(A1^-1 B1) of the saturated covariance model at the sample covariance.
+
+    Args:
+        deviations: (n, p) answers minus their sample means.
+    """
+    n, p = deviations.shape
+    sample_cov = deviations.T @ deviations / n
+    duplication = duplication_matrix(p)
+    inverse = np.linalg.inv(sample_cov)
+    information = 0.5 * duplication.T @ np.kron(inverse, inverse) @ duplication
+    weighted = deviations @ inverse
+    outer = (weighted[:, :, None] * weighted[:, None, :] - inverse).reshape(n, p * p)
+    scores = 0.5 * outer @ duplication
+    meat = scores.T @ scores / n
+    return float(np.trace(np.linalg.solve(information, meat)))
+
+
+def independence_trace(deviations: np.ndarray) -> float:
+    """tr(A0^-1 B0) of the independence (baseline) model: free variances only.
+
+    Args:
+        deviations: (n, p) answers minus their sample means.
+    """
+    variances = (deviations ** 2).mean(axis=0)
+    # Each variance's score is (d^2 - v) / (2 v^2) and its information 1 / (2 v^2).
+    fourth = ((deviations ** 2 - variances) ** 2).mean(axis=0)
+    return float(np.sum(fourth / (2 * variances ** 2)))
+
+
+def duplication_matrix(p: int) -> np.ndarray:
+    """(p*p, p(p+1)/2) matrix D with vec(M) = D vech(M) for symmetric M (row-major vech)."""
+    rows, cols = np.triu_indices(p)
+    matrix = np.zeros((p * p, len(rows)))
+    columns = np.arange(len(rows))
+    matrix[rows * p + cols, columns] = 1.0
+    matrix[cols * p + rows, columns] = 1.0
+    return matrix

@@ -1,0 +1,115 @@
+"""Robust ML (MLR) and FIML against lavaan 0.6.14 (tests/fixtures/lavaan/make_survey_fixtures.R)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import acsi_sem
+from tests.conftest import LAVAAN, ROOT, assert_close, lavaan_fit, lavaan_parameters, match_rows
+
+HS_CFA = ROOT / "tests" / "fixtures" / "models" / "hs_cfa.lav"
+COMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv"
+INCOMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
+PLAIN = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "cfi", "tli", "nfi", "rmsea",
+         "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "aic", "bic", "bic2", "loglik",
+         "unrestricted_loglik", "srmr"]
+# lavaan name -> acsi-sem name where they differ beyond dots and underscores.
+ROBUST = {"chisq_scaled": "chisq_scaled", "pvalue_scaled": "pvalue_scaled",
+          "chisq_scaling_factor": "scaling_factor",
+          "baseline_chisq_scaled": "baseline_chisq_scaled",
+          "baseline_chisq_scaling_factor": "baseline_scaling_factor",
+          "cfi_scaled": "cfi_scaled", "tli_scaled": "tli_scaled",
+          "rmsea_scaled": "rmsea_scaled", "rmsea_ci_lower_scaled": "rmsea_ci_lower_scaled",
+          "rmsea_ci_upper_scaled": "rmsea_ci_upper_scaled",
+          "rmsea_pvalue_scaled": "rmsea_pvalue_scaled", "cfi_robust": "cfi_robust",
+          "tli_robust": "tli_robust", "rmsea_robust": "rmsea_robust",
+          "rmsea_ci_lower_robust": "rmsea_ci_lower_robust",
+          "rmsea_ci_upper_robust": "rmsea_ci_upper_robust",
+          "rmsea_pvalue_robust": "rmsea_pvalue_robust"}
+
+
+@cache
+def mlr() -> acsi_sem.FitResult:
+    return acsi_sem.fit(HS_CFA, COMPLETE, estimator="mlr")
+
+
+@cache
+def fiml() -> acsi_sem.FitResult:
+    return acsi_sem.fit(HS_CFA, INCOMPLETE, missing="fiml")
+
+
+def assert_parameters_equal(result: acsi_sem.FitResult, case: str) -> None:
+    merged = match_rows(result.parameters, lavaan_parameters(case))
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both",
+                                                          ["lhs", "op", "rhs", "_merge"]]
+    for column in ["est", "se", "z", "pvalue", "std_lv", "std_all"]:
+        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, absolute=1e-6,
+                     what=f"{case} {column}")
+
+
+def test_mlr_robust_standard_errors_equal_lavaan() -> None:
+    assert_parameters_equal(mlr(), "hs_cfa_mlr")
+    plain = acsi_sem.fit(HS_CFA, COMPLETE)
+    # Same estimates as ML, different standard errors.
+    np.testing.assert_allclose(mlr().parameters["est"], plain.parameters["est"])
+    assert not np.allclose(mlr().parameters["se"], plain.parameters["se"], equal_nan=True)
+
+
+def test_mlr_scaled_and_robust_indices_equal_lavaan() -> None:
+    ours, theirs = mlr().fit_indices, lavaan_fit("hs_cfa_mlr")
+    for name in PLAIN:
+        assert_close(ours[name], theirs[name], rel=1e-6, absolute=1e-9, what=name)
+    # The scaling factor uses a Hessian by finite differences: agreement ~3e-6.
+    for lavaan_name, name in ROBUST.items():
+        assert_close(ours[name], theirs[lavaan_name], rel=2e-5, absolute=1e-8, what=name)
+
+
+def test_fiml_estimates_and_observed_information_equal_lavaan() -> None:
+    assert_parameters_equal(fiml(), "hs_cfa_fiml")
+    intercepts = fiml().parameters.query("op == '~1' and lhs == 'x1'")
+    assert len(intercepts) == 1 and intercepts["se"].iloc[0] > 0
+
+
+def test_fiml_fit_indices_equal_lavaan() -> None:
+    ours, theirs = fiml().fit_indices, lavaan_fit("hs_cfa_fiml")
+    for name in PLAIN:
+        # SRMR reads lavaan's EM moments, which stop at a looser tolerance than ours.
+        rel = 1e-4 if name == "srmr" else 1e-6
+        assert_close(ours[name], theirs[name], rel=rel, absolute=1e-9, what=name)
+    assert np.isnan(ours["gfi"])
+
+
+def test_fiml_uses_every_answer_and_reports_the_patterns() -> None:
+    patterns = pd.read_csv(LAVAAN / "hs_cfa_fiml_patterns.csv")
+    report = fiml().missing
+    assert report["method"] == "fiml"
+    assert report["patterns"] == len(patterns)
+    assert report["complete_cases"] == patterns["n"].max() == 121
+    data = pd.read_csv(INCOMPLETE)
+    assert report["missing_per_item"] == {f"x{i}": int(data[f"x{i}"].isna().sum())
+                                          for i in range(1, 10)}
+    assert fiml().n_obs == 301
+    listwise = acsi_sem.fit(HS_CFA, INCOMPLETE)
+    assert listwise.n_obs == 121 and listwise.missing["method"] == "listwise"
+
+
+def test_fiml_on_complete_data_is_ml_with_a_mean_structure() -> None:
+    with_means = acsi_sem.fit(HS_CFA.read_text() + "\nx1 ~ 1\n", COMPLETE)
+    complete = acsi_sem.fit(HS_CFA, COMPLETE, missing="fiml")
+    assert complete.missing["method"] == "listwise"
+    np.testing.assert_allclose(complete.fit_indices["chisq"], with_means.fit_indices["chisq"])
+
+
+@pytest.mark.parametrize(("options", "pattern"), [
+    ({"estimator": "pls", "missing": "fiml"}, "maximum likelihood method"),
+    ({"estimator": "mlr", "missing": "fiml"}, "not available yet"),
+    ({"bootstrap": 10, "missing": "fiml"}, "bootstrap is not available with FIML"),
+    ({"missing": "pairwise"}, "unknown missing-data method"),
+])
+def test_unsupported_missing_data_combinations_are_refused(options: dict, pattern: str) -> None:
+    with pytest.raises(acsi_sem.AcsiSemError, match=pattern):
+        acsi_sem.fit(HS_CFA, INCOMPLETE, **options)
