@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from acsi_sem.estimate.ml import hessian_from_gradient
 from acsi_sem.ram import RamModel
 
 _LOG_2PI = np.log(2 * np.pi)
@@ -152,16 +153,7 @@ def fiml_objective(ram: RamModel, patterns: MissingPatterns, theta: np.ndarray
 def fiml_hessian(ram: RamModel, patterns: MissingPatterns, theta: np.ndarray) -> np.ndarray:
     """(q, q) Hessian of minus the log-likelihood per respondent, by central differences of
     the analytic gradient (lavaan's observed information)."""
-    q = len(theta)
-    hessian = np.empty((q, q))
-    for index in range(q):
-        step = 1e-5 * max(1.0, abs(theta[index]))
-        up, down = theta.copy(), theta.copy()
-        up[index] += step
-        down[index] -= step
-        hessian[:, index] = (fiml_objective(ram, patterns, up)[1]
-                             - fiml_objective(ram, patterns, down)[1]) / (2 * step)
-    return (hessian + hessian.T) / 2
+    return hessian_from_gradient(lambda t: fiml_objective(ram, patterns, t)[1], theta)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ divided by N, as lavaan uses for ``likelihood = "normal"``; the chi-square is ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,14 +67,22 @@ def ml_gradient(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.
 
 
 def numerical_hessian(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.ndarray:
-    """(q, q) Hessian of F by forward differences of the analytic gradient, symmetrized."""
-    base = ml_gradient(ram, theta, sample_cov)
-    hessian = np.empty((len(theta), len(theta)))
-    for index in range(len(theta)):
-        step = 1e-6 * max(1.0, abs(theta[index]))
-        shifted = theta.copy()
-        shifted[index] += step
-        hessian[:, index] = (ml_gradient(ram, shifted, sample_cov) - base) / step
+    """(q, q) Hessian of F by central differences of the analytic gradient."""
+    return hessian_from_gradient(lambda t: ml_gradient(ram, t, sample_cov), theta)
+
+
+def hessian_from_gradient(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+                          relative_step: float = 1e-5) -> np.ndarray:
+    """(q, q) symmetrized Jacobian of an analytic ``gradient`` (q,) -> (q,) at ``theta``, by
+    central differences with steps ``relative_step * max(1, |theta_k|)``."""
+    q = len(theta)
+    hessian = np.empty((q, q))
+    for index in range(q):
+        step = relative_step * max(1.0, abs(theta[index]))
+        up, down = theta.copy(), theta.copy()
+        up[index] += step
+        down[index] -= step
+        hessian[:, index] = (gradient(up) - gradient(down)) / (2 * step)
     return (hessian + hessian.T) / 2
 
 
