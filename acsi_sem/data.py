@@ -12,11 +12,15 @@ import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import DataError
+
+if TYPE_CHECKING:
+    from acsi_sem.estimate.fiml import MissingPatterns
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
            ".sav": "spss", ".zsav": "spss", ".dta": "stata"}
@@ -47,10 +51,17 @@ class PreparedData:
         """Rows used in estimation."""
         return len(self.frame)
 
-    @property
+    @cached_property
     def has_missing(self) -> bool:
         """Whether incomplete rows were kept (FIML)."""
         return bool(self.frame.isna().to_numpy().any())
+
+    @cached_property
+    def missing_patterns(self) -> MissingPatterns:
+        """The kept rows grouped by answer pattern (a ``MissingPatterns``), for FIML."""
+        from acsi_sem.estimate.fiml import MissingPatterns
+
+        return MissingPatterns.from_items(self.frame.to_numpy())
 
     @cached_property
     def covariance(self) -> np.ndarray:
@@ -69,10 +80,9 @@ class PreparedData:
 
     @cached_property
     def _saturated(self) -> tuple[np.ndarray, np.ndarray, float]:
-        from acsi_sem.estimate.fiml import MissingPatterns, saturated_em
+        from acsi_sem.estimate.fiml import saturated_em
 
-        items = self.frame.to_numpy()
-        return saturated_em(MissingPatterns.from_items(items), items)
+        return saturated_em(self.missing_patterns, self.frame.to_numpy())
 
     @property
     def unrestricted_loglik(self) -> float:
@@ -155,29 +165,27 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     Raises:
         DataError: naming the file and the column (and row) at fault.
     """
-    missing_method = missing
-    if missing_method not in ("listwise", "fiml"):
-        raise DataError(f"unknown missing-data method {missing_method!r}; choose listwise or "
-                        "fiml")
+    if missing not in ("listwise", "fiml"):
+        raise DataError(f"unknown missing-data method {missing!r}; choose listwise or fiml")
     _check_columns(data, variables, source)
     frame = pd.DataFrame({name: _numeric_column(data[name], name, source)
                           for name in variables})
-    missing = frame.isna().sum()
+    missing_counts = frame.isna().sum()
     labels = _group_column(data, group, source)
-    kept_rows = frame.notna().any(axis=1) if missing_method == "fiml" \
-        else frame.notna().all(axis=1)
+    kept_rows = frame.notna().any(axis=1) if missing == "fiml" else frame.notna().all(axis=1)
     complete = frame[kept_rows & (labels.notna() if labels is not None else True)]
     notes = []
-    if missing.any() and missing_method == "fiml":
-        counts = ", ".join(f"{name} {count}" for name, count in missing[missing > 0].items())
-        notes.append(f"FIML: {int(complete.notna().all(axis=1).sum())} of {len(complete)} rows "
-                     f"complete, {int(complete.notna().drop_duplicates().shape[0])} answer "
-                     f"patterns; {len(frame) - len(complete)} rows without any answer removed "
-                     f"(missing per item: {counts})")
-    elif missing.any():
-        counts = ", ".join(f"{name} {count}" for name, count in missing[missing > 0].items())
-        notes.append(f"listwise deletion: {len(frame) - len(complete)} of {len(frame)} rows "
-                     f"removed for missing answers (missing per item: {counts})")
+    if missing_counts.any():
+        counts = ", ".join(f"{name} {count}" for name, count
+                           in missing_counts[missing_counts > 0].items())
+        if missing == "fiml":
+            notes.append(f"FIML: {int(complete.notna().all(axis=1).sum())} of {len(complete)} "
+                         f"rows complete, {int(complete.notna().drop_duplicates().shape[0])} "
+                         f"answer patterns; {len(frame) - len(complete)} rows without any "
+                         f"answer removed (missing per item: {counts})")
+        else:
+            notes.append(f"listwise deletion: {len(frame) - len(complete)} of {len(frame)} "
+                         f"rows removed for missing answers (missing per item: {counts})")
     _check_variation(complete, source)
     if scale is not None:
         _check_scale(complete, scale, source, data.index)
@@ -192,7 +200,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         if dropped:
             notes.append(f"{dropped} rows without a value in the group column {group} removed")
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
-                        n_total=len(frame), missing_per_item=missing, notes=tuple(notes),
+                        n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
                         groups=kept_groups)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.data import PreparedData
-from acsi_sem.estimate.fiml import MissingPatterns, fiml_hessian, minimize_fiml
+from acsi_sem.estimate.fiml import fiml_hessian, minimize_fiml
 from acsi_sem.estimate.ml import minimize_ml, ml_discrepancy
 from acsi_sem.ram import RamModel, build_ram
 from acsi_sem.spec import ModelSpec, with_mean_structure
@@ -80,8 +80,7 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     standard errors from the observed information (the Hessian), lavaan's default here.
     """
     spec = with_mean_structure(spec)
-    items = data.frame.to_numpy()
-    patterns = MissingPatterns.from_items(items)
+    patterns = data.missing_patterns
     covariance_ram, ram = build_ram(spec), build_ram(spec, means=True)
     start = simple_start_values(spec, covariance_ram, data.covariance)
     start = minimize_ml(covariance_ram, start, data.covariance).theta

@@ -185,6 +185,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     raw = data.frame.to_numpy()
     indicator_columns = [spec.observed.index(name) for name in layout.indicators]
     has_covariates = bool((spec.table["exo"] == 1).any())
+    variance_rows = ((spec.table["op"] == "~~") & (spec.table["lhs"] == spec.table["rhs"])
+                     ).to_numpy()
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
@@ -203,9 +205,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                  replicate[1], replicate[2],
                                  upper_triangle(heterotrait_monotrait(correlation,
                                                                       layout.blocks))])
-        variances = spec.table["lhs"].to_numpy() == spec.table["rhs"].to_numpy()
-        improper = bool((replicate_spec_values[variances & (spec.table["op"] == "~~")
-                                               .to_numpy()] < 0).any())
+        improper = bool((replicate_spec_values[variance_rows] < 0).any())
         return Replicate(values, improper)
 
     estimate = np.concatenate([parameters["est"].to_numpy()[values_rows],
