@@ -24,7 +24,13 @@ from acsi_sem.fitting.common import (
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile
 from acsi_sem.ram import as_frame, build_ram
-from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
+from acsi_sem.resample import (
+    BootstrapResult,
+    FailedReplicateError,
+    Replicate,
+    bootstrap,
+    bootstrap_batched,
+)
 from acsi_sem.results import FitResult
 from acsi_sem.spec import ModelSpec
 from acsi_sem.statistics.diagnostics import (
@@ -172,7 +178,9 @@ def _indicator_correlation(data: PreparedData, indicators: tuple[str, ...]) -> n
 
 def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.DataFrame,
                     effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
-    """Refit the ML model on resampled rows, each started from the full-sample estimates."""
+    """Refit the ML model on resampled rows, each started from the full-sample estimates:
+    in batches of stacked arrays (:mod:`acsi_sem.fitting.cbsem_batched`) unless fixed.x
+    covariates make every replicate a different model."""
     spec = solution.spec
     layout = pls_layout(spec)
     values_rows = np.flatnonzero(spec.table["op"].isin(["=~", "~", "~~"]).to_numpy()
@@ -214,9 +222,15 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                upper_triangle(heterotrait_monotrait(
                                    _indicator_correlation(data, layout.indicators),
                                    layout.blocks))])
-    return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
-                     names=tuple(names), estimate=estimate, progress=options.progress,
-                     interval=options.ci)
+    settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
+                "estimate": estimate, "progress": options.progress, "interval": options.ci}
+    if has_covariates:
+        # fixed.x covariates change the model with every resample: one at a time.
+        return bootstrap(statistic, data.n_obs, **settings)
+    from acsi_sem.fitting.cbsem_batched import batched_cbsem_statistic
+
+    batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic)
+    return bootstrap_batched(batched, data.n_obs, **settings)
 
 
 def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame
