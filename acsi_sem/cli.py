@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--group", metavar="COLUMN", help="report the 0-100 index per group")
     fit.add_argument("--scale", metavar="LOW-HIGH",
                      help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
+    fit.add_argument("--chunksize", type=int, metavar="ROWS",
+                     help="read the CSV data in chunks of ROWS rows, keeping only N, means and "
+                          "covariances (files larger than memory; estimator ml; automatic "
+                          "for files of 256 MiB or more)")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
     return parser
@@ -82,7 +86,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                  scheme=arguments.scheme, bootstrap=arguments.bootstrap, seed=arguments.seed,
                  ci=arguments.ci, group=arguments.group, scale=_scale(arguments.scale),
                  tolerance=arguments.tolerance, max_iterations=arguments.max_iterations,
-                 missing=arguments.missing,
+                 missing=arguments.missing, chunksize=arguments.chunksize,
                  progress=sys.stderr.isatty())
     to_stdout = arguments.json == "-"
     print(result.summary(), file=sys.stderr if to_stdout else sys.stdout)

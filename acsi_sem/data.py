@@ -226,7 +226,9 @@ def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
                     f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
 
 
-def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
+def _numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0
+                    ) -> pd.Series:
+    """``column`` as floats; ``first_row`` is the file row of its first element (chunks)."""
     if pd.api.types.is_bool_dtype(column) or not (
             pd.api.types.is_numeric_dtype(column) or column.dtype == object
             or pd.api.types.is_string_dtype(column)):
@@ -238,8 +240,8 @@ def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
     bad = converted.isna() & stripped.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{source}: column {name} is not numeric: row {row + 1} holds "
-                        f"{column.iloc[row]!r}")
+        raise DataError(f"{source}: column {name} is not numeric: row {first_row + row + 1} "
+                        f"holds {column.iloc[row]!r}")
     return converted.astype(float)
 
 
@@ -252,14 +254,14 @@ def _check_variation(frame: pd.DataFrame, source: str) -> None:
 
 
 def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
-                 index: pd.Index) -> None:
+                 index: pd.Index, first_row: int = 0) -> None:
     low, high = scale
     for name in frame.columns:
         outside = (frame[name] < low) | (frame[name] > high)
         if outside.any():
             position = int(np.flatnonzero(outside.to_numpy())[0])
             label = frame.index[position]
-            row = int(index.get_loc(label)) + 1
+            row = first_row + int(index.get_loc(label)) + 1
             raise DataError(f"{source}: column {name}, row {row} holds "
                             f"{frame[name].iloc[position]:g}, outside the answer scale "
                             f"{low:g}-{high:g}; fix the answer or the declared scale")

@@ -23,6 +23,7 @@ from acsi_sem.fitting.common import (
 )
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile
+from acsi_sem.moments import SurveyMoments
 from acsi_sem.ram import as_frame, build_ram
 from acsi_sem.resample import (
     BootstrapResult,
@@ -56,8 +57,8 @@ from acsi_sem.statistics.quality import (
 from acsi_sem.statistics.standardize import row_values
 
 
-def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
-              options: FitOptions) -> FitResult:
+def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
+              model_file: ModelFile | None, options: FitOptions) -> FitResult:
     """Estimate ``spec`` by ML on checked data and collect every statistic into a result."""
     _check_mean_structure(spec)
     _check_no_composites(spec)
@@ -172,7 +173,10 @@ def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
         cross_loadings=correlation_all[np.ix_(rows, cols)]))
 
 
-def _indicator_correlation(data: PreparedData, indicators: tuple[str, ...]) -> np.ndarray:
+def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple[str, ...]
+                           ) -> np.ndarray:
+    if isinstance(data, SurveyMoments):  # a big file read in chunks: only its moments
+        return data.correlation(indicators)
     return np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False)
 
 
