@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from acsi_sem import __version__
+from acsi_sem import __version__, cli_simulation
 from acsi_sem.errors import AcsiSemError
 
 
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "for files of 256 MiB or more)")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
+    cli_simulation.add_commands(commands)
     return parser
 
 
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "models":
             return _list_models()
+        if arguments.command in cli_simulation.COMMANDS:
+            return cli_simulation.run(arguments)
         return _fit(arguments)
     except AcsiSemError as error:
         print(f"acsi-sem: error: {error}", file=sys.stderr)
