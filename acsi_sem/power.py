@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.estimate.batched import BatchedRam, _state, minimize_ml_batched
+from acsi_sem.estimate.batched import BatchedRam, minimize_ml_batched, ml_state
 from acsi_sem.estimate.ml import minimize_ml
 from acsi_sem.ram import RamModel, build_ram
 from acsi_sem.simulate import Population
@@ -171,7 +171,7 @@ def _run_task(task: _Task) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     for index in np.flatnonzero(~converged):  # the one-at-a-time optimiser, as fit() does
         single = minimize_ml(task.ram, task.truth, covariances[index])
         theta[index], converged[index] = single.theta, single.converged
-    information = _state(BatchedRam.of(task.ram), theta, covariances).information / 2
+    information = ml_state(BatchedRam.of(task.ram), theta, covariances).information / 2
     errors = np.full_like(theta, np.nan)
     for index in range(len(theta)):
         try:

@@ -155,7 +155,7 @@ class BatchedFit:
 
 # Fisher scoring converges linearly; where one step shrinks the gradient by less than this
 # factor, Newton's quadratic steps pay for their 2q extra gradient evaluations.
-SLOW_SCORING = 0.25
+SLOW_SCORING = 0.8
 
 
 def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarray, *,
@@ -182,7 +182,7 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         active = np.flatnonzero(~converged & ~stuck)
         if not len(active):
             break
-        state = _state(batched, theta[active], sample_covs[active])
+        state = ml_state(batched, theta[active], sample_covs[active])
         stuck[active[~state.finite]] = True
         largest = np.abs(state.gradient).max(axis=1)
         slow = largest > SLOW_SCORING * previous[active]
@@ -209,7 +209,7 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
 
 
 @dataclass(frozen=True)
-class _State:
+class MLState:
     """F (b,), its gradient (b, q) and expected information (b, q, q); ``finite`` (b,) is
     False where Sigma is not positive definite (the other rows are then meaningless)."""
 
@@ -219,8 +219,10 @@ class _State:
     finite: np.ndarray
 
 
-def _state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
-           with_information: bool = True) -> _State:
+def ml_state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
+             with_information: bool = True) -> MLState:
+    """F, gradient and (optionally) expected information at ``thetas`` (b, q) for sample
+    covariances ``covs`` (b, p, p)."""
     sigma, u, v = batched.cell_vectors(thetas)
     values = ml_values(sigma, covs)
     finite = np.isfinite(values)
@@ -232,7 +234,7 @@ def _state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
     # tr(W dSigma_k) = 2 U_k' W V_k for symmetric W.
     gradient = 2 * ((u @ weight) * v).sum(axis=2) @ scatter
     information = _information(sigma_inv, u, v, scatter) if with_information else None
-    return _State(values, gradient, information, finite)
+    return MLState(values, gradient, information, finite)
 
 
 def _newton_steps(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray,
@@ -247,7 +249,7 @@ def _newton_steps(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray,
         shifted = np.concatenate([thetas, thetas])
         shifted[:count, index] += step
         shifted[count:, index] -= step
-        both = _state(batched, shifted, np.concatenate([covs, covs]),
+        both = ml_state(batched, shifted, np.concatenate([covs, covs]),
                       with_information=False).gradient
         hessian[:, :, index] = (both[:count] - both[count:]) / (2 * step[:, None])
     hessian = (hessian + hessian.transpose(0, 2, 1)) / 2

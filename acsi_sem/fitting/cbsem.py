@@ -85,7 +85,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     indices = _indices(solution, data, implied)
     if robust is not None:
         indices = pd.concat([indices, _robust_indices(indices, robust, data)])
-    free_names = [solution.spec.parameter_name(i) for i in range(solution.ram.n_free)]
+    free_names = _free_parameter_names(solution.spec, solution.ram.n_free)
     return FitResult(
         spec=solution.spec,
         model_name=model_file.name if model_file is not None else "model",
@@ -100,6 +100,14 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
         missing=data.missing_report(),
     )
+
+
+def _free_parameter_names(spec: ModelSpec, count: int) -> list[str]:
+    """``spec.parameter_name(i)`` for i < count, from one pass over the table."""
+    table = spec.table
+    first = table[table["free"] > 0].drop_duplicates("free").set_index("free")
+    return [f"{first.at[i, 'lhs']} {first.at[i, 'op']} {first.at[i, 'rhs']}".strip()
+            for i in range(1, count + 1)]
 
 
 def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:

@@ -8,7 +8,7 @@ import pytest
 import acsi_sem
 import acsi_sem.fitting.cbsem_batched as cbsem_batched
 from acsi_sem.api import load_data, resolve_model
-from acsi_sem.estimate.batched import BatchedRam, _state, weighted_moments
+from acsi_sem.estimate.batched import BatchedRam, ml_state, weighted_moments
 from acsi_sem.estimate.cbsem import fit_ml
 from acsi_sem.estimate.ml import ml_discrepancy
 from acsi_sem.fitting.cbsem_batched import batched_htmt
@@ -74,7 +74,7 @@ def test_batched_gradient_and_information_equal_the_single_ones() -> None:
     solution = fit_ml(spec, data)
     theta = solution.theta * 1.05
     single = ml_discrepancy(solution.ram, theta, data.covariance)
-    state = _state(BatchedRam.of(solution.ram), theta[None], data.covariance[None])
+    state = ml_state(BatchedRam.of(solution.ram), theta[None], data.covariance[None])
     assert state.value[0] == pytest.approx(single.value, rel=1e-12)
     np.testing.assert_allclose(state.gradient[0], single.gradient, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(state.information[0], single.information, rtol=1e-9,
