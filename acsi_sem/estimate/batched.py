@@ -12,6 +12,7 @@ reported as not converged for the caller to refit one at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -97,11 +98,26 @@ class BatchedRam:
                             b_matrix[:, :p, ram.s_cols[free_s]]], axis=2)
         return c_matrix[:, :p, :p], u.transpose(0, 2, 1), v.transpose(0, 2, 1)
 
-    @property
+    @cached_property
     def cell_scatter(self) -> np.ndarray:
         """(k, q): 1 where free cell k (paths first, then symmetric cells) is parameter j."""
         ram = self.ram
         return np.concatenate([self.a_scatter[ram.a_free >= 0], self.s_scatter[ram.s_free >= 0]])
+
+    @cached_property
+    def one_cell_each(self) -> np.ndarray | None:
+        """(q,) the cell of each parameter when every parameter has exactly one cell (no
+        equality constraints), else ``None``."""
+        scatter = self.cell_scatter
+        if scatter.shape[0] != scatter.shape[1] or not (scatter.sum(axis=0) == 1).all():
+            return None
+        return np.argmax(scatter, axis=0)
+
+    def to_parameters(self, cell_values: np.ndarray) -> np.ndarray:
+        """Per-cell derivatives (b, k) summed into per-parameter ones (b, q)."""
+        if self.one_cell_each is not None:
+            return cell_values[:, self.one_cell_each]
+        return cell_values @ self.cell_scatter
 
 
 def _inverse_each(matrices: np.ndarray) -> np.ndarray:
@@ -224,16 +240,18 @@ def ml_state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
     """F, gradient and (optionally) expected information at ``thetas`` (b, q) for sample
     covariances ``covs`` (b, p, p)."""
     sigma, u, v = batched.cell_vectors(thetas)
-    values = ml_values(sigma, covs)
-    finite = np.isfinite(values)
-    # Non-finite rows get the identity so that the stacked inverse succeeds.
+    sign, logdet_sigma = np.linalg.slogdet(sigma)
+    finite = (sign > 0) & np.isfinite(logdet_sigma)
+    # Rows without a positive definite Sigma get the identity so the stacked inverse runs.
     sigma = np.where(finite[:, None, None], sigma, np.eye(sigma.shape[1]))
     sigma_inv = np.linalg.inv(sigma)
+    _, logdet_sample = np.linalg.slogdet(covs)
+    values = np.where(finite, logdet_sigma + (sigma_inv * covs).sum(axis=(1, 2))
+                      - logdet_sample - sigma.shape[1], np.inf)
     weight = sigma_inv - sigma_inv @ covs @ sigma_inv
-    scatter = batched.cell_scatter
     # tr(W dSigma_k) = 2 U_k' W V_k for symmetric W.
-    gradient = 2 * ((u @ weight) * v).sum(axis=2) @ scatter
-    information = _information(sigma_inv, u, v, scatter) if with_information else None
+    gradient = batched.to_parameters(2 * ((u @ weight) * v).sum(axis=2))
+    information = _information(sigma_inv, u, v, batched) if with_information else None
     return MLState(values, gradient, information, finite)
 
 
@@ -272,7 +290,7 @@ def _eigenvalues_each(matrices: np.ndarray) -> np.ndarray:
 
 
 def _information(sigma_inv: np.ndarray, u: np.ndarray, v: np.ndarray,
-                 scatter: np.ndarray) -> np.ndarray:
+                 batched: BatchedRam) -> np.ndarray:
     """Expected information (b, q, q) of F, ``tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)``.
 
     With ``dSigma_k = U_k V_k' + V_k U_k'`` the trace is
@@ -284,6 +302,10 @@ def _information(sigma_inv: np.ndarray, u: np.ndarray, v: np.ndarray,
     vv = pv @ v.transpose(0, 2, 1)
     uv = pu @ v.transpose(0, 2, 1)
     cells = 2 * (uu * vv + uv * uv.transpose(0, 2, 1))
+    if batched.one_cell_each is not None:
+        order = batched.one_cell_each
+        return cells[:, order][:, :, order]
+    scatter = batched.cell_scatter
     return scatter.T @ cells @ scatter
 
 
