@@ -70,6 +70,12 @@ class BootstrapResult:
         source = self.jackknife_source
         return np.asarray(source() if callable(source) else source, dtype=float)
 
+    def __getstate__(self) -> dict:
+        # A pickle keeps values, not the estimator's closure: compute the jackknife now.
+        state = dict(self.__dict__)
+        state["jackknife_source"] = self.jackknife
+        return state
+
     @property
     def se(self) -> np.ndarray:
         """(k,) bootstrap standard errors (SD of the draws, ddof = 1)."""

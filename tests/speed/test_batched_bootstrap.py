@@ -88,3 +88,12 @@ def test_batched_htmt_equals_the_single_one() -> None:
     expected = heterotrait_monotrait(np.corrcoef(items, rowvar=False), blocks)
     found = batched_htmt(np.cov(items, rowvar=False)[None], blocks)[0]
     np.testing.assert_allclose(found, expected[np.triu_indices(3, 1)], rtol=1e-12)
+
+
+def test_a_bootstrap_result_pickles_with_its_jackknife() -> None:
+    import pickle
+
+    result = acsi_sem.fit("acsi", bootstrap=5, seed=3)
+    copy = pickle.loads(pickle.dumps(result.bootstrap))
+    np.testing.assert_array_equal(copy.jackknife, result.bootstrap.jackknife)
+    assert copy.table()["bca_lower"].notna().any()
