@@ -256,12 +256,13 @@ def _check_variation(frame: pd.DataFrame, source: str) -> None:
 def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
                  index: pd.Index, first_row: int = 0) -> None:
     low, high = scale
-    for name in frame.columns:
-        outside = (frame[name] < low) | (frame[name] > high)
-        if outside.any():
-            position = int(np.flatnonzero(outside.to_numpy())[0])
-            label = frame.index[position]
-            row = first_row + int(index.get_loc(label)) + 1
-            raise DataError(f"{source}: column {name}, row {row} holds "
-                            f"{frame[name].iloc[position]:g}, outside the answer scale "
-                            f"{low:g}-{high:g}; fix the answer or the declared scale")
+    values = frame.to_numpy(dtype=float)
+    outside = (values < low) | (values > high)
+    if not outside.any():
+        return
+    column = int(np.flatnonzero(outside.any(axis=0))[0])  # the first column at fault
+    position = int(np.flatnonzero(outside[:, column])[0])
+    row = first_row + int(index.get_loc(frame.index[position])) + 1
+    raise DataError(f"{source}: column {frame.columns[column]}, row {row} holds "
+                    f"{values[position, column]:g}, outside the answer scale "
+                    f"{low:g}-{high:g}; fix the answer or the declared scale")

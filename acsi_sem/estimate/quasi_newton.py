@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from acsi_sem.estimate.batched import BatchedRam, ml_state
+from acsi_sem.estimate.batched import BatchedRam, minimize_ml_batched, ml_state
 from acsi_sem.estimate.ml import ScoringResult, minimize_ml
 from acsi_sem.ram import RamModel
 
@@ -39,8 +39,12 @@ def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *
                          options={"maxiter": max_iterations, "gtol": 1e-6})
         if not np.isfinite(found.fun) or found.fun >= _OUTSIDE:
             return None
+        # A few plain scoring steps usually reach the tolerance; minimize_ml (with its
+        # Newton steps on a numerical Hessian) only where they do not.
+        scored = minimize_ml_batched(ram, found.x, covariance, max_iterations=8)
+        theta = scored.theta[0] if scored.converged[0] else found.x
         try:
-            polished = minimize_ml(ram, found.x, sample_cov, max_iterations=20)
+            polished = minimize_ml(ram, theta, sample_cov, max_iterations=20)
         except np.linalg.LinAlgError:
             return None
     tight = np.max(np.abs(polished.gradient), initial=0.0) < 1e-9

@@ -105,9 +105,10 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
 def _free_parameter_names(spec: ModelSpec, count: int) -> list[str]:
     """``spec.parameter_name(i)`` for i < count, from one pass over the table."""
     table = spec.table
-    first = table[table["free"] > 0].drop_duplicates("free").set_index("free")
-    return [f"{first.at[i, 'lhs']} {first.at[i, 'op']} {first.at[i, 'rhs']}".strip()
-            for i in range(1, count + 1)]
+    first = table[table["free"] > 0].drop_duplicates("free")
+    names = {free: f"{lhs} {op} {rhs}".strip() for free, lhs, op, rhs in zip(
+        first["free"], first["lhs"], first["op"], first["rhs"], strict=True)}
+    return [names[i] for i in range(1, count + 1)]
 
 
 def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:
