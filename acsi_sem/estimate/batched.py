@@ -2,11 +2,13 @@
 
 The ML discrepancy depends on the data only through the sample covariance S (divisor N),
 so b replicates are b matrices S_b. Their moments come from count weights in one matrix
-product, and Fisher scoring with step halving runs on stacked arrays: theta (b, q), Sigma
-(b, p, p), dSigma/dtheta (b, q, p, p). Each replicate stops where its largest absolute
-gradient element falls below the tolerance of :func:`acsi_sem.estimate.ml.minimize_ml`, so
-it lands on the same optimum as the one-at-a-time fit; replicates that do not get there are
-reported as not converged for the caller to refit one at a time.
+product, and Fisher scoring with step halving (Newton where scoring stalls) runs on stacked
+arrays: theta (b, q), Sigma (b, p, p). dSigma/dtheta is never formed: the derivative with
+respect to one RAM cell is ``U V' + V U'`` for two p-vectors, so gradient and information
+are products of (b, k, p) arrays. Each replicate stops where its largest absolute gradient
+element falls below the tolerance of :func:`acsi_sem.estimate.ml.minimize_ml`, so it lands on
+the same optimum as the one-at-a-time fit; replicates that do not get there are reported as
+not converged for the caller to refit one at a time.
 """
 
 from __future__ import annotations
