@@ -20,6 +20,8 @@ from acsi_sem.ram import RamModel
 # F where Sigma is not positive definite: large, finite, so the line search backs off.
 _OUTSIDE = 1e10
 MAX_ITERATIONS = 150
+# Below this largest gradient element an unfinished run is worth minimize_ml's Newton polish.
+_NEAR = 1e-4
 
 
 def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *,
@@ -42,6 +44,8 @@ def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *
         # A few plain scoring steps usually reach the tolerance; minimize_ml (with its
         # Newton steps on a numerical Hessian) only where they do not.
         scored = minimize_ml_batched(ram, found.x, covariance, max_iterations=8)
+        if not scored.converged[0] and np.max(np.abs(found.jac)) > _NEAR:
+            return None  # far from an optimum: semopy's start is the cheaper way on
         theta = scored.theta[0] if scored.converged[0] else found.x
         try:
             polished = minimize_ml(ram, theta, sample_cov, max_iterations=20)
