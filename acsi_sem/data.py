@@ -1,6 +1,6 @@
 """Reading survey files and checking them against a model.
 
-:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav) and Stata (.dta) files;
+:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav), Stata (.dta) and Parquet files;
 :func:`prepare_data` keeps the model's indicators, checks that each is present, numeric,
 not constant and within the declared answer scale, removes incomplete rows (listwise) and
 reports what it removed.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from acsi_sem.estimate.fiml import MissingPatterns
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
-           ".sav": "spss", ".zsav": "spss", ".dta": "stata"}
+           ".sav": "spss", ".zsav": "spss", ".dta": "stata", ".parquet": "parquet"}
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
         return pd.read_csv(path, sep="\t")
     if kind == "excel":
         return pd.read_excel(path)
+    if kind == "parquet":
+        return pd.read_parquet(path)
     import pyreadstat
 
     reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta

@@ -1,7 +1,8 @@
 """Survey files larger than memory: sufficient statistics accumulated chunk by chunk.
 
 Normal-theory ML needs the data only through N, the means and the covariance matrix
-(divisor N). :func:`read_moments` reads a CSV file in chunks of rows, checks each chunk as
+(divisor N). :func:`read_moments` reads a CSV file (pandas chunks) or a Parquet file
+(pyarrow record batches) in chunks of rows, checks each chunk as
 :func:`acsi_sem.data.prepare_data` checks a whole file (numeric answers, the answer scale,
 the row number of a bad answer in the file), deletes incomplete rows (listwise) and merges
 each chunk's count, means and centred cross-products into running totals with the
@@ -12,6 +13,7 @@ chunks there are. Memory stays at one chunk, whatever the file's size.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from acsi_sem.errors import AcsiSemError, DataError
 # Files at least this large are read in chunks by default (CB-SEM by ML only).
 BIG_FILE_BYTES = 256 * 2 ** 20
 DEFAULT_CHUNKSIZE = 200_000
-CHUNKED_SUFFIXES = (".csv", ".txt", ".tsv")
+CHUNKED_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,8 @@ class _RunningMoments:
 
 
 def should_read_in_chunks(path: str | Path, chunksize: int | None) -> bool:
-    """Whether ``path`` is read chunk by chunk: ``chunksize`` given, or a CSV/TSV file of
-    at least :data:`BIG_FILE_BYTES`."""
+    """Whether ``path`` is read chunk by chunk: ``chunksize`` given, or a CSV, TSV or
+    Parquet file of at least :data:`BIG_FILE_BYTES`."""
     path = Path(path)
     if chunksize is not None:
         return True
@@ -114,10 +116,12 @@ def should_read_in_chunks(path: str | Path, chunksize: int | None) -> bool:
 def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
                  chunksize: int | None = None, scale: tuple[float, float] | None = None,
                  min_rows: int = 2) -> SurveyMoments:
-    """N, means and covariance of the complete rows of a CSV/TSV file, read in chunks.
+    """N, means and covariance of the complete rows of a CSV, TSV or Parquet file, read in
+    chunks.
 
     Args:
-        path: the survey file (``.csv``, ``.txt``: separator sniffed; ``.tsv``: tab).
+        path: the survey file (``.csv``, ``.txt``: separator sniffed; ``.tsv``: tab;
+            ``.parquet``: record batches, needs pyarrow).
         variables: the model's observed variables (other columns are not read).
         chunksize: rows per chunk (default :data:`DEFAULT_CHUNKSIZE`).
         scale: the answer scale ``(lowest, highest)``; answers outside it are an error.
@@ -128,27 +132,32 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
     """
     path = Path(path)
     source = str(path)
-    separator = _separator(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    if path.suffix.lower() not in CHUNKED_SUFFIXES:
+        raise DataError(f"{path}: only CSV, TSV and Parquet files are read in chunks, not "
+                        f"'{path.suffix}'; drop --chunksize")
     variables = list(variables)
-    header = pd.read_csv(path, sep=separator, nrows=0)
-    _check_columns(header, variables, source)
     running = _RunningMoments(0, np.zeros(len(variables)), np.zeros((len(variables),) * 2))
     missing = pd.Series(0, index=variables)
     n_total = 0
     seen_values: list[set[float]] = [set() for _ in variables]
-    reader = pd.read_csv(path, sep=separator, usecols=variables,
-                         chunksize=chunksize or DEFAULT_CHUNKSIZE)
-    for chunk in reader:
-        first_row = n_total
-        frame = pd.DataFrame({name: _numeric_column(chunk[name], name, source, first_row)
-                              for name in variables})
-        n_total += len(frame)
-        missing += frame.isna().sum()
-        complete = frame[frame.notna().all(axis=1)]
-        if scale is not None:
-            _check_scale(complete, scale, source, frame.index, first_row)
-        _remember_two_values(complete, seen_values)
-        running.add(complete.to_numpy())
+    chunks = _chunks(path, variables, chunksize or DEFAULT_CHUNKSIZE)
+    try:
+        for chunk in chunks:
+            first_row = n_total
+            frame = pd.DataFrame({name: _numeric_column(chunk[name], name, source, first_row)
+                                  for name in variables})
+            n_total += len(frame)
+            missing += frame.isna().sum()
+            complete = frame[frame.notna().all(axis=1)]
+            if scale is not None:
+                _check_scale(complete, scale, source, frame.index, first_row)
+            _remember_two_values(complete, seen_values)
+            running.add(complete.to_numpy())
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError) as error:
+        raise DataError(f"{path}: cannot read the file: {error}") from error
     if n_total == 0:
         raise DataError(f"{source}: the data file has no rows")
     _check_not_constant(variables, seen_values, source)
@@ -160,6 +169,26 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
                          covariance=running.cross / running.count, n_total=n_total,
                          missing_per_item=missing, source=source,
                          notes=_notes(n_total, running.count, missing))
+
+
+def _chunks(path: Path, variables: list[str], chunksize: int) -> Iterator[pd.DataFrame]:
+    """The ``variables`` columns of ``path``, ``chunksize`` rows at a time, after checking
+    that the file has them all."""
+    source = str(path)
+    if path.suffix.lower() == ".parquet":
+        try:
+            from pyarrow import parquet
+        except ImportError as error:
+            raise DataError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)"
+                            ) from error
+        table = parquet.ParquetFile(path)
+        _check_columns(pd.DataFrame(columns=table.schema_arrow.names), variables, source)
+        for batch in table.iter_batches(batch_size=chunksize, columns=variables):
+            yield batch.to_pandas()
+        return
+    separator = _separator(path)
+    _check_columns(pd.read_csv(path, sep=separator, nrows=0), variables, source)
+    yield from pd.read_csv(path, sep=separator, usecols=variables, chunksize=chunksize)
 
 
 def _separator(path: Path) -> str:

@@ -80,3 +80,22 @@ def test_command_line_chunksize(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert "read in chunks: 2500 rows, 2500 complete" in " ".join(
         capsys.readouterr().out.split())
+
+
+def test_parquet_in_batches_equals_the_csv(big_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "survey.parquet"
+    pd.read_csv(big_file).to_parquet(path, row_group_size=40_000)
+    from_parquet = read_moments(path, ["CUSA1", "CUSA2", "PERQ1"], chunksize=25_000)
+    from_csv = read_moments(big_file, ["CUSA1", "CUSA2", "PERQ1"], chunksize=60_000)
+    assert from_parquet.n_obs == from_csv.n_obs == ROWS - 2
+    np.testing.assert_allclose(from_parquet.covariance, from_csv.covariance, rtol=1e-12)
+    fitted = acsi_sem.fit("acsi", path, chunksize=50_000)
+    assert fitted.n_obs == ROWS - 2 and fitted.converged
+
+
+def test_an_unreadable_file_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(DataError, match="empty.csv"):
+        read_moments(path, ["CUSA1"], chunksize=10)
