@@ -76,7 +76,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         check_chunked_options(estimator=options.estimator, bootstrap=bootstrap, group=group,
                               missing=missing)
         moments = read_moments(data, spec.observed, chunksize=chunksize, scale=scale,
-                               min_rows=_rows_needed(spec, pls=False))
+                               min_rows=_rows_needed(spec, pls=False), progress=progress)
         return fit_prepared(spec, moments, model_file, options)
     prepared = load_data(spec, data, model_file, scale, group=group,
                          pls=options.is_pls, missing=missing)

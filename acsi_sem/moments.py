@@ -115,7 +115,7 @@ def should_read_in_chunks(path: str | Path, chunksize: int | None) -> bool:
 
 def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
                  chunksize: int | None = None, scale: tuple[float, float] | None = None,
-                 min_rows: int = 2) -> SurveyMoments:
+                 min_rows: int = 2, progress: bool = False) -> SurveyMoments:
     """N, means and covariance of the complete rows of a CSV, TSV or Parquet file, read in
     chunks.
 
@@ -126,6 +126,7 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
         chunksize: rows per chunk (default :data:`DEFAULT_CHUNKSIZE`).
         scale: the answer scale ``(lowest, highest)``; answers outside it are an error.
         min_rows: the fewest complete rows the model needs.
+        progress: show a tqdm bar of the rows read on standard error.
 
     Raises:
         DataError: naming the file, the column and the row at fault, as ``prepare_data``.
@@ -143,6 +144,7 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
     n_total = 0
     seen_values: list[set[float]] = [set() for _ in variables]
     chunks = _chunks(path, variables, chunksize or DEFAULT_CHUNKSIZE)
+    bar = _bar(progress, source)
     try:
         for chunk in chunks:
             first_row = n_total
@@ -155,9 +157,14 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
                 _check_scale(complete, scale, source, frame.index, first_row)
             _remember_two_values(complete, seen_values)
             running.add(complete.to_numpy())
+            if bar is not None:
+                bar.update(len(frame))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError) as error:
         raise DataError(f"{path}: cannot read the file: {error}") from error
+    finally:
+        if bar is not None:
+            bar.close()
     if n_total == 0:
         raise DataError(f"{source}: the data file has no rows")
     _check_not_constant(variables, seen_values, source)
@@ -189,6 +196,15 @@ def _chunks(path: Path, variables: list[str], chunksize: int) -> Iterator[pd.Dat
     separator = _separator(path)
     _check_columns(pd.read_csv(path, sep=separator, nrows=0), variables, source)
     yield from pd.read_csv(path, sep=separator, usecols=variables, chunksize=chunksize)
+
+
+def _bar(show: bool, source: str):
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=f"reading {Path(source).name}", unit=" rows", unit_scale=True,
+                leave=False)
 
 
 def _separator(path: Path) -> str:
