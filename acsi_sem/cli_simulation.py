@@ -30,7 +30,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "power", help="Monte Carlo power, bias, RMSE and coverage per sample size")
     power.add_argument("model", help="the analysis model (shipped name or model file)")
     power.add_argument("--population", metavar="FILE",
-                       help="population model file with a value for every parameter "
+                       help="population: a model file with a value for every parameter or a "
+                            "result saved by fit --json "
                             "(default: the model fitted to --data or its own data)")
     power.add_argument("--data", help="data the model is fitted to when no --population")
     power.add_argument("--n", required=True, metavar="N1,N2,...",

@@ -24,7 +24,7 @@ results do not depend on where or in which order the batches run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,10 +125,7 @@ def population_values(spec: ModelSpec, population: Population) -> np.ndarray:
         AcsiSemError: the analysis model cannot be fitted to the population (different
             variables, or no convergence).
     """
-    if tuple(spec.observed) != tuple(population.variables):
-        raise AcsiSemError("the analysis model's indicators "
-                           f"({', '.join(spec.observed)}) differ from the population's "
-                           f"({', '.join(population.variables)})")
+    population = aligned(population, spec)
     from acsi_sem.estimate.cbsem import fit_ml
     from acsi_sem.moments import SurveyMoments
 
@@ -142,6 +139,22 @@ def population_values(spec: ModelSpec, population: Population) -> np.ndarray:
         raise AcsiSemError("the analysis model did not converge on the population covariance; "
                            "check that it fits the population model")
     return solution.theta
+
+
+def aligned(population: Population, spec: ModelSpec) -> Population:
+    """``population`` with its variables in ``spec.observed`` order.
+
+    Raises:
+        AcsiSemError: the two name different variables.
+    """
+    if set(spec.observed) != set(population.variables):
+        raise AcsiSemError("the analysis model's indicators "
+                           f"({', '.join(spec.observed)}) differ from the population's "
+                           f"({', '.join(population.variables)})")
+    order = [population.variables.index(name) for name in spec.observed]
+    return replace(population, variables=tuple(spec.observed),
+                   means=population.means[order],
+                   covariance=population.covariance[np.ix_(order, order)])
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,7 @@ def power_study(spec: ModelSpec, population: Population, sizes: list[int] | tupl
         progress: show a progress bar on standard error.
     """
     _check_study(spec, sizes, replications, alpha, level)
+    population = aligned(population, spec)
     ram = build_ram(spec)
     truth = population_values(spec, population)
     tasks = _tasks(ram, truth, population, sizes, replications, seed)

@@ -12,6 +12,7 @@ draws respondents for ``acsi-sem simulate`` and the Monte Carlo power study.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,11 +101,15 @@ def population_from_model(model: str | Path | ModelFile | ModelSpec,
     """The population behind ``model``.
 
     A model whose every parameter has a value (``0.8*x``) is itself the population (means
-    0). Any other model is fitted by ML to ``data`` (default: the model file's data) and
-    the fitted result is the population: its implied covariance and the sample means.
+    0). A ``.json`` file written by ``acsi-sem fit --json`` is read by
+    :func:`population_from_result`. Any other model is fitted by ML to ``data`` (default:
+    the model file's data) and the fitted result is the population: its implied covariance
+    and the sample means.
     """
     from acsi_sem.api import fit_prepared, load_data, resolve_model
 
+    if isinstance(model, str | Path) and str(model).lower().endswith(".json"):
+        return population_from_result(model)
     model_file, spec = resolve_model(model)
     if _is_population(spec):
         sigma = population_covariance(spec)
@@ -120,6 +125,37 @@ def population_from_model(model: str | Path | ModelFile | ModelSpec,
     return Population(tuple(spec.observed), prepared.means,
                       result.implied_cov.to_numpy(),
                       f"{result.model_name} fitted to {prepared.source} (n = {result.n_obs})")
+
+
+def population_from_result(path: str | Path) -> Population:
+    """The population of a CB-SEM result saved by ``acsi-sem fit --json``: every ``=~``,
+    ``~`` and ``~~`` estimate fixed at its value; means from the ``~1`` rows, else 0.
+
+    Raises:
+        DataError: the file is not such a result (or a PLS one, which has no covariance
+            model).
+    """
+    from acsi_sem.errors import DataError
+    from acsi_sem.syntax import parse_model
+
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        rows, estimator = document["parameters"], document["estimator"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataError(f"{path}: not a result file of 'acsi-sem fit --json' ({error})"
+                        ) from error
+    if estimator not in ("ML", "MLR"):
+        raise DataError(f"{path}: a {estimator} result has no covariance model to draw from; "
+                        "fit the model with estimator ml")
+    lines = [f"{row['lhs']} {row['op']} {row['est']!r}*{row['rhs']}" for row in rows
+             if row["op"] in ("=~", "~", "~~")]
+    spec = parse_model("\n".join(lines), source=str(path))
+    sigma = population_covariance(spec)
+    intercepts = {row["lhs"]: row["est"] for row in rows if row["op"] == "~1"}
+    means = np.array([intercepts.get(name, 0.0) for name in spec.observed])
+    return Population(tuple(spec.observed), means, sigma.to_numpy(),
+                      f"{document.get('model', 'model')} result {path.name}")
 
 
 def _is_population(spec: ModelSpec) -> bool:

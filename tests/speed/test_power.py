@@ -89,3 +89,20 @@ def test_a_fitted_model_is_a_population() -> None:
     np.testing.assert_allclose(survey.cov(ddof=0).to_numpy(), population.covariance,
                                atol=0.12)
     assert not population.standardized and population.means[0] > 5
+
+
+def test_a_saved_result_is_a_population(tmp_path: Path) -> None:
+    import acsi_sem
+
+    result = acsi_sem.fit("acsi")
+    saved = tmp_path / "acsi.json"
+    saved.write_text(result.to_json())
+    population = population_from_model(saved)
+    np.testing.assert_allclose(population.covariance, result.implied_cov.to_numpy(),
+                               rtol=1e-10)
+    assert main(["simulate", str(saved), "--n", "50", "--seed", "1", "--out",
+                 str(tmp_path / "drawn.csv")]) == 0
+    # As a power study's population, in the analysis model's variable order.
+    spec = resolve_model("acsi")[1]
+    truth = population_values(spec, population)
+    np.testing.assert_allclose(truth, result.parameters.query("se > 0")["est"], atol=1e-6)
