@@ -17,8 +17,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     simulate = commands.add_parser(
         "simulate", help="draw survey data from a population model or a fitted model")
     simulate.add_argument("model", help="a model file whose every parameter has a value "
-                                        "(0.8*x), or a model fitted to --data whose estimates "
-                                        "become the population")
+                                        "(0.8*x), a result saved by fit --json, or a model "
+                                        "fitted to --data whose estimates become the "
+                                        "population")
     simulate.add_argument("--data", help="data the model is fitted to (default: its own)")
     simulate.add_argument("--n", type=int, required=True, help="respondents to draw")
     simulate.add_argument("--seed", type=int, required=True, help="seed of the draw")
