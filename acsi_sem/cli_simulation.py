@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acsi_sem.errors import AcsiSemError
+
+if TYPE_CHECKING:
+    from acsi_sem.power import PowerStudy
 
 COMMANDS = ("simulate", "power")
 
@@ -109,7 +113,7 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _report(study) -> str:
+def _report(study: PowerStudy) -> str:
     table = study.table[["parameter", "n", "population", "bias", "rmse", "coverage",
                          "power", "converged"]]
     header = (f"Monte Carlo power study of {study.model}: {study.replications} replications "

@@ -32,7 +32,8 @@ def test_population_values_are_in_the_marker_metric(acsi_spec) -> None:
     assert named["Expectation ~~ Expectation"] == pytest.approx(0.80 ** 2, abs=1e-8)
 
 
-def test_same_table_serially_with_joblib_and_on_a_dask_cluster(acsi_spec) -> None:
+def test_same_table_serially_with_joblib_and_on_a_dask_cluster(
+        acsi_spec, capsys: pytest.CaptureFixture[str]) -> None:
     from dask.distributed import Client, LocalCluster
 
     population = population_from_model(POPULATION)
@@ -43,6 +44,11 @@ def test_same_table_serially_with_joblib_and_on_a_dask_cluster(acsi_spec) -> Non
             Client(cluster) as client:
         distributed = power_study(acsi_spec, population, [150, 300], scheduler=client,
                                   **settings)
+        # The command line connects to the scheduler by its address.
+        assert main(["power", "acsi", "--population", str(POPULATION), "--n", "150",
+                     "--reps", "10", "--seed", "9", "--scheduler", cluster.scheduler_address,
+                     "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["replications"] == 10
     pd.testing.assert_frame_equal(serial.table, parallel.table)
     pd.testing.assert_frame_equal(serial.table, distributed.table)
     table = serial.table.set_index(["parameter", "n"])
