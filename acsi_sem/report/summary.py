@@ -87,9 +87,7 @@ def format_summary(result: FitResult) -> str:
         lines += ["", "Model test: none (PLS path modelling has no likelihood-based test)"]
     source = _standard_error_source(result)
     lines += ["", f"Parameter estimates (standard errors: {source}):"]
-    lines += parameter_lines(result.parameters)
-    lines += ["", "R-square:"]
-    lines += [f"    {name:<20}{value:>10.3f}" for name, value in result.r2.items()]
+    lines += _estimate_lines(result)
     lines += _pls_lines(result)
     lines += _quality_lines(result)
     if result.notes:
@@ -97,6 +95,28 @@ def format_summary(result: FitResult) -> str:
                                                    subsequent_indent="    ")
                                      for note in result.notes]
     return "\n".join(lines)
+
+
+def _estimate_lines(result: FitResult) -> list[str]:
+    """Estimates and R-square, once per group in a multi-group model."""
+    if result.groups is None:
+        return [*parameter_lines(result.parameters), "", "R-square:",
+                *_r2_lines(result.r2)]
+    lines = []
+    parameters = result.parameters
+    for number, label in enumerate(result.groups["labels"], start=1):
+        size = result.groups["n_obs"][label]
+        lines += ["", f"Group {number} [{label}], N = {size}:".ljust(WIDTH, "-")]
+        lines += parameter_lines(parameters[parameters["group"] == label])
+        lines += ["", "R-square:", *_r2_lines(result.r2.loc[label])]
+    defined = parameters[parameters["group"] == ""]
+    if len(defined):
+        lines += ["", "All groups:".ljust(WIDTH, "-"), *parameter_lines(defined)]
+    return lines
+
+
+def _r2_lines(r2: pd.Series) -> list[str]:
+    return [f"    {name:<20}{value:>10.3f}" for name, value in r2.items()]
 
 
 def _pls_lines(result: FitResult) -> list[str]:
@@ -153,6 +173,7 @@ def _header_lines(result: FitResult) -> list[str]:
         _pair("Data", display_path(result.data_source)),
         _pair("Observations used", used),
         *_missing_lines(result),
+        *_group_lines(result),
         _pair("Estimator", ESTIMATOR_TEXT.get(result.estimator, result.estimator)),
         _pair("Converged", "yes" if result.converged else "NO"),
         _pair("Free parameters", count),
@@ -176,6 +197,15 @@ def _missing_lines(result: FitResult) -> list[str]:
     report = result.missing
     return [_pair("Missing answers", f"FIML, {report['patterns']} patterns, "
                   f"{report['complete_cases']} complete rows")]
+
+
+def _group_lines(result: FitResult) -> list[str]:
+    if result.groups is None:
+        return []
+    groups = result.groups
+    sizes = ", ".join(f"{label} {groups['n_obs'][label]}" for label in groups["labels"])
+    return [_pair(f"Groups ({groups['column']})", sizes),
+            _pair("Held equal across groups", ", ".join(groups["equal"]) or "nothing")]
 
 
 def _robust_lines(fit: pd.Series) -> list[str]:

@@ -1,0 +1,132 @@
+"""Multi-group ML and the measurement invariance sequence against lavaan 0.6.14
+(tests/fixtures/lavaan/make_survey_fixtures.R, sections d and e)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import acsi_sem
+from acsi_sem.cli import main
+from acsi_sem.errors import AcsiSemError, DataError
+from tests.conftest import LAVAAN, ROOT, assert_close, lavaan_fit, lavaan_parameters, match_rows
+
+HS_CFA = ROOT / "tests" / "fixtures" / "models" / "hs_cfa.lav"
+HS_SEM = ROOT / "tests" / "fixtures" / "models" / "hs_sem.lav"
+DATA = ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv"
+# lavaan numbers the groups in order of first appearance in the data.
+SCHOOLS = {1: "Pasteur", 2: "Grant-White"}
+FIT = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli", "nfi",
+       "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "aic", "bic",
+       "bic2", "loglik", "unrestricted_loglik", "gfi", "agfi"]
+
+
+@cache
+def invariance() -> acsi_sem.InvarianceResult:
+    return acsi_sem.measurement_invariance(HS_CFA, DATA, group="school")
+
+
+def assert_matches_lavaan(result: acsi_sem.FitResult, case: str) -> None:
+    theirs = lavaan_parameters(case)
+    theirs["group"] = theirs["group"].map(SCHOOLS)
+    merged = match_rows(result.parameters, theirs, by=("group",))
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both",
+                                                          ["lhs", "op", "rhs", "group"]]
+    for column in ["est", "se", "z", "std_lv", "std_all"]:
+        assert_close(merged[column], merged[f"{column}_lavaan"], rel=2e-4, absolute=2e-5,
+                     what=f"{case} {column}")
+    ours, lavaan = result.fit_indices, lavaan_fit(case)
+    for name in FIT:
+        assert_close(ours[name], lavaan[name], rel=1e-6, absolute=1e-6, what=f"{case} {name}")
+
+
+@pytest.mark.parametrize("step", ["configural", "metric", "scalar", "strict"])
+def test_each_invariance_step_equals_lavaan(step: str) -> None:
+    assert_matches_lavaan(invariance().fits[step], f"hs_invariance_{step}")
+
+
+def test_equal_regressions_across_groups_equal_lavaan() -> None:
+    result = acsi_sem.fit(HS_SEM, DATA, group="school", group_equal="loadings, regressions")
+    assert_matches_lavaan(result, "hs_sem_groups_regressions")
+    paths = result.parameters.query("op == '~'")
+    assert paths.groupby(["lhs", "rhs"])["est"].nunique().eq(1).all()
+    assert set(result.effects["group"]) == {"Pasteur", "Grant-White"}
+
+
+def test_chi_square_difference_tests_equal_lavtestlrt() -> None:
+    lavaan = pd.read_csv(LAVAAN / "hs_invariance_lrt.csv")
+    ours = invariance().table
+    assert ours["model"].tolist() == lavaan["model"].tolist()
+    pairs = {"df": "Df", "aic": "AIC", "bic": "BIC", "chisq": "Chisq",
+             "chisq_diff": "Chisq diff", "df_diff": "Df diff", "pvalue_diff": "Pr(>Chisq)",
+             "rmsea_diff": "RMSEA", "cfi": "cfi", "delta_cfi": "delta.cfi",
+             "rmsea": "rmsea", "delta_rmsea": "delta.rmsea"}
+    for column, theirs in pairs.items():
+        assert_close(ours[column], lavaan[theirs], rel=1e-6, absolute=1e-8, what=column)
+
+
+def test_scalar_step_frees_latent_means_in_later_groups_only() -> None:
+    means = invariance().fits["scalar"].parameters.query("op == '~1' and lhs == 'visual'")
+    first, second = means["est"].to_numpy()
+    assert first == 0 and means["se"].iloc[0] == 0
+    assert second == pytest.approx(-0.148, abs=1e-3) and means["se"].iloc[1] > 0
+    intercepts = invariance().fits["scalar"].parameters.query("op == '~1' and lhs == 'x1'")
+    assert intercepts["est"].nunique() == 1
+
+
+def test_summary_and_json_show_every_group() -> None:
+    result = invariance().fits["metric"]
+    text = str(result.summary())
+    assert "Group 1 [Pasteur], N = 156" in text and "Group 2 [Grant-White], N = 145" in text
+    assert "Held equal across groups" in text and "loadings" in text
+    document = json.loads(result.to_json())
+    assert document["groups"]["n_obs"] == {"Pasteur": 156, "Grant-White": 145}
+    assert {entry["group"] for entry in document["parameters"]} == {"Pasteur", "Grant-White"}
+    assert set(document["r2"]) == {"Pasteur", "Grant-White"}
+    sequence = invariance().summary()
+    assert "CFI drops by more than 0.01 at: scalar" in sequence
+
+
+def test_invariance_from_the_shell(capsys) -> None:
+    code = main(["fit", str(HS_CFA), "--data", str(DATA), "--group", "school", "--invariance",
+                 "--json", "-"])
+    captured = capsys.readouterr()
+    assert code == 0
+    document = json.loads(captured.out)
+    steps = {entry["model"]: entry for entry in document["invariance"]}
+    assert list(steps) == ["configural", "metric", "scalar", "strict"]
+    assert steps["metric"]["chisq_diff"] == pytest.approx(8.19220030, rel=1e-6)
+    assert steps["scalar"]["df"] == 60 and steps["configural"]["delta_cfi"] is None
+    assert "Measurement invariance across school" in captured.err
+
+
+def small_group_data() -> pd.DataFrame:
+    data = pd.read_csv(DATA)
+    data.loc[data.index[:5], "school"] = "Tiny"
+    return data
+
+
+@pytest.mark.parametrize(("data", "options", "pattern"), [
+    (small_group_data, {"group": "school"}, "group 'Tiny' of column school has only 5"),
+    (lambda: pd.read_csv(DATA).assign(x4=lambda d: np.where(d["school"] == "Pasteur", 3.0,
+                                                            d["x4"])),
+     {"group": "school"}, "in group 'Pasteur' of column school every answer to x4"),
+    (lambda: pd.read_csv(DATA).assign(school="Pasteur"), {"group": "school"},
+     "at least two groups"),
+    (lambda: pd.read_csv(DATA), {"group_equal": "loadings"}, "needs a group column"),
+    (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadngs"},
+     "unknown group_equal class 'loadngs'"),
+    (lambda: pd.read_csv(DATA), {"group": "school", "estimator": "mlr"},
+     "estimator 'mlr' is not available with groups"),
+    (lambda: pd.read_csv(DATA), {"group": "school", "bootstrap": 10},
+     "the bootstrap is not available with groups"),
+    (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadings",
+                                 "estimator": "pls"}, "PLS reports the index per group"),
+])
+def test_impossible_group_requests_name_the_cause(data, options: dict, pattern: str) -> None:
+    with pytest.raises((AcsiSemError, DataError), match=pattern):
+        acsi_sem.fit(HS_CFA, data(), **options)
