@@ -24,7 +24,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         seed: int | None = None, ci: str = "percentile", group: str | None = None,
         scale: tuple[float, float] | None = None, progress: bool = False,
         tolerance: float = 1e-7, max_iterations: int = 300,
-        missing: str = "listwise", group_equal: Sequence[str] | str = ()) -> FitResult:
+        missing: str = "listwise", group_equal: Sequence[str] | str = (),
+        ordered: Sequence[str] | str | None = None) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -34,6 +35,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             model file's default data (``# data:`` in its header).
         estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"mlr"``
             (ML with robust standard errors and the Yuan-Bentler scaled test, lavaan's MLR),
+            ``"wlsmv"`` (ordered items: polychoric correlations, DWLS, robust standard
+            errors and the mean-and-variance adjusted test, lavaan's WLSMV),
             ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting: ``"path"`` (default), ``"factorial"``, ``"centroid"``.
         bootstrap: number of bootstrap replicates (0: none); standard errors and intervals
@@ -57,6 +60,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             ``"regressions"``, ``"means"``, ``"residual.covariances"``,
             ``"lv.variances"``, ``"lv.covariances"`` (a list, or one comma-separated
             string).
+        ordered: with ``estimator="wlsmv"``, the items that are ordered categories:
+            ``"all"`` (the default) or their names; every item must be ordered.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -72,6 +77,12 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
                          seed=seed, ci=ci, scale=scale, progress=progress,
                          tolerance=tolerance, max_iterations=max_iterations,
                          group_equal=_classes(group_equal))
+    if ordered is not None and options.estimator != "wlsmv":
+        raise AcsiSemError("ordered items are estimated by WLSMV; pass estimator='wlsmv'")
+    if options.estimator == "wlsmv":
+        from acsi_sem.fitting.ordinal import ordered_items
+
+        ordered_items(spec, ordered)
     if group_equal and group is None:
         raise AcsiSemError("group_equal needs a group column (group=...)")
     if missing == "fiml" and options.estimator not in ("ml", "mlr"):
@@ -90,6 +101,10 @@ def fit_prepared(spec: ModelSpec, data: PreparedData, model_file: ModelFile | No
         from acsi_sem.fitting.pls import fit_pls
 
         return fit_pls(spec, data, model_file, options)
+    if options.estimator == "wlsmv" and data.groups is None:
+        from acsi_sem.fitting.ordinal import fit_wlsmv
+
+        return fit_wlsmv(spec, data, model_file, options)
     if data.groups is not None:
         from acsi_sem.fitting.multigroup import fit_cbsem_groups
 

@@ -24,9 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
     fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
                                     "default: the model's embedded data")
-    fit.add_argument("--estimator", default="ml", choices=["ml", "mlr", "pls", "plsc"],
-                     help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), pls (PLS "
-                          "path modelling) or plsc (consistent PLS)")
+    fit.add_argument("--estimator", default="ml",
+                     choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+                     help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
+                          "(CB-SEM for ordered items), pls (PLS path modelling) or plsc "
+                          "(consistent PLS)")
+    fit.add_argument("--ordered", metavar="ITEMS",
+                     help="with --estimator wlsmv: 'all' (default) or the ordered items, "
+                          "comma-separated"),
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
     fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
@@ -92,7 +97,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                    bootstrap=arguments.bootstrap, seed=arguments.seed, ci=arguments.ci,
                    scale=_scale(arguments.scale), tolerance=arguments.tolerance,
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
-                   progress=sys.stderr.isatty())
+                   ordered=arguments.ordered, progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:

@@ -55,8 +55,9 @@ class ModelSpec:
 
     @property
     def n_covariance_free(self) -> int:
-        """Number of free parameters of the covariance structure (intercepts excluded)."""
-        rows = self.table[self.table["op"] != "~1"]
+        """Number of free parameters of the covariance structure (intercepts and
+        thresholds excluded)."""
+        rows = self.table[~self.table["op"].isin(["~1", "|"])]
         return int(rows["free"].max()) if len(rows) else 0
 
     def parameter_name(self, free_index: int) -> str:

@@ -144,8 +144,15 @@ def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
 
 
 def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
-                  data: PreparedData) -> MeasurementQuality:
-    """Reliability and validity from the standardized solution and the data's correlations."""
+                  data: PreparedData, *, correlation: np.ndarray | None = None
+                  ) -> MeasurementQuality | None:
+    """Reliability and validity from the standardized solution and the items' correlations
+    (``correlation``, (p, p) in ``spec.observed`` order; Pearson's from the data by
+    default, the polychorics for ordered items). ``None`` where a regression involves an
+    observed variable: the quality tables describe constructs and their indicators."""
+    paths = solution.spec.table[solution.spec.table["op"] == "~"]
+    if not paths[["lhs", "rhs"]].isin(solution.spec.latent).all(axis=None):
+        return None
     layout = pls_layout(solution.spec)
     keyed = parameters.set_index(["lhs", "op", "rhs"])["std_all"]
     owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
@@ -160,10 +167,18 @@ def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
     correlation_all = full / np.outer(sd, sd)
     return measurement_quality(QualityInput(
         latent=layout.latent, indicators=layout.indicators, blocks=layout.blocks,
-        reflective=~layout.mode_b, correlation=_indicator_correlation(data, layout.indicators),
+        reflective=~layout.mode_b,
+        correlation=(_indicator_correlation(data, layout.indicators) if correlation is None
+                     else _reorder(correlation, solution.spec.observed, layout.indicators)),
         loadings=loadings, residuals=residuals,
         construct_cor=correlation_all[np.ix_(cols, cols)], predecessors=layout.predecessors,
         cross_loadings=correlation_all[np.ix_(rows, cols)]))
+
+
+def _reorder(matrix: np.ndarray, names: tuple[str, ...], order: tuple[str, ...]
+             ) -> np.ndarray:
+    positions = [names.index(name) for name in order]
+    return matrix[np.ix_(positions, positions)]
 
 
 def _indicator_correlation(data: PreparedData, indicators: tuple[str, ...]) -> np.ndarray:

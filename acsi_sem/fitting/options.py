@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from acsi_sem.errors import AcsiSemError
 
-ESTIMATORS = ("ml", "mlr", "pls", "plsc")
+ESTIMATORS = ("ml", "mlr", "wlsmv", "pls", "plsc")
 INTERVALS = ("percentile", "bca")
 
 
@@ -16,7 +16,8 @@ class FitOptions:
 
     Attributes:
         estimator: ``"ml"`` (CB-SEM), ``"mlr"`` (CB-SEM with robust standard errors and
-            a scaled test), ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
+            a scaled test), ``"wlsmv"`` (CB-SEM for ordered items), ``"pls"`` (PLS path
+            modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting scheme: ``"path"``, ``"factorial"`` or ``"centroid"``.
         tolerance: PLS stops when the summed absolute change of the outer weights is below it.
         max_iterations: PLS iteration limit.

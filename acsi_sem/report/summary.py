@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 WIDTH = 78
 ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
                   "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
+                  "WLSMV": "WLSMV (ordered items, DWLS, scaled-shifted test)",
                   "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
 _SECTIONS = [("=~", "Latent variables"), ("<~", "Formative weights"), ("~", "Regressions"),
              ("~~cov", "Covariances"),
-             ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters")]
+             ("~1", "Intercepts"), ("|", "Thresholds"), ("~~var", "Variances"),
+             (":=", "Defined parameters")]
 
 
 class Summary:
@@ -183,7 +185,7 @@ def _header_lines(result: FitResult) -> list[str]:
 def _standard_error_source(result: FitResult) -> str:
     if result.bootstrap is not None:
         return "the bootstrap"
-    if result.estimator == "MLR":
+    if result.estimator in ("MLR", "WLSMV"):
         return "robust (Huber-White sandwich)"
     if result.estimator == "ML":
         fiml = result.missing is not None and result.missing["method"] == "fiml"
@@ -209,6 +211,8 @@ def _group_lines(result: FitResult) -> list[str]:
 
 
 def _robust_lines(fit: pd.Series) -> list[str]:
+    if "shift_parameter" in fit:
+        return _scaled_shifted_lines(fit)
     if "scaling_factor" not in fit:
         return []
     rmsea = (f"{fit['rmsea_robust']:.3f} [{fit['rmsea_ci_lower_robust']:.3f}, "
@@ -221,6 +225,24 @@ def _robust_lines(fit: pd.Series) -> list[str]:
         _pair("Robust CFI", _number(fit["cfi_robust"])),
         _pair("Robust TLI", _number(fit["tli_robust"])),
         _pair("Robust RMSEA [90% CI]", rmsea),
+    ]
+
+
+def _scaled_shifted_lines(fit: pd.Series) -> list[str]:
+    scaled = (f"{fit['rmsea_scaled']:.3f} [{fit['rmsea_ci_lower_scaled']:.3f}, "
+              f"{fit['rmsea_ci_upper_scaled']:.3f}]")
+    robust = (f"{fit['rmsea_robust']:.3f} [{fit['rmsea_ci_lower_robust']:.3f}, "
+              f"{fit['rmsea_ci_upper_robust']:.3f}]")
+    return [
+        "", "Scaled-shifted test (WLSMV):",
+        _pair("Test statistic", _number(fit["chisq_scaled"])),
+        _pair("Scaling factor / shift", f"{fit['scaling_factor']:.4f} / "
+                                          f"{fit['shift_parameter']:.3f}"),
+        _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
+        _pair("CFI / TLI (scaled)", f"{fit['cfi_scaled']:.3f} / {fit['tli_scaled']:.3f}"),
+        _pair("RMSEA [90% CI] (scaled)", scaled),
+        _pair("Robust CFI / TLI", f"{fit['cfi_robust']:.3f} / {fit['tli_robust']:.3f}"),
+        _pair("Robust RMSEA [90% CI]", robust),
     ]
 
 
@@ -272,6 +294,8 @@ def parameter_lines(parameters: pd.DataFrame) -> list[str]:
                 lines.append(f"  {lhs} {block['op'].iloc[0]}")
             for _, row in block.iterrows():
                 name = row["rhs"] if grouped else row["lhs"]
+                if row["op"] == "|":
+                    name = f"{row['lhs']}|{row['rhs']}"
                 if row["label"]:
                     name = f"{name} ({row['label']})"
                 lines.append(_estimate_line(("    " if grouped else "  ") + name, row))

@@ -193,6 +193,85 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) ->
     return pd.Series(values, index=ROBUST_NAMES, dtype=float)
 
 
+ORDINAL_NAMES = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
+                 "shift_parameter", "baseline_chisq_scaled", "baseline_scaling_factor",
+                 "cfi_scaled", "tli_scaled", "rmsea_scaled", "rmsea_ci_lower_scaled",
+                 "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled", "cfi_robust", "tli_robust",
+                 "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+                 "rmsea_pvalue_robust"]
+
+
+@dataclass(frozen=True)
+class OrdinalTest:
+    """The DWLS test statistics an ordinal (WLSMV) fit reports.
+
+    Attributes:
+        chisq, df: the DWLS statistic, (N - 1) F, and its degrees of freedom.
+        scale, shift: a and b of the scaled-shifted statistic a chisq + b.
+        baseline_chisq, baseline_df, baseline_scale, baseline_shift: the same for the
+            independence model.
+        catml: Savalei's robust statistic and c-hat, and the same for the baseline
+            (``chisq, scaling, baseline_chisq, baseline_scaling``).
+        n_obs: N, respondents.
+        npar: free parameters.
+        srmr: root mean square of the correlation residuals (lavaan's divisor p(p+1)/2).
+        gfi, agfi: lavaan's GFI with the DWLS weights.
+    """
+
+    chisq: float
+    df: float
+    scale: float
+    shift: float
+    baseline_chisq: float
+    baseline_df: float
+    baseline_scale: float
+    baseline_shift: float
+    catml: tuple[float, float, float, float]
+    n_obs: int
+    npar: int
+    srmr: float
+    gfi: float
+    agfi: float
+
+
+def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
+    """lavaan's fit measures for WLSMV: the plain DWLS ones, ``*_scaled`` from the
+    scaled-shifted statistics and ``*_robust`` from catML (Savalei 2021). RMSEA uses
+    N - 1 as lavaan does for every estimator but ML; there is no likelihood, so loglik and
+    the information criteria are undefined."""
+    chisq, df, base, base_df = test.chisq, test.df, test.baseline_chisq, test.baseline_df
+    n = test.n_obs - 1
+    scaled = test.scale * chisq + test.shift
+    base_scaled = test.baseline_scale * base + test.baseline_shift
+    robust, c_hat, robust_base, c_base = test.catml
+    plain = {"npar": test.npar, "chisq": chisq, "df": df,
+             "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
+             "baseline_chisq": base, "baseline_df": base_df,
+             "baseline_pvalue": stats.chi2.sf(base, base_df),
+             "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
+             "nfi": (base - chisq) / base, **_rmsea(chisq, df, n), "srmr": test.srmr,
+             "aic": np.nan, "bic": np.nan, "bic2": np.nan, "loglik": np.nan,
+             "unrestricted_loglik": np.nan, "gfi": test.gfi, "agfi": test.agfi,
+             "ntotal": test.n_obs}
+    ordinal = {
+        "chisq_scaled": scaled, "df_scaled": df,
+        "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,
+        "scaling_factor": 1 / test.scale, "shift_parameter": test.shift,
+        "baseline_chisq_scaled": base_scaled,
+        "baseline_scaling_factor": 1 / test.baseline_scale,
+        "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
+        "tli_scaled": _tli(scaled, df, base_scaled, base_df),
+        **{f"{key}_scaled": value for key, value in _rmsea(scaled, df, n).items()},
+        "cfi_robust": _cfi(robust, c_hat * df, robust_base, c_base * base_df),
+        "tli_robust": _tli_excess(robust - c_hat * df, df, robust_base - c_base * base_df,
+                                  base_df),
+        **{f"{key}_robust": value
+           for key, value in _rmsea(robust / c_hat, df, n, c_hat=c_hat).items()},
+    }
+    return pd.concat([pd.Series(plain, index=FIT_NAMES, dtype=float),
+                      pd.Series(ordinal, index=ORDINAL_NAMES, dtype=float)])
+
+
 def _loglik(sigma: np.ndarray, s: np.ndarray, n: int,
             mean_residual: np.ndarray | None = None) -> float:
     # With saturated means the mean term vanishes at the ML estimate.
