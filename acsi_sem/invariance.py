@@ -3,7 +3,8 @@ fitted in turn, each compared with the one before it, as ``lavTestLRT`` compares
 
 Each step holds more parameters equal across groups (see
 :data:`acsi_sem.groups.INVARIANCE_STEPS`). A step is tested against the step before it with
-the chi-square difference test; its RMSEA is lavaan's, ``sqrt(max(dchisq / (N ddf) - 1/N,
+the chi-square difference test (with MLR, the scaled difference of Satorra & Bentler 2001,
+lavaan's default); its RMSEA is lavaan's, ``sqrt(max(dchisq / (N ddf) - 1/N,
 0)) sqrt(G)``. The change in CFI is the criterion of Cheung and Rensvold (2002): a drop of
 more than 0.01 suggests that the added constraints do not hold.
 """
@@ -24,7 +25,7 @@ from acsi_sem.results import FitResult, finite_or_none
 
 INVARIANCE_COLUMNS = ["model", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
                       "srmr", "aic", "bic", "chisq_diff", "df_diff", "pvalue_diff",
-                      "rmsea_diff", "delta_cfi", "delta_rmsea"]
+                      "rmsea_diff", "delta_cfi", "delta_rmsea", "scaling_diff"]
 _FORMATS = {name: (lambda v: "" if np.isnan(v) else f"{v:.0f}") if name in
             ("npar", "df", "df_diff") else (lambda v: "" if np.isnan(v) else f"{v:.3f}")
             for name in INVARIANCE_COLUMNS[1:]}
@@ -38,7 +39,9 @@ class InvarianceResult:
 
     Attributes:
         table: one row per step with :data:`INVARIANCE_COLUMNS`; the ``*_diff`` and
-            ``delta_*`` columns compare a step with the one before it (NaN in the first).
+            ``delta_*`` columns compare a step with the one before it (NaN in the first);
+            ``scaling_diff`` is the Satorra-Bentler (2001) scaling of a robust (MLR)
+            difference test.
         fits: the fitted model of each step, by step name.
         group: the grouping column.
     """
@@ -126,12 +129,18 @@ def comparison_table(fits: dict[str, FitResult]) -> pd.DataFrame:
 
 
 def _difference(looser: pd.Series, tighter: pd.Series, groups: int) -> dict[str, float]:
-    chisq = tighter["chisq"] - looser["chisq"]
     df = tighter["df"] - looser["df"]
+    chisq, scaling = tighter["chisq"] - looser["chisq"], np.nan
+    if "scaling_factor" in tighter:
+        # Satorra & Bentler (2001): the difference of unscaled statistics over the
+        # difference of df-weighted scaling factors.
+        scaling = ((tighter["df"] * tighter["scaling_factor"]
+                    - looser["df"] * looser["scaling_factor"]) / df)
+        chisq = chisq / scaling if scaling > 0 else np.nan
     n = tighter["ntotal"]
     rmsea = np.sqrt(max(chisq / (n * df) - 1 / n, 0.0)) * np.sqrt(groups) if df > 0 \
         else np.nan
     return {"chisq_diff": chisq, "df_diff": df,
             "pvalue_diff": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
             "rmsea_diff": rmsea, "delta_cfi": tighter["cfi"] - looser["cfi"],
-            "delta_rmsea": tighter["rmsea"] - looser["rmsea"]}
+            "delta_rmsea": tighter["rmsea"] - looser["rmsea"], "scaling_diff": scaling}

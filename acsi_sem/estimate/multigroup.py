@@ -14,7 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from acsi_sem.estimate.cbsem import CbsemSolution, _invert_information
-from acsi_sem.estimate.ml import Discrepancy, minimize_scoring, ml_mean_discrepancy
+from acsi_sem.estimate.ml import (
+    Discrepancy,
+    hessian_from_gradient,
+    minimize_scoring,
+    ml_mean_discrepancy,
+)
+from acsi_sem.estimate.robust import (
+    RobustML,
+    covariance_scores,
+    independence_trace,
+    saturated_trace,
+)
 from acsi_sem.groups import GroupedSpec
 from acsi_sem.ram import RamModel, build_ram
 
@@ -108,6 +119,46 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
     return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
                            discrepancy=found.value, vcov=vcov, information=information,
                            converged=found.converged, messages=tuple(messages))
+
+
+def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...]) -> RobustML:
+    """lavaan's MLR over groups: the sandwich ``A^-1 B A^-1 / N`` with A the observed
+    information of the weighted discrepancy and B the respondents' score outer products
+    (means included), and the Yuan-Bentler traces summed over groups.
+
+    Args:
+        items: each group's (n_g, p) answers, in group order.
+    """
+    grouped, theta = solution.grouped, solution.theta
+    total = sum(len(group) for group in items)
+    q = len(theta)
+    meat, saturated = np.zeros((q, q)), 0.0
+    for view, ram, answers in zip(grouped.views, solution.rams, items, strict=True):
+        index, local = view.global_index, theta[view.global_index]
+        residual = answers - ram.implied_mean(local)
+        sigma = ram.implied_covariance(local)
+        scores = (covariance_scores(residual, sigma, ram.sigma_derivatives(local))
+                  + residual @ np.linalg.solve(sigma, ram.mean_derivatives(local).T))
+        meat[np.ix_(index, index)] += scores.T @ scores / total
+        # The saturated means add p to the trace (their scores and information match).
+        saturated += answers.shape[1] + saturated_trace(answers - answers.mean(axis=0))
+    moments = tuple(GroupMoments(len(a), np.cov(a, rowvar=False, bias=True), a.mean(axis=0))
+                    for a in items)
+    bread = hessian_from_gradient(
+        lambda t: grouped_discrepancy(grouped, solution.rams, moments, t).gradient, theta) / 2
+    try:
+        bread_inv = np.linalg.inv(bread)
+    except np.linalg.LinAlgError:
+        return RobustML(None, np.nan, saturated)
+    return RobustML(bread_inv @ meat @ bread_inv / total, float(np.trace(bread_inv @ meat)),
+                    saturated)
+
+
+def baseline_scaling(items: tuple[np.ndarray, ...], baseline_df: float) -> float:
+    """The Yuan-Bentler factor of the independence model fitted in every group."""
+    traces = [saturated_trace(a - a.mean(axis=0)) - independence_trace(a - a.mean(axis=0))
+              for a in items]
+    return sum(traces) / baseline_df
 
 
 def grouped_start_values(grouped: GroupedSpec, pooled: dict[tuple[str, str, str], float],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -11,10 +13,13 @@ from acsi_sem.estimate.cbsem import fit_ml
 from acsi_sem.estimate.multigroup import (
     GroupedSolution,
     GroupMoments,
+    baseline_scaling,
     fit_ml_groups,
     grouped_start_values,
     parameter_names,
+    robust_groups,
 )
+from acsi_sem.estimate.robust import RobustML
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.groups import group_spec
 from acsi_sem.modelfile import ModelFile
@@ -27,7 +32,7 @@ from acsi_sem.statistics.diagnostics import (
 )
 from acsi_sem.statistics.effects import effects_table
 from acsi_sem.statistics.estimates import parameter_table, r_squared
-from acsi_sem.statistics.fit_indices import MomentFit, grouped_fit_indices
+from acsi_sem.statistics.fit_indices import MomentFit, grouped_fit_indices, robust_indices
 from acsi_sem.statistics.identification import check_identification
 from acsi_sem.statistics.standardize import row_values
 
@@ -54,16 +59,24 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
                strict=True)
     start = grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments)
     solution = fit_ml_groups(grouped, moments, start)
-    return _result(spec, solution, moments, data, model_file, options)
+    robust = None
+    if options.estimator == "mlr":
+        robust = robust_groups(solution, group_items(data, labels))
+        solution = replace(solution, vcov=robust.vcov)
+    return _result(spec, solution, moments, data, model_file, options, robust)
+
+
+def group_items(data: PreparedData, labels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """Each group's (n_g, p) answers, in ``labels`` order."""
+    groups = data.groups.astype(str).to_numpy()
+    return tuple(data.frame.to_numpy()[groups == label] for label in labels)
 
 
 def group_moments(data: PreparedData, labels: tuple[str, ...]) -> tuple[GroupMoments, ...]:
     """Each group's size, covariance (divisor n_g) and means, checked for estimation."""
     p = data.frame.shape[1]
-    groups = data.groups.astype(str).to_numpy()
     moments = []
-    for label in labels:
-        rows = data.frame.to_numpy()[groups == label]
+    for label, rows in zip(labels, group_items(data, labels), strict=True):
         if len(rows) <= p:
             raise DataError(f"{data.source}: group {label!r} of column {data.groups.name} has "
                             f"only {len(rows)} complete rows; a multi-group model needs more "
@@ -81,7 +94,7 @@ def group_moments(data: PreparedData, labels: tuple[str, ...]) -> tuple[GroupMom
 
 
 def _check_group_options(data: PreparedData, options: FitOptions) -> None:
-    unsupported = [(options.estimator != "ml", f"estimator {options.estimator!r}"),
+    unsupported = [(options.estimator not in ("ml", "mlr"), f"estimator {options.estimator!r}"),
                    (options.bootstrap > 0, "the bootstrap"),
                    (data.has_missing, "FIML (missing='fiml')")]
     for applies, what in unsupported:
@@ -91,8 +104,8 @@ def _check_group_options(data: PreparedData, options: FitOptions) -> None:
 
 
 def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMoments, ...],
-            data: PreparedData, model_file: ModelFile | None, options: FitOptions
-            ) -> FitResult:
+            data: PreparedData, model_file: ModelFile | None, options: FitOptions,
+            robust: RobustML | None) -> FitResult:
     labels = solution.grouped.labels
     parts = [solution.group_solution(g) for g in range(len(labels))]
     tables, warnings = [], _convergence_warnings(solution)
@@ -111,13 +124,19 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
         meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
         for m, p in zip(moments, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
+    indices = grouped_fit_indices(fit_groups, solution.grouped.n_free)
+    if robust is not None:
+        items = group_items(data, labels)
+        indices = pd.concat([indices, robust_indices(
+            indices, robust.scaling_factor(indices["df"]),
+            baseline_scaling(items, indices["baseline_df"]), groups=len(labels))])
     return FitResult(
         spec=solution.grouped.spec,
         model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
         estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
         n_total=data.n_total, parameters=parameters,
-        fit_indices=grouped_fit_indices(fit_groups, solution.grouped.n_free),
+        fit_indices=indices,
         r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
         effects=pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
                            for p, label in zip(parts, labels, strict=True)],

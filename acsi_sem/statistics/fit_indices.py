@@ -160,7 +160,8 @@ ROBUST_NAMES = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
                 "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust"]
 
 
-def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) -> pd.Series:
+def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
+                   groups: int = 1) -> pd.Series:
     """lavaan's scaled and robust indices for a test divided by a scaling factor c.
 
     ``*_scaled`` use the scaled chi-squares (lavaan's RMSEA puts c into the degrees of
@@ -171,12 +172,13 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) ->
     Args:
         plain: the indices of :func:`fit_indices` (``chisq, df, baseline_chisq, ...``).
         scaling, baseline_scaling: c of the model and of the baseline model.
+        groups: G, for RMSEA's factor sqrt(G).
     """
     chisq, df, n = plain["chisq"], plain["df"], plain["ntotal"]
     base, base_df = plain["baseline_chisq"], plain["baseline_df"]
     scaled, base_scaled = chisq / scaling, base / baseline_scaling
-    scaled_rmsea = _rmsea(chisq, scaling * df, n)
-    robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling)
+    scaled_rmsea = _rmsea(chisq, scaling * df, n, groups=groups)
+    robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling, groups=groups)
     values = {
         "chisq_scaled": scaled, "df_scaled": df,
         "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,

@@ -120,8 +120,8 @@ def small_group_data() -> pd.DataFrame:
     (lambda: pd.read_csv(DATA), {"group_equal": "loadings"}, "needs a group column"),
     (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadngs"},
      "unknown group_equal class 'loadngs'"),
-    (lambda: pd.read_csv(DATA), {"group": "school", "estimator": "mlr"},
-     "estimator 'mlr' is not available with groups"),
+    (lambda: pd.read_csv(DATA), {"group": "school", "estimator": "wlsmv"},
+     "estimator 'wlsmv' is not available with groups"),
     (lambda: pd.read_csv(DATA), {"group": "school", "bootstrap": 10},
      "the bootstrap is not available with groups"),
     (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadings",
@@ -130,3 +130,22 @@ def small_group_data() -> pd.DataFrame:
 def test_impossible_group_requests_name_the_cause(data, options: dict, pattern: str) -> None:
     with pytest.raises((AcsiSemError, DataError), match=pattern):
         acsi_sem.fit(HS_CFA, data(), **options)
+
+
+def test_robust_ml_across_groups_equals_lavaan() -> None:
+    """Scaling factors and the Satorra-Bentler (2001) difference test that lavaan 0.6.14
+    gives for the configural and scalar models with estimator = "MLR" (checked numerically
+    against lavaan, docs/lavaan_formulas.md sections 1.3 and 4.1)."""
+    steps = acsi_sem.measurement_invariance(HS_CFA, DATA, group="school", estimator="mlr",
+                                            steps=("configural", "scalar"))
+    configural, scalar = (steps.fits[name].fit_indices for name in ("configural", "scalar"))
+    assert configural["scaling_factor"] == pytest.approx(0.951623817, rel=2e-6)
+    assert scalar["scaling_factor"] == pytest.approx(0.984135434, rel=2e-6)
+    row = steps.table.iloc[1]
+    assert row["scaling_diff"] == pytest.approx(1.114182, rel=1e-5)
+    assert row["chisq_diff"] == pytest.approx(43.30665, rel=1e-5)
+    assert row["df_diff"] == 12 and row["pvalue_diff"] == pytest.approx(2.003e-05, rel=1e-3)
+    plain = invariance().fits["scalar"]
+    robust = steps.fits["scalar"]
+    np.testing.assert_allclose(robust.parameters["est"], plain.parameters["est"])
+    assert not np.allclose(robust.parameters["se"], plain.parameters["se"])
