@@ -14,6 +14,7 @@ from acsi_sem.estimate.fiml import independence_loglik
 from acsi_sem.estimate.ml import minimize_ml
 from acsi_sem.estimate.pls import pls_layout
 from acsi_sem.estimate.robust import RobustML, independence_trace, robust_ml
+from acsi_sem.estimate.robust_fiml import independence_missing_trace, robust_fiml
 from acsi_sem.fitting.common import (
     apply_bootstrap,
     effect_keys,
@@ -60,7 +61,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
     if options.estimator == "mlr":
-        robust = robust_ml(solution.ram, solution.theta, data.frame.to_numpy())
+        robust = _robust(solution, data)
         solution = replace(solution, vcov=robust.vcov)
     parameters = parameter_table(solution, data.means, data.n_obs,
                                  intercept_variances=None if robust is None
@@ -109,19 +110,31 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
 def _check_missing_options(data: PreparedData, options: FitOptions) -> None:
     if not data.has_missing:
         return
-    if options.estimator == "mlr":
-        raise AcsiSemError("robust ML (mlr) with FIML is not available yet; use estimator "
-                           "'ml' with missing='fiml', or missing='listwise'")
     if options.bootstrap:
         raise AcsiSemError("the bootstrap is not available with FIML yet; use missing="
                            "'listwise' or no bootstrap")
 
 
+def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
+    items = data.frame.to_numpy()
+    if not data.has_missing:
+        return robust_ml(solution.ram, solution.theta, items)
+    return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
+                       data.means, data.covariance)
+
+
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData) -> pd.Series:
-    deviations = data.frame.to_numpy() - data.means
-    baseline_scaling = ((robust.saturated_trace - independence_trace(deviations))
-                        / indices["baseline_df"])
-    return robust_indices(indices, robust.scaling_factor(indices["df"]), baseline_scaling)
+    items = data.frame.to_numpy()
+    independence = (independence_missing_trace(items) if data.has_missing
+                    else independence_trace(items - data.means))
+    baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
+    robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
+                                 baseline_scaling)
+    if data.has_missing:
+        # lavaan corrects these for missing data (Zhang & Savalei 2023), which acsi-sem does
+        # not yet; the complete-data formulas would mislead.
+        robust_part[robust_part.index.str.endswith("_robust")] = np.nan
+    return robust_part
 
 
 def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
