@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(consistent PLS)")
     fit.add_argument("--ordered", metavar="ITEMS",
                      help="with --estimator wlsmv: 'all' (default) or the ordered items, "
-                          "comma-separated"),
+                          "comma-separated")
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
     fit.add_argument("--bootstrap", type=int, default=0, metavar="N",

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.spec import ModelSpec, _number_free_parameters, with_mean_structure
+from acsi_sem.spec import ModelSpec, number_free_parameters, with_mean_structure
 
 EQUALITY_CLASSES = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
                     "regressions", "lv.variances", "lv.covariances")
@@ -109,8 +109,7 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
     definitions = base[base["op"] == ":="].drop(columns=["id"]).assign(group=0)
     stacked = pd.concat([*tables, definitions], ignore_index=True)
     stacked.insert(0, "id", np.arange(1, len(stacked) + 1))
-    stacked["free"] = _number_free_parameters(
-        stacked.assign(free=(stacked["free"] > 0).astype(int)))
+    stacked["free"] = number_free_parameters(stacked)
     grouped = spec.with_table(stacked)
     views = tuple(_view(grouped, group, label) for group, label in enumerate(labels, start=1))
     return GroupedSpec(spec=grouped, labels=tuple(labels), equal=tuple(equal), views=views)

@@ -161,7 +161,7 @@ def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
         step = _newton_step(gradient, theta, current) if largest < 1e-2 else None
         if step is None:
             step = np.linalg.lstsq(current.information, current.gradient, rcond=None)[0]
-        candidate = _halve_until_better(value, theta, step, current.value)
+        candidate = halve_until_better(value, theta, step, current.value)
         if candidate is None:
             break
         theta = candidate
@@ -180,8 +180,10 @@ def _newton_step(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray
     return np.linalg.solve(hessian, current.gradient)
 
 
-def _halve_until_better(value: Callable[[np.ndarray], float], theta: np.ndarray,
-                        step: np.ndarray, current: float) -> np.ndarray | None:
+def halve_until_better(value: Callable[[np.ndarray], float], theta: np.ndarray,
+                       step: np.ndarray, current: float) -> np.ndarray | None:
+    """``theta - step``, the step halved (up to 30 times) until ``value`` is no worse than
+    ``current``; ``None`` if no such step exists."""
     for _ in range(30):
         candidate = theta - step
         if value(candidate) <= current + 1e-12:

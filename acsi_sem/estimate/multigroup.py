@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from acsi_sem.estimate.cbsem import CbsemSolution, _invert_information
+from acsi_sem.estimate.cbsem import CbsemSolution, invert_information
 from acsi_sem.estimate.ml import (
     Discrepancy,
     hessian_from_gradient,
@@ -115,7 +115,7 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
         messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
                         f"parameter {parameter_names(grouped)[worst]}")
     information = evaluate(found.theta).information / 2
-    vcov = _invert_information(information, sum(m.n_obs for m in moments))
+    vcov = invert_information(information, sum(m.n_obs for m in moments))
     return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
                            discrepancy=found.value, vcov=vcov, information=information,
                            converged=found.converged, messages=tuple(messages))

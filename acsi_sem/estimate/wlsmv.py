@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import ModelSyntaxError
-from acsi_sem.estimate.ml import minimize_ml
+from acsi_sem.estimate.ml import halve_until_better, minimize_ml
 from acsi_sem.estimate.polychoric import OrdinalStatistics, lower_triangle
 from acsi_sem.ram import RamModel, build_ram
-from acsi_sem.spec import ModelSpec, _number_free_parameters
+from acsi_sem.spec import ModelSpec, number_free_parameters
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalMode
     closing_rows = [_closing_row(table, spec, item) for item in spec.observed]
     table.loc[closing_rows, ["free", "ustart"]] = [0, np.nan]
     table.insert(0, "id", np.arange(1, len(table) + 1))
-    table["free"] = _number_free_parameters(table.assign(free=(table["free"] > 0).astype(int)))
+    table["free"] = number_free_parameters(table)
     prepared = spec.with_table(table)
     ram = build_ram(prepared)
     position = {name: i for i, name in enumerate(ram.variables)}
@@ -194,11 +194,11 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
         weighted = jacobian.T * weights
         step = np.linalg.lstsq(weighted @ jacobian, weighted @ (sample - model.implied(theta)),
                                rcond=None)[0]
-        candidate, candidate_value = _halve(value, theta, step, current)
+        candidate = halve_until_better(value, theta, -step, current)
         if candidate is None:
             converged = np.max(np.abs(step)) < 1e-6
             break
-        theta, current = candidate, candidate_value
+        theta, current = candidate, value(candidate)
         if np.max(np.abs(step)) < tolerance:
             converged = True
             break
@@ -208,17 +208,6 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
                         iterations=iteration)
 
 
-def _halve(value, theta: np.ndarray, step: np.ndarray, current: float
-           ) -> tuple[np.ndarray | None, float]:
-    for _ in range(30):
-        candidate = theta + step
-        candidate_value = value(candidate)
-        if np.isfinite(candidate_value) and candidate_value <= current + 1e-15:
-            return candidate, candidate_value
-        step = step / 2
-    return None, current
-
-
 def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndarray:
     """ML on the polychoric matrix for the covariance part, the sample thresholds."""
     from acsi_sem.estimate.cbsem import simple_start_values
@@ -226,7 +215,7 @@ def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndar
     table = model.spec.table
     base = table[table["op"] != "|"].assign(free=(table["free"] > 0) | table.index.isin(
         model.derived_rows))
-    base = base.assign(free=_number_free_parameters(base.assign(free=base["free"].astype(int))))
+    base = base.assign(free=number_free_parameters(base))
     ml_spec = model.spec.with_table(base)
     ml_ram = build_ram(ml_spec)
     start = simple_start_values(ml_spec, ml_ram, statistics.polychoric)

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.data import PreparedData
-from acsi_sem.errors import AcsiSemError, ModelSyntaxError
+from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimate.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_ml
 from acsi_sem.estimate.fiml import independence_loglik
 from acsi_sem.estimate.ml import minimize_ml
 from acsi_sem.estimate.pls import pls_layout
 from acsi_sem.estimate.robust import RobustML, independence_trace, robust_ml
 from acsi_sem.estimate.robust_fiml import independence_missing_trace, robust_fiml
+from acsi_sem.fitting.checks import check_mean_structure, check_no_composites
 from acsi_sem.fitting.common import (
     apply_bootstrap,
     effect_keys,
@@ -54,8 +55,8 @@ from acsi_sem.statistics.standardize import row_values
 def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
               options: FitOptions) -> FitResult:
     """Estimate ``spec`` by ML on checked data and collect every statistic into a result."""
-    _check_mean_structure(spec)
-    _check_no_composites(spec)
+    check_mean_structure(spec)
+    check_no_composites(spec)
     check_identification(spec)
     _check_missing_options(data, options)
     solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
@@ -262,27 +263,3 @@ def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: p
     cols = [index[name] for name in effects["rhs"]]
     return (np.array(list(defined.values())), total[rows, cols] - direct[rows, cols],
             total[rows, cols])
-
-
-def _check_no_composites(spec: ModelSpec) -> None:
-    composites = spec.table[spec.table["op"] == "<~"]
-    if len(composites):
-        row = composites.iloc[0]
-        raise ModelSyntaxError(f"'{row['lhs']} <~ ...' is a formative (composite) block, which "
-                               "only PLS estimates; use estimator 'pls' or write '=~'",
-                               source=spec.source, line=int(row["line"]) or None)
-
-
-def _check_mean_structure(spec: ModelSpec) -> None:
-    """Only saturated mean structures are estimated: free observed intercepts, latent
-    means fixed at 0."""
-    rows = spec.table[spec.table["op"] == "~1"]
-    latent = rows["lhs"].isin(spec.latent)
-    bad = rows[(latent & (rows["free"] > 0)) | (~latent & (rows["free"] == 0))
-               | (latent & (rows["ustart"].fillna(0) != 0))]
-    if len(bad):
-        row = bad.iloc[0]
-        what = "a free latent mean" if row["lhs"] in spec.latent else "a fixed intercept"
-        raise ModelSyntaxError(f"'{row['lhs']} ~ 1' makes {what}; the ML estimator handles "
-                               "only free observed intercepts with latent means fixed at 0",
-                               source=spec.source, line=int(row["line"]) or None)

@@ -17,6 +17,7 @@ from acsi_sem.estimate.wlsmv import (
     ordinal_model,
     scaled_shifted_test,
 )
+from acsi_sem.fitting.checks import check_no_composites
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile
 from acsi_sem.ram import as_frame, build_ram
@@ -38,10 +39,10 @@ MAX_CATEGORIES = 15
 def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
               options: FitOptions) -> FitResult:
     """Estimate ``spec`` on ordered answers by WLSMV and collect every statistic."""
-    from acsi_sem.fitting.cbsem import _check_no_composites, cbsem_quality
+    from acsi_sem.fitting.cbsem import cbsem_quality
 
     _check_ordinal_model(spec, data, options)
-    _check_no_composites(spec)
+    check_no_composites(spec)
     check_identification(spec)
     statistics = ordinal_statistics(data.frame)
     model = ordinal_model(spec, statistics)
