@@ -108,7 +108,7 @@ def fit_prepared(spec: ModelSpec, data: PreparedData, model_file: ModelFile | No
     if data.groups is not None:
         from acsi_sem.fitting.multigroup import fit_cbsem_groups
 
-        return fit_cbsem_groups(spec, data, model_file, options, options.group_equal)
+        return fit_cbsem_groups(spec, data, model_file, options)
     from acsi_sem.fitting.cbsem import fit_cbsem
 
     return fit_cbsem(spec, data, model_file, options)
@@ -118,6 +118,8 @@ def _classes(group_equal: Sequence[str] | str) -> tuple[str, ...]:
     """``"loadings, intercepts"`` or ``["loadings", "intercepts"]`` as a tuple."""
     if isinstance(group_equal, str):
         group_equal = group_equal.split(",")
+    if not all(isinstance(name, str) for name in group_equal):
+        raise AcsiSemError(f"group_equal takes class names as text, not {list(group_equal)!r}")
     return tuple(name.strip() for name in group_equal if name.strip())
 
 

@@ -36,7 +36,9 @@ class PreparedData:
         n_total: rows before listwise deletion.
         missing_per_item: number of missing answers per indicator (before deletion).
         notes: human-readable remarks (listwise deletion) for the result's report.
-        groups: (n,) group label of each kept row, if a grouping column was named.
+        groups: (n,) group label (as text) of each kept row, if a grouping column was named.
+        group_labels: every group's label in the order of first appearance in the data
+            before any row was removed (lavaan's group order).
     """
 
     frame: pd.DataFrame
@@ -45,6 +47,7 @@ class PreparedData:
     missing_per_item: pd.Series
     notes: tuple[str, ...] = field(default=())
     groups: pd.Series | None = None
+    group_labels: tuple[str, ...] = ()
 
     @property
     def n_obs(self) -> int:
@@ -193,15 +196,16 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
-    kept_groups = None
+    kept_groups, group_labels = None, ()
     if labels is not None:
         kept_groups = labels.loc[complete.index].reset_index(drop=True)
+        group_labels = tuple(pd.unique(labels.dropna()))
         dropped = int(labels.isna().sum())
         if dropped:
             notes.append(f"{dropped} rows without a value in the group column {group} removed")
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
                         n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
-                        groups=kept_groups)
+                        groups=kept_groups, group_labels=group_labels)
 
 
 def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Series | None:
@@ -210,7 +214,21 @@ def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Seri
     if group not in data.columns:
         raise DataError(f"{source}: no column {group!r} to group by; the data has columns: "
                         f"{', '.join(map(str, data.columns))}")
-    return data[group].rename(group)
+    raw = data[group]
+    labels = raw.map(_label_text, na_action="ignore").rename(group)
+    for text in pd.unique(labels.dropna()):
+        spellings = pd.unique(raw[labels == text])
+        if len(spellings) > 1:
+            raise DataError(f"{source}: group column {group} spells one group in several "
+                            f"ways ({', '.join(map(repr, spellings))}); make them one value")
+    return labels
+
+
+def _label_text(value: object) -> str:
+    """A group label as text: 2.0 as '2', as the user would write it."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _check_columns(data: pd.DataFrame, variables, source: str) -> None:

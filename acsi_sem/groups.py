@@ -58,12 +58,15 @@ class GroupedSpec:
         labels: the group names, in the order of their first appearance in the data.
         equal: the parameter classes held equal across groups.
         views: one :class:`GroupView` per group.
+        labelled: the user's labels; a labelled parameter is one parameter in every
+            group (lavaan's rule), so it is equal across groups too.
     """
 
     spec: ModelSpec
     labels: tuple[str, ...]
     equal: tuple[str, ...]
     views: tuple[GroupView, ...]
+    labelled: tuple[str, ...] = ()
 
     @property
     def n_free(self) -> int:
@@ -112,7 +115,10 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
     stacked["free"] = number_free_parameters(stacked)
     grouped = spec.with_table(stacked)
     views = tuple(_view(grouped, group, label) for group, label in enumerate(labels, start=1))
-    return GroupedSpec(spec=grouped, labels=tuple(labels), equal=tuple(equal), views=views)
+    user_labels = spec.table.loc[(spec.table["label"] != "") & (spec.table["op"] != ":="),
+                                 "label"]
+    return GroupedSpec(spec=grouped, labels=tuple(labels), equal=tuple(equal), views=views,
+                       labelled=tuple(dict.fromkeys(user_labels)))
 
 
 def _constrained_rows(table: pd.DataFrame, spec: ModelSpec, equal: tuple[str, ...]

@@ -21,7 +21,9 @@ from scipy import stats
 
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.groups import INVARIANCE_STEPS
+from acsi_sem.modelfile import ModelFile
 from acsi_sem.results import FitResult, finite_or_none
+from acsi_sem.spec import ModelSpec
 
 INVARIANCE_COLUMNS = ["model", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
                       "srmr", "aic", "bic", "chisq_diff", "df_diff", "pvalue_diff",
@@ -82,9 +84,10 @@ class InvarianceResult:
         return self.table.to_html(index=False, float_format="%.3f", na_rep="")
 
 
-def measurement_invariance(model, data=None, *, group: str,
+def measurement_invariance(model: str | Path | ModelFile | ModelSpec,
+                           data: pd.DataFrame | str | Path | None = None, *, group: str,
                            steps: tuple[str, ...] = tuple(INVARIANCE_STEPS),
-                           **options) -> InvarianceResult:
+                           **options: object) -> InvarianceResult:
     """Fit the invariance sequence of ``model`` across the groups in column ``group``.
 
     Args:
@@ -101,8 +104,11 @@ def measurement_invariance(model, data=None, *, group: str,
 
     unknown = [step for step in steps if step not in INVARIANCE_STEPS]
     if unknown or not steps:
-        raise AcsiSemError(f"unknown invariance step(s) {', '.join(map(repr, unknown))}; "
-                           f"choose from {', '.join(INVARIANCE_STEPS)}")
+        raise AcsiSemError(f"invariance steps must be some of {', '.join(INVARIANCE_STEPS)}; "
+                           f"got {', '.join(map(repr, steps)) or 'none'}")
+    if options.get("estimator", "ml").lower() not in ("ml", "mlr"):
+        raise AcsiSemError("measurement invariance is tested with a multi-group CB-SEM model; "
+                           "use estimator 'ml' or 'mlr'")
     if "group_equal" in options:
         raise AcsiSemError("measurement_invariance sets group_equal itself for each step; "
                            "leave it out")

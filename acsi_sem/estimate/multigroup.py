@@ -121,13 +121,15 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
                            converged=found.converged, messages=tuple(messages))
 
 
-def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...]) -> RobustML:
+def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
+                  moments: tuple[GroupMoments, ...]) -> RobustML:
     """lavaan's MLR over groups: the sandwich ``A^-1 B A^-1 / N`` with A the observed
     information of the weighted discrepancy and B the respondents' score outer products
     (means included), and the Yuan-Bentler traces summed over groups.
 
     Args:
         items: each group's (n_g, p) answers, in group order.
+        moments: each group's moments, in group order.
     """
     grouped, theta = solution.grouped, solution.theta
     total = sum(len(group) for group in items)
@@ -142,8 +144,6 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...]) -> R
         meat[np.ix_(index, index)] += scores.T @ scores / total
         # The saturated means add p to the trace (their scores and information match).
         saturated += answers.shape[1] + saturated_trace(answers - answers.mean(axis=0))
-    moments = tuple(GroupMoments(len(a), np.cov(a, rowvar=False, bias=True), a.mean(axis=0))
-                    for a in items)
     bread = hessian_from_gradient(
         lambda t: grouped_discrepancy(grouped, solution.rams, moments, t).gradient, theta) / 2
     try:
@@ -185,6 +185,6 @@ def parameter_names(grouped: GroupedSpec) -> list[str]:
     for index in range(1, grouped.n_free + 1):
         row = table[table["free"] == index].iloc[0]
         label = grouped.labels[row["group"] - 1]
-        names.append(f"{row['lhs']} {row['op']} {row['rhs']} [{label}]".replace(" ~1  ",
-                                                                                " ~1 "))
+        name = f"{row['lhs']} {row['op']} {row['rhs']}".strip()
+        names.append(f"{name} [{label}]")
     return names

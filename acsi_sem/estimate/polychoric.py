@@ -59,6 +59,21 @@ class OrdinalStatistics:
         """(m,) the DWLS weights, 1 / diag(gamma)."""
         return 1.0 / np.diag(self.gamma)
 
+    def problems(self) -> list[str]:
+        """Warnings about the sample statistics: correlations stuck at the bound, and a
+        polychoric matrix that is not positive definite."""
+        messages = [f"the polychoric correlation of {self.items[a]} and {self.items[b]} is "
+                    f"{self.polychoric[a, b]:+.3f}, at its bound: the two items cannot be "
+                    "told apart and the estimates near them are unreliable"
+                    for a, b in zip(*pair_indices(len(self.items)), strict=True)
+                    if abs(self.polychoric[a, b]) >= RHO_BOUND - 1e-6]
+        smallest = np.linalg.eigvalsh(self.polychoric)[0]
+        if smallest <= 0:
+            messages.append(f"the polychoric correlation matrix is not positive definite "
+                            f"(smallest eigenvalue {smallest:.3g}); the robust (catML) fit "
+                            "indices are undefined and the model may be unstable")
+        return messages
+
 
 def lower_triangle(matrix: np.ndarray) -> np.ndarray:
     """Elements below the diagonal of a (p, p) matrix, column by column: (p(p-1)/2,)."""
@@ -207,7 +222,8 @@ def _pair_scores(first_codes: np.ndarray, second_codes: np.ndarray, first: np.nd
     """Each respondent's d log pi / d rho (n,), and d log pi / d tau of the pair's two
     items' thresholds, (n, K1-1) and (n, K2-1)."""
     probability = cell_probabilities(first, second, rho)
-    rho_scores = (_cell_density_differences(first, second, rho) / probability)
+    with np.errstate(divide="ignore", invalid="ignore"):  # cells nobody answered: unused
+        rho_scores = _cell_density_differences(first, second, rho) / probability
     cell_probability = probability[first_codes, second_codes]
     first_part = _bivariate_threshold_derivatives(first, second, rho)
     second_part = _bivariate_threshold_derivatives(second, first, rho).transpose(1, 0, 2)

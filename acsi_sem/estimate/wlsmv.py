@@ -255,7 +255,9 @@ class ScaledShiftedTest:
     trace_squared: float
 
     def scale_and_shift(self, df: float) -> tuple[float, float]:
-        """``(a, b)``: the adjusted statistic is ``a chisq + b``."""
+        """``(a, b)``: the adjusted statistic is ``a chisq + b`` (NaN without df)."""
+        if df <= 0 or self.trace_squared <= 0:
+            return np.nan, np.nan
         a = np.sqrt(df / self.trace_squared)
         return a, df - a * self.trace
 
@@ -290,11 +292,14 @@ class CatmlStatistic:
 
 
 def catml_statistic(solution: DwlsSolution, statistics: OrdinalStatistics, df: float,
-                    baseline_df: float) -> CatmlStatistic:
-    """lavaan's ``lav_fit_catml_dwls`` for a single group with every item ordered."""
+                    baseline_df: float) -> CatmlStatistic | None:
+    """lavaan's ``lav_fit_catml_dwls`` for a single group with every item ordered; ``None``
+    where the polychoric matrix is not positive definite (as lavaan, which reports NA)."""
     from acsi_sem.estimate.robust import duplication_matrix
 
     n, polychoric = statistics.n_obs, statistics.polychoric
+    if np.linalg.eigvalsh(polychoric)[0] <= 0 or df <= 0:
+        return None
     p = len(polychoric)
     a_matrix, s_matrix = solution.model.matrices(solution.theta)
     b_matrix = solution.model.ram.total_effects_inverse(a_matrix)

@@ -20,6 +20,7 @@ from acsi_sem.estimate.multigroup import (
     robust_groups,
 )
 from acsi_sem.estimate.robust import RobustML
+from acsi_sem.fitting.checks import check_mean_structure, check_no_composites
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.groups import group_spec
 from acsi_sem.modelfile import ModelFile
@@ -38,21 +39,22 @@ from acsi_sem.statistics.standardize import row_values
 
 
 def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
-                     options: FitOptions, equal: tuple[str, ...] = ()) -> FitResult:
-    """Fit ``spec`` in every group of ``data.groups`` by ML, holding ``equal`` equal.
+                     options: FitOptions) -> FitResult:
+    """Fit ``spec`` in every group of ``data.groups`` by ML (or MLR), holding the classes
+    ``options.group_equal`` (``"loadings"``, ``"intercepts"``, ...) equal across groups.
 
     Args:
         spec: the single-group specification.
         data: checked data with a group label per row.
-        options: estimator settings (estimator ``"ml"``, no bootstrap).
-        equal: parameter classes held equal across groups (``"loadings"``,
-            ``"intercepts"``, ``"residuals"``, ``"regressions"``, ...).
+        options: estimator settings (estimator ``"ml"`` or ``"mlr"``, no bootstrap).
     """
     _check_group_options(data, options)
+    check_no_composites(spec)
+    check_mean_structure(spec)
     check_identification(spec)
-    labels = tuple(str(label) for label in pd.unique(data.groups))
+    labels = data.group_labels
     moments = group_moments(data, labels)
-    grouped = group_spec(spec, labels, equal=equal)
+    grouped = group_spec(spec, labels, equal=options.group_equal)
     pooled = fit_ml(spec, data)
     values = row_values(pooled.spec, pooled.theta)
     keys = zip(pooled.spec.table["lhs"], pooled.spec.table["op"], pooled.spec.table["rhs"],
@@ -61,36 +63,46 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     solution = fit_ml_groups(grouped, moments, start)
     robust = None
     if options.estimator == "mlr":
-        robust = robust_groups(solution, group_items(data, labels))
+        robust = robust_groups(solution, group_items(data, labels), moments)
         solution = replace(solution, vcov=robust.vcov)
     return _result(spec, solution, moments, data, model_file, options, robust)
 
 
 def group_items(data: PreparedData, labels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
     """Each group's (n_g, p) answers, in ``labels`` order."""
-    groups = data.groups.astype(str).to_numpy()
+    groups = data.groups.to_numpy()
     return tuple(data.frame.to_numpy()[groups == label] for label in labels)
 
 
 def group_moments(data: PreparedData, labels: tuple[str, ...]) -> tuple[GroupMoments, ...]:
     """Each group's size, covariance (divisor n_g) and means, checked for estimation."""
-    p = data.frame.shape[1]
     moments = []
     for label, rows in zip(labels, group_items(data, labels), strict=True):
-        if len(rows) <= p:
-            raise DataError(f"{data.source}: group {label!r} of column {data.groups.name} has "
-                            f"only {len(rows)} complete rows; a multi-group model needs more "
-                            f"rows than observed variables ({p}) in every group")
-        constant = [name for name, column in zip(data.frame.columns, rows.T, strict=True)
-                    if np.ptp(column) == 0]
-        if constant:
-            raise DataError(f"{data.source}: in group {label!r} of column {data.groups.name} "
-                            f"every answer to {', '.join(constant)} is the same; the item "
-                            "carries no information in that group")
+        _check_group_rows(data, label, rows)
         moments.append(GroupMoments(n_obs=len(rows),
                                     covariance=np.cov(rows, rowvar=False, bias=True),
                                     means=rows.mean(axis=0)))
     return tuple(moments)
+
+
+def _check_group_rows(data: PreparedData, label: str, rows: np.ndarray) -> None:
+    """Enough rows, no constant item and a covariance matrix of full rank in the group."""
+    where = f"{data.source}: group {label!r} of column {data.groups.name}"
+    names = np.array(data.frame.columns)
+    p = len(names)
+    if len(rows) <= p:
+        raise DataError(f"{where} has only {len(rows)} complete rows; a multi-group model "
+                        f"needs more rows than observed variables ({p}) in every group")
+    constant = names[np.ptp(rows, axis=0) == 0]
+    if len(constant):
+        raise DataError(f"{where}: every answer to {', '.join(constant)} is the same; the "
+                        "item carries no information in that group")
+    values, vectors = np.linalg.eigh(np.corrcoef(rows, rowvar=False))
+    if values[0] < 1e-10:
+        involved = names[np.abs(vectors[:, 0]) > 0.2]
+        raise DataError(f"{where}: the answers to {', '.join(involved)} are linearly "
+                        "dependent in that group (their covariance matrix is singular); "
+                        "drop one of the items or merge groups")
 
 
 def _check_group_options(data: PreparedData, options: FitOptions) -> None:
@@ -149,7 +161,8 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
                                                              columns=free_names),
         groups={"column": str(data.groups.name), "labels": list(labels),
                 "n_obs": {label: m.n_obs for label, m in zip(labels, moments, strict=True)},
-                "equal": list(solution.grouped.equal)},
+                "equal": list(solution.grouped.equal),
+                "labelled": list(solution.grouped.labelled)},
     )
 
 
@@ -159,8 +172,9 @@ def _convergence_warnings(solution: GroupedSolution) -> list[str]:
         warnings += ["the estimator did not converge: the estimates are not a maximum of the "
                      "likelihood and must not be reported", *solution.messages]
     if solution.vcov is None:
-        warnings.append(singular_information_warning(solution.grouped.spec,
-                                                     solution.information))
+        warnings.append(singular_information_warning(
+            solution.grouped.spec, solution.information,
+            names=parameter_names(solution.grouped)))
     return warnings
 
 
@@ -173,5 +187,8 @@ def _groups_note(solution: GroupedSolution, moments: tuple[GroupMoments, ...]) -
     sizes = ", ".join(f"{label} {m.n_obs}" for label, m
                       in zip(solution.grouped.labels, moments, strict=True))
     equal = ", ".join(solution.grouped.equal) or "nothing (configural)"
+    labelled = solution.grouped.labelled
+    shared = (f"; labelled parameters ({', '.join(labelled)}) are equal in every group, as "
+              "in lavaan" if labelled else "")
     return (f"multi-group model: {len(moments)} groups ({sizes}); held equal across groups: "
-            f"{equal}")
+            f"{equal}{shared}")

@@ -210,46 +210,54 @@ def _group_lines(result: FitResult) -> list[str]:
             _pair("Held equal across groups", ", ".join(groups["equal"]) or "nothing")]
 
 
+def _interval(fit: pd.Series, name: str, suffix: str = "") -> str:
+    """``estimate [lower, upper]`` of RMSEA, or ``n/a`` where it is undefined."""
+    values = [fit[f"{name}{suffix}"], fit[f"{name}_ci_lower{suffix}"],
+              fit[f"{name}_ci_upper{suffix}"]]
+    if any(math.isnan(value) for value in values):
+        return "n/a"
+    return f"{values[0]:.3f} [{values[1]:.3f}, {values[2]:.3f}]"
+
+
+def _pair_of(fit: pd.Series, first: str, second: str) -> str:
+    if math.isnan(fit[first]) or math.isnan(fit[second]):
+        return "n/a"
+    return f"{fit[first]:.3f} / {fit[second]:.3f}"
+
+
 def _robust_lines(fit: pd.Series) -> list[str]:
     if "shift_parameter" in fit:
         return _scaled_shifted_lines(fit)
     if "scaling_factor" not in fit:
         return []
-    rmsea = (f"{fit['rmsea_robust']:.3f} [{fit['rmsea_ci_lower_robust']:.3f}, "
-             f"{fit['rmsea_ci_upper_robust']:.3f}]")
+    rmsea = _interval(fit, "rmsea", "_robust")
     return [
         "", "Robust (MLR):",
         _pair("Scaled test statistic", _number(fit["chisq_scaled"])),
         _pair("Scaling factor (Yuan-Bentler)", _number(fit["scaling_factor"], 4)),
         _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
-        _pair("Robust CFI", _number(fit["cfi_robust"])),
-        _pair("Robust TLI", _number(fit["tli_robust"])),
+        _pair("Robust CFI / TLI", _pair_of(fit, "cfi_robust", "tli_robust")),
         _pair("Robust RMSEA [90% CI]", rmsea),
     ]
 
 
 def _scaled_shifted_lines(fit: pd.Series) -> list[str]:
-    scaled = (f"{fit['rmsea_scaled']:.3f} [{fit['rmsea_ci_lower_scaled']:.3f}, "
-              f"{fit['rmsea_ci_upper_scaled']:.3f}]")
-    robust = (f"{fit['rmsea_robust']:.3f} [{fit['rmsea_ci_lower_robust']:.3f}, "
-              f"{fit['rmsea_ci_upper_robust']:.3f}]")
+    scaled, robust = _interval(fit, "rmsea", "_scaled"), _interval(fit, "rmsea", "_robust")
     return [
         "", "Scaled-shifted test (WLSMV):",
         _pair("Test statistic", _number(fit["chisq_scaled"])),
-        _pair("Scaling factor / shift", f"{fit['scaling_factor']:.4f} / "
-                                          f"{fit['shift_parameter']:.3f}"),
+        _pair("Scaling factor / shift", _pair_of(fit, "scaling_factor", "shift_parameter")),
         _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
-        _pair("CFI / TLI (scaled)", f"{fit['cfi_scaled']:.3f} / {fit['tli_scaled']:.3f}"),
+        _pair("CFI / TLI (scaled)", _pair_of(fit, "cfi_scaled", "tli_scaled")),
         _pair("RMSEA [90% CI] (scaled)", scaled),
-        _pair("Robust CFI / TLI", f"{fit['cfi_robust']:.3f} / {fit['tli_robust']:.3f}"),
+        _pair("Robust CFI / TLI", _pair_of(fit, "cfi_robust", "tli_robust")),
         _pair("Robust RMSEA [90% CI]", robust),
     ]
 
 
 def fit_lines(fit: pd.Series) -> list[str]:
     """The model test and fit indices block."""
-    rmsea = (f"{fit['rmsea']:.3f} [{fit['rmsea_ci_lower']:.3f}, "
-             f"{fit['rmsea_ci_upper']:.3f}]")
+    rmsea = _interval(fit, "rmsea")
     return [
         "Model test (chi-square):",
         _pair("Test statistic", _number(fit["chisq"])),

@@ -264,12 +264,14 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
         "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
         "tli_scaled": _tli(scaled, df, base_scaled, base_df),
         **{f"{key}_scaled": value for key, value in _rmsea(scaled, df, n).items()},
-        "cfi_robust": _cfi(robust, c_hat * df, robust_base, c_base * base_df),
-        "tli_robust": _tli_excess(robust - c_hat * df, df, robust_base - c_base * base_df,
-                                  base_df),
-        **{f"{key}_robust": value
-           for key, value in _rmsea(robust / c_hat, df, n, c_hat=c_hat).items()},
     }
+    if np.isfinite(robust):
+        ordinal.update({
+            "cfi_robust": _cfi(robust, c_hat * df, robust_base, c_base * base_df),
+            "tli_robust": _tli_excess(robust - c_hat * df, df, robust_base - c_base * base_df,
+                                      base_df),
+            **{f"{key}_robust": value
+               for key, value in _rmsea(robust / c_hat, df, n, c_hat=c_hat).items()}})
     return pd.concat([pd.Series(plain, index=FIT_NAMES, dtype=float),
                       pd.Series(ordinal, index=ORDINAL_NAMES, dtype=float)])
 

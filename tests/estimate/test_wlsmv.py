@@ -167,3 +167,25 @@ def frame(**changes) -> pd.DataFrame:
 def test_impossible_ordinal_requests_name_the_cause(options: dict, data, pattern: str) -> None:
     with pytest.raises((AcsiSemError, DataError), match=pattern):
         acsi_sem.fit(ACSI, data(), **options)
+
+
+def test_items_that_cannot_be_told_apart_are_flagged() -> None:
+    data = pd.read_csv(DATA)
+    data = data.assign(CUEX1=(data["CUEX2"] > 3).astype(int), CUEX3=lambda d: d["CUEX1"])
+    result = acsi_sem.fit("E =~ CUEX1 + CUEX2 + CUEX3", data, estimator="wlsmv")
+    assert any("polychoric correlation of CUEX3 and CUEX1 is +0.999, at its bound" in w
+               for w in result.warnings)
+    # A just-identified model has no test to scale.
+    assert result.fit_indices["df"] == 0 and np.isnan(result.fit_indices["chisq_scaled"])
+    assert "Scaled-shifted test" in str(result.summary())
+
+
+def test_robust_indices_are_undefined_without_a_positive_definite_polychoric_matrix() -> None:
+    sample = pd.read_csv(DATA).sample(25, random_state=0)
+    model = "S =~ CUSA1 + CUSA2 + CUSA3\nL =~ CUSL1 + CUSL2\nQ =~ PERQ1 + PERQ2 + PERQ3"
+    result = acsi_sem.fit(model, sample, estimator="wlsmv")
+    assert any("not positive definite" in w for w in result.warnings)
+    fit = result.fit_indices
+    assert np.isnan(fit["cfi_robust"]) and np.isnan(fit["rmsea_robust"])
+    assert 0 < fit["cfi_scaled"] <= 1
+    assert "Robust RMSEA [90% CI]" in str(result.summary())
