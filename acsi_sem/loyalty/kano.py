@@ -90,8 +90,15 @@ class KanoEvaluation:
 
 
 def kano_category(functional: int, dysfunctional: int) -> str:
-    """The category letter of one answer pair, each answer coded 1-5."""
-    return EVALUATION_TABLE.iat[functional - 1, dysfunctional - 1]
+    """The category letter of one answer pair, each answer coded 1-5.
+
+    Raises:
+        DataError: an answer outside 1-5.
+    """
+    for role, answer in (("functional", functional), ("dysfunctional", dysfunctional)):
+        if answer not in range(1, 6):
+            raise DataError(f"the {role} answer {answer!r} is outside the Kano answers 1-5")
+    return EVALUATION_TABLE.iat[int(functional) - 1, int(dysfunctional) - 1]
 
 
 def kano_pairs(data: pd.DataFrame, *, functional_suffix: str = FUNCTIONAL_SUFFIX,

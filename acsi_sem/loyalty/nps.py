@@ -58,7 +58,8 @@ def net_promoter_score(data: pd.DataFrame | None, recommend: Variable, *,
         data: the survey, one row per respondent.
         recommend: the 0-10 "would recommend" item: a column name or a Series.
         group: a column (or Series) of group labels; one row per group. A categorical's
-            declared categories are all reported, so an empty one is an error.
+            declared categories are all reported, so an empty one is an error; respondents
+            without a label are left out. One generator serves the groups in turn.
         replicates: bootstrap replicates (0: no interval).
         level: confidence level of the interval.
         seed: seed or generator of the bootstrap; the same seed gives the same interval.
@@ -80,6 +81,8 @@ def net_promoter_score(data: pd.DataFrame | None, recommend: Variable, *,
     categories = promoter_categories(answers, source=source)
     labels = group_column(data, group, source=source)
     rng = np.random.default_rng(seed)
+    if categories.notna().sum() == 0:
+        raise DataError(f"{source}: column {answers.name} holds no answer")
     if labels is None:
         return _nps_rows({"all": categories}, replicates, level, rng)
     by_group = {name: categories[(labels == name).to_numpy()]

@@ -101,3 +101,10 @@ def test_shipped_survey_recovers_the_simulated_categories() -> None:
         "coverage": "M", "data_speed": "O", "clear_billing": "O", "free_roaming": "A",
         "esim": "I", "personal_offers": "R"}
     assert (evaluation.summary["n"] == 200).all()
+
+
+def test_single_pair_outside_the_answers_is_refused() -> None:
+    with pytest.raises(DataError, match="the functional answer 0 is outside the Kano answers"):
+        kano_category(0, 3)
+    with pytest.raises(DataError, match="the dysfunctional answer 6 is outside"):
+        kano_category(1, 6)

@@ -110,3 +110,8 @@ def test_absent_and_text_columns() -> None:
         net_promoter_score(data, "RECOMMEND")
     with pytest.raises(DataError, match=r"no column 'market' for group"):
         net_promoter_score(pd.DataFrame({"R": [1]}), "R", group="market")
+
+
+def test_no_answer_at_all() -> None:
+    with pytest.raises(DataError, match="column R holds no answer"):
+        net_promoter_score(pd.DataFrame({"R": [np.nan, np.nan]}), "R")
