@@ -144,6 +144,9 @@ def _aligned_series(data: pd.DataFrame | None, values: pd.Series, *, role: str,
     numbers = _as_numbers(values, name=name, source=source)
     if data is None:
         return numbers
+    if numbers.index.has_duplicates:
+        raise DataError(f"{role}: the series {name} repeats row labels; give each respondent "
+                        "one value")
     if not numbers.index.isin(data.index).any():
         raise DataError(f"{role}: the series {name} shares no row label with the data "
                         f"{source}; give it the data's index (see construct_scores)")

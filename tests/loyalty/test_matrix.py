@@ -64,3 +64,9 @@ def test_bad_inputs() -> None:
         loyalty_matrix(SIX, unrelated, "buy")
     with pytest.raises(DataError, match="no column 'visits' for repeat patronage"):
         loyalty_matrix(SIX, "att", "visits")
+
+
+def test_series_with_repeated_labels_is_refused() -> None:
+    repeated = pd.Series([1.0, 2.0], index=[0, 0], name="Satisfaction")
+    with pytest.raises(DataError, match="series Satisfaction repeats row labels"):
+        loyalty_matrix(SIX, repeated, "buy")
