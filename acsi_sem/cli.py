@@ -11,6 +11,8 @@ from pathlib import Path
 
 from acsi_sem import __version__
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.loyalty.cli import COMMANDS as LOYALTY_COMMANDS
+from acsi_sem.loyalty.cli import add_loyalty_commands, run_loyalty_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
+    add_loyalty_commands(commands)
     return parser
 
 
@@ -69,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "models":
             return _list_models()
+        if arguments.command in LOYALTY_COMMANDS:
+            return run_loyalty_command(arguments)
         return _fit(arguments)
     except AcsiSemError as error:
         print(f"acsi-sem: error: {error}", file=sys.stderr)
