@@ -8,6 +8,7 @@ reports what it removed.
 
 from __future__ import annotations
 
+import csv
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -133,7 +134,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def _read(path: Path, kind: str) -> pd.DataFrame:
     if kind == "csv":
         try:
-            return pd.read_csv(path, sep=None, engine="python")
+            return pd.read_csv(path, sep=csv_separator(path))
         except pd.errors.EmptyDataError as error:
             raise ValueError("no columns in the file") from error
     if kind == "tsv":
@@ -145,6 +146,17 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
     reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
     frame, _ = reader(str(path))
     return frame
+
+
+def csv_separator(path: Path) -> str:
+    """The field separator of a text survey file: comma, semicolon, tab or bar, read from its
+    first lines (a file with one column has none of them and is read with commas)."""
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        sample = "".join(stream.readline() for _ in range(50))
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
