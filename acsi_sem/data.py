@@ -183,7 +183,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     if missing not in ("listwise", "fiml"):
         raise DataError(f"unknown missing-data method {missing!r}; choose listwise or fiml")
     _check_columns(data, variables, source)
-    frame = pd.DataFrame({name: _numeric_column(data[name], name, source)
+    frame = pd.DataFrame({name: numeric_column(data[name], name, source)
                           for name in variables})
     missing_counts = frame.isna().sum()
     labels = _group_column(data, group, source)
@@ -256,13 +256,18 @@ def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
                     f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
 
 
-def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
+def numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
+    """``column`` as floats (text digits converted, blanks missing), named ``name``.
+
+    Raises:
+        DataError: a boolean or non-numeric column, naming the first row at fault.
+    """
     if pd.api.types.is_bool_dtype(column) or not (
             pd.api.types.is_numeric_dtype(column) or column.dtype == object
             or pd.api.types.is_string_dtype(column)):
         raise DataError(f"{source}: column {name} is not numeric (type {column.dtype})")
     if pd.api.types.is_numeric_dtype(column):
-        return column.astype(float)
+        return column.astype(float).rename(name)
     stripped = column.astype("string").str.strip().replace("", pd.NA)
     converted = pd.to_numeric(stripped, errors="coerce")
     bad = converted.isna() & stripped.notna()
@@ -270,7 +275,7 @@ def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{source}: column {name} is not numeric: row {row + 1} holds "
                         f"{column.iloc[row]!r}")
-    return converted.astype(float)
+    return converted.astype(float).rename(name)
 
 
 def _check_variation(frame: pd.DataFrame, source: str) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from acsi_sem.data import numeric_column
 from acsi_sem.errors import DataError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def variable_column(data: pd.DataFrame | None, variable: Variable, *, role: str,
     if data is None:
         raise DataError(f"{role}: {variable!r} names a column, but no data was given")
     column = data[_checked_name(data, variable, role=role, source=source)]
-    return _as_numbers(column, name=str(variable), source=source)
+    return numeric_column(column, str(variable), source)
 
 
 def group_column(data: pd.DataFrame | None, group: Variable | None, *,
@@ -123,25 +124,10 @@ def _checked_name(data: pd.DataFrame, name: str, *, role: str, source: str) -> s
                     f"{', '.join(columns)}")
 
 
-def _as_numbers(column: pd.Series, *, name: str, source: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(column):
-        raise DataError(f"{source}: column {name} is not numeric (type {column.dtype})")
-    if pd.api.types.is_numeric_dtype(column):
-        return column.astype(float).rename(name)
-    text = column.astype("string").str.strip().replace("", pd.NA)
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & text.notna()
-    if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{source}: column {name} is not numeric: row {position + 1} holds "
-                        f"{column.iloc[position]!r}")
-    return numbers.astype(float).rename(name)
-
-
 def _aligned_series(data: pd.DataFrame | None, values: pd.Series, *, role: str,
                     source: str) -> pd.Series:
     name = str(values.name) if values.name is not None else role
-    numbers = _as_numbers(values, name=name, source=source)
+    numbers = numeric_column(values, name, source)
     if data is None:
         return numbers
     if numbers.index.has_duplicates:
