@@ -12,7 +12,6 @@ chunks there are. Memory stays at one chunk, whatever the file's size.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from acsi_sem.data import _check_columns, _check_scale, _numeric_column
+from acsi_sem.data import _check_columns, _check_scale, csv_separator, numeric_column
 from acsi_sem.errors import AcsiSemError, DataError
 
 # Files at least this large are read in chunks by default (CB-SEM by ML only).
@@ -148,7 +147,7 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
     try:
         for chunk in chunks:
             first_row = n_total
-            frame = pd.DataFrame({name: _numeric_column(chunk[name], name, source, first_row)
+            frame = pd.DataFrame({name: numeric_column(chunk[name], name, source, first_row)
                                   for name in variables})
             n_total += len(frame)
             missing += frame.isna().sum()
@@ -193,7 +192,7 @@ def _chunks(path: Path, variables: list[str], chunksize: int) -> Iterator[pd.Dat
         for batch in table.iter_batches(batch_size=chunksize, columns=variables):
             yield batch.to_pandas()
         return
-    separator = _separator(path)
+    separator = "\t" if path.suffix.lower() == ".tsv" else csv_separator(path)
     _check_columns(pd.read_csv(path, sep=separator, nrows=0), variables, source)
     yield from pd.read_csv(path, sep=separator, usecols=variables, chunksize=chunksize)
 
@@ -205,17 +204,6 @@ def _bar(show: bool, source: str):
 
     return tqdm(desc=f"reading {Path(source).name}", unit=" rows", unit_scale=True,
                 leave=False)
-
-
-def _separator(path: Path) -> str:
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
-        sample = stream.read(64 * 1024)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
 
 
 def _remember_two_values(complete: pd.DataFrame, seen: list[set[float]]) -> None:
