@@ -125,11 +125,12 @@ def population_values(spec: ModelSpec, population: Population) -> np.ndarray:
         AcsiSemError: the analysis model cannot be fitted to the population (different
             variables, or no convergence).
     """
-    population = aligned(population, spec)
     from acsi_sem.estimate.cbsem import fit_ml
     from acsi_sem.moments import SurveyMoments
 
-    # The population as a (very large) sample: fit_ml's semopy start and ML polish.
+    population = aligned(population, spec)
+    # The population as a (very large) sample for fit_ml: its own quasi-Newton run, or
+    # semopy's start, then the polish to a zero gradient.
     moments = SurveyMoments(variables=tuple(population.variables), n_obs=10 ** 6,
                             means=population.means, covariance=population.covariance,
                             n_total=10 ** 6, missing_per_item=pd.Series(dtype=float),
