@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 from acsi_sem import __version__, cli_simulation
+from acsi_sem.cli_loyalty import COMMANDS as LOYALTY_COMMANDS
+from acsi_sem.cli_loyalty import add_loyalty_commands, run_loyalty_command
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.loyalty.cli import COMMANDS as LOYALTY_COMMANDS
-from acsi_sem.loyalty.cli import add_loyalty_commands, run_loyalty_command
 
 
 def build_parser() -> argparse.ArgumentParser:

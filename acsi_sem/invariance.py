@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.groups import INVARIANCE_STEPS
@@ -147,6 +147,6 @@ def _difference(looser: pd.Series, tighter: pd.Series, groups: int) -> dict[str,
     rmsea = np.sqrt(max(chisq / (n * df) - 1 / n, 0.0)) * np.sqrt(groups) if df > 0 \
         else np.nan
     return {"chisq_diff": chisq, "df_diff": df,
-            "pvalue_diff": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
+            "pvalue_diff": special.chdtrc(df, chisq) if df > 0 else np.nan,
             "rmsea_diff": rmsea, "delta_cfi": tighter["cfi"] - looser["cfi"],
             "delta_rmsea": tighter["rmsea"] - looser["rmsea"], "scaling_diff": scaling}

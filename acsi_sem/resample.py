@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 
 class FailedReplicateError(Exception):
@@ -94,16 +94,16 @@ class BootstrapResult:
         below = (self.draws < self.estimate).mean(axis=0)
         ties = (self.draws == self.estimate).mean(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            bias = stats.norm.ppf(below + ties / 2)
+            bias = special.ndtri(below + ties / 2)
             centred = self.jackknife.mean(axis=0) - self.jackknife
             acceleration = (centred ** 3).sum(axis=0) / (
                 6 * ((centred ** 2).sum(axis=0)) ** 1.5)
         acceleration = np.nan_to_num(acceleration)
         tail = (1 - self.level) / 2
         bounds = []
-        for z in stats.norm.ppf([tail, 1 - tail]):
+        for z in special.ndtri([tail, 1 - tail]):
             with np.errstate(divide="ignore", invalid="ignore"):
-                adjusted = stats.norm.cdf(bias + (bias + z) / (1 - acceleration * (bias + z)))
+                adjusted = special.ndtr(bias + (bias + z) / (1 - acceleration * (bias + z)))
             bound = np.full(len(self.names), np.nan)
             ok = np.isfinite(adjusted)
             for index in np.flatnonzero(ok):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 # lavaan's bounds for a polychoric correlation.
 RHO_BOUND = 0.999
@@ -73,6 +73,10 @@ class OrdinalStatistics:
                             f"(smallest eigenvalue {smallest:.3g}); the robust (catML) fit "
                             "indices are undefined and the model may be unstable")
         return messages
+
+
+def _normal_density(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * np.square(x)) / np.sqrt(2 * np.pi)
 
 
 def lower_triangle(matrix: np.ndarray) -> np.ndarray:
@@ -142,7 +146,7 @@ def ordinal_statistics(frame: pd.DataFrame) -> OrdinalStatistics:
 
 def _thresholds(codes: np.ndarray, categories: int) -> np.ndarray:
     counts = np.bincount(codes, minlength=categories)
-    return stats.norm.ppf(np.cumsum(counts)[:-1] / len(codes))
+    return special.ndtri(np.cumsum(counts)[:-1] / len(codes))
 
 
 def _cross_table(first: np.ndarray, second: np.ndarray, rows: int, columns: int) -> np.ndarray:
@@ -210,7 +214,7 @@ def _threshold_scores(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """(n, K-1) d log P(answer) / d tau_k of each respondent."""
     limits = _limits(thresholds)
     probability = special.ndtr(limits[codes + 1]) - special.ndtr(limits[codes])
-    density = stats.norm.pdf(thresholds)
+    density = _normal_density(thresholds)
     k = np.arange(len(thresholds))
     # tau_k is the upper limit of category k and the lower limit of category k + 1.
     sign = (codes[:, None] == k).astype(float) - (codes[:, None] == k + 1)
@@ -239,7 +243,7 @@ def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: fl
     root = np.sqrt(1 - rho * rho)
     # P(own* at tau_m, other* below each limit) along the own threshold tau_m.
     conditional = special.ndtr((limits[None, :] - rho * own[:, None]) / root)
-    band = np.diff(conditional, axis=1) * stats.norm.pdf(own)[:, None]   # (K_own-1, K_other)
+    band = np.diff(conditional, axis=1) * _normal_density(own)[:, None]   # (K_own-1, K_other)
     k = np.arange(len(own) + 1)[:, None]
     m = np.arange(len(own))[None, :]
     sign = (k == m).astype(float) - (k == m + 1)                          # (K_own, K_own-1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from acsi_sem.resample import BootstrapResult
 
@@ -57,7 +57,7 @@ def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: Boots
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (parameters.loc[found, "est"] / se).where(~constant, np.nan)
         parameters.loc[found, "z"] = z
-        parameters.loc[found, "pvalue"] = 2 * stats.norm.sf(np.abs(z))
+        parameters.loc[found, "pvalue"] = 2 * special.ndtr(-(np.abs(z)))
     effects = effects.copy()
     for kind in ("indirect", "total"):
         names = effect_keys(effects, kind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from acsi_sem.estimate.cbsem import CbsemSolution
 from acsi_sem.ram import RamModel
@@ -13,7 +13,7 @@ from acsi_sem.statistics.standardize import label_map, row_values, standardized
 
 PARAMETER_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                      "ci_upper", "std_lv", "std_all"]
-_Z_975 = stats.norm.ppf(0.975)
+_Z_975 = special.ndtri(0.975)
 
 
 def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int, *,
@@ -49,7 +49,7 @@ def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int, *,
     with np.errstate(divide="ignore", invalid="ignore"):
         fixed = errors == 0
         frame["z"] = np.where(fixed, np.nan, estimates / errors)
-    frame["pvalue"] = 2 * stats.norm.sf(np.abs(frame["z"]))
+    frame["pvalue"] = 2 * special.ndtr(-(np.abs(frame["z"])))
     frame["ci_lower"] = estimates - _Z_975 * errors
     frame["ci_upper"] = estimates + _Z_975 * errors
     frame["std_lv"], frame["std_all"] = std_lv, std_all

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from acsi_sem.estimate.ml import ml_value
 
@@ -134,9 +134,9 @@ def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: floa
     baseline_df = size.n_groups * p * (p - 1) / 2
     values = {
         "npar": npar, "chisq": chisq, "df": df,
-        "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
+        "pvalue": special.chdtrc(df, chisq) if df > 0 else np.nan,
         "baseline_chisq": baseline_chisq, "baseline_df": baseline_df,
-        "baseline_pvalue": stats.chi2.sf(baseline_chisq, baseline_df),
+        "baseline_pvalue": special.chdtrc(baseline_df, baseline_chisq),
         "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
         "tli": _tli(chisq, df, baseline_chisq, baseline_df),
         "nfi": (baseline_chisq - chisq) / baseline_chisq,
@@ -181,7 +181,7 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
     robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling, groups=groups)
     values = {
         "chisq_scaled": scaled, "df_scaled": df,
-        "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,
+        "pvalue_scaled": special.chdtrc(df, scaled) if df > 0 else np.nan,
         "scaling_factor": scaling, "baseline_chisq_scaled": base_scaled,
         "baseline_scaling_factor": baseline_scaling,
         "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
@@ -247,9 +247,9 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
     base_scaled = test.baseline_scale * base + test.baseline_shift
     robust, c_hat, robust_base, c_base = test.catml
     plain = {"npar": test.npar, "chisq": chisq, "df": df,
-             "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
+             "pvalue": special.chdtrc(df, chisq) if df > 0 else np.nan,
              "baseline_chisq": base, "baseline_df": base_df,
-             "baseline_pvalue": stats.chi2.sf(base, base_df),
+             "baseline_pvalue": special.chdtrc(base_df, base),
              "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
              "nfi": (base - chisq) / base, **_rmsea(chisq, df, n), "srmr": test.srmr,
              "aic": np.nan, "bic": np.nan, "bic2": np.nan, "loglik": np.nan,
@@ -257,7 +257,7 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
              "ntotal": test.n_obs}
     ordinal = {
         "chisq_scaled": scaled, "df_scaled": df,
-        "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,
+        "pvalue_scaled": special.chdtrc(df, scaled) if df > 0 else np.nan,
         "scaling_factor": 1 / test.scale, "shift_parameter": test.shift,
         "baseline_chisq_scaled": base_scaled,
         "baseline_scaling_factor": 1 / test.baseline_scale,
@@ -325,7 +325,7 @@ def _rmsea(chisq: float, df: float, n: int, level: float = 0.90,
     return {"rmsea": rmsea,
             "rmsea_ci_lower": np.sqrt(c_hat * lower / (n * df)) * root_groups,
             "rmsea_ci_upper": np.sqrt(c_hat * upper / (n * df)) * root_groups,
-            "rmsea_pvalue": stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2 / (c_hat * groups))}
+            "rmsea_pvalue": 1 - special.chndtr(chisq, df, n * df * 0.05 ** 2 / (c_hat * groups))}
 
 
 def _noncentrality(chisq: float, df: float, probability: float) -> float:
@@ -342,7 +342,7 @@ def _noncentrality(chisq: float, df: float, probability: float) -> float:
 
 
 def _chi2_cdf(x: float, df: float, lam: float) -> float:
-    return stats.chi2.cdf(x, df) if lam == 0 else stats.ncx2.cdf(x, df, lam)
+    return special.chdtr(df, x) if lam == 0 else special.chndtr(x, df, lam)
 
 
 def _srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray | None = None,
