@@ -58,8 +58,10 @@ def covariance_scores(deviations: np.ndarray, sigma: np.ndarray,
     return 0.5 * (quadratic - np.einsum("ij,kji->k", sigma_inv, derivatives)[None, :])
 
 
-def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray) -> RobustML:
-    """The MLR sandwich and traces at the ML estimate ``theta`` (q,) for raw answers (n, p)."""
+def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
+              covariates: tuple[int, ...] = ()) -> RobustML:
+    """The MLR sandwich and traces at the ML estimate ``theta`` (q,) for raw answers (n, p);
+    ``covariates`` are the positions of fixed.x covariates, whose moments are not data."""
     n = len(items)
     deviations = items - items.mean(axis=0)
     sample_cov = deviations.T @ deviations / n
@@ -70,16 +72,19 @@ def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray) -> RobustML:
     try:
         bread_inv = np.linalg.inv(bread)
     except np.linalg.LinAlgError:
-        return RobustML(None, np.nan, saturated_trace(deviations))
+        return RobustML(None, np.nan, saturated_trace(deviations, covariates))
     vcov = bread_inv @ meat @ bread_inv / n
-    return RobustML(vcov, float(np.trace(bread_inv @ meat)), saturated_trace(deviations))
+    return RobustML(vcov, float(np.trace(bread_inv @ meat)),
+                    saturated_trace(deviations, covariates))
 
 
-def saturated_trace(deviations: np.ndarray) -> float:
+def saturated_trace(deviations: np.ndarray, covariates: tuple[int, ...] = ()) -> float:
     """tr(A1^-1 B1) of the saturated covariance model at the sample covariance.
 
     Args:
         deviations: (n, p) answers minus their sample means.
+        covariates: positions of fixed.x covariates; their own (co)variances are fixed in
+            the saturated model too, so they leave the trace.
     """
     n, p = deviations.shape
     sample_cov = deviations.T @ deviations / n
@@ -90,15 +95,21 @@ def saturated_trace(deviations: np.ndarray) -> float:
     outer = (weighted[:, :, None] * weighted[:, None, :] - inverse).reshape(n, p * p)
     scores = 0.5 * outer @ duplication
     meat = scores.T @ scores / n
-    return float(np.trace(np.linalg.solve(information, meat)))
+    rows, cols = np.triu_indices(p)
+    free = ~(np.isin(rows, covariates) & np.isin(cols, covariates))
+    return float(np.trace(np.linalg.solve(information[np.ix_(free, free)],
+                                          meat[np.ix_(free, free)])))
 
 
-def independence_trace(deviations: np.ndarray) -> float:
-    """tr(A0^-1 B0) of the independence (baseline) model: free variances only.
+def independence_trace(deviations: np.ndarray, covariates: tuple[int, ...] = ()) -> float:
+    """tr(A0^-1 B0) of the independence (baseline) model: free variances only (the
+    covariates' are fixed).
 
     Args:
         deviations: (n, p) answers minus their sample means.
+        covariates: positions of fixed.x covariates.
     """
+    deviations = np.delete(deviations, list(covariates), axis=1)
     variances = (deviations ** 2).mean(axis=0)
     # Each variance's score is (d^2 - v) / (2 v^2) and its information 1 / (2 v^2).
     fourth = ((deviations ** 2 - variances) ** 2).mean(axis=0)

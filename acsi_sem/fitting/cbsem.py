@@ -12,7 +12,7 @@ from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimate.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_ml
 from acsi_sem.estimate.fiml import independence_loglik
 from acsi_sem.estimate.ml import minimize_ml
-from acsi_sem.estimate.pls import pls_layout
+from acsi_sem.estimate.pls import PlsLayout, pls_layout
 from acsi_sem.estimate.robust import RobustML, independence_trace, robust_ml
 from acsi_sem.estimate.robust_fiml import independence_missing_trace, robust_fiml
 from acsi_sem.fitting.checks import check_mean_structure, check_no_composites
@@ -65,7 +65,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     check_mean_structure(spec)
     check_no_composites(spec)
     check_identification(spec)
-    _check_missing_options(data, options)
+    _check_missing_options(spec, data, options)
     solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
     if options.estimator == "mlr":
@@ -86,7 +86,8 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     implied = solution.ram.implied_covariance(solution.theta)
     indices = _indices(solution, data, implied)
     if robust is not None:
-        indices = pd.concat([indices, _robust_indices(indices, robust, data)])
+        indices = pd.concat([indices, _robust_indices(indices, robust, data,
+                                                                  _covariates(spec))])
     free_names = _free_parameter_names(solution.spec, solution.ram.n_free)
     return FitResult(
         spec=solution.spec,
@@ -124,26 +125,30 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
                             data.unrestricted_loglik, independence_loglik(items), srmr)
 
 
-def _check_missing_options(data: PreparedData, options: FitOptions) -> None:
+def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
     if not data.has_missing:
         return
     if options.bootstrap:
         raise AcsiSemError("the bootstrap is not available with FIML yet; use missing="
                            "'listwise' or no bootstrap")
+    if spec.exogenous_covariates:
+        raise AcsiSemError(f"FIML with observed covariates ({', '.join(spec.exogenous_covariates)}"
+                           ") is not available yet; use missing='listwise'")
 
 
 def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     items = data.frame.to_numpy()
     if not data.has_missing:
-        return robust_ml(solution.ram, solution.theta, items)
+        return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec))
     return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
                        data.means, data.covariance)
 
 
-def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData) -> pd.Series:
+def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
+                    covariates: tuple[int, ...]) -> pd.Series:
     items = data.frame.to_numpy()
     independence = (independence_missing_trace(items) if data.has_missing
-                    else independence_trace(items - data.means))
+                    else independence_trace(items - data.means, covariates))
     baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
     robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
                                  baseline_scaling)
@@ -154,13 +159,28 @@ def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData) ->
     return robust_part
 
 
+def construct_layout(spec: ModelSpec) -> PlsLayout:
+    """The blocks of latent variables and their indicators, with the regressions among
+    latent variables only (a path to or from an observed variable is not between blocks)."""
+    table = spec.table
+    between_blocks = ((table["op"] != "~")
+                      | (table["lhs"].isin(spec.latent) & table["rhs"].isin(spec.latent)))
+    return pls_layout(spec.with_table(table[between_blocks]))
+
+
+def _covariates(spec: ModelSpec) -> tuple[int, ...]:
+    """Positions of the fixed.x covariates among the observed variables."""
+    return tuple(spec.observed.index(name) for name in spec.exogenous_covariates)
+
+
 def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
     p = len(spec.observed)
     meanstructure = spec.has_intercepts or data.has_missing
+    covariates = _covariates(spec)
     return MomentFit(sample_cov=data.covariance, implied_cov=implied, n_obs=data.n_obs,
                      npar=spec.n_free,
                      n_moments=p * (p + 1) // 2 + (p if meanstructure else 0),
-                     meanstructure=meanstructure)
+                     meanstructure=meanstructure, covariates=covariates)
 
 
 def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
@@ -175,15 +195,12 @@ def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
 
 def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
                   data: PreparedData, *, correlation: np.ndarray | None = None
-                  ) -> MeasurementQuality | None:
+                  ) -> MeasurementQuality:
     """Reliability and validity from the standardized solution and the items' correlations
     (``correlation``, (p, p) in ``spec.observed`` order; Pearson's from the data by
-    default, the polychorics for ordered items). ``None`` where a regression involves an
-    observed variable: the quality tables describe constructs and their indicators."""
-    paths = solution.spec.table[solution.spec.table["op"] == "~"]
-    if not paths[["lhs", "rhs"]].isin(solution.spec.latent).all(axis=None):
-        return None
-    layout = pls_layout(solution.spec)
+    default, the polychorics for ordered items). The tables describe constructs and their
+    indicators: regressions on observed variables are left out of them."""
+    layout = construct_layout(solution.spec)
     keyed = parameters.set_index(["lhs", "op", "rhs"])["std_all"]
     owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
     loadings = np.array([keyed[(lv, "=~", ind)] for lv, ind in zip(owner, layout.indicators,
@@ -224,7 +241,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     in batches of stacked arrays (:mod:`acsi_sem.fitting.cbsem_batched`) unless fixed.x
     covariates make every replicate a different model."""
     spec = solution.spec
-    layout = pls_layout(spec)
+    layout = construct_layout(spec)
     values_rows = np.flatnonzero(spec.table["op"].isin(["=~", "~", "~~"]).to_numpy()
                                  & (spec.table["free"] > 0).to_numpy())
     defined = np.flatnonzero(spec.table["op"].to_numpy() == ":=")

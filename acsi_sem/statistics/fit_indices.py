@@ -33,6 +33,9 @@ class MomentFit:
         meanstructure: whether intercepts are modelled.
         sample_means, implied_means: (p,) observed and model-implied means, where the
             means are modelled rather than saturated (multi-group models).
+        covariates: positions of the observed exogenous covariates, whose moments are
+            fixed at the sample's (lavaan's fixed.x): they are not counted as data, and the
+            likelihoods are conditional on them.
     """
 
     sample_cov: np.ndarray
@@ -43,12 +46,24 @@ class MomentFit:
     meanstructure: bool = False
     sample_means: np.ndarray | None = None
     implied_means: np.ndarray | None = None
+    covariates: tuple[int, ...] = ()
 
     @property
     def size(self) -> ModelSize:
         """The counts the indices need, for this one group."""
-        return ModelSize(n_obs=self.n_obs, npar=self.npar, n_moments=self.n_moments,
-                         n_observed=len(self.sample_cov))
+        nx = len(self.covariates)
+        fixed = nx * (nx + 1) // 2 + (nx if self.meanstructure else 0)
+        return ModelSize(n_obs=self.n_obs, npar=self.npar, n_moments=self.n_moments - fixed,
+                         n_observed=len(self.sample_cov), n_covariates=nx)
+
+    @property
+    def covariate_loglik(self) -> float:
+        """The covariates' own saturated log-likelihood, which lavaan leaves out of every
+        log-likelihood under fixed.x (0 without covariates)."""
+        if not self.covariates:
+            return 0.0
+        block = self.sample_cov[np.ix_(self.covariates, self.covariates)]
+        return _loglik(block, block, self.n_obs)
 
     @property
     def mean_residual(self) -> np.ndarray | None:
@@ -68,6 +83,8 @@ class ModelSize:
         n_moments: sample moments over all groups.
         n_observed: p, observed variables.
         n_groups: G.
+        n_covariates: observed exogenous covariates (fixed.x), whose correlations are not
+            part of the baseline model's misfit.
     """
 
     n_obs: int
@@ -75,16 +92,22 @@ class ModelSize:
     n_moments: int
     n_observed: int
     n_groups: int = 1
+    n_covariates: int = 0
 
 
 def fit_indices(moments: MomentFit) -> pd.Series:
     """Every index in :data:`FIT_NAMES` as a Series (NaN where undefined)."""
     s, sigma, n = moments.sample_cov, moments.implied_cov, moments.n_obs
-    loglik = _loglik(sigma, s, n)
-    unrestricted = _loglik(s, s, n)
-    baseline = unrestricted - n * ml_value(np.diag(np.diag(s)), s) / 2
+    conditional = moments.covariate_loglik
+    loglik = _loglik(sigma, s, n) - conditional
+    unrestricted = _loglik(s, s, n) - conditional
+    independence = np.diag(np.diag(s))
+    covariates = np.ix_(moments.covariates, moments.covariates)
+    independence[covariates] = s[covariates]
+    baseline = unrestricted - n * ml_value(independence, s) / 2
     return _indices(moments.size, loglik, unrestricted, baseline, _srmr(s, sigma),
-                    _gfi(s, sigma, moments.n_moments, moments.n_moments - moments.npar))
+                    _gfi(s, sigma, moments.n_moments, moments.size.n_moments - moments.npar,
+                         moments.covariates))
 
 
 def grouped_fit_indices(groups: list[MomentFit], npar: int) -> pd.Series:
@@ -131,7 +154,8 @@ def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: floa
     chisq = max(2 * (unrestricted - loglik), 0.0)
     df = size.n_moments - npar
     baseline_chisq = 2 * (unrestricted - baseline)
-    baseline_df = size.n_groups * p * (p - 1) / 2
+    nx = size.n_covariates
+    baseline_df = size.n_groups * (p * (p - 1) / 2 - nx * (nx - 1) / 2)
     values = {
         "npar": npar, "chisq": chisq, "df": df,
         "pvalue": special.chdtrc(df, chisq) if df > 0 else np.nan,
@@ -364,6 +388,21 @@ def mean_structure_srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray,
     return _srmr(s, sigma, means, implied_means)
 
 
+def _gfi_without(s: np.ndarray, sigma: np.ndarray, covariates: tuple[int, ...]) -> float:
+    """GFI as the quadratic form of vech(S - Sigma) in (1/2) D'(Sigma^-1 (x) Sigma^-1) D,
+    over every moment but the covariates' own."""
+    from acsi_sem.estimate.robust import duplication_matrix
+
+    p = len(s)
+    rows, cols = np.triu_indices(p)
+    keep = ~(np.isin(rows, covariates) & np.isin(cols, covariates))
+    inverse = np.linalg.inv(sigma)
+    duplication = duplication_matrix(p)[:, keep]
+    weight = 0.5 * duplication.T @ np.kron(inverse, inverse) @ duplication
+    residual, sample = (s - sigma)[rows, cols][keep], s[rows, cols][keep]
+    return float(1.0 - residual @ weight @ residual / (sample @ weight @ sample))
+
+
 def _gfi_with_means(group: MomentFit) -> float:
     """GFI over means and covariances, lavaan's weight: Sigma^-1 for the means and
     (1/2) D'(Sigma^-1 (x) Sigma^-1) D for the covariances."""
@@ -377,10 +416,15 @@ def _gfi_with_means(group: MomentFit) -> float:
     return float(1.0 - badness / total)
 
 
-def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float) -> dict[str, float]:
-    """Jöreskog-Sörbom GFI for ML, weight Sigma^-1; AGFI as lavaan: 1 - nel/df (1 - GFI)."""
-    weighted = np.linalg.solve(sigma, s)
-    residual = weighted - np.eye(len(s))
-    gfi = 1.0 - np.trace(residual @ residual) / np.trace(weighted @ weighted)
+def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float,
+         covariates: tuple[int, ...] = ()) -> dict[str, float]:
+    """Jöreskog-Sörbom GFI for ML, weight Sigma^-1; AGFI as lavaan: 1 - nel/df (1 - GFI).
+    The covariates' own (co)variances (fixed.x) are left out of GFI's sums, as lavaan."""
+    if covariates:
+        gfi = _gfi_without(s, sigma, covariates)
+    else:
+        weighted = np.linalg.solve(sigma, s)
+        residual = weighted - np.eye(len(s))
+        gfi = 1.0 - np.trace(residual @ residual) / np.trace(weighted @ weighted)
     agfi = 1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan
     return {"gfi": gfi, "agfi": agfi}

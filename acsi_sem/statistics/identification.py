@@ -55,7 +55,12 @@ def check_t_rule(spec: ModelSpec) -> None:
 
 def check_local_identification(spec: ModelSpec, *, seed: int = 20261123) -> None:
     """Wald's rank rule at a generic parameter point."""
-    ram = build_ram(spec, {row: 0.3 for row in np.flatnonzero(spec.table["exo"] == 1)})
+    # Covariates' moments are data, not parameters: give them a proper (unit variance,
+    # 0.3 correlation) covariance so that they are not collinear.
+    table = spec.table
+    exo = np.flatnonzero(table["exo"] == 1)
+    ram = build_ram(spec, {row: 1.0 if table.at[row, "lhs"] == table.at[row, "rhs"] else 0.3
+                           for row in exo})
     theta = generic_point(spec, seed)
     derivatives = ram.sigma_derivatives(theta)
     rows, cols = np.tril_indices(ram.n_observed)

@@ -1,0 +1,54 @@
+"""Observed covariates (lavaan's fixed.x) against lavaan 0.6.14
+(tests/fixtures/lavaan/make_survey_fixtures.R, section g): their moments are not data, so
+they leave df, the baseline model and GFI, and the log-likelihoods are conditional on them."""
+
+from __future__ import annotations
+
+import pytest
+
+import acsi_sem
+from tests.conftest import ROOT, assert_close, lavaan_fit, lavaan_parameters, match_rows
+
+MODEL = ROOT / "tests" / "fixtures" / "models" / "hs_covariates.lav"
+DATA = ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv"
+PLAIN = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli",
+         "nfi", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "aic",
+         "bic", "bic2", "loglik", "unrestricted_loglik", "gfi", "agfi"]
+ROBUST = {"chisq_scaled": "chisq_scaled", "scaling_factor": "chisq_scaling_factor",
+          "baseline_scaling_factor": "baseline_chisq_scaling_factor",
+          "cfi_scaled": "cfi_scaled", "rmsea_scaled": "rmsea_scaled",
+          "cfi_robust": "cfi_robust", "tli_robust": "tli_robust",
+          "rmsea_robust": "rmsea_robust", "rmsea_ci_upper_robust": "rmsea_ci_upper_robust"}
+
+
+@pytest.mark.parametrize(("estimator", "case"), [("ml", "hs_covariates"),
+                                                  ("mlr", "hs_covariates_mlr")])
+def test_covariate_model_equals_lavaan(estimator: str, case: str) -> None:
+    result = acsi_sem.fit(MODEL, DATA, estimator=estimator)
+    merged = match_rows(result.parameters, lavaan_parameters(case))
+    both = merged[merged["_merge"] == "both"]
+    assert len(both) == 12
+    for column in ["est", "se", "z", "std_all"]:
+        assert_close(both[column], both[f"{column}_lavaan"], rel=1e-4, absolute=1e-6,
+                     what=column)
+    ours, lavaan = result.fit_indices, lavaan_fit(case)
+    assert ours["df"] == 4 and ours["baseline_df"] == 9
+    for name in PLAIN:
+        assert_close(ours[name], lavaan[name], rel=1e-6, absolute=1e-7, what=name)
+    if estimator == "mlr":
+        for name, theirs in ROBUST.items():
+            assert_close(ours[name], lavaan[theirs], rel=1e-5, absolute=1e-7, what=name)
+
+
+def test_two_covariates_are_identified_and_bootstrap() -> None:
+    result = acsi_sem.fit(MODEL, DATA, bootstrap=30, seed=3)
+    assert len(result.bootstrap.draws) == 30
+    assert result.quality is not None
+    path = result.parameters.query("op == '~' and rhs == 'x4'").iloc[0]
+    assert path["ci_lower"] < path["est"] < path["ci_upper"]
+
+
+def test_fiml_with_covariates_is_refused() -> None:
+    data = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
+    with pytest.raises(acsi_sem.AcsiSemError, match=r"FIML with observed covariates \(x4, x5\)"):
+        acsi_sem.fit(MODEL, data, missing="fiml")
