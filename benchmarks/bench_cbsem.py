@@ -13,16 +13,20 @@ import argparse
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import semopy
 
-import acsi_sem
-from acsi_sem.modelfile import load_model_file
-
 ROOT = Path(__file__).resolve().parent.parent
+# This checkout's package, not an installed copy.
+sys.path.insert(0, str(ROOT))
+
+import acsi_sem  # noqa: E402
+from acsi_sem.modelfile import load_model_file  # noqa: E402
+
 CASES = {"acsi (n=2500)": ("acsi", "data/acsi_simulated.csv"),
          "ecsi (n=250)": ("ecsi", "data/mobi.csv")}
 R_TIMER = """
