@@ -45,7 +45,30 @@ def build_parser() -> argparse.ArgumentParser:
                      help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
+    _add_report_command(commands)
     return parser
+
+
+def _add_report_command(commands) -> None:
+    report = commands.add_parser(
+        "report", help="fit a model and write an HTML report with diagram and plots")
+    report.add_argument("model", help="a shipped model's name or a model file")
+    report.add_argument("--data", help="survey file; default: the model's embedded data")
+    report.add_argument("--estimator", default="pls", choices=["ml", "mlr", "pls", "plsc"],
+                        help="estimator (default: pls, which gives the 0-100 index)")
+    report.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="bootstrap replicates (intervals, significance stars for PLS)")
+    report.add_argument("--seed", type=int, help="seed of the bootstrap")
+    report.add_argument("--group", metavar="COLUMN", help="also report the index per group")
+    report.add_argument("--scale", metavar="LOW-HIGH", help="answer scale, e.g. 1-10")
+    report.add_argument("--target", metavar="CONSTRUCT",
+                        help="construct of the importance-performance map (default: the "
+                             "last in the causal order, e.g. Loyalty)")
+    report.add_argument("--no-indicators", action="store_true",
+                        help="draw the constructs only in the path diagram")
+    report.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for report.html and the figure files (created if "
+                             "missing; other files in it are left alone)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "models":
             return _list_models()
+        if arguments.command == "report":
+            return _report(arguments)
         return _fit(arguments)
     except AcsiSemError as error:
         print(f"acsi-sem: error: {error}", file=sys.stderr)
@@ -90,6 +115,20 @@ def _fit(arguments: argparse.Namespace) -> int:
         print(result.to_json())
     elif arguments.json:
         _write_atomically(Path(arguments.json), result.to_json() + "\n")
+    return 0
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from acsi_sem.api import fit
+    from acsi_sem.report.html import check_output_folder, write_report
+
+    check_output_folder(arguments.out)  # before the fit: a mistake costs no waiting
+    result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
+                 bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
+                 scale=_scale(arguments.scale), progress=sys.stderr.isatty())
+    path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
+                        target=arguments.target)
+    print(f"acsi-sem: wrote {path} and its figures")
     return 0
 
 
