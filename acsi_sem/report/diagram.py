@@ -220,31 +220,35 @@ def _column_positions(layers: dict[str, int], widths: dict[str, float]) -> dict[
     return positions
 
 
-def _segment_distance(point: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
-    direction = end - start
-    share = np.clip(np.dot(point - start, direction) / max(np.dot(direction, direction),
-                                                          1e-12), 0.0, 1.0)
-    return float(np.linalg.norm(point - (start + share * direction)))
+def _segment_distance(point: tuple, start: tuple, end: tuple) -> float:
+    """Distance from ``point`` to the segment ``start``-``end`` (plain floats: the row
+    search calls this tens of thousands of times)."""
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    length = dx * dx + dy * dy
+    share = 0.0 if length < 1e-12 else min(1.0, max(0.0, (
+        (point[0] - start[0]) * dx + (point[1] - start[1]) * dy) / length))
+    return math.hypot(point[0] - start[0] - share * dx, point[1] - start[1] - share * dy)
 
 
-def _segments_cross(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> bool:
-    def turn(p, q, r):
-        return np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
+def _segments_cross(a: tuple, b: tuple, c: tuple, d: tuple) -> bool:
+    """Whether the segments a-b and c-d cross (touching does not count)."""
+    def turn(p, q, r) -> int:
+        cross = (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+        return int(cross > 0) - int(cross < 0)
     return turn(a, b, c) * turn(a, b, d) < 0 and turn(c, d, a) * turn(c, d, b) < 0
 
 
-def _segment_hits_box(start: np.ndarray, end: np.ndarray, box: tuple) -> bool:
+def _segment_hits_box(start: tuple, end: tuple, box: tuple) -> bool:
     """Whether the segment meets the rectangle ``(left, bottom, right, top)``
     (Liang-Barsky clipping)."""
     low, high = 0.0, 1.0
-    delta = end - start
-    for axis, (lower, upper) in enumerate(((box[0], box[2]), (box[1], box[3]))):
-        if abs(delta[axis]) < 1e-12:
+    for axis, lower, upper in ((0, box[0], box[2]), (1, box[1], box[3])):
+        delta = end[axis] - start[axis]
+        if abs(delta) < 1e-12:
             if not lower <= start[axis] <= upper:
                 return False
             continue
-        entry, leave = sorted(((lower - start[axis]) / delta[axis],
-                               (upper - start[axis]) / delta[axis]))
+        entry, leave = sorted(((lower - start[axis]) / delta, (upper - start[axis]) / delta))
         low, high = max(low, entry), min(high, leave)
     return low <= high
 
@@ -261,7 +265,7 @@ class _Geometry:
     edges: list[tuple[str, str]]
     row_gap: float
 
-    def tier_box(self, name: str, centre: np.ndarray, side: int) -> tuple:
+    def tier_box(self, name: str, centre: tuple, side: int) -> tuple:
         """The rectangle of ``name``'s indicator row (with its arrows) on ``side``."""
         near = centre[1] + side * self.half[name][1]
         far = near + side * self.tier_height
@@ -272,10 +276,9 @@ class _Geometry:
 
 def _indicator_sides(rows: dict[str, int], layers: dict[str, int], geometry: _Geometry
                      ) -> dict[str, int]:
-    """Indicators go on the outer side of the top and bottom constructs; a construct with
-    neighbours on both sides of its column, or in the middle, takes the side that fewer
-    arrows cross (above on a tie)."""
-    centre = {n: np.array([geometry.x[n], rows[n] * geometry.row_gap]) for n in rows}
+    """Indicators go on the free side of a construct with a neighbour in its column;
+    otherwise on the side fewer arrows cross, away from the middle row on a tie."""
+    centre = {n: (geometry.x[n], rows[n] * geometry.row_gap) for n in rows}
     sides = {}
     for name in rows:
         column = [m for m in rows if layers[m] == layers[name] and m != name]
@@ -289,7 +292,8 @@ def _indicator_sides(rows: dict[str, int], layers: dict[str, int], geometry: _Ge
             box = geometry.tier_box(name, centre[name], side)
             hits[side] = sum(_segment_hits_box(centre[a], centre[b], box)
                              for a, b in geometry.edges if name not in (a, b))
-        sides[name] = 1 if hits[1] <= hits[-1] else -1
+        outward = 1 if rows[name] >= 0 else -1  # away from the middle of the diagram
+        sides[name] = outward if hits[1] == hits[-1] else min(hits, key=hits.get)
     return sides
 
 
@@ -297,7 +301,7 @@ def _layout_cost(rows: dict[str, int], layers: dict[str, int], geometry: _Geomet
                  ) -> float:
     """Arrows through constructs or indicator rows (100 each), crossings (10), vertical
     travel (1 per row)."""
-    centre = {n: np.array([geometry.x[n], rows[n] * geometry.row_gap]) for n in rows}
+    centre = {n: (geometry.x[n], rows[n] * geometry.row_gap) for n in rows}
     sides = _indicator_sides(rows, layers, geometry) if geometry.tier_height else {}
     cost = 0.0
     for source, target in geometry.edges:
@@ -306,9 +310,10 @@ def _layout_cost(rows: dict[str, int], layers: dict[str, int], geometry: _Geomet
             if other in (source, target):
                 continue
             # Scaled so the ellipse (plus room for a label) becomes the unit circle.
-            half = geometry.half[other]
-            scale = np.array([half[0] + 0.1, half[1] + 0.15])
-            if _segment_distance(centre[other] / scale, start / scale, end / scale) < 1.0:
+            sx, sy = geometry.half[other][0] + 0.25, geometry.half[other][1] + 0.3
+            point = (centre[other][0] / sx, centre[other][1] / sy)
+            if _segment_distance(point, (start[0] / sx, start[1] / sy),
+                                 (end[0] / sx, end[1] / sy)) < 1.0:
                 cost += 100.0
         for other, side in sides.items():
             if other not in (source, target) and _segment_hits_box(

@@ -14,8 +14,6 @@ import subprocess
 import numpy as np
 import pytest
 
-from acsi_sem.report.html import write_report
-
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 BROWSER = next((path for path in map(shutil.which, BROWSERS) if path), None)
 pytestmark = pytest.mark.skipif(
@@ -50,14 +48,14 @@ def run_browser(*arguments: str, profile) -> str:
 
 
 @pytest.fixture(scope="module")
-def rendered(pls_fits, tmp_path_factory):
+def rendered(pls_fits, ecsi_report, tmp_path_factory):
     """The ECSI PLS report rendered: (probe dictionary, screenshot path, result)."""
     result = pls_fits["ecsi"]
+    report = ecsi_report[0] / "report.html"
     folder = tmp_path_factory.mktemp("browser")
-    report = write_report(result, folder / "report")
-    probed = folder / "probed.html"
-    probed.write_text(report.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
-                      encoding="utf-8")
+    # The probe copy sits beside the report so that relative paths would resolve alike.
+    probed = ecsi_report[0] / "probed.html"
+    probed.write_text(ecsi_report[1].replace("</body>", PROBE + "</body>"), encoding="utf-8")
     dom = run_browser("--virtual-time-budget=10000", "--dump-dom", probed.as_uri(),
                       profile=folder / "profile")
     match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)

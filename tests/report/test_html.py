@@ -16,15 +16,6 @@ SECTIONS = ["Model and data", "Warnings and notes", "Fit indices", "Path diagram
             "Estimates", "Measurement quality", "0-100 indices", "Bootstrap"]
 
 
-@pytest.fixture(scope="module")
-def ecsi_report(pls_fits, tmp_path_factory):
-    """The ECSI PLS report with its bootstrap, written once; (folder, html text)."""
-    folder = tmp_path_factory.mktemp("ecsi_report")
-    (folder / "notes.txt").write_text("mine")
-    path = write_report(pls_fits["ecsi"], folder)
-    return folder, path.read_text(encoding="utf-8")
-
-
 def table_rows(page: str, table_id: str) -> dict[str, list[str]]:
     """``{first cell: [other cells]}`` of the table with ``table_id``."""
     body = re.search(rf"<table id=\"{table_id}\">.*?<tbody>(.*?)</tbody>", page, re.S)
