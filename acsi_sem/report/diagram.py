@@ -535,26 +535,48 @@ def draw_diagram(result: FitResult, *, indicators: bool = True,
     return figure
 
 
+def _covariance_arc(layout: Layout, edge: Edge) -> tuple[np.ndarray, np.ndarray, float]:
+    """Ends and ``arc3`` curvature of a covariance: between constructs stacked in one
+    column it leaves and enters their right-hand sides and bulges right, further the more
+    rows it spans, so it passes the constructs in between."""
+    (x1, y1), (x2, y2) = layout.centres[edge.source], layout.centres[edge.target]
+    if abs(x1 - x2) > 1e-6:
+        start = _boundary_point(layout, edge.source, (x2, y2))
+        end = _boundary_point(layout, edge.target, (x1, y1))
+        return start, end, 0.3
+    start = np.array([x1 + layout.sizes[edge.source][0] / 2, y1])
+    end = np.array([x2 + layout.sizes[edge.target][0] / 2, y2])
+    chord = abs(y2 - y1)
+    bulge = 0.3 + 0.12 * chord
+    # matplotlib's arc3 puts the control point at mid + rad * (dy, -dx); the curve's
+    # farthest point is half-way there.
+    return start, end, 2 * bulge / chord * (1 if y2 > y1 else -1)
+
+
 def _draw_edge(axes, layout: Layout, edge: Edge, renderer, obstacles: list,
                arrow_class) -> None:
     if edge.source not in layout.centres or edge.target not in layout.centres:
         return
-    start = _boundary_point(layout, edge.source, layout.centres[edge.target])
-    end = _boundary_point(layout, edge.target, layout.centres[edge.source])
+    if edge.kind == "covariance":
+        start, end, rad = _covariance_arc(layout, edge)
+    else:
+        start = _boundary_point(layout, edge.source, layout.centres[edge.target])
+        end = _boundary_point(layout, edge.target, layout.centres[edge.source])
+        rad = 0.0
     structural = edge.kind in ("path", "covariance")
-    style = "<|-|>" if edge.kind == "covariance" else "-|>"
-    arrow = arrow_class(tuple(start), tuple(end), arrowstyle=style,
+    arrow = arrow_class(tuple(start), tuple(end),
+                        arrowstyle="<|-|>" if edge.kind == "covariance" else "-|>",
                         mutation_scale=12 if structural else 8, shrinkA=0, shrinkB=1,
                         linewidth=1.2 if structural else 0.7, color="#333333",
                         linestyle="--" if edge.kind == "covariance" else "-",
-                        connectionstyle="arc3,rad=0.3" if edge.kind == "covariance"
-                        else "arc3", gid=f"edge:{edge.source}->{edge.target}")
+                        connectionstyle=f"arc3,rad={rad}",
+                        gid=f"edge:{edge.source}->{edge.target}")
     axes.add_patch(arrow)
-    if edge.kind == "covariance":
+    if rad:
         # The label sits on the curve's middle, not on the chord.
-        chord = end - start
-        start = end = (start + end) / 2 + 0.15 * np.array([-chord[1], chord[0]])
-        end = end + 1e-3
+        delta = end - start
+        middle = (start + end) / 2 + 0.5 * rad * np.array([delta[1], -delta[0]])
+        start, end = middle - 0.01 * delta, middle + 0.01 * delta
     text = axes.text(0, 0, edge.label, ha="center", va="center",
                      fontsize=EDGE_FONT if structural else INDICATOR_FONT - 0.5,
                      gid=f"label:{edge.kind}:{edge.source}->{edge.target}",

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import acsi_sem
 from acsi_sem.report import diagram
 from acsi_sem.report.diagram import (
     causal_layers,
@@ -43,28 +44,47 @@ def overlap(a, b) -> bool:
             and min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5)
 
 
-@pytest.mark.parametrize("indicators", [True, False])
-@pytest.mark.parametrize("model", MODELS)
-def test_no_label_overlaps_another_or_leaves_the_figure(pls_fits, model, indicators) -> None:
-    figure = draw_diagram(pls_fits[model], indicators=indicators)
+def assert_nothing_overlaps(figure, what: str) -> None:
+    """No two labels intersect, no arrow label covers a shape, no two shapes intersect, and
+    everything lies inside the figure: measured on the rendered extents."""
     renderer = figure.canvas.get_renderer()
     texts = {gid: t.get_window_extent(renderer) for gid, t in artists(figure, "label:").items()
              if t.get_text()}
     shapes = {gid: p.get_window_extent(renderer)
               for gid, p in {**artists(figure, "node:"), **artists(figure, "indicator:")}.items()}
-    assert len(texts) > 10
+    assert len(texts) > 5
     for (first, a), (second, b) in itertools.combinations(texts.items(), 2):
-        assert not overlap(a, b), f"{model}: {first} overlaps {second}"
+        assert not overlap(a, b), f"{what}: {first} overlaps {second}"
     arrow_labels = {g: box for g, box in texts.items()
-                    if g.split(":")[1] in ("path", "loading")}
+                    if g.split(":")[1] in ("path", "loading", "covariance")}
     for (label, a), (shape, b) in itertools.product(arrow_labels.items(), shapes.items()):
-        assert not overlap(a, b), f"{model}: {label} covers {shape}"
+        assert not overlap(a, b), f"{what}: {label} covers {shape}"
     for (first, a), (second, b) in itertools.combinations(shapes.items(), 2):
-        assert not overlap(a, b), f"{model}: {first} overlaps {second}"
+        assert not overlap(a, b), f"{what}: {first} overlaps {second}"
     inside = figure.bbox
     for gid, box in {**texts, **shapes}.items():
         assert (box.x0 >= inside.x0 and box.y0 >= inside.y0 and box.x1 <= inside.x1
-                and box.y1 <= inside.y1), f"{model}: {gid} leaves the figure"
+                and box.y1 <= inside.y1), f"{what}: {gid} leaves the figure"
+
+
+@pytest.mark.parametrize("indicators", [True, False])
+@pytest.mark.parametrize("model", MODELS)
+def test_no_label_overlaps_another_or_leaves_the_figure(pls_fits, model, indicators) -> None:
+    figure = draw_diagram(pls_fits[model], indicators=indicators)
+    assert_nothing_overlaps(figure, model)
+    plt.close(figure)
+
+
+def test_factor_covariances_are_labelled_double_arrows(root) -> None:
+    result = acsi_sem.fit(root / "tests/fixtures/models/hs_cfa.lav",
+                          root / "tests/fixtures/data/holzinger1939.csv")
+    figure = draw_diagram(result)
+    assert_nothing_overlaps(figure, "hs_cfa")
+    labels = {gid: t.get_text() for gid, t in artists(figure, "label:covariance:").items()}
+    row = result.parameters.query("lhs == 'visual' and op == '~~' and rhs == 'textual'")
+    assert labels["label:covariance:visual->textual"] == expected_label(
+        row["std_all"].iloc[0], row["pvalue"].iloc[0])
+    assert len(labels) == 3
     plt.close(figure)
 
 
