@@ -287,6 +287,7 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
     """``{file stem: (figure, caption)}`` and the notes raised while drawing."""
     from acsi_sem.report import diagram, plots
 
+    labels = labels if labels is not None else diagram.model_labels(result)
     figures: dict[str, tuple[Figure, str]] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -294,14 +295,18 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
                                                    labels=labels),
                               "Path diagram: standardized estimates; * p < .05, ** p < .01, "
                               "*** p < .001; R² inside the endogenous constructs")
-    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    if result.index is not None:
-        figures["index"] = (plots.index_plot(result), "0-100 index per construct")
-        figures["importance_performance"] = (
-            plots.importance_performance_plot(result, target),
-            "Importance-performance map: standardized total effect against the index")
-    if result.index_by_group is not None:
-        figures["index_by_group"] = (plots.index_by_group_plot(result), "Index by group")
+        if result.index is not None:
+            figures["index"] = (plots.index_plot(result, labels=labels),
+                                "0-100 index per construct")
+            figures["importance_performance"] = (
+                plots.importance_performance_plot(result, target, labels=labels),
+                "Importance-performance map: standardized total effect against the index")
+        if result.index_by_group is not None:
+            figures["index_by_group"] = (plots.index_by_group_plot(result, labels=labels),
+                                         "Index by group")
+    # One note per cause: every figure that fell back says the same thing.
+    notes = list(dict.fromkeys(str(w.message) for w in caught
+                               if issubclass(w.category, UserWarning)))
     if result.bootstrap is not None:
         figures["bootstrap"] = (plots.bootstrap_plot(result),
                                 "Bootstrap distributions of the structural paths")

@@ -7,13 +7,14 @@ the SVG output.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.report.diagram import causal_layers
+from acsi_sem.report.diagram import causal_layers, display_labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
 BAR_COLOUR = "#3b6ea8"
 GROUP_COLOURS = ("#3b6ea8", "#e0873a", "#4f9a55", "#b8493f", "#7c5ba6", "#8c6d46",
                  "#c65f9c", "#6f6f6f", "#a8a838", "#3aa8b0")
+
+
+def _shown_names(result: FitResult, labels: dict[str, str] | None
+                 ) -> tuple[dict[str, str], dict]:
+    """Construct names to show and the text properties they need: CJK labels get a CJK
+    font, or fall back to the model's names with a ``UserWarning`` (as the diagram)."""
+    shown, family, note = display_labels(result.spec, labels)
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return shown, ({"family": family} if family else {})
 
 
 def _index_or_error(result: FitResult) -> pd.Series:
@@ -45,11 +56,13 @@ def index_plot(result: FitResult, *, labels: dict[str, str] | None = None) -> Fi
 
     Args:
         result: a PLS fit with an index.
-        labels: ``{construct: shown name}`` (ASCII unless a CJK font is set up).
+        labels: ``{construct: shown name}``; Chinese labels need a CJK font (else the
+            model's names are shown, with a warning).
     """
     import matplotlib.pyplot as plt
 
     index = _index_or_error(result)
+    shown, font = _shown_names(result, labels)
     names = causal_order(result, index.index)[::-1]
     values = index[names].to_numpy()
     figure, axes = plt.subplots(figsize=(6.4, 0.45 * len(names) + 1.2),
@@ -65,7 +78,7 @@ def index_plot(result: FitResult, *, labels: dict[str, str] | None = None) -> Fi
         right = value if high is None else max(value, high[row])
         axes.text(right + 1.0, row, f"{value:.1f}", va="center", fontsize=9,
                   gid=f"value:{names[row]}")
-    axes.set_yticks(range(len(names)), [(labels or {}).get(n, n) for n in names])
+    axes.set_yticks(range(len(names)), [shown.get(n, n) for n in names], **font)
     axes.set_xlim(0, 105)
     axes.set_xlabel("index (0-100)" + ("; whiskers: " + _interval_text(result)
                                         if low is not None else ""))
@@ -99,6 +112,7 @@ def index_by_group_plot(result: FitResult, *, labels: dict[str, str] | None = No
 
     if result.index_by_group is None:
         raise AcsiSemError("this fit has no index by group: fit by PLS with group='COLUMN'")
+    shown, font = _shown_names(result, labels)
     table = result.index_by_group
     names = causal_order(result, [c for c in table.columns if c != "n"])[::-1]
     groups = list(table.index)
@@ -113,7 +127,7 @@ def index_by_group_plot(result: FitResult, *, labels: dict[str, str] | None = No
                          color=GROUP_COLOURS[k % len(GROUP_COLOURS)])
         for bar, name in zip(bars, names, strict=True):
             bar.set_gid(f"bar:{group}:{name}")
-    axes.set_yticks(range(len(names)), [(labels or {}).get(n, n) for n in names])
+    axes.set_yticks(range(len(names)), [shown.get(n, n) for n in names], **font)
     axes.set_xlim(0, 100)
     axes.set_xlabel("index (0-100)")
     axes.legend(loc="lower right", fontsize=8, frameon=False)
@@ -163,13 +177,14 @@ def importance_performance_plot(result: FitResult, target: str | None = None, *,
 
     table = importance_performance(result, target)
     target = target or default_target(result)
+    shown, font = _shown_names(result, labels)
     figure, axes = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
     for name, row in table.iterrows():
         axes.scatter(row["importance"], row["performance"], s=45, color=BAR_COLOUR,
                      zorder=3, gid=f"point:{name}")
-        axes.annotate((labels or {}).get(name, name), (row["importance"], row["performance"]),
+        axes.annotate(shown.get(name, name), (row["importance"], row["performance"]),
                       xytext=(6, 4), textcoords="offset points", fontsize=9,
-                      gid=f"name:{name}")
+                      gid=f"name:{name}", **font)
     axes.axvline(table["importance"].mean(), color="#888888", linestyle="--", linewidth=0.8)
     axes.axhline(table["performance"].mean(), color="#888888", linestyle="--", linewidth=0.8)
     spread_x = max(np.ptp(table["importance"].to_numpy()), 0.05)
@@ -178,11 +193,11 @@ def importance_performance_plot(result: FitResult, target: str | None = None, *,
                   table["importance"].max() + 0.35 * spread_x)
     axes.set_ylim(table["performance"].min() - 0.25 * spread_y,
                   table["performance"].max() + 0.25 * spread_y)
-    shown = (labels or {}).get(target, target)
-    axes.set_xlabel(f"importance: standardized total effect on {shown}")
+    axes.set_xlabel(f"importance: standardized total effect on {shown.get(target, target)}",
+                    **font)
     axes.set_ylabel("performance: index (0-100)")
-    axes.set_title(f"{result.title}\nimportance-performance map for {shown}", fontsize=10,
-                   loc="left")
+    axes.set_title(f"{result.title}\nimportance-performance map for "
+                   f"{shown.get(target, target)}", fontsize=10, loc="left", **font)
     axes.spines[["top", "right"]].set_visible(False)
     return figure
 

@@ -130,3 +130,23 @@ def test_plots_say_what_they_need(acsi_ml) -> None:
         bootstrap_plot(acsi_ml)
     with pytest.raises(AcsiSemError, match="group='COLUMN'"):
         index_by_group_plot(acsi_ml)
+
+
+def test_chinese_labels_in_plots_use_a_cjk_font_or_fall_back(pls_fits, monkeypatch) -> None:
+    from acsi_sem.modelfile import load_model_file
+    from acsi_sem.report import diagram
+
+    result = pls_fits["ccsi"]
+    labels = load_model_file("ccsi").labels
+    font = diagram.find_cjk_font()
+    if font is not None:
+        figure = index_plot(result, labels=labels)
+        ticks = {t.get_text(): t for t in figure.axes[0].get_yticklabels()}
+        assert ticks["顾客满意度"].get_fontfamily() == [font]
+        plt.close(figure)
+    monkeypatch.setattr(diagram, "find_cjk_font", lambda: None)
+    with pytest.warns(UserWarning, match="no font with Chinese characters"):
+        figure = importance_performance_plot(result, labels=labels)
+    names = [t.get_text() for t in figure.axes[0].texts]
+    assert "Satisfaction" in names and all(n.isascii() for n in names)
+    plt.close(figure)
