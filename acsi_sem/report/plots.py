@@ -239,6 +239,7 @@ def bootstrap_plot(result: FitResult, statistics: list[str] | None = None, *,
                          linewidth=1)
         axes.set_title(name, fontsize=8)
         axes.tick_params(labelsize=7)
+        axes.locator_params(axis="x", nbins=5)  # readable ticks in a narrow panel
         axes.set_yticks([])
     for axes in list(grid.flat)[len(statistics):]:
         axes.set_visible(False)
