@@ -33,7 +33,7 @@ from acsi_sem.report.plots import (  # noqa: E402
     index_plot,
 )
 
-BOOTSTRAP = 500
+BOOTSTRAP = 200
 SEED = 2005  # the year of Tenenhaus et al.'s mobi analysis
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
