@@ -21,6 +21,7 @@ from acsi_sem.report.diagram import (
     save_diagram,
     significance_stars,
 )
+from tests.conftest import ROOT
 
 MODELS = ("acsi", "ecsi", "ccsi")
 
@@ -252,5 +253,5 @@ def test_importing_the_package_does_not_import_matplotlib() -> None:
 
     code = "import sys, acsi_sem; print('matplotlib' in sys.modules)"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=diagram.__file__.rsplit("/acsi_sem/", 1)[0])
+                            check=True, cwd=ROOT)
     assert output.stdout.strip() == "False"
