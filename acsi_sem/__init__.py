@@ -20,6 +20,7 @@ from acsi_sem.errors import (
     ModelNotFoundError,
     ModelSyntaxError,
 )
+from acsi_sem.invariance import InvarianceResult, measurement_invariance
 from acsi_sem.modelfile import ModelFile, load_model_file, shipped_models
 from acsi_sem.results import FitResult
 from acsi_sem.spec import ModelSpec
@@ -27,6 +28,7 @@ from acsi_sem.syntax import parse_model
 
 __all__ = [
     "AcsiSemError", "ConvergenceError", "DataError", "FitResult", "IdentificationError",
-    "ModelFile", "ModelNotFoundError", "ModelSpec", "ModelSyntaxError", "__version__", "fit",
-    "load_model_file", "parse_model", "prepare_data", "read_table", "shipped_models",
+    "InvarianceResult", "ModelFile", "ModelNotFoundError", "ModelSpec", "ModelSyntaxError",
+    "__version__", "fit", "load_model_file", "measurement_invariance", "parse_model",
+    "prepare_data", "read_table", "shipped_models",
 ]

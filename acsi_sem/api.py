@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         seed: int | None = None, ci: str = "percentile", group: str | None = None,
         scale: tuple[float, float] | None = None, progress: bool = False,
         tolerance: float = 1e-7, max_iterations: int = 300,
-        missing: str = "listwise") -> FitResult:
+        missing: str = "listwise", group_equal: Sequence[str] | str = (),
+        ordered: Sequence[str] | str | None = None) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -33,13 +35,17 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             model file's default data (``# data:`` in its header).
         estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"mlr"``
             (ML with robust standard errors and the Yuan-Bentler scaled test, lavaan's MLR),
+            ``"wlsmv"`` (ordered items: polychoric correlations, DWLS, robust standard
+            errors and the mean-and-variance adjusted test, lavaan's WLSMV),
             ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting: ``"path"`` (default), ``"factorial"``, ``"centroid"``.
         bootstrap: number of bootstrap replicates (0: none); standard errors and intervals
             then come from the bootstrap.
         seed: seed of the bootstrap; the same seed gives the same intervals.
         ci: bootstrap interval in ``ci_lower``/``ci_upper``: ``"percentile"`` or ``"bca"``.
-        group: a column of the data naming groups; PLS reports the 0-100 index per group.
+        group: a column of the data naming groups. CB-SEM fits one model per group
+            (a multi-group model, lavaan's ``group =``); PLS reports the 0-100 index per
+            group.
         scale: the answer scale ``(lowest, highest)``; defaults to the model file's
             ``# scale:``. Answers outside it are an error; PLS uses it for the 0-100 index.
         progress: show a progress bar during the bootstrap.
@@ -49,6 +55,13 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             converged.
         missing: ``"listwise"`` (default) deletes respondents with a missing answer;
             ``"fiml"`` keeps them for full-information ML (estimator ``"ml"``).
+        group_equal: with ``group``, the parameter classes held equal across groups, as
+            lavaan's ``group.equal``: ``"loadings"``, ``"intercepts"``, ``"residuals"``,
+            ``"regressions"``, ``"means"``, ``"residual.covariances"``,
+            ``"lv.variances"``, ``"lv.covariances"`` (a list, or one comma-separated
+            string).
+        ordered: with ``estimator="wlsmv"``, the items that are ordered categories:
+            ``"all"`` (the default) or their names; every item must be ordered.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -62,7 +75,16 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         scale = model_file.scale
     options = FitOptions(estimator=estimator.lower(), scheme=scheme, bootstrap=bootstrap,
                          seed=seed, ci=ci, scale=scale, progress=progress,
-                         tolerance=tolerance, max_iterations=max_iterations)
+                         tolerance=tolerance, max_iterations=max_iterations,
+                         group_equal=_classes(group_equal))
+    if ordered is not None and options.estimator != "wlsmv":
+        raise AcsiSemError("ordered items are estimated by WLSMV; pass estimator='wlsmv'")
+    if options.estimator == "wlsmv":
+        from acsi_sem.fitting.ordinal import ordered_items
+
+        ordered_items(spec, ordered)
+    if group_equal and group is None:
+        raise AcsiSemError("group_equal needs a group column (group=...)")
     if missing == "fiml" and options.estimator not in ("ml", "mlr"):
         raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
                            f"{estimator!r} needs missing='listwise'")
@@ -79,9 +101,26 @@ def fit_prepared(spec: ModelSpec, data: PreparedData, model_file: ModelFile | No
         from acsi_sem.fitting.pls import fit_pls
 
         return fit_pls(spec, data, model_file, options)
+    if options.estimator == "wlsmv" and data.groups is None:
+        from acsi_sem.fitting.ordinal import fit_wlsmv
+
+        return fit_wlsmv(spec, data, model_file, options)
+    if data.groups is not None:
+        from acsi_sem.fitting.multigroup import fit_cbsem_groups
+
+        return fit_cbsem_groups(spec, data, model_file, options)
     from acsi_sem.fitting.cbsem import fit_cbsem
 
     return fit_cbsem(spec, data, model_file, options)
+
+
+def _classes(group_equal: Sequence[str] | str) -> tuple[str, ...]:
+    """``"loadings, intercepts"`` or ``["loadings", "intercepts"]`` as a tuple."""
+    if isinstance(group_equal, str):
+        group_equal = group_equal.split(",")
+    if not all(isinstance(name, str) for name in group_equal):
+        raise AcsiSemError(f"group_equal takes class names as text, not {list(group_equal)!r}")
+    return tuple(name.strip() for name in group_equal if name.strip())
 
 
 def resolve_model(model: str | Path | ModelFile | ModelSpec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from acsi_sem import __version__
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.loyalty.cli import COMMANDS as LOYALTY_COMMANDS
+from acsi_sem.loyalty.cli import add_loyalty_commands, run_loyalty_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,9 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
     fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
                                     "default: the model's embedded data")
-    fit.add_argument("--estimator", default="ml", choices=["ml", "mlr", "pls", "plsc"],
-                     help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), pls (PLS "
-                          "path modelling) or plsc (consistent PLS)")
+    fit.add_argument("--estimator", default="ml",
+                     choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+                     help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
+                          "(CB-SEM for ordered items), pls (PLS path modelling) or plsc "
+                          "(consistent PLS)")
+    fit.add_argument("--ordered", metavar="ITEMS",
+                     help="with --estimator wlsmv: 'all' (default) or the ordered items, "
+                          "comma-separated")
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
     fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
@@ -40,11 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="PLS convergence tolerance on the outer weights (default: 1e-7)")
     fit.add_argument("--max-iterations", type=int, default=300, metavar="N",
                      help="PLS iteration limit (default: 300)")
-    fit.add_argument("--group", metavar="COLUMN", help="report the 0-100 index per group")
+    fit.add_argument("--group", metavar="COLUMN",
+                     help="CB-SEM: fit one model per group (multi-group); PLS: report the "
+                          "0-100 index per group")
+    fit.add_argument("--group-equal", metavar="CLASSES", default="",
+                     help="with --group: parameter classes held equal across groups, "
+                          "comma-separated: loadings, intercepts, residuals, regressions, "
+                          "means, residual.covariances, lv.variances, lv.covariances")
+    fit.add_argument("--invariance", action="store_true",
+                     help="with --group: fit the configural, metric, scalar and strict "
+                          "models and compare them (chi-square difference, delta CFI)")
     fit.add_argument("--scale", metavar="LOW-HIGH",
                      help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
+    add_loyalty_commands(commands)
     _add_report_command(commands)
     return parser
 
@@ -79,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list_models()
         if arguments.command == "report":
             return _report(arguments)
+        if arguments.command in LOYALTY_COMMANDS:
+            return run_loyalty_command(arguments)
         return _fit(arguments)
     except AcsiSemError as error:
         print(f"acsi-sem: error: {error}", file=sys.stderr)
@@ -103,18 +123,24 @@ def _list_models() -> int:
 def _fit(arguments: argparse.Namespace) -> int:
     from acsi_sem.api import fit
 
-    result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
-                 scheme=arguments.scheme, bootstrap=arguments.bootstrap, seed=arguments.seed,
-                 ci=arguments.ci, group=arguments.group, scale=_scale(arguments.scale),
-                 tolerance=arguments.tolerance, max_iterations=arguments.max_iterations,
-                 missing=arguments.missing,
-                 progress=sys.stderr.isatty())
+    options = dict(estimator=arguments.estimator, scheme=arguments.scheme,
+                   bootstrap=arguments.bootstrap, seed=arguments.seed, ci=arguments.ci,
+                   scale=_scale(arguments.scale), tolerance=arguments.tolerance,
+                   max_iterations=arguments.max_iterations, missing=arguments.missing,
+                   ordered=arguments.ordered, progress=sys.stderr.isatty())
+    if arguments.invariance:
+        result, text, document = _invariance(arguments, options)
+    else:
+        result = fit(arguments.model, arguments.data, group=arguments.group,
+                     group_equal=arguments.group_equal, **options)
+        text, document = str(result.summary()), result.to_dict()
     to_stdout = arguments.json == "-"
-    print(result.summary(), file=sys.stderr if to_stdout else sys.stdout)
+    print(text, file=sys.stderr if to_stdout else sys.stdout)
+    serialized = json.dumps(document, indent=2, allow_nan=False)
     if to_stdout:
-        print(result.to_json())
+        print(serialized)
     elif arguments.json:
-        _write_atomically(Path(arguments.json), result.to_json() + "\n")
+        _write_atomically(Path(arguments.json), serialized + "\n")
     return 0
 
 
@@ -130,6 +156,22 @@ def _report(arguments: argparse.Namespace) -> int:
                         target=arguments.target)
     print(f"acsi-sem: wrote {path} and its figures")
     return 0
+
+
+def _invariance(arguments: argparse.Namespace, options: dict) -> tuple[object, str, dict]:
+    """The configural fit, the summary with the invariance table, and the JSON document
+    with its ``invariance`` list."""
+    from acsi_sem.invariance import measurement_invariance
+
+    if arguments.group is None or arguments.group_equal:
+        raise AcsiSemError("--invariance needs --group COLUMN and sets the equality "
+                           "constraints of each step itself (leave out --group-equal)")
+    sequence = measurement_invariance(arguments.model, arguments.data, group=arguments.group,
+                                      **options)
+    result = sequence.fits["configural"]
+    document = result.to_dict()
+    document["invariance"] = sequence.to_list()
+    return result, f"{result.summary()}\n\n{sequence.summary()}", document
 
 
 def _scale(text: str | None) -> tuple[float, float] | None:

@@ -8,6 +8,7 @@ reports what it removed.
 
 from __future__ import annotations
 
+import csv
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,7 +37,9 @@ class PreparedData:
         n_total: rows before listwise deletion.
         missing_per_item: number of missing answers per indicator (before deletion).
         notes: human-readable remarks (listwise deletion) for the result's report.
-        groups: (n,) group label of each kept row, if a grouping column was named.
+        groups: (n,) group label (as text) of each kept row, if a grouping column was named.
+        group_labels: every group's label in the order of first appearance in the data
+            before any row was removed (lavaan's group order).
     """
 
     frame: pd.DataFrame
@@ -45,6 +48,7 @@ class PreparedData:
     missing_per_item: pd.Series
     notes: tuple[str, ...] = field(default=())
     groups: pd.Series | None = None
+    group_labels: tuple[str, ...] = ()
 
     @property
     def n_obs(self) -> int:
@@ -130,7 +134,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def _read(path: Path, kind: str) -> pd.DataFrame:
     if kind == "csv":
         try:
-            return pd.read_csv(path, sep=None, engine="python")
+            return pd.read_csv(path, sep=csv_separator(path))
         except pd.errors.EmptyDataError as error:
             raise ValueError("no columns in the file") from error
     if kind == "tsv":
@@ -142,6 +146,17 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
     reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
     frame, _ = reader(str(path))
     return frame
+
+
+def csv_separator(path: Path) -> str:
+    """The field separator of a text survey file: comma, semicolon, tab or bar, read from its
+    first lines (a file with one column has none of them and is read with commas)."""
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        sample = "".join(stream.readline() for _ in range(50))
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
@@ -168,7 +183,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     if missing not in ("listwise", "fiml"):
         raise DataError(f"unknown missing-data method {missing!r}; choose listwise or fiml")
     _check_columns(data, variables, source)
-    frame = pd.DataFrame({name: _numeric_column(data[name], name, source)
+    frame = pd.DataFrame({name: numeric_column(data[name], name, source)
                           for name in variables})
     missing_counts = frame.isna().sum()
     labels = _group_column(data, group, source)
@@ -193,15 +208,16 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
-    kept_groups = None
+    kept_groups, group_labels = None, ()
     if labels is not None:
         kept_groups = labels.loc[complete.index].reset_index(drop=True)
+        group_labels = tuple(pd.unique(labels.dropna()))
         dropped = int(labels.isna().sum())
         if dropped:
             notes.append(f"{dropped} rows without a value in the group column {group} removed")
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
                         n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
-                        groups=kept_groups)
+                        groups=kept_groups, group_labels=group_labels)
 
 
 def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Series | None:
@@ -210,7 +226,21 @@ def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Seri
     if group not in data.columns:
         raise DataError(f"{source}: no column {group!r} to group by; the data has columns: "
                         f"{', '.join(map(str, data.columns))}")
-    return data[group].rename(group)
+    raw = data[group]
+    labels = raw.map(_label_text, na_action="ignore").rename(group)
+    for text in pd.unique(labels.dropna()):
+        spellings = pd.unique(raw[labels == text])
+        if len(spellings) > 1:
+            raise DataError(f"{source}: group column {group} spells one group in several "
+                            f"ways ({', '.join(map(repr, spellings))}); make them one value")
+    return labels
+
+
+def _label_text(value: object) -> str:
+    """A group label as text: 2.0 as '2', as the user would write it."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
@@ -226,13 +256,18 @@ def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
                     f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
 
 
-def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
+def numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
+    """``column`` as floats (text digits converted, blanks missing), named ``name``.
+
+    Raises:
+        DataError: a boolean or non-numeric column, naming the first row at fault.
+    """
     if pd.api.types.is_bool_dtype(column) or not (
             pd.api.types.is_numeric_dtype(column) or column.dtype == object
             or pd.api.types.is_string_dtype(column)):
         raise DataError(f"{source}: column {name} is not numeric (type {column.dtype})")
     if pd.api.types.is_numeric_dtype(column):
-        return column.astype(float)
+        return column.astype(float).rename(name)
     stripped = column.astype("string").str.strip().replace("", pd.NA)
     converted = pd.to_numeric(stripped, errors="coerce")
     bad = converted.isna() & stripped.notna()
@@ -240,7 +275,7 @@ def _numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{source}: column {name} is not numeric: row {row + 1} holds "
                         f"{column.iloc[row]!r}")
-    return converted.astype(float)
+    return converted.astype(float).rename(name)
 
 
 def _check_variation(frame: pd.DataFrame, source: str) -> None:

@@ -46,6 +46,10 @@ class FitResult:
         bootstrap: the bootstrap draws and intervals, if a bootstrap was run.
         missing: how missing answers were handled: ``method`` (listwise or fiml),
             ``missing_per_item``, ``complete_cases`` and ``patterns`` of the rows used.
+        groups: multi-group CB-SEM only: the grouping ``column``, the group ``labels`` in
+            order, ``n_obs`` per group and the classes held ``equal``. ``parameters`` and
+            ``effects`` then have a ``group`` column, and ``r2``, ``implied_cov`` and
+            ``sample_cov`` a first index level ``group``.
     """
 
     spec: ModelSpec
@@ -72,6 +76,7 @@ class FitResult:
     quality: MeasurementQuality | None = field(default=None, repr=False)
     bootstrap: BootstrapResult | None = field(default=None, repr=False)
     missing: dict | None = field(default=None, repr=False)
+    groups: dict | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

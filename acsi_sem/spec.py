@@ -55,8 +55,9 @@ class ModelSpec:
 
     @property
     def n_covariance_free(self) -> int:
-        """Number of free parameters of the covariance structure (intercepts excluded)."""
-        rows = self.table[self.table["op"] != "~1"]
+        """Number of free parameters of the covariance structure (intercepts and
+        thresholds excluded)."""
+        rows = self.table[~self.table["op"].isin(["~1", "|"])]
         return int(rows["free"].max()) if len(rows) else 0
 
     def parameter_name(self, free_index: int) -> str:
@@ -112,7 +113,7 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     rows += [_row(s.lhs, ":=", s.rhs, user=1, label=s.lhs, line=s.line) for s in definitions]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS[1:])
     table.insert(0, "id", np.arange(1, len(table) + 1))
-    table["free"] = _number_free_parameters(table)
+    table["free"] = number_free_parameters(table)
     return ModelSpec(table=table, latent=tuple(latent), observed=tuple(observed), source=source)
 
 
@@ -127,7 +128,7 @@ def with_mean_structure(spec: ModelSpec) -> ModelSpec:
     table = pd.DataFrame(parameters + extra + defined, columns=TABLE_COLUMNS[1:])
     table.insert(0, "id", np.arange(1, len(table) + 1))
     # Keep the user's free/fixed choices, then renumber so intercepts come last.
-    table["free"] = _number_free_parameters(table.assign(free=(table["free"] > 0).astype(int)))
+    table["free"] = number_free_parameters(table)
     return spec.with_table(table)
 
 
@@ -264,8 +265,9 @@ def _single_indicators(parameters: list[Statement], latent: list[str]) -> set[st
     return {names[0] for names in counts.values() if len(names) == 1}
 
 
-def _number_free_parameters(table: pd.DataFrame) -> np.ndarray:
-    """Give each free parameter an index; rows with the same label share one."""
+def number_free_parameters(table: pd.DataFrame) -> np.ndarray:
+    """(rows,) index of each row's free parameter (0 where fixed), for a table whose
+    ``free`` column is positive on free rows; rows with the same label share one index."""
     free = np.zeros(len(table), dtype=int)
     by_label: dict[str, int] = {}
     count = 0

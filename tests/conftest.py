@@ -48,8 +48,10 @@ def lavaan_r2(case: str) -> pd.Series:
     return pd.Series(frame["r2"].to_numpy(), index=frame["variable"])
 
 
-def match_rows(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
-    """Join two parameter tables on (lhs, op, rhs); ``~~`` rows match in either order."""
+def match_rows(ours: pd.DataFrame, theirs: pd.DataFrame, *, by: tuple[str, ...] = ()
+               ) -> pd.DataFrame:
+    """Join two parameter tables on (lhs, op, rhs) and the columns ``by``; ``~~`` rows
+    match in either order."""
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         swap = (frame["op"] == "~~") & (frame["lhs"] > frame["rhs"])
@@ -57,7 +59,7 @@ def match_rows(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
         frame["rhs"] = frame["rhs"].str.replace(" ", "")
         return frame
 
-    merged = keyed(ours).merge(keyed(theirs), on=["lhs", "op", "rhs"], how="outer",
+    merged = keyed(ours).merge(keyed(theirs), on=["lhs", "op", "rhs", *by], how="outer",
                                suffixes=("", "_lavaan"), indicator=True)
     return merged
 

@@ -108,3 +108,13 @@ def test_covariance_divides_by_n(mobi: pd.DataFrame) -> None:
     prepared = prepare_data(mobi, ITEMS)
     expected = np.cov(mobi[ITEMS].to_numpy(float), rowvar=False) * (249 / 250)
     np.testing.assert_allclose(prepared.covariance, expected)
+
+
+def test_one_column_and_semicolon_files_are_read_whole(tmp_path) -> None:
+    single = tmp_path / "recommend.csv"
+    single.write_text("RECOMMEND\n9\n10\n3\n")
+    assert read_table(single).columns.tolist() == ["RECOMMEND"]
+    semicolon = tmp_path / "survey.csv"
+    semicolon.write_text("a;b\n1,5;2\n3;4\n")
+    frame = read_table(semicolon)
+    assert frame.columns.tolist() == ["a", "b"] and len(frame) == 2

@@ -66,7 +66,7 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
                         f"on parameter {spec.parameter_name(worst)}")
 
     information = ml_discrepancy(ram, scoring.theta, data.covariance).information / 2
-    vcov = _invert_information(information, data.n_obs)
+    vcov = invert_information(information, data.n_obs)
     return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
                          vcov=vcov, converged=scoring.converged, messages=tuple(messages),
                          information=information)
@@ -92,7 +92,7 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
         messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
                         f"parameter {spec.parameter_name(worst)}")
     information = fiml_hessian(ram, patterns, found.theta)
-    vcov = _invert_information(information, patterns.n_obs)
+    vcov = invert_information(information, patterns.n_obs)
     return CbsemSolution(spec=spec, ram=ram, theta=found.theta, discrepancy=found.value,
                          vcov=vcov, converged=found.converged, messages=tuple(messages),
                          information=information)
@@ -190,8 +190,9 @@ def semopy_estimates(spec: ModelSpec, data: PreparedData, *, fallback: np.ndarra
     return theta
 
 
-def _invert_information(information: np.ndarray, n_obs: int) -> np.ndarray | None:
-    # lavaan: vcov = inverse of N times the unit expected information.
+def invert_information(information: np.ndarray, n_obs: int) -> np.ndarray | None:
+    """(q, q) covariance of the estimates, the inverse of N times the (q, q) unit
+    information, as lavaan; ``None`` where the information is (nearly) singular."""
     try:
         eigenvalues = np.linalg.eigvalsh(information)
     except np.linalg.LinAlgError:

@@ -66,6 +66,37 @@ def ml_gradient(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.
     return np.einsum("ij,kij->k", weight, ram.sigma_derivatives(theta))
 
 
+def ml_mean_discrepancy(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray,
+                        sample_means: np.ndarray) -> Discrepancy:
+    """F_ML with a modelled mean structure, ``F + (ybar - mu)' Sigma^-1 (ybar - mu)``, its
+    gradient and expected information at ``theta`` (q,); ``ram`` must place the means.
+
+    Args:
+        sample_cov: (p, p) covariance with divisor N.
+        sample_means: (p,) means.
+    """
+    sigma = ram.implied_covariance(theta)
+    value = ml_value(sigma, sample_cov)
+    q = ram.n_free
+    if not np.isfinite(value):
+        return Discrepancy(value, np.full(q, np.nan), np.full((q, q), np.nan))
+    sigma_inv = np.linalg.inv(sigma)
+    residual = sample_means - ram.implied_mean(theta)
+    weighted_residual = sigma_inv @ residual
+    derivatives = ram.sigma_derivatives(theta)
+    mean_derivatives = ram.mean_derivatives(theta)
+    moments = sample_cov + np.outer(residual, residual)
+    weight = sigma_inv - sigma_inv @ moments @ sigma_inv
+    gradient = (np.einsum("ij,kij->k", weight, derivatives)
+                - 2 * mean_derivatives @ weighted_residual)
+    p = len(sigma)
+    scaled = (sigma_inv @ derivatives).reshape(q, p * p)
+    transposed = (derivatives @ sigma_inv).reshape(q, p * p)
+    information = (scaled @ transposed.T
+                   + 2 * mean_derivatives @ sigma_inv @ mean_derivatives.T)
+    return Discrepancy(value + float(residual @ weighted_residual), gradient, information)
+
+
 def numerical_hessian(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.ndarray:
     """(q, q) Hessian of F by central differences of the analytic gradient."""
     return hessian_from_gradient(lambda t: ml_gradient(ram, t, sample_cov), theta)
@@ -99,32 +130,49 @@ class ScoringResult:
 
 def minimize_ml(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray, *,
                 max_iterations: int = 200, tolerance: float = 1e-9) -> ScoringResult:
-    """Minimise F_ML from ``theta`` (q,) with step halving: Fisher scoring far from the
-    optimum, Newton steps on the observed Hessian near it (Fisher scoring alone converges
+    """Minimise F_ML from ``theta`` (q,); see :func:`minimize_scoring`."""
+    return minimize_scoring(
+        lambda t: ml_discrepancy(ram, t, sample_cov),
+        lambda t: ml_gradient(ram, t, sample_cov),
+        lambda t: ml_value(ram.implied_covariance(t), sample_cov),
+        theta, max_iterations=max_iterations, tolerance=tolerance)
+
+
+def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
+                     gradient: Callable[[np.ndarray], np.ndarray],
+                     value: Callable[[np.ndarray], float], theta: np.ndarray, *,
+                     max_iterations: int = 200, tolerance: float = 1e-9) -> ScoringResult:
+    """Minimise a discrepancy from ``theta`` (q,) with step halving: Fisher scoring far from
+    the optimum, Newton steps on the observed Hessian near it (Fisher scoring alone converges
     only linearly where the model misfits or latent variables are nearly collinear).
+
+    Args:
+        evaluate: the discrepancy with its gradient and expected information at theta.
+        gradient: the gradient alone (q,), differenced for the observed Hessian.
+        value: the discrepancy alone, ``inf`` where the model is not admissible.
 
     Converged means the largest absolute gradient element fell below ``tolerance``.
     """
-    current = ml_discrepancy(ram, theta, sample_cov)
+    current = evaluate(theta)
     for iteration in range(max_iterations):
         largest = np.max(np.abs(current.gradient), initial=0.0)
         if largest < tolerance:
             return ScoringResult(theta, current.value, current.gradient, iteration, True)
-        step = _newton_step(ram, theta, sample_cov, current) if largest < 1e-2 else None
+        step = _newton_step(gradient, theta, current) if largest < 1e-2 else None
         if step is None:
             step = np.linalg.lstsq(current.information, current.gradient, rcond=None)[0]
-        candidate = _halve_until_better(ram, theta, step, sample_cov, current.value)
+        candidate = halve_until_better(value, theta, step, current.value)
         if candidate is None:
             break
         theta = candidate
-        current = ml_discrepancy(ram, theta, sample_cov)
+        current = evaluate(theta)
     converged = bool(np.max(np.abs(current.gradient), initial=0.0) < 1e-5)
     return ScoringResult(theta, current.value, current.gradient, max_iterations, converged)
 
 
-def _newton_step(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray,
+def _newton_step(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
                  current: Discrepancy) -> np.ndarray | None:
-    hessian = numerical_hessian(ram, theta, sample_cov)
+    hessian = hessian_from_gradient(gradient, theta)
     try:
         np.linalg.cholesky(hessian)
     except np.linalg.LinAlgError:
@@ -132,11 +180,13 @@ def _newton_step(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray,
     return np.linalg.solve(hessian, current.gradient)
 
 
-def _halve_until_better(ram: RamModel, theta: np.ndarray, step: np.ndarray,
-                        sample_cov: np.ndarray, value: float) -> np.ndarray | None:
+def halve_until_better(value: Callable[[np.ndarray], float], theta: np.ndarray,
+                       step: np.ndarray, current: float) -> np.ndarray | None:
+    """``theta - step``, the step halved (up to 30 times) until ``value`` is no worse than
+    ``current``; ``None`` if no such step exists."""
     for _ in range(30):
         candidate = theta - step
-        if ml_value(ram.implied_covariance(candidate), sample_cov) <= value + 1e-12:
+        if value(candidate) <= current + 1e-12:
             return candidate
         step = step / 2
     return None

@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.data import PreparedData
-from acsi_sem.errors import AcsiSemError, ModelSyntaxError
+from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimate.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_ml
 from acsi_sem.estimate.fiml import independence_loglik
 from acsi_sem.estimate.ml import minimize_ml
 from acsi_sem.estimate.pls import pls_layout
 from acsi_sem.estimate.robust import RobustML, independence_trace, robust_ml
+from acsi_sem.estimate.robust_fiml import independence_missing_trace, robust_fiml
+from acsi_sem.fitting.checks import check_mean_structure, check_no_composites
 from acsi_sem.fitting.common import (
     apply_bootstrap,
     effect_keys,
@@ -53,14 +55,14 @@ from acsi_sem.statistics.standardize import row_values
 def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
               options: FitOptions) -> FitResult:
     """Estimate ``spec`` by ML on checked data and collect every statistic into a result."""
-    _check_mean_structure(spec)
-    _check_no_composites(spec)
+    check_mean_structure(spec)
+    check_no_composites(spec)
     check_identification(spec)
     _check_missing_options(data, options)
     solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
     if options.estimator == "mlr":
-        robust = robust_ml(solution.ram, solution.theta, data.frame.to_numpy())
+        robust = _robust(solution, data)
         solution = replace(solution, vcov=robust.vcov)
     parameters = parameter_table(solution, data.means, data.n_obs,
                                  intercept_variances=None if robust is None
@@ -109,19 +111,31 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
 def _check_missing_options(data: PreparedData, options: FitOptions) -> None:
     if not data.has_missing:
         return
-    if options.estimator == "mlr":
-        raise AcsiSemError("robust ML (mlr) with FIML is not available yet; use estimator "
-                           "'ml' with missing='fiml', or missing='listwise'")
     if options.bootstrap:
         raise AcsiSemError("the bootstrap is not available with FIML yet; use missing="
                            "'listwise' or no bootstrap")
 
 
+def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
+    items = data.frame.to_numpy()
+    if not data.has_missing:
+        return robust_ml(solution.ram, solution.theta, items)
+    return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
+                       data.means, data.covariance)
+
+
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData) -> pd.Series:
-    deviations = data.frame.to_numpy() - data.means
-    baseline_scaling = ((robust.saturated_trace - independence_trace(deviations))
-                        / indices["baseline_df"])
-    return robust_indices(indices, robust.scaling_factor(indices["df"]), baseline_scaling)
+    items = data.frame.to_numpy()
+    independence = (independence_missing_trace(items) if data.has_missing
+                    else independence_trace(items - data.means))
+    baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
+    robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
+                                 baseline_scaling)
+    if data.has_missing:
+        # lavaan corrects these for missing data (Zhang & Savalei 2023), which acsi-sem does
+        # not yet; the complete-data formulas would mislead.
+        robust_part[robust_part.index.str.endswith("_robust")] = np.nan
+    return robust_part
 
 
 def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
@@ -144,8 +158,15 @@ def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
 
 
 def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
-                  data: PreparedData) -> MeasurementQuality:
-    """Reliability and validity from the standardized solution and the data's correlations."""
+                  data: PreparedData, *, correlation: np.ndarray | None = None
+                  ) -> MeasurementQuality | None:
+    """Reliability and validity from the standardized solution and the items' correlations
+    (``correlation``, (p, p) in ``spec.observed`` order; Pearson's from the data by
+    default, the polychorics for ordered items). ``None`` where a regression involves an
+    observed variable: the quality tables describe constructs and their indicators."""
+    paths = solution.spec.table[solution.spec.table["op"] == "~"]
+    if not paths[["lhs", "rhs"]].isin(solution.spec.latent).all(axis=None):
+        return None
     layout = pls_layout(solution.spec)
     keyed = parameters.set_index(["lhs", "op", "rhs"])["std_all"]
     owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
@@ -160,10 +181,18 @@ def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
     correlation_all = full / np.outer(sd, sd)
     return measurement_quality(QualityInput(
         latent=layout.latent, indicators=layout.indicators, blocks=layout.blocks,
-        reflective=~layout.mode_b, correlation=_indicator_correlation(data, layout.indicators),
+        reflective=~layout.mode_b,
+        correlation=(_indicator_correlation(data, layout.indicators) if correlation is None
+                     else _reorder(correlation, solution.spec.observed, layout.indicators)),
         loadings=loadings, residuals=residuals,
         construct_cor=correlation_all[np.ix_(cols, cols)], predecessors=layout.predecessors,
         cross_loadings=correlation_all[np.ix_(rows, cols)]))
+
+
+def _reorder(matrix: np.ndarray, names: tuple[str, ...], order: tuple[str, ...]
+             ) -> np.ndarray:
+    positions = [names.index(name) for name in order]
+    return matrix[np.ix_(positions, positions)]
 
 
 def _indicator_correlation(data: PreparedData, indicators: tuple[str, ...]) -> np.ndarray:
@@ -234,27 +263,3 @@ def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: p
     cols = [index[name] for name in effects["rhs"]]
     return (np.array(list(defined.values())), total[rows, cols] - direct[rows, cols],
             total[rows, cols])
-
-
-def _check_no_composites(spec: ModelSpec) -> None:
-    composites = spec.table[spec.table["op"] == "<~"]
-    if len(composites):
-        row = composites.iloc[0]
-        raise ModelSyntaxError(f"'{row['lhs']} <~ ...' is a formative (composite) block, which "
-                               "only PLS estimates; use estimator 'pls' or write '=~'",
-                               source=spec.source, line=int(row["line"]) or None)
-
-
-def _check_mean_structure(spec: ModelSpec) -> None:
-    """Only saturated mean structures are estimated: free observed intercepts, latent
-    means fixed at 0."""
-    rows = spec.table[spec.table["op"] == "~1"]
-    latent = rows["lhs"].isin(spec.latent)
-    bad = rows[(latent & (rows["free"] > 0)) | (~latent & (rows["free"] == 0))
-               | (latent & (rows["ustart"].fillna(0) != 0))]
-    if len(bad):
-        row = bad.iloc[0]
-        what = "a free latent mean" if row["lhs"] in spec.latent else "a fixed intercept"
-        raise ModelSyntaxError(f"'{row['lhs']} ~ 1' makes {what}; the ML estimator handles "
-                               "only free observed intercepts with latent means fixed at 0",
-                               source=spec.source, line=int(row["line"]) or None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from acsi_sem.errors import AcsiSemError
 
-ESTIMATORS = ("ml", "mlr", "pls", "plsc")
+ESTIMATORS = ("ml", "mlr", "wlsmv", "pls", "plsc")
 INTERVALS = ("percentile", "bca")
 
 
@@ -16,7 +16,8 @@ class FitOptions:
 
     Attributes:
         estimator: ``"ml"`` (CB-SEM), ``"mlr"`` (CB-SEM with robust standard errors and
-            a scaled test), ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
+            a scaled test), ``"wlsmv"`` (CB-SEM for ordered items), ``"pls"`` (PLS path
+            modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting scheme: ``"path"``, ``"factorial"`` or ``"centroid"``.
         tolerance: PLS stops when the summed absolute change of the outer weights is below it.
         max_iterations: PLS iteration limit.
@@ -25,6 +26,7 @@ class FitOptions:
         ci: which bootstrap interval fills ``ci_lower``/``ci_upper``.
         scale: answer scale ``(lowest, highest)`` for the 0-100 index.
         progress: show a progress bar during the bootstrap.
+        group_equal: CB-SEM with groups: parameter classes held equal across groups.
     """
 
     estimator: str = "ml"
@@ -36,6 +38,7 @@ class FitOptions:
     ci: str = "percentile"
     scale: tuple[float, float] | None = None
     progress: bool = False
+    group_equal: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from acsi_sem.estimate.pls import SCHEMES
@@ -48,6 +51,9 @@ class FitOptions:
                                    f"{', '.join(allowed)}")
         if self.bootstrap < 0 or self.bootstrap == 1:
             raise AcsiSemError(f"bootstrap needs at least 2 replicates, not {self.bootstrap}")
+        if self.group_equal and self.is_pls:
+            raise AcsiSemError("group_equal constrains a multi-group CB-SEM model; PLS "
+                               "reports the index per group instead (drop group_equal)")
         if not self.tolerance > 0 or self.max_iterations < 1:
             raise AcsiSemError(f"the PLS tolerance must be positive and the iteration limit at "
                                f"least 1, not {self.tolerance} and {self.max_iterations}")

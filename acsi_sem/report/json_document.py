@@ -19,11 +19,14 @@ def result_document(result: FitResult) -> dict:
     parameters = []
     for _, row in result.parameters.iterrows():
         entry = {key: row[key] for key in ("lhs", "op", "rhs")}
+        if "group" in row:
+            entry["group"] = row["group"]
         entry.update({key: finite_or_none(row[key]) for key in PARAMETER_KEYS[3:]})
         if row["label"]:
             entry["label"] = row["label"]
         parameters.append(entry)
     effects = [{"lhs": row["lhs"], "rhs": row["rhs"],
+                **({"group": row["group"]} if "group" in row else {}),
                 **{key: finite_or_none(row[key]) for key in
                    ("direct", "indirect", "total", "se_direct", "se_indirect", "se_total",
                     "total_std_all")}}
@@ -40,12 +43,14 @@ def result_document(result: FitResult) -> dict:
         "notes": list(result.notes),
         "fit": {name: finite_or_none(value) for name, value in result.fit_indices.items()},
         "parameters": parameters,
-        "r2": {name: finite_or_none(value) for name, value in result.r2.items()},
+        "r2": _r2(result),
         "effects": effects,
     }
     document.update(_pls_keys(result))
     if result.missing is not None:
         document["missing"] = result.missing
+    if result.groups is not None:
+        document["groups"] = result.groups
     if result.quality is not None:
         document["quality"] = result.quality.to_dict()
     if result.bootstrap is not None:
@@ -57,6 +62,14 @@ def result_document(result: FitResult) -> dict:
             "statistics": {name: {key: finite_or_none(value) for key, value in row.items()}
                            for name, row in boot.intervals().iterrows()}}
     return document
+
+
+def _r2(result: FitResult) -> dict:
+    """``{variable: r2}``, or ``{group: {variable: r2}}`` for a multi-group model."""
+    if result.groups is None:
+        return {name: finite_or_none(value) for name, value in result.r2.items()}
+    return {label: {name: finite_or_none(value) for name, value in result.r2.loc[label].items()}
+            for label in result.groups["labels"]}
 
 
 def _pls_keys(result: FitResult) -> dict:

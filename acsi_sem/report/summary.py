@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 WIDTH = 78
 ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
                   "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
+                  "WLSMV": "WLSMV (ordered items, DWLS, scaled-shifted test)",
                   "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
 _SECTIONS = [("=~", "Latent variables"), ("<~", "Formative weights"), ("~", "Regressions"),
              ("~~cov", "Covariances"),
-             ("~1", "Intercepts"), ("~~var", "Variances"), (":=", "Defined parameters")]
+             ("~1", "Intercepts"), ("|", "Thresholds"), ("~~var", "Variances"),
+             (":=", "Defined parameters")]
 
 
 class Summary:
@@ -86,9 +88,7 @@ def format_summary(result: FitResult) -> str:
         lines += ["", "Model test: none (PLS path modelling has no likelihood-based test)"]
     source = _standard_error_source(result)
     lines += ["", f"Parameter estimates (standard errors: {source}):"]
-    lines += parameter_lines(result.parameters)
-    lines += ["", "R-square:"]
-    lines += [f"    {name:<20}{value:>10.3f}" for name, value in result.r2.items()]
+    lines += _estimate_lines(result)
     lines += _pls_lines(result)
     lines += _quality_lines(result)
     if result.notes:
@@ -96,6 +96,28 @@ def format_summary(result: FitResult) -> str:
                                                    subsequent_indent="    ")
                                      for note in result.notes]
     return "\n".join(lines)
+
+
+def _estimate_lines(result: FitResult) -> list[str]:
+    """Estimates and R-square, once per group in a multi-group model."""
+    if result.groups is None:
+        return [*parameter_lines(result.parameters), "", "R-square:",
+                *_r2_lines(result.r2)]
+    lines = []
+    parameters = result.parameters
+    for number, label in enumerate(result.groups["labels"], start=1):
+        size = result.groups["n_obs"][label]
+        lines += ["", f"Group {number} [{label}], N = {size}:".ljust(WIDTH, "-")]
+        lines += parameter_lines(parameters[parameters["group"] == label])
+        lines += ["", "R-square:", *_r2_lines(result.r2.loc[label])]
+    defined = parameters[parameters["group"] == ""]
+    if len(defined):
+        lines += ["", "All groups:".ljust(WIDTH, "-"), *parameter_lines(defined)]
+    return lines
+
+
+def _r2_lines(r2: pd.Series) -> list[str]:
+    return [f"    {name:<20}{value:>10.3f}" for name, value in r2.items()]
 
 
 def _pls_lines(result: FitResult) -> list[str]:
@@ -152,6 +174,7 @@ def _header_lines(result: FitResult) -> list[str]:
         _pair("Data", display_path(result.data_source)),
         _pair("Observations used", used),
         *_missing_lines(result),
+        *_group_lines(result),
         _pair("Estimator", ESTIMATOR_TEXT.get(result.estimator, result.estimator)),
         _pair("Converged", "yes" if result.converged else "NO"),
         _pair("Free parameters", count),
@@ -161,7 +184,7 @@ def _header_lines(result: FitResult) -> list[str]:
 def _standard_error_source(result: FitResult) -> str:
     if result.bootstrap is not None:
         return "the bootstrap"
-    if result.estimator == "MLR":
+    if result.estimator in ("MLR", "WLSMV"):
         return "robust (Huber-White sandwich)"
     if result.estimator == "ML":
         fiml = result.missing is not None and result.missing["method"] == "fiml"
@@ -177,26 +200,63 @@ def _missing_lines(result: FitResult) -> list[str]:
                   f"{report['complete_cases']} complete rows")]
 
 
+def _group_lines(result: FitResult) -> list[str]:
+    if result.groups is None:
+        return []
+    groups = result.groups
+    sizes = ", ".join(f"{label} {groups['n_obs'][label]}" for label in groups["labels"])
+    return [_pair(f"Groups ({groups['column']})", sizes),
+            _pair("Held equal across groups", ", ".join(groups["equal"]) or "nothing")]
+
+
+def _interval(fit: pd.Series, name: str, suffix: str = "") -> str:
+    """``estimate [lower, upper]`` of RMSEA, or ``n/a`` where it is undefined."""
+    values = [fit[f"{name}{suffix}"], fit[f"{name}_ci_lower{suffix}"],
+              fit[f"{name}_ci_upper{suffix}"]]
+    if any(math.isnan(value) for value in values):
+        return "n/a"
+    return f"{values[0]:.3f} [{values[1]:.3f}, {values[2]:.3f}]"
+
+
+def _pair_of(fit: pd.Series, first: str, second: str) -> str:
+    if math.isnan(fit[first]) or math.isnan(fit[second]):
+        return "n/a"
+    return f"{fit[first]:.3f} / {fit[second]:.3f}"
+
+
 def _robust_lines(fit: pd.Series) -> list[str]:
+    if "shift_parameter" in fit:
+        return _scaled_shifted_lines(fit)
     if "scaling_factor" not in fit:
         return []
-    rmsea = (f"{fit['rmsea_robust']:.3f} [{fit['rmsea_ci_lower_robust']:.3f}, "
-             f"{fit['rmsea_ci_upper_robust']:.3f}]")
+    rmsea = _interval(fit, "rmsea", "_robust")
     return [
         "", "Robust (MLR):",
         _pair("Scaled test statistic", _number(fit["chisq_scaled"])),
         _pair("Scaling factor (Yuan-Bentler)", _number(fit["scaling_factor"], 4)),
         _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
-        _pair("Robust CFI", _number(fit["cfi_robust"])),
-        _pair("Robust TLI", _number(fit["tli_robust"])),
+        _pair("Robust CFI / TLI", _pair_of(fit, "cfi_robust", "tli_robust")),
         _pair("Robust RMSEA [90% CI]", rmsea),
+    ]
+
+
+def _scaled_shifted_lines(fit: pd.Series) -> list[str]:
+    scaled, robust = _interval(fit, "rmsea", "_scaled"), _interval(fit, "rmsea", "_robust")
+    return [
+        "", "Scaled-shifted test (WLSMV):",
+        _pair("Test statistic", _number(fit["chisq_scaled"])),
+        _pair("Scaling factor / shift", _pair_of(fit, "scaling_factor", "shift_parameter")),
+        _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
+        _pair("CFI / TLI (scaled)", _pair_of(fit, "cfi_scaled", "tli_scaled")),
+        _pair("RMSEA [90% CI] (scaled)", scaled),
+        _pair("Robust CFI / TLI", _pair_of(fit, "cfi_robust", "tli_robust")),
+        _pair("Robust RMSEA [90% CI]", robust),
     ]
 
 
 def fit_lines(fit: pd.Series) -> list[str]:
     """The model test and fit indices block."""
-    rmsea = (f"{fit['rmsea']:.3f} [{fit['rmsea_ci_lower']:.3f}, "
-             f"{fit['rmsea_ci_upper']:.3f}]")
+    rmsea = _interval(fit, "rmsea")
     return [
         "Model test (chi-square):",
         _pair("Test statistic", _number(fit["chisq"])),
@@ -241,6 +301,8 @@ def parameter_lines(parameters: pd.DataFrame) -> list[str]:
                 lines.append(f"  {lhs} {block['op'].iloc[0]}")
             for _, row in block.iterrows():
                 name = row["rhs"] if grouped else row["lhs"]
+                if row["op"] == "|":
+                    name = f"{row['lhs']}|{row['rhs']}"
                 if row["label"]:
                     name = f"{name} ({row['label']})"
                 lines.append(_estimate_line(("    " if grouped else "  ") + name, row))

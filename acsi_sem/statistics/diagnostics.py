@@ -87,10 +87,14 @@ def _near_collinear_latents(ram: RamModel, theta: np.ndarray) -> list[str]:
             if abs(correlation[i, j]) > COLLINEAR_CORRELATION]
 
 
-def singular_information_warning(spec: ModelSpec, information: np.ndarray) -> str:
-    """Name the parameters along the information matrix's null direction."""
+def singular_information_warning(spec: ModelSpec, information: np.ndarray, *,
+                                 names: list[str] | None = None) -> str:
+    """Name the parameters along the information matrix's null direction (``names``: the
+    free parameters' names, by default from ``spec``)."""
     values, vectors = np.linalg.eigh(information)
-    involved = [spec.parameter_name(int(i)) for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.1)]
+    if names is None:
+        names = [spec.parameter_name(i) for i in range(len(information))]
+    involved = [names[int(i)] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.1)]
     return ("standard errors could not be computed: the information matrix is singular "
             f"(smallest eigenvalue {values[0]:.2g}), a sign that the model is not identified "
             f"empirically; parameters involved: {', '.join(involved)}")

@@ -30,7 +30,9 @@ class MomentFit:
         n_obs: N, the number of respondents used.
         npar: number of free parameters (intercepts included with a mean structure).
         n_moments: p(p+1)/2, plus p with a mean structure.
-        meanstructure: whether intercepts are modelled (saturated here).
+        meanstructure: whether intercepts are modelled.
+        sample_means, implied_means: (p,) observed and model-implied means, where the
+            means are modelled rather than saturated (multi-group models).
     """
 
     sample_cov: np.ndarray
@@ -39,6 +41,40 @@ class MomentFit:
     npar: int
     n_moments: int
     meanstructure: bool = False
+    sample_means: np.ndarray | None = None
+    implied_means: np.ndarray | None = None
+
+    @property
+    def size(self) -> ModelSize:
+        """The counts the indices need, for this one group."""
+        return ModelSize(n_obs=self.n_obs, npar=self.npar, n_moments=self.n_moments,
+                         n_observed=len(self.sample_cov))
+
+    @property
+    def mean_residual(self) -> np.ndarray | None:
+        """(p,) observed minus implied means, or ``None`` with saturated means."""
+        if self.sample_means is None or self.implied_means is None:
+            return None
+        return self.sample_means - self.implied_means
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Counts behind df, the information criteria and RMSEA.
+
+    Attributes:
+        n_obs: N, respondents over all groups.
+        npar: distinct free parameters.
+        n_moments: sample moments over all groups.
+        n_observed: p, observed variables.
+        n_groups: G.
+    """
+
+    n_obs: int
+    npar: int
+    n_moments: int
+    n_observed: int
+    n_groups: int = 1
 
 
 def fit_indices(moments: MomentFit) -> pd.Series:
@@ -47,8 +83,36 @@ def fit_indices(moments: MomentFit) -> pd.Series:
     loglik = _loglik(sigma, s, n)
     unrestricted = _loglik(s, s, n)
     baseline = unrestricted - n * ml_value(np.diag(np.diag(s)), s) / 2
-    return _indices(moments, loglik, unrestricted, baseline, _srmr(s, sigma),
+    return _indices(moments.size, loglik, unrestricted, baseline, _srmr(s, sigma),
                     _gfi(s, sigma, moments.n_moments, moments.n_moments - moments.npar))
+
+
+def grouped_fit_indices(groups: list[MomentFit], npar: int) -> pd.Series:
+    """Indices of a multi-group ML solution, lavaan's way: log-likelihoods and chi-squares
+    add over groups, SRMR and GFI are averages weighted by group size, RMSEA is multiplied
+    by the square root of the number of groups and the baseline model is fitted in each
+    group separately.
+
+    Args:
+        groups: one :class:`MomentFit` per group, with modelled means.
+        npar: distinct free parameters over all groups.
+    """
+    n = sum(group.n_obs for group in groups)
+    weights = [group.n_obs / n for group in groups]
+    loglik = sum(_loglik(g.implied_cov, g.sample_cov, g.n_obs, g.mean_residual)
+                 for g in groups)
+    unrestricted = sum(_loglik(g.sample_cov, g.sample_cov, g.n_obs) for g in groups)
+    baseline = unrestricted - sum(g.n_obs * ml_value(np.diag(np.diag(g.sample_cov)),
+                                                     g.sample_cov) / 2 for g in groups)
+    srmr = sum(w * _srmr(g.sample_cov, g.implied_cov, g.sample_means, g.implied_means)
+               for w, g in zip(weights, groups, strict=True))
+    n_moments = sum(group.n_moments for group in groups)
+    gfi = sum(w * _gfi_with_means(g) for w, g in zip(weights, groups, strict=True))
+    df = n_moments - npar
+    size = ModelSize(n_obs=n, npar=npar, n_moments=n_moments,
+                     n_observed=len(groups[0].sample_cov), n_groups=len(groups))
+    agfi = 1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan
+    return _indices(size, loglik, unrestricted, baseline, srmr, {"gfi": gfi, "agfi": agfi})
 
 
 def fiml_fit_indices(moments: MomentFit, loglik: float, unrestricted: float,
@@ -58,30 +122,30 @@ def fiml_fit_indices(moments: MomentFit, loglik: float, unrestricted: float,
     ones. GFI and AGFI are left undefined: lavaan weighs them by the saturated model's
     observed information, which acsi-sem does not compute."""
     undefined = {"gfi": np.nan, "agfi": np.nan}
-    return _indices(moments, loglik, unrestricted, baseline, srmr, undefined)
+    return _indices(moments.size, loglik, unrestricted, baseline, srmr, undefined)
 
 
-def _indices(moments: MomentFit, loglik: float, unrestricted: float, baseline: float,
+def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: float,
              srmr: float, gfi: dict[str, float]) -> pd.Series:
-    n, p = moments.n_obs, len(moments.sample_cov)
+    n, p, npar = size.n_obs, size.n_observed, size.npar
     chisq = max(2 * (unrestricted - loglik), 0.0)
-    df = moments.n_moments - moments.npar
+    df = size.n_moments - npar
     baseline_chisq = 2 * (unrestricted - baseline)
-    baseline_df = p * (p - 1) / 2
+    baseline_df = size.n_groups * p * (p - 1) / 2
     values = {
-        "npar": moments.npar, "chisq": chisq, "df": df,
+        "npar": npar, "chisq": chisq, "df": df,
         "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
         "baseline_chisq": baseline_chisq, "baseline_df": baseline_df,
         "baseline_pvalue": stats.chi2.sf(baseline_chisq, baseline_df),
         "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
         "tli": _tli(chisq, df, baseline_chisq, baseline_df),
         "nfi": (baseline_chisq - chisq) / baseline_chisq,
-        **_rmsea(chisq, df, n),
+        **_rmsea(chisq, df, n, groups=size.n_groups),
         "srmr": srmr,
-        "aic": -2 * loglik + 2 * moments.npar,
-        "bic": -2 * loglik + moments.npar * np.log(n),
+        "aic": -2 * loglik + 2 * npar,
+        "bic": -2 * loglik + npar * np.log(n),
         # lavaan's sample-size adjusted BIC (Sclove 1987): N* = (N + 2) / 24.
-        "bic2": -2 * loglik + moments.npar * np.log((n + 2) / 24),
+        "bic2": -2 * loglik + npar * np.log((n + 2) / 24),
         "loglik": loglik, "unrestricted_loglik": unrestricted,
         **gfi,
         "ntotal": n,
@@ -96,7 +160,8 @@ ROBUST_NAMES = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
                 "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust"]
 
 
-def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) -> pd.Series:
+def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
+                   groups: int = 1) -> pd.Series:
     """lavaan's scaled and robust indices for a test divided by a scaling factor c.
 
     ``*_scaled`` use the scaled chi-squares (lavaan's RMSEA puts c into the degrees of
@@ -107,12 +172,13 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) ->
     Args:
         plain: the indices of :func:`fit_indices` (``chisq, df, baseline_chisq, ...``).
         scaling, baseline_scaling: c of the model and of the baseline model.
+        groups: G, for RMSEA's factor sqrt(G).
     """
     chisq, df, n = plain["chisq"], plain["df"], plain["ntotal"]
     base, base_df = plain["baseline_chisq"], plain["baseline_df"]
     scaled, base_scaled = chisq / scaling, base / baseline_scaling
-    scaled_rmsea = _rmsea(chisq, scaling * df, n)
-    robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling)
+    scaled_rmsea = _rmsea(chisq, scaling * df, n, groups=groups)
+    robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling, groups=groups)
     values = {
         "chisq_scaled": scaled, "df_scaled": df,
         "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,
@@ -129,11 +195,95 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float) ->
     return pd.Series(values, index=ROBUST_NAMES, dtype=float)
 
 
-def _loglik(sigma: np.ndarray, s: np.ndarray, n: int) -> float:
+ORDINAL_NAMES = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
+                 "shift_parameter", "baseline_chisq_scaled", "baseline_scaling_factor",
+                 "cfi_scaled", "tli_scaled", "rmsea_scaled", "rmsea_ci_lower_scaled",
+                 "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled", "cfi_robust", "tli_robust",
+                 "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+                 "rmsea_pvalue_robust"]
+
+
+@dataclass(frozen=True)
+class OrdinalTest:
+    """The DWLS test statistics an ordinal (WLSMV) fit reports.
+
+    Attributes:
+        chisq, df: the DWLS statistic, (N - 1) F, and its degrees of freedom.
+        scale, shift: a and b of the scaled-shifted statistic a chisq + b.
+        baseline_chisq, baseline_df, baseline_scale, baseline_shift: the same for the
+            independence model.
+        catml: Savalei's robust statistic and c-hat, and the same for the baseline
+            (``chisq, scaling, baseline_chisq, baseline_scaling``).
+        n_obs: N, respondents.
+        npar: free parameters.
+        srmr: root mean square of the correlation residuals (lavaan's divisor p(p+1)/2).
+        gfi, agfi: lavaan's GFI with the DWLS weights.
+    """
+
+    chisq: float
+    df: float
+    scale: float
+    shift: float
+    baseline_chisq: float
+    baseline_df: float
+    baseline_scale: float
+    baseline_shift: float
+    catml: tuple[float, float, float, float]
+    n_obs: int
+    npar: int
+    srmr: float
+    gfi: float
+    agfi: float
+
+
+def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
+    """lavaan's fit measures for WLSMV: the plain DWLS ones, ``*_scaled`` from the
+    scaled-shifted statistics and ``*_robust`` from catML (Savalei 2021). RMSEA uses
+    N - 1 as lavaan does for every estimator but ML; there is no likelihood, so loglik and
+    the information criteria are undefined."""
+    chisq, df, base, base_df = test.chisq, test.df, test.baseline_chisq, test.baseline_df
+    n = test.n_obs - 1
+    scaled = test.scale * chisq + test.shift
+    base_scaled = test.baseline_scale * base + test.baseline_shift
+    robust, c_hat, robust_base, c_base = test.catml
+    plain = {"npar": test.npar, "chisq": chisq, "df": df,
+             "pvalue": stats.chi2.sf(chisq, df) if df > 0 else np.nan,
+             "baseline_chisq": base, "baseline_df": base_df,
+             "baseline_pvalue": stats.chi2.sf(base, base_df),
+             "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
+             "nfi": (base - chisq) / base, **_rmsea(chisq, df, n), "srmr": test.srmr,
+             "aic": np.nan, "bic": np.nan, "bic2": np.nan, "loglik": np.nan,
+             "unrestricted_loglik": np.nan, "gfi": test.gfi, "agfi": test.agfi,
+             "ntotal": test.n_obs}
+    ordinal = {
+        "chisq_scaled": scaled, "df_scaled": df,
+        "pvalue_scaled": stats.chi2.sf(scaled, df) if df > 0 else np.nan,
+        "scaling_factor": 1 / test.scale, "shift_parameter": test.shift,
+        "baseline_chisq_scaled": base_scaled,
+        "baseline_scaling_factor": 1 / test.baseline_scale,
+        "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
+        "tli_scaled": _tli(scaled, df, base_scaled, base_df),
+        **{f"{key}_scaled": value for key, value in _rmsea(scaled, df, n).items()},
+    }
+    if np.isfinite(robust):
+        ordinal.update({
+            "cfi_robust": _cfi(robust, c_hat * df, robust_base, c_base * base_df),
+            "tli_robust": _tli_excess(robust - c_hat * df, df, robust_base - c_base * base_df,
+                                      base_df),
+            **{f"{key}_robust": value
+               for key, value in _rmsea(robust / c_hat, df, n, c_hat=c_hat).items()}})
+    return pd.concat([pd.Series(plain, index=FIT_NAMES, dtype=float),
+                      pd.Series(ordinal, index=ORDINAL_NAMES, dtype=float)])
+
+
+def _loglik(sigma: np.ndarray, s: np.ndarray, n: int,
+            mean_residual: np.ndarray | None = None) -> float:
     # With saturated means the mean term vanishes at the ML estimate.
     p = len(s)
     _, logdet = np.linalg.slogdet(sigma)
-    return float(-n / 2 * (p * np.log(2 * np.pi) + logdet + np.trace(np.linalg.solve(sigma, s))))
+    moments = s if mean_residual is None else s + np.outer(mean_residual, mean_residual)
+    return float(-n / 2 * (p * np.log(2 * np.pi) + logdet
+                           + np.trace(np.linalg.solve(sigma, moments))))
 
 
 def _cfi(chisq: float, df: float, base: float, base_df: float) -> float:
@@ -157,22 +307,25 @@ def _tli_excess(excess: float, df: float, base_excess: float, base_df: float) ->
 
 
 def _rmsea(chisq: float, df: float, n: int, level: float = 0.90,
-           c_hat: float = 1.0) -> dict[str, float]:
+           c_hat: float = 1.0, groups: int = 1) -> dict[str, float]:
     """RMSEA with lavaan's N (not N - 1), its 90% interval and the test of close fit.
 
     ``c_hat`` is lavaan's correction for robust RMSEA: ``chisq`` is then the scaled
-    statistic and the noncentrality is multiplied by c.
+    statistic and the noncentrality is multiplied by c. With G groups lavaan multiplies
+    RMSEA and its bounds by sqrt(G) (Steiger 1998).
     """
     if df <= 0:
         return {"rmsea": 0.0, "rmsea_ci_lower": 0.0, "rmsea_ci_upper": 0.0,
                 "rmsea_pvalue": np.nan}
-    rmsea = np.sqrt(max(c_hat * (chisq - df), 0.0) / (df * n))
+    root_groups = np.sqrt(groups)
+    rmsea = np.sqrt(max(c_hat * (chisq - df), 0.0) / (df * n)) * root_groups
     tail = (1 - level) / 2
     lower = _noncentrality(chisq, df, 1 - tail)
     upper = _noncentrality(chisq, df, tail)
-    return {"rmsea": rmsea, "rmsea_ci_lower": np.sqrt(c_hat * lower / (n * df)),
-            "rmsea_ci_upper": np.sqrt(c_hat * upper / (n * df)),
-            "rmsea_pvalue": stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2 / c_hat)}
+    return {"rmsea": rmsea,
+            "rmsea_ci_lower": np.sqrt(c_hat * lower / (n * df)) * root_groups,
+            "rmsea_ci_upper": np.sqrt(c_hat * upper / (n * df)) * root_groups,
+            "rmsea_pvalue": stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2 / (c_hat * groups))}
 
 
 def _noncentrality(chisq: float, df: float, probability: float) -> float:
@@ -209,6 +362,19 @@ def mean_structure_srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray,
     """SRMR over covariances (p, p) and means (p,) together, as lavaan with a mean
     structure."""
     return _srmr(s, sigma, means, implied_means)
+
+
+def _gfi_with_means(group: MomentFit) -> float:
+    """GFI over means and covariances, lavaan's weight: Sigma^-1 for the means and
+    (1/2) D'(Sigma^-1 (x) Sigma^-1) D for the covariances."""
+    sigma_inv = np.linalg.inv(group.implied_cov)
+    residual = group.mean_residual
+    misfit = (sigma_inv @ (group.sample_cov - group.implied_cov))
+    weighted = sigma_inv @ group.sample_cov
+    badness = residual @ sigma_inv @ residual + np.trace(misfit @ misfit) / 2
+    total = (group.sample_means @ sigma_inv @ group.sample_means
+             + np.trace(weighted @ weighted) / 2)
+    return float(1.0 - badness / total)
 
 
 def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float) -> dict[str, float]:

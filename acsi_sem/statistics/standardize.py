@@ -64,7 +64,7 @@ def _scale(op: str, i: int, j: int, value: float, total_sd: np.ndarray,
             return value * latent_sd[i], value * total_sd[i] / total_sd[j]
         if op == "~":  # predictor j -> outcome i
             return (value * latent_sd[j] / latent_sd[i], value * total_sd[j] / total_sd[i])
-        if op == "~1":
+        if op in ("~1", "|"):
             return value / latent_sd[i], value / total_sd[i]
         if i == j:
             return value / latent_sd[i] ** 2, value / total_sd[i] ** 2

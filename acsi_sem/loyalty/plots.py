@@ -1,0 +1,104 @@
+"""Figures of the loyalty instruments; each takes computed results and estimates nothing.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so no global
+figure state is touched and any backend (Agg in tests and reports) can save it:
+``figure.savefig("kano.png", dpi=150)``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from acsi_sem.loyalty.curve import SatisfactionLoyaltyCurve
+from acsi_sem.loyalty.kano import CATEGORY_NAMES, KanoEvaluation
+from acsi_sem.loyalty.matrix import LoyaltyMatrix
+
+_SHARE_COLOURS = {"share_detractors": "#d7301f", "share_passives": "#bdbdbd",
+                  "share_promoters": "#238b45"}
+
+
+def nps_figure(table: pd.DataFrame) -> Figure:
+    """Stacked bars of detractor, passive and promoter shares per row of a
+    :func:`~acsi_sem.loyalty.nps.net_promoter_score` table, labelled with NPS and its interval."""
+    figure = Figure(figsize=(7, 1.2 + 0.6 * len(table)), layout="constrained")
+    axes = figure.add_subplot()
+    labels = [str(label) for label in table.index]
+    left = pd.Series(0.0, index=table.index)
+    for column, colour in _SHARE_COLOURS.items():
+        axes.barh(labels, table[column], left=left, color=colour,
+                  label=column.removeprefix("share_"))
+        left = left + table[column]
+    for position, (_, row) in enumerate(table.iterrows()):
+        interval = ("" if pd.isna(row["ci_lower"])
+                    else f" [{row['ci_lower']:.0f}, {row['ci_upper']:.0f}]")
+        axes.text(1.01, position, f"NPS {row['nps']:.0f}{interval}", va="center")
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("share of respondents")
+    axes.invert_yaxis()
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
+    return figure
+
+
+def loyalty_matrix_figure(matrix: LoyaltyMatrix) -> Figure:
+    """The Dick-Basu quadrant plot: respondents (marker area by how many share a point),
+    the two cut-points and each segment's count and share."""
+    figure = Figure(figsize=(6, 5), layout="constrained")
+    axes = figure.add_subplot()
+    points = pd.DataFrame({"x": matrix.attitude, "y": matrix.patronage}).dropna()
+    sizes = points.groupby(["x", "y"]).size()
+    x, y = zip(*sizes.index, strict=True)
+    axes.scatter(x, y, s=12 * sizes.to_numpy(), alpha=0.5, color="#3182bd")
+    axes.axvline(matrix.attitude_cut, color="black", linewidth=1)
+    axes.axhline(matrix.patronage_cut, color="black", linewidth=1)
+    corners = {"loyalty": (0.98, 0.98, "right", "top"),
+               "latent loyalty": (0.98, 0.02, "right", "bottom"),
+               "spurious loyalty": (0.02, 0.98, "left", "top"),
+               "no loyalty": (0.02, 0.02, "left", "bottom")}
+    for segment, row in matrix.table.iterrows():
+        across, up, horizontal, vertical = corners[segment]
+        axes.text(across, up, f"{segment}\n{row['count']} ({100 * row['share']:.0f}%)",
+                  transform=axes.transAxes, ha=horizontal, va=vertical, fontweight="bold")
+    axes.set_xlabel(f"relative attitude: {matrix.attitude.name}")
+    axes.set_ylabel(f"repeat patronage: {matrix.patronage.name}")
+    return figure
+
+
+def satisfaction_loyalty_figure(curve: SatisfactionLoyaltyCurve) -> Figure:
+    """Mean loyalty per satisfaction bin (with 95% normal intervals) and the LOWESS curve,
+    one colour per group."""
+    figure = Figure(figsize=(6.5, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    for number, (name, bins) in enumerate(curve.bins.groupby("group", sort=False)):
+        colour = f"C{number}"
+        axes.errorbar(bins["satisfaction"], bins["loyalty"], yerr=1.96 * bins["loyalty_se"],
+                      fmt="o", color=colour, capsize=2, label=str(name))
+        smooth = curve.smooth[curve.smooth["group"] == name]
+        axes.plot(smooth["satisfaction"], smooth["loyalty"], color=colour)
+    axes.set_xlabel(f"satisfaction: {curve.satisfaction}")
+    axes.set_ylabel(f"loyalty: {curve.loyalty}")
+    if curve.bins["group"].nunique() > 1:
+        axes.legend(frameon=False)
+    return figure
+
+
+def kano_figure(evaluation: KanoEvaluation) -> Figure:
+    """Berger's better-worse diagram: satisfaction coefficient (better) across, the size of
+    the dissatisfaction coefficient (|worse|) up, quadrants split at 0.5."""
+    figure = Figure(figsize=(6, 5.5), layout="constrained")
+    axes = figure.add_subplot()
+    summary = evaluation.summary.dropna(subset=["better", "worse"])
+    axes.scatter(summary["better"], -summary["worse"], color="#3182bd", zorder=3)
+    for feature, row in summary.iterrows():
+        axes.annotate(str(feature), (row["better"], -row["worse"]), xytext=(4, 4),
+                      textcoords="offset points")
+    axes.axvline(0.5, color="grey", linewidth=1)
+    axes.axhline(0.5, color="grey", linewidth=1)
+    quadrants = {"O": (0.98, 0.98, "right", "top"), "A": (0.98, 0.02, "right", "bottom"),
+                 "M": (0.02, 0.98, "left", "top"), "I": (0.02, 0.02, "left", "bottom")}
+    for letter, (across, up, horizontal, vertical) in quadrants.items():
+        axes.text(across, up, CATEGORY_NAMES[letter], transform=axes.transAxes,
+                  ha=horizontal, va=vertical, color="grey")
+    axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="better (satisfaction coefficient)",
+             ylabel="|worse| (dissatisfaction coefficient)")
+    return figure
