@@ -77,7 +77,9 @@ def _add_report_command(commands) -> None:
     report.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="bootstrap replicates (intervals, significance stars for PLS)")
     report.add_argument("--seed", type=int, help="seed of the bootstrap")
-    report.add_argument("--group", metavar="COLUMN", help="also report the index per group")
+    report.add_argument("--group", metavar="COLUMN",
+                        help="PLS: also report the index per group; CB-SEM: fit one model "
+                             "per group, one diagram each")
     report.add_argument("--scale", metavar="LOW-HIGH", help="answer scale, e.g. 1-10")
     report.add_argument("--target", metavar="CONSTRUCT",
                         help="construct of the importance-performance map (default: the "

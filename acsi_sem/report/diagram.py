@@ -141,9 +141,34 @@ def model_labels(result: FitResult) -> dict[str, str]:
         return {}
 
 
-def diagram_edges(result: FitResult, *, indicators: bool = True) -> list[Edge]:
-    """Arrows of the diagram with their labels, read from ``result.parameters``."""
+def group_estimates(result: FitResult, group: str | None = None
+                    ) -> tuple[pd.DataFrame, pd.Series, str | None]:
+    """The parameters and R² of one group of a multi-group fit (the first by default), or
+    of the whole fit when it has no groups; and the group's label (None without groups).
+
+    Raises:
+        AcsiSemError: ``group`` names no group of the fit.
+    """
+    if result.groups is None:
+        return result.parameters, result.r2, None
+    labels = [str(label) for label in result.groups["labels"]]
+    label = labels[0] if group is None else str(group)
+    if label not in labels:
+        from acsi_sem.errors import AcsiSemError
+
+        raise AcsiSemError(f"no group {label!r} in this fit; its groups are: "
+                           f"{', '.join(labels)}")
+    original = result.groups["labels"][labels.index(label)]  # r2's index keeps its type
     parameters = result.parameters
+    return (parameters[parameters["group"].astype(str) == label],
+            result.r2.loc[original], label)
+
+
+def diagram_edges(result: FitResult, *, indicators: bool = True,
+                  group: str | None = None) -> list[Edge]:
+    """Arrows of the diagram with their labels, read from ``result.parameters`` (of
+    ``group`` in a multi-group fit, the first group by default)."""
+    parameters = group_estimates(result, group)[0]
     edges = []
     for row in parameters.itertuples(index=False):
         label = estimate_label(row.std_all, row.pvalue)
@@ -475,7 +500,8 @@ def _place_label(text, start: np.ndarray, end: np.ndarray, renderer, obstacles: 
 
 
 def draw_diagram(result: FitResult, *, indicators: bool = True,
-                 labels: dict[str, str] | None = None, title: str | None = None) -> Figure:
+                 labels: dict[str, str] | None = None, title: str | None = None,
+                 group: str | None = None) -> Figure:
     """The path diagram of a fitted model as a matplotlib Figure.
 
     Constructs are ellipses (with R² inside the endogenous ones), indicators boxes; arrows
@@ -488,7 +514,8 @@ def draw_diagram(result: FitResult, *, indicators: bool = True,
         labels: ``{construct: shown name}``; default: the model file's ``# labels:``.
             Labels needing a CJK font fall back to the model's names (with a
             ``UserWarning``) when no such font is installed.
-        title: text above the diagram; default the model title and estimator.
+        title: text above the diagram; default the model title and estimator (and group).
+        group: in a multi-group fit, the group whose estimates are drawn (default: first).
 
     Returns:
         A Figure sized in inches to its content; ``fig.savefig("d.svg")`` (or .png, .pdf).
@@ -500,8 +527,9 @@ def draw_diagram(result: FitResult, *, indicators: bool = True,
                                          else model_labels(result))
     if note:
         warnings.warn(note, UserWarning, stacklevel=2)
+    _, r2, label = group_estimates(result, group)
     layers = causal_layers(result.spec)
-    texts = {name: _node_text(name, shown, result.r2) for name in layers}
+    texts = {name: _node_text(name, shown, r2) for name in layers}
     layout = compute_layout(result.spec, texts, indicators=indicators, family=family)
     figure = plt.figure(figsize=(4, 3))
     axes = figure.add_axes((0, 0, 1, 1))
@@ -526,9 +554,10 @@ def draw_diagram(result: FitResult, *, indicators: bool = True,
                   gid=f"label:{kind}:{name}", linespacing=1.25)
     _set_limits(figure, axes, layout)
     obstacles = [patch.get_window_extent(renderer) for patch in axes.patches]
-    for edge in diagram_edges(result, indicators=indicators):
+    for edge in diagram_edges(result, indicators=indicators, group=label):
         _draw_edge(axes, layout, edge, renderer, obstacles, FancyArrowPatch)
-    caption = title if title is not None else f"{result.title}: {result.estimator}"
+    caption = title if title is not None else f"{result.title}: {result.estimator}" + (
+        f", group {label}" if label is not None else "")
     axes.text(0, 0, caption, fontsize=NODE_FONT + 1, ha="left", va="bottom",
               gid="label:title", family=family)
     _fit_to_content(figure, axes, renderer)
@@ -629,27 +658,29 @@ def _dot_quote(text: str) -> str:
 
 
 def diagram_dot(result: FitResult, *, indicators: bool = True,
-                labels: dict[str, str] | None = None) -> str:
+                labels: dict[str, str] | None = None, group: str | None = None) -> str:
     """The diagram as Graphviz DOT text (``dot -Tsvg model.dot > model.svg``).
 
     Constructs are ellipses with R², indicators boxes, one ``rank=same`` group per causal
     column, drawn left to right; labels are used as given (Graphviz picks its own fonts).
+    A multi-group fit gives the estimates of ``group`` (default: the first).
     """
     shown = labels if labels is not None else model_labels(result)
+    _, r2, label = group_estimates(result, group)
     layers = causal_layers(result.spec)
     lines = [f"digraph {_dot_quote(result.model_name)} {{", "  rankdir=LR;",
              '  node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];']
     for name in layers:
         shape = "ellipse" if name in result.spec.latent else "box"
         lines.append(f"  {_dot_quote(name)} [shape={shape}, "
-                     f"label={_dot_quote(_node_text(name, shown, result.r2))}];")
+                     f"label={_dot_quote(_node_text(name, shown, r2))}];")
     if indicators:
         for items in result.spec.indicators.values():
             lines += [f"  {_dot_quote(item)} [shape=box];" for item in items]
     for column in sorted(set(layers.values())):
         members = "; ".join(_dot_quote(n) for n, c in layers.items() if c == column)
         lines.append(f"  {{ rank=same; {members}; }}")
-    for edge in diagram_edges(result, indicators=indicators):
+    for edge in diagram_edges(result, indicators=indicators, group=label):
         extra = ", dir=both, style=dashed, constraint=false" if edge.kind == "covariance" \
             else ""
         lines.append(f"  {_dot_quote(edge.source)} -> {_dot_quote(edge.target)} "

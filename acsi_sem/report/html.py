@@ -14,9 +14,10 @@ import math
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 REPORT_NAME = "report.html"
+
+
+class ReportSectionLike(Protocol):
+    """An extra report section (``acsi_sem.loyalty.sections.ReportSection`` is one)."""
+
+    key: str
+    title: str
+    text: str
+    tables: dict[str, pd.DataFrame]
+    figures: dict[str, Figure]
 TABLE_IDS = {"~": "paths", "=~": "loadings", "<~": "weights"}
 
 
@@ -123,6 +134,15 @@ def fit_table(result: FitResult) -> pd.DataFrame:
         if cutoff.measure == "rmsea":
             rows.append(("RMSEA 90% CI", f"[{fit['rmsea_ci_lower']:.3f}, "
                          f"{fit['rmsea_ci_upper']:.3f}]", "", ""))
+    if "cfi_scaled" in fit and "shift_parameter" in fit:
+        # WLSMV: the scaled-shifted test is the one to judge (lavaan's .scaled columns).
+        rows += [("Scaled chi-square", fit["chisq_scaled"], "", ""),
+                 ("Scaled p-value", fit["pvalue_scaled"], FIT_CUTOFFS[0].text,
+                  FIT_CUTOFFS[0].verdict(fit["pvalue_scaled"])),
+                 ("Scaled CFI", fit["cfi_scaled"], "≥ .95",
+                  FIT_CUTOFFS[1].verdict(fit["cfi_scaled"])),
+                 ("Scaled RMSEA", fit["rmsea_scaled"], "≤ .06",
+                  FIT_CUTOFFS[3].verdict(fit["rmsea_scaled"]))]
     if "cfi_robust" in fit:
         rows += [("Robust CFI", fit["cfi_robust"], "≥ .95", FIT_CUTOFFS[1].verdict(
             fit["cfi_robust"])), ("Robust RMSEA", fit["rmsea_robust"], "≤ .06",
@@ -144,19 +164,34 @@ def _fit_section(result: FitResult) -> str:
             "(Browne &amp; Cudeck 1993). They are conventions, not tests.</p>")
 
 
+def _group_prefix(rows: pd.DataFrame) -> list[str]:
+    """``"[group] "`` before each row's name in a multi-group fit, else nothing."""
+    if "group" not in rows:
+        return [""] * len(rows)
+    return [f"[{group}] " if str(group) else "" for group in rows["group"]]
+
+
 def _estimates(result: FitResult, op: str) -> pd.DataFrame:
     rows = result.parameters[result.parameters["op"] == op]
     arrow = {"~": " ← ", "=~": " → ", "<~": " ← "}[op]
+    names = [f"{prefix}{lhs}{arrow}{rhs}" for prefix, lhs, rhs in
+             zip(_group_prefix(rows), rows["lhs"], rows["rhs"], strict=True)]
     frame = pd.DataFrame({
         "estimate": rows["est"].to_numpy(), "se": rows["se"].to_numpy(),
         "z": rows["z"].to_numpy(), "p": rows["pvalue"].to_numpy(),
         "ci_lower": rows["ci_lower"].to_numpy(), "ci_upper": rows["ci_upper"].to_numpy(),
         "std_all": rows["std_all"].to_numpy(),
         "sig.": [significance_stars(p) for p in rows["pvalue"]]},
-        index=pd.Index([f"{lhs}{arrow}{rhs}" for lhs, rhs in zip(rows["lhs"], rows["rhs"],
-                                                                   strict=True)],
-                       name="path" if op == "~" else "loading"))
+        index=pd.Index(names, name="path" if op == "~" else "loading"))
     return frame.dropna(axis=1, how="all")
+
+
+def r2_table(result: FitResult) -> pd.DataFrame:
+    """R² per variable (``group: variable`` in a multi-group fit)."""
+    r2 = result.r2
+    names = ([f"{group}: {name}" for group, name in r2.index]
+             if isinstance(r2.index, pd.MultiIndex) else list(r2.index))
+    return pd.DataFrame({"R²": r2.to_numpy()}, index=pd.Index(names, name="variable"))
 
 
 def _quality_classes(quality) -> pd.DataFrame:
@@ -253,8 +288,7 @@ def result_tables_html(result: FitResult, *, heading: str = "h4") -> str:
         table = _estimates(result, op)
         if len(table):
             parts += [f"<{sub}>{title}</{sub}>", html_table(table, table_id=TABLE_IDS[op])]
-    parts += [f"<{sub}>R²</{sub}>", html_table(result.r2.to_frame("R²").rename_axis(
-        "variable"), table_id="r2")]
+    parts += [f"<{sub}>R²</{sub}>", html_table(r2_table(result), table_id="r2")]
     index = index_table(result)
     if index is not None:
         parts += [f"<{sub}>0-100 index</{sub}>", html_table(index, digits=1,
@@ -276,7 +310,7 @@ def _svg_bytes(figure: Figure) -> bytes:
 
 def _figure_html(name: str, svg: bytes, caption: str) -> str:
     encoded = base64.b64encode(svg).decode("ascii")
-    wide = " class='wide'" if name == "diagram" else ""
+    wide = " class='wide'" if name.startswith("diagram") else ""
     return (f"<figure id='figure-{name}'{wide}><img src='data:image/svg+xml;base64,{encoded}' "
             f"alt='{html.escape(caption)}'><figcaption>{html.escape(caption)} "
             f"(files: {name}.svg, {name}.png)</figcaption></figure>")
@@ -288,13 +322,15 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
     from acsi_sem.report import diagram, plots
 
     labels = labels if labels is not None else diagram.model_labels(result)
+    caption = ("Path diagram{}: standardized estimates; * p < .05, ** p < .01, *** p < .001; "
+               "R² inside the endogenous constructs")
     figures: dict[str, tuple[Figure, str]] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        figures["diagram"] = (diagram.draw_diagram(result, indicators=indicators,
-                                                   labels=labels),
-                              "Path diagram: standardized estimates; * p < .05, ** p < .01, "
-                              "*** p < .001; R² inside the endogenous constructs")
+        for stem, group in diagram_stems(result).items():
+            figures[stem] = (diagram.draw_diagram(result, indicators=indicators,
+                                                  labels=labels, group=group),
+                             caption.format(f", group {group}" if group is not None else ""))
         if result.index is not None:
             figures["index"] = (plots.index_plot(result, labels=labels),
                                 "0-100 index per construct")
@@ -311,6 +347,15 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
         figures["bootstrap"] = (plots.bootstrap_plot(result),
                                 "Bootstrap distributions of the structural paths")
     return figures, notes
+
+
+def diagram_stems(result: FitResult) -> dict[str, str | None]:
+    """File stems of the diagrams: ``diagram``, or ``diagram_1``, ``diagram_2``, ... one
+    per group of a multi-group fit, mapped to the group."""
+    if result.groups is None:
+        return {"diagram": None}
+    return {f"diagram_{number}": str(label)
+            for number, label in enumerate(result.groups["labels"], start=1)}
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
@@ -349,13 +394,16 @@ def _output_folder(out_dir: str | Path) -> Path:
 
 
 def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = True,
-                 labels: dict[str, str] | None = None, target: str | None = None) -> Path:
+                 labels: dict[str, str] | None = None, target: str | None = None,
+                 sections: Sequence[ReportSectionLike] = ()) -> Path:
     """Write ``report.html`` (self-contained) and the figure files into ``out_dir``.
 
-    Files: ``report.html``; ``diagram.svg/.png/.pdf`` and ``diagram.dot``; for PLS with an
-    index ``index``, ``importance_performance`` and (with groups) ``index_by_group``; with a
-    bootstrap ``bootstrap``; each plot as ``.svg`` and ``.png``. Other files in the folder
-    are left alone; every file is written whole or not at all.
+    Files: ``report.html``; ``diagram.svg/.png/.pdf`` and ``diagram.dot`` (``diagram_1``,
+    ``diagram_2``, ... one per group of a multi-group fit); for PLS with an index
+    ``index``, ``importance_performance`` and (with groups) ``index_by_group``; with a
+    bootstrap ``bootstrap``; each plot as ``.svg`` and ``.png``; each figure of an extra
+    section as ``KEY_NAME.svg/.png``. Other files in the folder are left alone; every file
+    is written whole or not at all.
 
     Args:
         result: the fit.
@@ -364,33 +412,56 @@ def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = T
         labels: construct names to show (default: the model file's ``# labels:``).
         target: construct of the importance-performance map (default: the last in the
             causal order, e.g. Loyalty).
+        sections: extra sections after the model's, each with ``key, title, text, tables,
+            figures`` (e.g. ``acsi_sem.loyalty.loyalty_sections(...)``).
 
     Returns:
         The path of ``report.html``.
     """
-    import matplotlib.pyplot as plt
-
     from acsi_sem.report.diagram import diagram_dot
 
     folder = _output_folder(out_dir)
     figures, notes = _draw_figures(result, indicators=indicators, labels=labels,
                                    target=target)
-    blocks = {}
-    for name, (figure, caption) in figures.items():
-        svg = _svg_bytes(figure)
-        _write_atomically(folder / f"{name}.svg", svg)
-        for extension in ("png", "pdf") if name == "diagram" else ("png",):
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format=extension, dpi=150)
-            _write_atomically(folder / f"{name}.{extension}", buffer.getvalue())
-        blocks[name] = _figure_html(name, svg, caption)
-        plt.close(figure)
-    _write_atomically(folder / "diagram.dot", diagram_dot(
-        result, indicators=indicators, labels=labels).encode("utf-8"))
-    page = report_page(result, blocks, tuple(notes), target=target)
+    blocks = {name: _save_figure(folder, name, figure, caption,
+                                 pdf=name.startswith("diagram"))
+              for name, (figure, caption) in figures.items()}
+    for stem, group in diagram_stems(result).items():
+        _write_atomically(folder / f"{stem}.dot", diagram_dot(
+            result, indicators=indicators, labels=labels, group=group).encode("utf-8"))
+    extra = [(section.key, section.title, _extra_section_html(folder, section))
+             for section in sections]
+    page = report_page(result, blocks, tuple(notes), target=target, extra=extra)
     path = folder / REPORT_NAME
     _write_atomically(path, page.encode("utf-8"))
     return path
+
+
+def _save_figure(folder: Path, name: str, figure: Figure, caption: str, *,
+                 pdf: bool = False) -> str:
+    """Write ``name.svg`` and ``name.png`` (and ``.pdf``), close the figure, and return
+    its embedded ``<figure>`` block."""
+    import matplotlib.pyplot as plt
+
+    svg = _svg_bytes(figure)
+    _write_atomically(folder / f"{name}.svg", svg)
+    for extension in ("png", "pdf") if pdf else ("png",):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=extension, dpi=150)
+        _write_atomically(folder / f"{name}.{extension}", buffer.getvalue())
+    plt.close(figure)
+    return _figure_html(name, svg, caption)
+
+
+def _extra_section_html(folder: Path, section: ReportSectionLike) -> str:
+    parts = [f"<p>{html.escape(section.text)}</p>"]
+    for name, table in section.tables.items():
+        parts += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>",
+                  html_table(table, table_id=f"{section.key}-{name}")]
+    for name, figure in section.figures.items():
+        parts.append(_save_figure(folder, f"{section.key}_{name}", figure,
+                                  f"{section.title}: {name.replace('_', ' ')}"))
+    return "".join(parts)
 
 
 def _index_section(result: FitResult, figures: dict[str, str], target: str | None) -> str:
@@ -413,24 +484,30 @@ def _index_section(result: FitResult, figures: dict[str, str], target: str | Non
 
 
 def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ...] = (),
-                *, target: str | None = None) -> str:
-    """The whole HTML document; ``figures`` maps names to ready ``<figure>`` blocks."""
-    effects = result.effects[["lhs", "rhs", "direct", "indirect", "total",
-                              "total_std_all"]].set_index(["lhs", "rhs"])
-    effects.index = [f"{lhs} ← {rhs}" for lhs, rhs in effects.index]
-    effects.index.name = "effect"
+                *, target: str | None = None,
+                extra: Sequence[tuple[str, str, str]] = ()) -> str:
+    """The whole HTML document; ``figures`` maps names to ready ``<figure>`` blocks and
+    ``extra`` adds ``(key, title, html)`` sections at the end."""
+    rows = result.effects
+    effects = rows[["direct", "indirect", "total", "total_std_all"]].set_axis(
+        pd.Index([f"{prefix}{lhs} ← {rhs}" for prefix, lhs, rhs in
+                  zip(_group_prefix(rows), rows["lhs"], rows["rhs"], strict=True)],
+                 name="effect"))
     sections = [
         ("model", "Model and data", html_table(_summary_rows(result), table_id="summary")),
         ("warnings", "Warnings and notes",
          _warnings_html(result, notes) or "<p>No warnings.</p>"),
         ("fit", "Fit indices", _fit_section(result)),
-        ("diagram", "Path diagram", figures.get("diagram", "")),
+        ("diagram", "Path diagram", "".join(figures.get(stem, "")
+                                            for stem in diagram_stems(result))),
         ("estimates", "Estimates", _estimates_section(result, effects)),
-        ("quality", "Measurement quality", quality_section(result)),
+        ("quality", "Measurement quality",
+         quality_section(result) or "<p>Not computed for this fit.</p>"),
         ("indices", "0-100 indices", _index_section(result, figures, target)),
     ]
     if "bootstrap" in figures:
         sections.append(("bootstrap", "Bootstrap", figures["bootstrap"]))
+    sections += list(extra)
     body = "".join(f"<section id='section-{key}'><h2>{title}</h2>{content}</section>"
                    for key, title, content in sections)
     title = html.escape(f"{result.title}: {result.estimator}")
@@ -448,8 +525,7 @@ def _estimates_section(result: FitResult, effects: pd.DataFrame) -> str:
         table = _estimates(result, op)
         if len(table):
             parts += [f"<h3>{title}</h3>", html_table(table, table_id=TABLE_IDS[op])]
-    parts += ["<h3>R²</h3>", html_table(result.r2.to_frame("R²").rename_axis("variable"),
-                                        table_id="r2"),
+    parts += ["<h3>R²</h3>", html_table(r2_table(result), table_id="r2"),
               "<h3>Direct, indirect and total effects</h3>",
               html_table(effects, table_id="effects")]
     return "".join(parts)

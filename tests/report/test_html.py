@@ -125,3 +125,76 @@ def test_jupyter_html_has_tables_with_the_numbers(pls_fits) -> None:
     assert len(paths) == 12
     assert table_rows(page, "index")["Loyalty"][0] == f"{result.index['Loyalty']:.1f}"
     assert str(result.summary()._repr_html_()) == page
+
+
+@pytest.fixture(scope="module")
+def two_schools(root):
+    """The Holzinger-Swineford CFA fitted per school (multi-group ML)."""
+    import acsi_sem
+
+    return acsi_sem.fit(root / "tests/fixtures/models/hs_cfa.lav",
+                        root / "tests/fixtures/data/holzinger1939.csv", group="school")
+
+
+def test_multi_group_report_has_one_diagram_per_group(two_schools, tmp_path) -> None:
+    page = write_report(two_schools, tmp_path).read_text(encoding="utf-8")
+    for stem in ("diagram_1", "diagram_2"):
+        assert (tmp_path / f"{stem}.pdf").exists() and (tmp_path / f"{stem}.dot").exists()
+    assert not (tmp_path / "diagram.svg").exists()
+    assert "Path diagram, group Grant-White" in page
+    loadings = table_rows(page, "loadings")
+    row = two_schools.parameters.query("group == 'Grant-White' and lhs == 'visual' "
+                                       "and rhs == 'x2'")
+    assert loadings["[Grant-White] visual → x2"][0] == f"{row['est'].iloc[0]:.3f}"
+    r2 = table_rows(page, "r2")
+    assert r2["Pasteur: x1"] == [f"{two_schools.r2.loc[('Pasteur', 'x1')]:.3f}"]
+    assert "Not computed for this fit" in page  # no measurement quality across groups
+
+
+def test_multi_group_diagram_draws_the_chosen_group(two_schools) -> None:
+    import matplotlib.pyplot as plt
+
+    from acsi_sem.report.diagram import diagram_dot, draw_diagram
+
+    figure = draw_diagram(two_schools, group="Grant-White")
+    texts = {t.get_gid(): t.get_text() for t in figure.axes[0].texts}
+    row = two_schools.parameters.query("group == 'Grant-White' and lhs == 'visual' "
+                                       "and op == '~~' and rhs == 'textual'")
+    assert texts["label:covariance:visual->textual"].startswith(f"{row['std_all'].iloc[0]:.2f}")
+    assert texts["label:title"].endswith("group Grant-White")
+    plt.close(figure)
+    dot = diagram_dot(two_schools, group="Pasteur")
+    pasteur = two_schools.parameters.query("group == 'Pasteur' and lhs == 'speed' "
+                                           "and rhs == 'x9'")
+    assert f'"speed" -> "x9" [label="{pasteur["std_all"].iloc[0]:.2f}' in dot
+    with pytest.raises(AcsiSemError, match="no group 'Nowhere' in this fit; its groups are: "
+                                           "Pasteur, Grant-White"):
+        draw_diagram(two_schools, group="Nowhere")
+
+
+def test_wlsmv_fit_table_judges_the_scaled_test(root) -> None:
+    import acsi_sem
+
+    result = acsi_sem.fit("acsi", root / "tests/fixtures/data/acsi_ordinal.csv",
+                          estimator="wlsmv")
+    table = fit_table(result)
+    fit = result.fit_indices
+    assert table.loc["Scaled CFI", "value"] == pytest.approx(fit["cfi_scaled"])
+    assert table.loc["Scaled RMSEA", "verdict"] == FIT_CUTOFFS[3].verdict(fit["rmsea_scaled"])
+    assert table.loc["Robust CFI", "value"] == pytest.approx(fit["cfi_robust"])
+
+
+def test_extra_sections_are_rendered_with_their_figures(pls_fits, root, tmp_path) -> None:
+    import pandas as pd
+
+    from acsi_sem.loyalty import loyalty_sections
+
+    survey = pd.read_csv(root / "data" / "loyalty_survey.csv")
+    sections = loyalty_sections(survey, recommend="RECOMMEND", group="market",
+                                replicates=50, seed=1)
+    page = write_report(pls_fits["acsi"], tmp_path, sections=sections).read_text()
+    assert re.findall(r"<h2>(.*?)</h2>", page)[-1] == sections[0].title
+    nps = sections[0].tables["nps"]
+    rows = table_rows(page, "nps-nps")
+    assert set(rows) == {str(label) for label in nps.index}
+    assert (tmp_path / "nps_nps.svg").exists() and "figure-nps_nps" in page
