@@ -72,7 +72,8 @@ def _add_report_command(commands) -> None:
         "report", help="fit a model and write an HTML report with diagram and plots")
     report.add_argument("model", help="a shipped model's name or a model file")
     report.add_argument("--data", help="survey file; default: the model's embedded data")
-    report.add_argument("--estimator", default="pls", choices=["ml", "mlr", "pls", "plsc"],
+    report.add_argument("--estimator", default="pls",
+                        choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
                         help="estimator (default: pls, which gives the 0-100 index)")
     report.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="bootstrap replicates (intervals, significance stars for PLS)")
