@@ -14,6 +14,7 @@ from acsi_sem.data import PreparedData, prepare_data, read_table
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile, load_model_file
+from acsi_sem.moments import SurveyMoments
 from acsi_sem.results import FitResult
 from acsi_sem.spec import ModelSpec
 from acsi_sem.syntax import parse_model
@@ -25,7 +26,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         scale: tuple[float, float] | None = None, progress: bool = False,
         tolerance: float = 1e-7, max_iterations: int = 300,
         missing: str = "listwise", group_equal: Sequence[str] | str = (),
-        ordered: Sequence[str] | str | None = None) -> FitResult:
+        ordered: Sequence[str] | str | None = None,
+        chunksize: int | None = None) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -62,6 +64,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             string).
         ordered: with ``estimator="wlsmv"``, the items that are ordered categories:
             ``"all"`` (the default) or their names; every item must be ordered.
+        chunksize: read a CSV, TSV or Parquet data file in chunks of this many rows,
+            keeping only N, means and covariances (files larger than memory; estimator
+            ``"ml"``). Files of 256 MiB or more are read so by default when the options
+            allow it.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -88,14 +94,40 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
     if missing == "fiml" and options.estimator not in ("ml", "mlr"):
         raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
                            f"{estimator!r} needs missing='listwise'")
+    if _read_in_chunks(data, chunksize, options, group, missing):
+        from acsi_sem.moments import check_chunked_options, read_moments
+
+        check_chunked_options(estimator=options.estimator, bootstrap=bootstrap, group=group,
+                              missing=missing)
+        moments = read_moments(data, spec.observed, chunksize=chunksize, scale=scale,
+                               min_rows=_rows_needed(spec, pls=False), progress=progress)
+        return fit_prepared(spec, moments, model_file, options)
     prepared = load_data(spec, data, model_file, scale, group=group,
                          pls=options.is_pls, missing=missing)
     return fit_prepared(spec, prepared, model_file, options)
 
 
-def fit_prepared(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None = None,
+def _read_in_chunks(data: object, chunksize: int | None, options: FitOptions,
+                    group: str | None, missing: str) -> bool:
+    """An explicit ``chunksize`` always reads in chunks (and refuses options that need the
+    rows); a big file only when the options work from the moments."""
+    if not isinstance(data, str | Path):
+        if chunksize is not None:
+            raise AcsiSemError("chunksize applies to a data file's path, not to a DataFrame")
+        return False
+    from acsi_sem.moments import should_read_in_chunks
+
+    if not should_read_in_chunks(data, chunksize):
+        return False
+    return chunksize is not None or (options.estimator == "ml" and not options.bootstrap
+                                     and group is None and missing == "listwise")
+
+
+def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
+                 model_file: ModelFile | None = None,
                  options: FitOptions | None = None) -> FitResult:
-    """Estimate ``spec`` on checked data with the chosen estimator family."""
+    """Estimate ``spec`` on checked data (or a big file's moments, ML only) with the chosen
+    estimator family."""
     options = options or FitOptions()
     if options.is_pls:
         from acsi_sem.fitting.pls import fit_pls

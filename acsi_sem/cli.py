@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from acsi_sem import __version__
+from acsi_sem import __version__, cli_simulation
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.loyalty.cli import COMMANDS as LOYALTY_COMMANDS
 from acsi_sem.loyalty.cli import add_loyalty_commands, run_loyalty_command
@@ -60,9 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "models and compare them (chi-square difference, delta CFI)")
     fit.add_argument("--scale", metavar="LOW-HIGH",
                      help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
+    fit.add_argument("--chunksize", type=int, metavar="ROWS",
+                     help="read the CSV data in chunks of ROWS rows, keeping only N, means and "
+                          "covariances (files larger than memory; estimator ml; automatic "
+                          "for files of 256 MiB or more)")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
     add_loyalty_commands(commands)
+    cli_simulation.add_commands(commands)
     _add_report_command(commands)
     return parser
 
@@ -102,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(arguments)
         if arguments.command in LOYALTY_COMMANDS:
             return run_loyalty_command(arguments)
+        if arguments.command in cli_simulation.COMMANDS:
+            return cli_simulation.run(arguments)
         return _fit(arguments)
     except AcsiSemError as error:
         print(f"acsi-sem: error: {error}", file=sys.stderr)
@@ -135,7 +142,8 @@ def _fit(arguments: argparse.Namespace) -> int:
         result, text, document = _invariance(arguments, options)
     else:
         result = fit(arguments.model, arguments.data, group=arguments.group,
-                     group_equal=arguments.group_equal, **options)
+                     group_equal=arguments.group_equal, chunksize=arguments.chunksize,
+                     **options)
         text, document = str(result.summary()), result.to_dict()
     to_stdout = arguments.json == "-"
     print(text, file=sys.stderr if to_stdout else sys.stdout)

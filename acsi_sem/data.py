@@ -1,6 +1,6 @@
 """Reading survey files and checking them against a model.
 
-:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav) and Stata (.dta) files;
+:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav), Stata (.dta) and Parquet files;
 :func:`prepare_data` keeps the model's indicators, checks that each is present, numeric,
 not constant and within the declared answer scale, removes incomplete rows (listwise) and
 reports what it removed.
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from acsi_sem.estimate.fiml import MissingPatterns
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
-           ".sav": "spss", ".zsav": "spss", ".dta": "stata"}
+           ".sav": "spss", ".zsav": "spss", ".dta": "stata", ".parquet": "parquet"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,8 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
         return pd.read_csv(path, sep="\t")
     if kind == "excel":
         return pd.read_excel(path)
+    if kind == "parquet":
+        return pd.read_parquet(path)
     import pyreadstat
 
     reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
@@ -256,8 +258,10 @@ def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
                     f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
 
 
-def numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
-    """``column`` as floats (text digits converted, blanks missing), named ``name``.
+def numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0
+                   ) -> pd.Series:
+    """``column`` as floats (text digits converted, blanks missing), named ``name``;
+    ``first_row`` is the file row of its first element (a chunk of a big file).
 
     Raises:
         DataError: a boolean or non-numeric column, naming the first row at fault.
@@ -273,8 +277,8 @@ def numeric_column(column: pd.Series, name: str, source: str) -> pd.Series:
     bad = converted.isna() & stripped.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{source}: column {name} is not numeric: row {row + 1} holds "
-                        f"{column.iloc[row]!r}")
+        raise DataError(f"{source}: column {name} is not numeric: row {first_row + row + 1} "
+                        f"holds {column.iloc[row]!r}")
     return converted.astype(float).rename(name)
 
 
@@ -287,14 +291,15 @@ def _check_variation(frame: pd.DataFrame, source: str) -> None:
 
 
 def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
-                 index: pd.Index) -> None:
+                 index: pd.Index, first_row: int = 0) -> None:
     low, high = scale
-    for name in frame.columns:
-        outside = (frame[name] < low) | (frame[name] > high)
-        if outside.any():
-            position = int(np.flatnonzero(outside.to_numpy())[0])
-            label = frame.index[position]
-            row = int(index.get_loc(label)) + 1
-            raise DataError(f"{source}: column {name}, row {row} holds "
-                            f"{frame[name].iloc[position]:g}, outside the answer scale "
-                            f"{low:g}-{high:g}; fix the answer or the declared scale")
+    values = frame.to_numpy(dtype=float)
+    outside = (values < low) | (values > high)
+    if not outside.any():
+        return
+    column = int(np.flatnonzero(outside.any(axis=0))[0])  # the first column at fault
+    position = int(np.flatnonzero(outside[:, column])[0])
+    row = first_row + int(index.get_loc(frame.index[position])) + 1
+    raise DataError(f"{source}: column {frame.columns[column]}, row {row} holds "
+                    f"{values[position, column]:g}, outside the answer scale "
+                    f"{low:g}-{high:g}; fix the answer or the declared scale")

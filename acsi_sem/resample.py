@@ -4,12 +4,19 @@ An estimator supplies a statistic: a function of the row indices of a resample t
 every quantity to be bootstrapped as one vector. Replicates that fail (no convergence) are
 counted and left out; improper ones (e.g. a negative variance) are kept and counted. Both
 counts are reported with the intervals.
+
+Two drivers share one resampling stream (the same seed draws the same rows):
+:func:`bootstrap` evaluates a statistic one resample at a time; :func:`bootstrap_batched`
+hands an estimator the resamples of many replicates at once as count weights (b, n), so
+that it can compute their moments and iterate their estimates as stacked arrays. The
+jackknife behind the BCa acceleration is computed only when BCa bounds are asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -38,7 +45,8 @@ class BootstrapResult:
         draws: (b, k) values on the successful replicates.
         requested: replicates asked for; ``failed`` of them gave no estimate, ``improper``
             of the successful ones were improper solutions.
-        jackknife: (g, k) leave-group-out values for the BCa acceleration.
+        jackknife_source: (g, k) leave-group-out values for the BCa acceleration, or a
+            function computing them, called once and only when BCa bounds are needed.
         seed: the seed of the resampling generator.
         level: confidence level of the intervals.
         interval: the interval reported as ``ci_lower``/``ci_upper``: ``"percentile"`` or
@@ -51,10 +59,22 @@ class BootstrapResult:
     requested: int
     failed: int
     improper: int
-    jackknife: np.ndarray
+    jackknife_source: np.ndarray | Callable[[], np.ndarray]
     seed: int | None
     level: float = 0.95
     interval: str = "percentile"
+
+    @cached_property
+    def jackknife(self) -> np.ndarray:
+        """(g, k) leave-group-out values (computed on first use)."""
+        source = self.jackknife_source
+        return np.asarray(source() if callable(source) else source, dtype=float)
+
+    def __getstate__(self) -> dict:
+        # A pickle keeps values, not the estimator's closure: compute the jackknife now.
+        state = dict(self.__dict__)
+        state["jackknife_source"] = self.jackknife
+        return state
 
     @property
     def se(self) -> np.ndarray:
@@ -103,11 +123,10 @@ class BootstrapResult:
     def intervals(self) -> pd.DataFrame:
         """One row per statistic: ``estimate, se, ci_lower, ci_upper`` with the chosen
         interval."""
-        table = self.table()
-        prefix = "bca" if self.interval == "bca" else "pct"
-        return pd.DataFrame({"estimate": table["estimate"], "se": table["se"],
-                             "ci_lower": table[f"{prefix}_lower"],
-                             "ci_upper": table[f"{prefix}_upper"]})
+        # Percentile bounds need no jackknife; only BCa pays for it.
+        lower, upper = self.bca() if self.interval == "bca" else self.percentile()
+        return pd.DataFrame({"estimate": self.estimate, "se": self.se, "ci_lower": lower,
+                             "ci_upper": upper}, index=pd.Index(self.names, name="statistic"))
 
     def summary_line(self) -> str:
         """How many replicates were requested, used, failed and improper."""
@@ -135,10 +154,9 @@ def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, repl
         jackknife_groups: at most this many leave-group-out fits for the BCa acceleration
             (leave-one-out when n is not larger).
     """
-    rng = np.random.default_rng(seed)
     draws, failed, improper = [], 0, 0
-    for _ in _progress(range(replicates), progress, "bootstrap"):
-        rows = rng.integers(0, n_rows, size=n_rows)
+    for rows in _progress(resampled_rows(n_rows, replicates, seed), progress, "bootstrap",
+                          replicates):
         try:
             replicate = statistic(rows)
         except FailedReplicateError:
@@ -147,9 +165,81 @@ def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, repl
         draws.append(replicate.values)
         improper += int(replicate.improper)
     matrix = np.array(draws).reshape(len(draws), len(names))
-    jackknife = _jackknife(statistic, n_rows, min(jackknife_groups, n_rows), len(names))
+
+    def jackknife() -> np.ndarray:
+        return _jackknife(statistic, n_rows, min(jackknife_groups, n_rows), len(names))
+
     return BootstrapResult(tuple(names), np.asarray(estimate, dtype=float), matrix,
                            replicates, failed, improper, jackknife, seed, level, interval)
+
+
+@dataclass(frozen=True)
+class ReplicateBatch:
+    """A batched statistic's answer for b replicates.
+
+    Attributes:
+        values: (b, k) statistics; rows of failed replicates are ignored.
+        failed: (b,) replicates without an estimate (not converged).
+        improper: (b,) improper solutions (kept, counted).
+    """
+
+    values: np.ndarray
+    failed: np.ndarray
+    improper: np.ndarray
+
+
+def bootstrap_batched(statistic: Callable[[np.ndarray], ReplicateBatch], n_rows: int, *,
+                      replicates: int, seed: int | None, names: tuple[str, ...],
+                      estimate: np.ndarray, progress: bool = False, level: float = 0.95,
+                      interval: str = "percentile", jackknife_groups: int = 250,
+                      batch_size: int = 250) -> BootstrapResult:
+    """:func:`bootstrap` for estimators that handle many replicates at once.
+
+    Args:
+        statistic: maps count weights (b, n) - how often each row was drawn in each of b
+            resamples - to a :class:`ReplicateBatch`.
+        batch_size: replicates per call of ``statistic`` (bounds the memory of the batch).
+        The other arguments are those of :func:`bootstrap`; the same seed draws the same
+        resamples as :func:`bootstrap`, so the two drivers give the same replicates.
+    """
+    rows = resampled_rows(n_rows, replicates, seed)
+    draws, failed, improper = [], 0, 0
+    bar = _bar(progress, "bootstrap", replicates)
+    for start in range(0, replicates, batch_size):
+        size = min(batch_size, replicates - start)
+        counts = np.stack([np.bincount(next(rows), minlength=n_rows) for _ in range(size)])
+        batch = statistic(counts.astype(float))
+        draws.append(batch.values[~batch.failed])
+        failed += int(batch.failed.sum())
+        improper += int((batch.improper & ~batch.failed).sum())
+        if bar is not None:
+            bar.update(size)
+    if bar is not None:
+        bar.close()
+    matrix = np.concatenate(draws).reshape(-1, len(names)) if draws else np.zeros(
+        (0, len(names)))
+
+    def jackknife() -> np.ndarray:
+        groups = np.array_split(np.arange(n_rows), min(jackknife_groups, n_rows))
+        values = []
+        for start in range(0, len(groups), batch_size):
+            weights = np.ones((len(groups[start:start + batch_size]), n_rows))
+            for row, left_out in enumerate(groups[start:start + batch_size]):
+                weights[row, left_out] = 0.0
+            batch = statistic(weights)
+            values.append(batch.values[~batch.failed])
+        return np.concatenate(values).reshape(-1, len(names))
+
+    return BootstrapResult(tuple(names), np.asarray(estimate, dtype=float), matrix,
+                           replicates, failed, improper, jackknife, seed, level, interval)
+
+
+def resampled_rows(n_rows: int, replicates: int, seed: int | None) -> Iterator[np.ndarray]:
+    """The row indices (n,) of each resample, drawn with replacement from one seeded
+    generator (both bootstrap drivers use this stream)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(replicates):
+        yield rng.integers(0, n_rows, size=n_rows)
 
 
 def _jackknife(statistic: Callable[[np.ndarray], Replicate], n_rows: int, groups: int,
@@ -165,9 +255,17 @@ def _jackknife(statistic: Callable[[np.ndarray], Replicate], n_rows: int, groups
     return np.array(values).reshape(len(values), size)
 
 
-def _progress(iterable, show: bool, description: str):
+def _progress(iterable, show: bool, description: str, total: int | None = None):
     if not show:
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, desc=description, unit="rep", leave=False)
+    return tqdm(iterable, desc=description, unit="rep", leave=False, total=total)
+
+
+def _bar(show: bool, description: str, total: int):
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=description, unit="rep", leave=False, total=total)

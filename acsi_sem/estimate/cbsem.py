@@ -5,6 +5,8 @@ semopy (SLSQP on its Wishart ML objective) is given the sample covariance with d
 so its optimum is lavaan's. A few Fisher-scoring steps on the same discrepancy then drive the
 gradient to zero, which makes the estimates independent of semopy's stopping rule and checks
 convergence; standard errors come from the expected information with N, as lavaan's default.
+Before semopy, a quasi-Newton run of our own (:mod:`acsi_sem.estimate.quasi_newton`) is
+tried; where it reaches the zero gradient, semopy is not needed (nor imported).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 from acsi_sem.data import PreparedData
 from acsi_sem.estimate.fiml import fiml_hessian, minimize_fiml
 from acsi_sem.estimate.ml import minimize_ml, ml_discrepancy
+from acsi_sem.estimate.quasi_newton import quasi_newton_fit
 from acsi_sem.ram import RamModel, build_ram
 from acsi_sem.spec import ModelSpec, with_mean_structure
 
@@ -54,12 +57,15 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     ram = build_ram(spec)
     messages: list[str] = []
     start = simple_start_values(spec, ram, data.covariance)
-    try:
-        start = semopy_estimates(spec, data, fallback=start)
-    except Exception as error:  # semopy fails in many ways; our own optimiser carries on
-        messages.append(f"semopy did not finish ({type(error).__name__}: {error}); "
-                        "acsi-sem's Fisher scoring started from default values instead")
-    scoring = minimize_ml(ram, start, data.covariance)
+    # Our own quasi-Newton run first (fast, no semopy import); semopy's start if it fails.
+    scoring = quasi_newton_fit(ram, start, data.covariance)
+    if scoring is None:
+        try:
+            start = semopy_estimates(spec, data, fallback=start)
+        except Exception as error:  # semopy fails in many ways; our own optimiser carries on
+            messages.append(f"semopy did not finish ({type(error).__name__}: {error}); "
+                            "acsi-sem's Fisher scoring started from default values instead")
+        scoring = minimize_ml(ram, start, data.covariance)
     if not scoring.converged:
         worst = int(np.argmax(np.abs(scoring.gradient)))
         messages.append(f"the optimiser stopped with gradient {scoring.gradient[worst]:.2g} "

@@ -25,8 +25,15 @@ from acsi_sem.fitting.common import (
 )
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile
+from acsi_sem.moments import SurveyMoments
 from acsi_sem.ram import as_frame, build_ram
-from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
+from acsi_sem.resample import (
+    BootstrapResult,
+    FailedReplicateError,
+    Replicate,
+    bootstrap,
+    bootstrap_batched,
+)
 from acsi_sem.results import FitResult
 from acsi_sem.spec import ModelSpec
 from acsi_sem.statistics.diagnostics import (
@@ -52,8 +59,8 @@ from acsi_sem.statistics.quality import (
 from acsi_sem.statistics.standardize import row_values
 
 
-def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
-              options: FitOptions) -> FitResult:
+def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
+              model_file: ModelFile | None, options: FitOptions) -> FitResult:
     """Estimate ``spec`` by ML on checked data and collect every statistic into a result."""
     check_mean_structure(spec)
     check_no_composites(spec)
@@ -80,7 +87,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     indices = _indices(solution, data, implied)
     if robust is not None:
         indices = pd.concat([indices, _robust_indices(indices, robust, data)])
-    free_names = [solution.spec.parameter_name(i) for i in range(solution.ram.n_free)]
+    free_names = _free_parameter_names(solution.spec, solution.ram.n_free)
     return FitResult(
         spec=solution.spec,
         model_name=model_file.name if model_file is not None else "model",
@@ -95,6 +102,15 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
         missing=data.missing_report(),
     )
+
+
+def _free_parameter_names(spec: ModelSpec, count: int) -> list[str]:
+    """``spec.parameter_name(i)`` for i < count, from one pass over the table."""
+    table = spec.table
+    first = table[table["free"] > 0].drop_duplicates("free")
+    names = {free: f"{lhs} {op} {rhs}".strip() for free, lhs, op, rhs in zip(
+        first["free"], first["lhs"], first["op"], first["rhs"], strict=True)}
+    return [names[i] for i in range(1, count + 1)]
 
 
 def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:
@@ -195,13 +211,18 @@ def _reorder(matrix: np.ndarray, names: tuple[str, ...], order: tuple[str, ...]
     return matrix[np.ix_(positions, positions)]
 
 
-def _indicator_correlation(data: PreparedData, indicators: tuple[str, ...]) -> np.ndarray:
+def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple[str, ...]
+                           ) -> np.ndarray:
+    if isinstance(data, SurveyMoments):  # a big file read in chunks: only its moments
+        return data.correlation(indicators)
     return np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False)
 
 
 def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.DataFrame,
                     effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
-    """Refit the ML model on resampled rows, each started from the full-sample estimates."""
+    """Refit the ML model on resampled rows, each started from the full-sample estimates:
+    in batches of stacked arrays (:mod:`acsi_sem.fitting.cbsem_batched`) unless fixed.x
+    covariates make every replicate a different model."""
     spec = solution.spec
     layout = pls_layout(spec)
     values_rows = np.flatnonzero(spec.table["op"].isin(["=~", "~", "~~"]).to_numpy()
@@ -243,9 +264,15 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                upper_triangle(heterotrait_monotrait(
                                    _indicator_correlation(data, layout.indicators),
                                    layout.blocks))])
-    return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
-                     names=tuple(names), estimate=estimate, progress=options.progress,
-                     interval=options.ci)
+    settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
+                "estimate": estimate, "progress": options.progress, "interval": options.ci}
+    if has_covariates:
+        # fixed.x covariates change the model with every resample: one at a time.
+        return bootstrap(statistic, data.n_obs, **settings)
+    from acsi_sem.fitting.cbsem_batched import batched_cbsem_statistic
+
+    batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic)
+    return bootstrap_batched(batched, data.n_obs, **settings)
 
 
 def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame

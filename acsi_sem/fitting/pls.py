@@ -20,7 +20,12 @@ from acsi_sem.fitting.common import (
 from acsi_sem.fitting.options import FitOptions
 from acsi_sem.modelfile import ModelFile
 from acsi_sem.ram import as_frame
-from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
+from acsi_sem.resample import (
+    BootstrapResult,
+    FailedReplicateError,
+    Replicate,
+    bootstrap_batched,
+)
 from acsi_sem.results import FitResult
 from acsi_sem.spec import ModelSpec
 from acsi_sem.statistics.defined import evaluate_definitions
@@ -274,7 +279,8 @@ def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions) -> list[str]:
 def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: PlsCore,
                   parameters: pd.DataFrame, effects: pd.DataFrame,
                   options: FitOptions) -> BootstrapResult:
-    """Re-estimate on resampled rows: parameters, weights, effects, indices and HTMT."""
+    """Re-estimate on resampled rows: parameters, weights, effects, indices and HTMT, in
+    batches of stacked arrays (:mod:`acsi_sem.fitting.pls_batched`)."""
     table = spec.table[spec.table["op"].isin(_ESTIMATED_OPS)].reset_index(drop=True)
     owner = [name for name, block in zip(layout.latent, layout.blocks, strict=True)
              for _ in block]
@@ -309,9 +315,13 @@ def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: P
         improper = bool(np.any(np.abs(upper_triangle(sample_core.solution.construct_cor)) > 1))
         return Replicate(vector(sample_core), improper)
 
-    return bootstrap(statistic, len(items), replicates=options.bootstrap, seed=options.seed,
-                     names=tuple(names), estimate=vector(core), progress=options.progress,
-                     interval=options.ci)
+    from acsi_sem.fitting.pls_batched import batched_pls_statistic
+
+    batched = batched_pls_statistic(spec, layout, items, table, pairs, options, len(names),
+                                    statistic)
+    return bootstrap_batched(batched, len(items), replicates=options.bootstrap,
+                             seed=options.seed, names=tuple(names), estimate=vector(core),
+                             progress=options.progress, interval=options.ci)
 
 
 def index_scores_frame(result: FitResult, data: pd.DataFrame, scale: tuple[float, float]

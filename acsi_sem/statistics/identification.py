@@ -26,16 +26,18 @@ def check_identification(spec: ModelSpec) -> None:
 def check_scales(spec: ModelSpec) -> None:
     """Each latent variable needs a fixed non-zero loading or a fixed variance."""
     table = spec.table
+    op, lhs, rhs = (table[name].to_numpy() for name in ("op", "lhs", "rhs"))
+    fixed = table["free"].to_numpy() == 0
+    nonzero = table["ustart"].to_numpy(dtype=float) != 0
     for latent in spec.latent:
-        loadings = table[(table["op"] == "=~") & (table["lhs"] == latent)]
-        variance = table[(table["op"] == "~~") & (table["lhs"] == latent)
-                         & (table["rhs"] == latent)]
-        fixed_loading = ((loadings["free"] == 0) & (loadings["ustart"] != 0)).any()
-        fixed_variance = (variance["free"] == 0).any()
+        loadings = (op == "=~") & (lhs == latent)
+        variance = (op == "~~") & (lhs == latent) & (rhs == latent)
+        fixed_loading = (loadings & fixed & nonzero).any()
+        fixed_variance = (variance & fixed).any()
         if not (fixed_loading or fixed_variance):
             raise IdentificationError(
                 f"{spec.source}: latent variable {latent} has no scale: fix one of its "
-                f"loadings (e.g. {latent} =~ 1*{loadings['rhs'].iloc[0]} + ...) or its "
+                f"loadings (e.g. {latent} =~ 1*{rhs[loadings][0]} + ...) or its "
                 f"variance ({latent} ~~ 1*{latent})")
 
 

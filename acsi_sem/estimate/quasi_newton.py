@@ -1,0 +1,55 @@
+"""A fast first attempt at the ML optimum, without semopy.
+
+BFGS on F_ML with the analytic gradient from lavaan's "simple" starting values (what
+lavaan's nlminb does with its quasi-Newton steps), then :func:`minimize_ml` drives the
+gradient below its tolerance. On well-conditioned models this reaches the optimum in a few
+dozen evaluations, faster than importing and running semopy; where it does not get there
+within its budget the caller falls back to semopy's start, so the answer never depends on
+which route found the optimum (both end at a zero gradient).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+from acsi_sem.estimate.batched import BatchedRam, minimize_ml_batched, ml_state
+from acsi_sem.estimate.ml import ScoringResult, minimize_ml
+from acsi_sem.ram import RamModel
+
+# F where Sigma is not positive definite: large, finite, so the line search backs off.
+_OUTSIDE = 1e10
+MAX_ITERATIONS = 150
+# Below this largest gradient element an unfinished run is worth minimize_ml's Newton polish.
+_NEAR = 1e-4
+
+
+def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *,
+                     max_iterations: int = MAX_ITERATIONS) -> ScoringResult | None:
+    """The ML optimum from ``start`` (q,) for ``sample_cov`` (p, p), or ``None`` when the
+    quasi-Newton run and the polish do not converge within ``max_iterations``."""
+    batched, covariance = BatchedRam.of(ram), sample_cov[None]
+
+    def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        state = ml_state(batched, theta[None], covariance, with_information=False)
+        if not state.finite[0] or not np.isfinite(state.gradient).all():
+            return _OUTSIDE, np.zeros_like(theta)
+        return float(state.value[0]), state.gradient[0]
+
+    with np.errstate(all="ignore"):
+        found = minimize(value_and_gradient, start, jac=True, method="BFGS",
+                         options={"maxiter": max_iterations, "gtol": 1e-6})
+        if not np.isfinite(found.fun) or found.fun >= _OUTSIDE:
+            return None
+        # A few plain scoring steps usually reach the tolerance; minimize_ml (with its
+        # Newton steps on a numerical Hessian) only where they do not.
+        scored = minimize_ml_batched(ram, found.x, covariance, max_iterations=8)
+        if not scored.converged[0] and np.max(np.abs(found.jac)) > _NEAR:
+            return None  # far from an optimum: semopy's start is the cheaper way on
+        theta = scored.theta[0] if scored.converged[0] else found.x
+        try:
+            polished = minimize_ml(ram, theta, sample_cov, max_iterations=20)
+        except np.linalg.LinAlgError:
+            return None
+    tight = np.max(np.abs(polished.gradient), initial=0.0) < 1e-9
+    return polished if polished.converged and tight else None

@@ -1,0 +1,99 @@
+"""The batched CB-SEM bootstrap gives every replicate the one-at-a-time path's estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import acsi_sem
+import acsi_sem.fitting.cbsem_batched as cbsem_batched
+from acsi_sem.api import load_data, resolve_model
+from acsi_sem.estimate.batched import BatchedRam, ml_state, weighted_moments
+from acsi_sem.estimate.cbsem import fit_ml
+from acsi_sem.estimate.ml import ml_discrepancy
+from acsi_sem.fitting.cbsem_batched import batched_htmt
+from acsi_sem.resample import resampled_rows
+from acsi_sem.statistics.quality import heterotrait_monotrait
+from tests.conftest import LAVAAN_CASES, ROOT
+
+
+def _capture_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record the one-at-a-time statistic that bootstrap_cbsem hands to the batch."""
+    captured = []
+    original = cbsem_batched.batched_cbsem_statistic
+
+    def spy(solution, items, effects, layout, one_at_a_time):
+        captured.append(one_at_a_time)
+        return original(solution, items, effects, layout, one_at_a_time)
+
+    monkeypatch.setattr(cbsem_batched, "batched_cbsem_statistic", spy)
+    return captured
+
+
+@pytest.mark.parametrize(("case", "replicates"), [("acsi_simulated", 30),
+                                                  ("poldem_labels", 30)])
+def test_sampled_replicates_equal_the_one_at_a_time_fit(
+        monkeypatch: pytest.MonkeyPatch, case: str, replicates: int) -> None:
+    captured = _capture_one_at_a_time(monkeypatch)
+    data, model = LAVAAN_CASES[case]
+    result = acsi_sem.fit(ROOT / model, ROOT / data, bootstrap=replicates, seed=11, ci="bca")
+    boot = result.bootstrap
+    assert boot.failed == 0 and len(boot.draws) == replicates
+    rows = list(resampled_rows(result.n_obs, replicates, 11))
+    for index in (0, 7, replicates - 1):
+        expected = captured[0](rows[index]).values
+        np.testing.assert_allclose(boot.draws[index], expected, rtol=0, atol=1e-6)
+    # The BCa jackknife runs batched too; its first leave-group-out fit agrees as well.
+    groups = np.array_split(np.arange(result.n_obs), min(250, result.n_obs))
+    kept = np.setdiff1d(np.arange(result.n_obs), groups[0])
+    np.testing.assert_allclose(boot.jackknife[0], captured[0](kept).values, atol=1e-6)
+
+
+def test_percentile_intervals_never_compute_the_jackknife(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    result = acsi_sem.fit("acsi", bootstrap=20, seed=2)
+    assert "jackknife" not in vars(result.bootstrap)  # the cached property was never filled
+    assert result.parameters["ci_lower"].notna().any()
+    assert np.isfinite(result.bootstrap.table()["bca_lower"]).any()  # the table still has BCa
+    assert "jackknife" in vars(result.bootstrap)
+
+
+def test_weighted_moments_equal_the_resample_covariance() -> None:
+    items = np.random.default_rng(0).normal(size=(300, 5)) * [1, 2, 3, 4, 5] + 10
+    rows = np.random.default_rng(1).integers(0, 300, size=300)
+    weights = np.bincount(rows, minlength=300)[None, :].astype(float)
+    means, covariances = weighted_moments(items, weights)
+    np.testing.assert_allclose(means[0], items[rows].mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(covariances[0], np.cov(items[rows], rowvar=False, bias=True),
+                               rtol=1e-12)
+
+
+def test_batched_gradient_and_information_equal_the_single_ones() -> None:
+    model_file, spec = resolve_model("acsi")
+    data = load_data(spec, None, model_file, model_file.scale)
+    solution = fit_ml(spec, data)
+    theta = solution.theta * 1.05
+    single = ml_discrepancy(solution.ram, theta, data.covariance)
+    state = ml_state(BatchedRam.of(solution.ram), theta[None], data.covariance[None])
+    assert state.value[0] == pytest.approx(single.value, rel=1e-12)
+    np.testing.assert_allclose(state.gradient[0], single.gradient, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(state.information[0], single.information, rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_batched_htmt_equals_the_single_one() -> None:
+    items = np.random.default_rng(3).normal(size=(200, 6)) + np.repeat(
+        np.random.default_rng(4).normal(size=(200, 2)), 3, axis=1)
+    blocks = (np.array([0, 1, 2]), np.array([3, 4]), np.array([5]))
+    expected = heterotrait_monotrait(np.corrcoef(items, rowvar=False), blocks)
+    found = batched_htmt(np.cov(items, rowvar=False)[None], blocks)[0]
+    np.testing.assert_allclose(found, expected[np.triu_indices(3, 1)], rtol=1e-12)
+
+
+def test_a_bootstrap_result_pickles_with_its_jackknife() -> None:
+    import pickle
+
+    result = acsi_sem.fit("acsi", bootstrap=5, seed=3)
+    copy = pickle.loads(pickle.dumps(result.bootstrap))
+    np.testing.assert_array_equal(copy.jackknife, result.bootstrap.jackknife)
+    assert copy.table()["bca_lower"].notna().any()
