@@ -68,7 +68,33 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write the results as JSON to PATH ('-' for standard output)")
     add_loyalty_commands(commands)
     cli_simulation.add_commands(commands)
+    _add_report_command(commands)
     return parser
+
+
+def _add_report_command(commands) -> None:
+    report = commands.add_parser(
+        "report", help="fit a model and write an HTML report with diagram and plots")
+    report.add_argument("model", help="a shipped model's name or a model file")
+    report.add_argument("--data", help="survey file; default: the model's embedded data")
+    report.add_argument("--estimator", default="pls",
+                        choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+                        help="estimator (default: pls, which gives the 0-100 index)")
+    report.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="bootstrap replicates (intervals, significance stars for PLS)")
+    report.add_argument("--seed", type=int, help="seed of the bootstrap")
+    report.add_argument("--group", metavar="COLUMN",
+                        help="PLS: also report the index per group; CB-SEM: fit one model "
+                             "per group, one diagram each")
+    report.add_argument("--scale", metavar="LOW-HIGH", help="answer scale, e.g. 1-10")
+    report.add_argument("--target", metavar="CONSTRUCT",
+                        help="construct of the importance-performance map (default: the "
+                             "last in the causal order, e.g. Loyalty)")
+    report.add_argument("--no-indicators", action="store_true",
+                        help="draw the constructs only in the path diagram")
+    report.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for report.html and the figure files (created if "
+                             "missing; other files in it are left alone)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "models":
             return _list_models()
+        if arguments.command == "report":
+            return _report(arguments)
         if arguments.command in LOYALTY_COMMANDS:
             return run_loyalty_command(arguments)
         if arguments.command in cli_simulation.COMMANDS:
@@ -124,6 +152,20 @@ def _fit(arguments: argparse.Namespace) -> int:
         print(serialized)
     elif arguments.json:
         _write_atomically(Path(arguments.json), serialized + "\n")
+    return 0
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from acsi_sem.api import fit
+    from acsi_sem.report.html import check_output_folder, write_report
+
+    check_output_folder(arguments.out)  # before the fit: a mistake costs no waiting
+    result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
+                 bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
+                 scale=_scale(arguments.scale), progress=sys.stderr.isatty())
+    path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
+                        target=arguments.target)
+    print(f"acsi-sem: wrote {path} and its figures")
     return 0
 
 

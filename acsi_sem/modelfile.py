@@ -6,6 +6,7 @@ A model file is lavaan syntax whose leading comment block may carry ``key: value
     # source: Fornell et al. (1996) ...
     # data: acsi_simulated.csv      (the default data, next to the file or shipped)
     # scale: 1-10                   (the answer scale, checked on the data)
+    # labels: Satisfaction = 顾客满意度, Loyalty = 顾客忠诚   (names shown in diagrams)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from acsi_sem.spec import ModelSpec
 from acsi_sem.syntax import parse_model
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_HEADER_KEY = re.compile(r"^#\s*(title|source|data|scale)\s*:\s*(.*)$", re.IGNORECASE)
+_HEADER_KEY = re.compile(r"^#\s*(title|source|data|scale|labels)\s*:\s*(.*)$", re.IGNORECASE)
 _SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to|\.\.)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -88,6 +89,13 @@ class ModelFile:
             raise ModelSyntaxError(f"cannot read the scale {text!r}; write e.g. '# scale: 1-10'",
                                    source=str(self.path))
         return float(match.group(1)), float(match.group(2))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Display names from ``# labels: Name = shown, ...`` (diagrams and reports)."""
+        pairs = (item.partition("=") for item in self.header.get("labels", "").split(","))
+        return {name.strip(): shown.strip() for name, sep, shown in pairs
+                if sep and name.strip() and shown.strip()}
 
     @property
     def default_data(self) -> Path | None:

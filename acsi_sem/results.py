@@ -102,6 +102,20 @@ class FitResult:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
 
+    def plot(self, *, indicators: bool = True, labels: dict[str, str] | None = None,
+             title: str | None = None, group: str | None = None):
+        """The path diagram as a matplotlib Figure (standardized estimates, stars, R²).
+
+        ``indicators=False`` draws the constructs only; ``labels`` maps construct names to
+        the names shown (default: the model file's ``# labels:``); ``group`` picks the group
+        of a multi-group fit (default: the first). Save it with
+        ``result.plot().savefig("model.svg")`` (or .png, .pdf).
+        """
+        from acsi_sem.report.diagram import draw_diagram
+
+        return draw_diagram(self, indicators=indicators, labels=labels, title=title,
+                            group=group)
+
     def _repr_html_(self) -> str:
         from acsi_sem.report.summary import summary_html
 

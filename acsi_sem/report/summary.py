@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 import textwrap
 from pathlib import Path
@@ -318,25 +317,7 @@ def _estimate_line(name: str, row: pd.Series) -> str:
 
 
 def summary_html(result: FitResult) -> str:
-    """Warnings, fit indices and estimates as HTML tables for Jupyter."""
-    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
-    warning_box = (f'<div style="border:2px solid #c00;padding:4px;color:#900">'
-                   f"<b>Warnings</b><ul>{warnings}</ul></div>" if warnings else "")
-    fit = (result.fit_indices.to_frame("value").T.to_html(float_format="%.3f", index=False)
-           if len(result.fit_indices) else "<p>no likelihood-based test (PLS)</p>")
-    parameters = result.parameters.to_html(float_format="%.3f", index=False, na_rep="")
-    title = html.escape(f"{result.title}: {result.estimator}, N = {result.n_obs}, "
-                        f"converged: {'yes' if result.converged else 'NO'}")
-    return (f"<div><h4>{title}</h4>{warning_box}<h5>Fit indices</h5>{fit}"
-            f"<h5>Parameter estimates</h5>{parameters}{_quality_html(result)}</div>")
+    """The result as HTML tables for Jupyter (see :mod:`acsi_sem.report.html`)."""
+    from acsi_sem.report.html import result_tables_html
 
-
-def _quality_html(result: FitResult) -> str:
-    parts = []
-    if result.index is not None:
-        parts.append("<h5>0-100 index</h5>" + result.index.to_frame().to_html(
-            float_format="%.1f"))
-    if result.quality is not None:
-        parts.append("<h5>Measurement quality</h5>" + result.quality.reliability.to_html(
-            float_format="%.3f", na_rep=""))
-    return "".join(parts)
+    return result_tables_html(result)

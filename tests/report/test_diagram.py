@@ -1,0 +1,257 @@
+"""Path diagrams: causal layout, labels that say the estimates, nothing overlapping, CJK
+labels with and without a font, the three file formats and DOT text."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import acsi_sem
+from acsi_sem.report import diagram
+from acsi_sem.report.diagram import (
+    causal_layers,
+    diagram_dot,
+    draw_diagram,
+    estimate_label,
+    find_cjk_font,
+    save_diagram,
+    significance_stars,
+)
+from tests.conftest import ROOT
+
+MODELS = ("acsi", "ecsi", "ccsi")
+
+
+def artists(figure, prefix: str) -> dict:
+    """The figure's texts and patches whose gid starts with ``prefix``, by gid."""
+    axes = figure.axes[0]
+    return {a.get_gid(): a for a in [*axes.texts, *axes.patches]
+            if (a.get_gid() or "").startswith(prefix)}
+
+
+def expected_label(std_all: float, pvalue: float) -> str:
+    stars = ("***" if pvalue < 0.001 else "**" if pvalue < 0.01
+             else "*" if pvalue < 0.05 else "")
+    return f"{std_all:.2f}{stars}"
+
+
+def overlap(a, b) -> bool:
+    """Boxes that share more than a hairline (0.5 pixel) in both directions."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5
+            and min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5)
+
+
+def assert_nothing_overlaps(figure, what: str) -> None:
+    """No two labels intersect, no arrow label covers a shape, no two shapes intersect, and
+    everything lies inside the figure: measured on the rendered extents."""
+    renderer = figure.canvas.get_renderer()
+    texts = {gid: t.get_window_extent(renderer) for gid, t in artists(figure, "label:").items()
+             if t.get_text()}
+    shapes = {gid: p.get_window_extent(renderer)
+              for gid, p in {**artists(figure, "node:"), **artists(figure, "indicator:")}.items()}
+    assert len(texts) > 5
+    for (first, a), (second, b) in itertools.combinations(texts.items(), 2):
+        assert not overlap(a, b), f"{what}: {first} overlaps {second}"
+    arrow_labels = {g: box for g, box in texts.items()
+                    if g.split(":")[1] in ("path", "loading", "covariance")}
+    for (label, a), (shape, b) in itertools.product(arrow_labels.items(), shapes.items()):
+        assert not overlap(a, b), f"{what}: {label} covers {shape}"
+    for (first, a), (second, b) in itertools.combinations(shapes.items(), 2):
+        assert not overlap(a, b), f"{what}: {first} overlaps {second}"
+    inside = figure.bbox
+    for gid, box in {**texts, **shapes}.items():
+        assert (box.x0 >= inside.x0 and box.y0 >= inside.y0 and box.x1 <= inside.x1
+                and box.y1 <= inside.y1), f"{what}: {gid} leaves the figure"
+
+
+@pytest.mark.parametrize("indicators", [True, False])
+@pytest.mark.parametrize("model", MODELS)
+def test_no_label_overlaps_another_or_leaves_the_figure(pls_fits, model, indicators) -> None:
+    figure = draw_diagram(pls_fits[model], indicators=indicators)
+    assert_nothing_overlaps(figure, model)
+    plt.close(figure)
+
+
+def test_factor_covariances_are_labelled_double_arrows(root) -> None:
+    result = acsi_sem.fit(root / "tests/fixtures/models/hs_cfa.lav",
+                          root / "tests/fixtures/data/holzinger1939.csv")
+    figure = draw_diagram(result)
+    assert_nothing_overlaps(figure, "hs_cfa")
+    labels = {gid: t.get_text() for gid, t in artists(figure, "label:covariance:").items()}
+    row = result.parameters.query("lhs == 'visual' and op == '~~' and rhs == 'textual'")
+    assert labels["label:covariance:visual->textual"] == expected_label(
+        row["std_all"].iloc[0], row["pvalue"].iloc[0])
+    assert len(labels) == 3
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_columns_follow_the_causal_order(pls_fits, model) -> None:
+    result = pls_fits[model]
+    figure = draw_diagram(result, indicators=False)
+    centre = {gid.split(":")[1]: patch.center for gid, patch in artists(figure, "node:").items()}
+    for outcome, predictor in result.spec.structural_paths:
+        assert centre[predictor][0] < centre[outcome][0], (predictor, outcome)
+    exogenous = result.spec.latent[0]
+    assert causal_layers(result.spec)[exogenous] == 0
+    assert min(centre, key=lambda n: centre[n][0]) == exogenous
+    assert max(centre, key=lambda n: centre[n][0]) == "Loyalty"
+    plt.close(figure)
+
+
+def test_acsi_layers_are_longest_paths(pls_fits) -> None:
+    assert causal_layers(pls_fits["acsi"].spec) == {
+        "Expectation": 0, "Quality": 1, "Value": 2, "Satisfaction": 3, "Complaints": 4,
+        "Loyalty": 5}
+
+
+def test_arrows_carry_standardized_estimates_with_stars(pls_fits) -> None:
+    result = pls_fits["ecsi"]
+    figure = draw_diagram(result)
+    labels = {gid: t.get_text() for gid, t in artists(figure, "label:").items()}
+    rows = result.parameters[result.parameters["op"].isin(["~", "=~"])]
+    for row in rows.itertuples():
+        kind, source, target = (("path", row.rhs, row.lhs) if row.op == "~"
+                                else ("loading", row.lhs, row.rhs))
+        assert labels[f"label:{kind}:{source}->{target}"] == expected_label(row.std_all,
+                                                                            row.pvalue)
+    # Known values on mobi: a strong, a weak and a middling path.
+    assert labels["label:path:Satisfaction->Loyalty"].startswith("0.49")
+    assert labels["label:path:Expectation->Value"] == "0.05"
+    assert labels["label:path:Image->Loyalty"].endswith("*")
+    plt.close(figure)
+
+
+def test_r_squared_is_inside_the_endogenous_ellipses(pls_fits) -> None:
+    result = pls_fits["ecsi"]
+    figure = draw_diagram(result, indicators=False)
+    renderer = figure.canvas.get_renderer()
+    texts = artists(figure, "label:node:")
+    for name, value in result.r2.items():
+        text = texts[f"label:node:{name}"]
+        assert f"R² = {value:.2f}" in text.get_text()
+        ellipse = artists(figure, f"node:{name}")[f"node:{name}"]
+        inner, outer = text.get_window_extent(renderer), ellipse.get_window_extent(renderer)
+        assert outer.x0 < inner.x0 and inner.x1 < outer.x1
+        assert outer.y0 < inner.y0 and inner.y1 < outer.y1
+    assert "R²" not in texts["label:node:Image"].get_text()  # exogenous: no R²
+    plt.close(figure)
+
+
+def test_ml_labels_use_ml_p_values(acsi_ml) -> None:
+    figure = draw_diagram(acsi_ml, indicators=False)
+    labels = {gid: t.get_text() for gid, t in artists(figure, "label:path:").items()}
+    paths = acsi_ml.parameters[acsi_ml.parameters["op"] == "~"]
+    assert len(labels) == len(paths) == 9
+    for row in paths.itertuples():
+        assert labels[f"label:path:{row.rhs}->{row.lhs}"] == expected_label(row.std_all,
+                                                                             row.pvalue)
+    plt.close(figure)
+
+
+def test_hiding_indicators_draws_only_constructs(pls_fits) -> None:
+    result = pls_fits["acsi"]
+    shown, hidden = draw_diagram(result), draw_diagram(result, indicators=False)
+    assert len(artists(shown, "indicator:")) == len(result.spec.observed) == 14
+    assert artists(hidden, "indicator:") == {}
+    assert len(artists(hidden, "node:")) == 6
+    assert hidden.get_size_inches()[1] < shown.get_size_inches()[1]
+    plt.close("all")
+
+
+def test_stars_and_labels_at_the_thresholds() -> None:
+    assert [significance_stars(p) for p in (0.0009, 0.001, 0.0099, 0.01, 0.049, 0.05)] == \
+        ["***", "**", "**", "*", "*", ""]
+    assert significance_stars(np.nan) == ""
+    assert estimate_label(-0.1234, 0.002) == "-0.12**"
+    assert estimate_label(np.nan, 0.5) == "NA"
+
+
+def test_chinese_labels_fall_back_to_names_without_a_cjk_font(pls_fits, monkeypatch) -> None:
+    monkeypatch.setattr(diagram, "find_cjk_font", lambda: None)
+    with pytest.warns(UserWarning, match="fonts-noto-cjk"):
+        figure = draw_diagram(pls_fits["ccsi"], indicators=False)
+    texts = [t.get_text() for t in artists(figure, "label:node:").values()]
+    assert any(t.startswith("BrandImage") for t in texts)
+    assert all(t.isascii() or "R²" in t for t in texts)
+    assert all(ch.isascii() or ch == "²" for t in texts for ch in t)
+    plt.close(figure)
+
+
+def test_chinese_labels_render_with_a_cjk_font(pls_fits) -> None:
+    font = find_cjk_font()
+    if font is None:
+        pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither our fallback note nor a missing glyph
+        figure = draw_diagram(pls_fits["ccsi"], indicators=False)
+        figure.canvas.draw()
+    text = artists(figure, "label:node:")["label:node:Satisfaction"]
+    assert text.get_text().startswith("顾客满意度")
+    path = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
+    charmap = FT2Font(path).get_charmap()
+    assert all(ord(ch) in charmap for ch in "顾客满意度品牌形象")
+    plt.close(figure)
+
+
+def test_labels_argument_overrides_the_model_file(pls_fits) -> None:
+    figure = draw_diagram(pls_fits["acsi"], indicators=False,
+                          labels={"Satisfaction": "Customer satisfaction"})
+    text = artists(figure, "label:node:Satisfaction")["label:node:Satisfaction"].get_text()
+    assert text.startswith("Customer satisfaction\nR² = ")
+    plt.close(figure)
+
+
+def test_svg_png_and_pdf_are_written(pls_fits, tmp_path) -> None:
+    figure = draw_diagram(pls_fits["acsi"])
+    paths = save_diagram(figure, str(tmp_path / "acsi"))
+    assert [p.rsplit(".", 1)[1] for p in paths] == ["svg", "png", "pdf"]
+    svg = (tmp_path / "acsi.svg").read_text()
+    assert 'id="node:Satisfaction"' in svg and 'id="label:path:Value-&gt;Satisfaction"' in svg
+    assert (tmp_path / "acsi.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "acsi.pdf").read_bytes()[:5] == b"%PDF-"
+    plt.close(figure)
+
+
+def test_dot_text_has_layers_shapes_and_labels(pls_fits) -> None:
+    result = pls_fits["ecsi"]
+    dot = diagram_dot(result)
+    assert dot.startswith('digraph "ecsi" {') and "rankdir=LR;" in dot
+    assert '"Image" [shape=ellipse, label="Image"];' in dot
+    assert f'"Satisfaction" [shape=ellipse, label="Satisfaction\\nR² = ' \
+           f'{result.r2["Satisfaction"]:.2f}"];' in dot
+    assert '"PERQ7" [shape=box];' in dot
+    assert "{ rank=same; \"Loyalty\"; }" in dot
+    row = result.parameters.query("lhs == 'Loyalty' and op == '~' and rhs == 'Satisfaction'")
+    label = expected_label(row["std_all"].iloc[0], row["pvalue"].iloc[0])
+    assert f'"Satisfaction" -> "Loyalty" [label="{label}"];' in dot
+    assert dot.count(" -> ") == 12 + 24
+    assert diagram_dot(result, indicators=False).count(" -> ") == 12
+    assert "顾客满意度" in diagram_dot(pls_fits["ccsi"])
+
+
+def test_result_plot_returns_the_diagram(pls_fits) -> None:
+    from matplotlib.figure import Figure
+
+    figure = pls_fits["acsi"].plot(indicators=False, title="")
+    assert isinstance(figure, Figure)
+    assert len(artists(figure, "node:")) == 6
+    assert artists(figure, "label:title")["label:title"].get_text() == ""
+    plt.close(figure)
+
+
+def test_importing_the_package_does_not_import_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, acsi_sem; print('matplotlib' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT)
+    assert output.stdout.strip() == "False"
