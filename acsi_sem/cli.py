@@ -6,13 +6,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from acsi_sem import __version__, cli_simulation
 from acsi_sem.cli_loyalty import COMMANDS as LOYALTY_COMMANDS
 from acsi_sem.cli_loyalty import add_loyalty_commands, run_loyalty_command
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.files import write_atomically
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,7 +135,7 @@ def _fit(arguments: argparse.Namespace) -> int:
 
     options = dict(estimator=arguments.estimator, scheme=arguments.scheme,
                    bootstrap=arguments.bootstrap, seed=arguments.seed, ci=arguments.ci,
-                   scale=_scale(arguments.scale), tolerance=arguments.tolerance,
+                   scale=parse_scale(arguments.scale), tolerance=arguments.tolerance,
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
                    ordered=arguments.ordered, progress=sys.stderr.isatty())
     if arguments.invariance:
@@ -151,7 +151,7 @@ def _fit(arguments: argparse.Namespace) -> int:
     if to_stdout:
         print(serialized)
     elif arguments.json:
-        _write_atomically(Path(arguments.json), serialized + "\n")
+        write_atomically(Path(arguments.json), serialized + "\n")
     return 0
 
 
@@ -162,7 +162,7 @@ def _report(arguments: argparse.Namespace) -> int:
     check_output_folder(arguments.out)  # before the fit: a mistake costs no waiting
     result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
                  bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
-                 scale=_scale(arguments.scale), progress=sys.stderr.isatty())
+                 scale=parse_scale(arguments.scale), progress=sys.stderr.isatty())
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
                         target=arguments.target)
     print(f"acsi-sem: wrote {path} and its figures")
@@ -185,7 +185,8 @@ def _invariance(arguments: argparse.Namespace, options: dict) -> tuple[object, s
     return result, f"{result.summary()}\n\n{sequence.summary()}", document
 
 
-def _scale(text: str | None) -> tuple[float, float] | None:
+def parse_scale(text: str | None) -> tuple[float, float] | None:
+    """``"1-10"`` as ``(1.0, 10.0)``; ``None`` stays ``None``."""
     if text is None:
         return None
     low, _, high = text.partition("-")
@@ -194,18 +195,6 @@ def _scale(text: str | None) -> tuple[float, float] | None:
     except ValueError:
         raise AcsiSemError(f"cannot read the scale {text!r}; write it as LOW-HIGH, e.g. 1-10"
                            ) from None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` only once it is complete, so no half file is ever left."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise AcsiSemError(f"{path}: cannot write the JSON file, folder {directory} does not "
-                           "exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

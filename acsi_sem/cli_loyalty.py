@@ -79,9 +79,9 @@ def run_loyalty_command(arguments: argparse.Namespace) -> int:
     if to_stdout:
         print(json.dumps(document, indent=2, allow_nan=False))
     elif arguments.json:
-        from acsi_sem.cli import _write_atomically
+        from acsi_sem.files import write_atomically
 
-        _write_atomically(Path(arguments.json),
+        write_atomically(Path(arguments.json),
                           json.dumps(document, indent=2, allow_nan=False) + "\n")
     return 0
 

@@ -63,15 +63,16 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _simulate(arguments: argparse.Namespace) -> int:
-    from acsi_sem.cli import _scale, _write_atomically
+    from acsi_sem.cli import parse_scale
+    from acsi_sem.files import write_atomically
     from acsi_sem.simulate import draw_survey, population_from_model
 
     if arguments.n < 1:
         raise AcsiSemError(f"--n must be at least 1, not {arguments.n}")
     population = population_from_model(arguments.model, arguments.data)
     survey = draw_survey(population, arguments.n, seed=arguments.seed,
-                         scale=_scale(arguments.scale))
-    _write_atomically(Path(arguments.out), survey.to_csv(index=False))
+                         scale=parse_scale(arguments.scale))
+    write_atomically(Path(arguments.out), survey.to_csv(index=False))
     print(f"wrote {arguments.n} respondents drawn from {population.description} "
           f"(seed {arguments.seed}) to {arguments.out}")
     return 0
@@ -79,7 +80,7 @@ def _simulate(arguments: argparse.Namespace) -> int:
 
 def _power(arguments: argparse.Namespace) -> int:
     from acsi_sem.api import resolve_model
-    from acsi_sem.cli import _write_atomically
+    from acsi_sem.files import write_atomically
     from acsi_sem.power import power_study
     from acsi_sem.simulate import population_from_model
 
@@ -96,7 +97,7 @@ def _power(arguments: argparse.Namespace) -> int:
     if to_stdout:
         print(study.to_json())
     elif arguments.json:
-        _write_atomically(Path(arguments.json), study.to_json() + "\n")
+        write_atomically(Path(arguments.json), study.to_json() + "\n")
     if arguments.plot:
         study.plot(arguments.plot)
     return 0

@@ -165,3 +165,15 @@ def test_mlr_and_fiml_from_the_shell(capsys, tmp_path) -> None:
     assert {"chisq_scaled", "scaling_factor", "cfi_robust", "tli_robust",
             "rmsea_robust"} <= set(fit)
     assert fit["chisq_scaled"] == pytest.approx(fit["chisq"] / fit["scaling_factor"])
+
+
+def test_json_file_gets_ordinary_permissions(capsys, tmp_path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "result.json"
+    code, _, _ = run(capsys, "fit", "acsi", "--json", str(target))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert code == 0 and stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -116,7 +116,6 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
 
 
 def _checked_layout(spec: ModelSpec) -> PlsLayout:
-    layout = pls_layout(spec)
     seen: dict[str, str] = {}
     for latent, names in spec.indicators.items():
         for name in names:
@@ -132,7 +131,7 @@ def _checked_layout(spec: ModelSpec) -> PlsLayout:
         raise ModelSyntaxError(f"PLS regressions connect constructs only; {', '.join(observed)} "
                                "is an observed variable: give it a block (X =~ x)",
                                source=spec.source)
-    return layout
+    return pls_layout(spec)
 
 
 def pls_parameters(spec: ModelSpec, layout: PlsLayout, core: PlsCore) -> pd.DataFrame:

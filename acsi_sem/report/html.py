@@ -11,8 +11,6 @@ import base64
 import html
 import io
 import math
-import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ import pandas as pd
 
 from acsi_sem import __version__
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.files import write_atomically
 from acsi_sem.report.diagram import significance_stars
 
 if TYPE_CHECKING:
@@ -358,26 +357,6 @@ def diagram_stems(result: FitResult) -> dict[str, str | None]:
             for number, label in enumerate(result.groups["labels"], start=1)}
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` only once complete: no half file is ever left."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide the report
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def check_output_folder(out_dir: str | Path) -> Path:
     """``out_dir`` as a Path; an error if it exists and is not a folder."""
     folder = Path(out_dir)
@@ -427,13 +406,13 @@ def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = T
                                  pdf=name.startswith("diagram"))
               for name, (figure, caption) in figures.items()}
     for stem, group in diagram_stems(result).items():
-        _write_atomically(folder / f"{stem}.dot", diagram_dot(
+        write_atomically(folder / f"{stem}.dot", diagram_dot(
             result, indicators=indicators, labels=labels, group=group).encode("utf-8"))
     extra = [(section.key, section.title, _extra_section_html(folder, section))
              for section in sections]
     page = report_page(result, blocks, tuple(notes), target=target, extra=extra)
     path = folder / REPORT_NAME
-    _write_atomically(path, page.encode("utf-8"))
+    write_atomically(path, page.encode("utf-8"))
     return path
 
 
@@ -444,11 +423,11 @@ def _save_figure(folder: Path, name: str, figure: Figure, caption: str, *,
     import matplotlib.pyplot as plt
 
     svg = _svg_bytes(figure)
-    _write_atomically(folder / f"{name}.svg", svg)
+    write_atomically(folder / f"{name}.svg", svg)
     for extension in ("png", "pdf") if pdf else ("png",):
         buffer = io.BytesIO()
         figure.savefig(buffer, format=extension, dpi=150)
-        _write_atomically(folder / f"{name}.{extension}", buffer.getvalue())
+        write_atomically(folder / f"{name}.{extension}", buffer.getvalue())
     plt.close(figure)
     return _figure_html(name, svg, caption)
 
