@@ -229,7 +229,8 @@ NEWTON_BELOW = 1e-2
 
 
 def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarray, *,
-                        max_iterations: int = 100, tolerance: float = 1e-9) -> BatchedFit:
+                        max_iterations: int = 100, tolerance: float = 1e-9,
+                        give_up_above: float = np.inf) -> BatchedFit:
     """Minimise F_ML for b sample covariances at once: Fisher scoring, then Newton steps on
     the analytic Hessian once max |gradient| < :data:`NEWTON_BELOW`, each step halved until
     F does not rise. The trial point of a step is evaluated once, value and gradient
@@ -240,6 +241,8 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         start: (q,) starting values shared by every replicate (the full-sample estimate).
         sample_covs: (b, p, p) sample covariances, divisor N.
         tolerance: convergence when max |dF/dtheta| < tolerance, as in ``minimize_ml``.
+        give_up_above: a replicate whose max |dF/dtheta| exceeds this stops unconverged (F
+            falling while the gradient grows means it is heading for the boundary).
     """
     batched = BatchedRam.of(ram)
     count = len(sample_covs)
@@ -252,7 +255,8 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         largest = np.abs(point.gradient).max(axis=1)
         done = point.finite & (largest < tolerance)
         converged[active[done]] = True
-        moving = point.finite & ~done  # the rest (Sigma not positive definite) are stuck
+        # The rest are stuck: Sigma not positive definite, or running away.
+        moving = point.finite & ~done & (largest <= give_up_above)
         if not moving.any():
             break
         active, point, largest = active[moving], point.rows(moving), largest[moving]
