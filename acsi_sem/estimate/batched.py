@@ -291,6 +291,8 @@ class _Point:
 
     def rows(self, selected: np.ndarray) -> _Point:
         """The replicates picked by ``selected`` (a mask or indices)."""
+        if selected.dtype == bool and selected.all():
+            return self  # the common case: nothing to copy
         return _Point(*(getattr(self, name)[selected] for name in _POINT_FIELDS))
 
 
