@@ -226,15 +226,19 @@ class BatchedFit:
 # Hessian (quadratic convergence) where that Hessian is positive definite; above it Fisher
 # scoring, whose first steps from the full-sample estimate are the safer ones.
 NEWTON_BELOW = 1e-2
+# Below this largest gradient element the last Newton step was short enough that its Hessian
+# still serves (a chord step, no new Hessian); the steps stay all but quadratic.
+CHORD_BELOW = 1e-4
 
 
 def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarray, *,
                         max_iterations: int = 100, tolerance: float = 1e-9,
                         give_up_above: float = np.inf) -> BatchedFit:
     """Minimise F_ML for b sample covariances at once: Fisher scoring, then Newton steps on
-    the analytic Hessian once max |gradient| < :data:`NEWTON_BELOW`, each step halved until
-    F does not rise. The trial point of a step is evaluated once, value and gradient
-    together, and becomes the next iterate when F did not rise.
+    the analytic Hessian once max |gradient| < :data:`NEWTON_BELOW` (reused for chord steps
+    below :data:`CHORD_BELOW`), each step halved until F does not rise. The trial point of
+    a step is evaluated once, value and gradient together, and becomes the next iterate when
+    F did not rise.
 
     Args:
         ram: the model.
@@ -251,6 +255,8 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
     logdet_samples = np.linalg.slogdet(sample_covs)[1]
     active = np.arange(count)
     point = _evaluate(batched, theta, sample_covs, logdet_samples)
+    hessians = np.empty((count, ram.n_free, ram.n_free))
+    has_hessian = np.zeros(count, dtype=bool)
     for _ in range(max_iterations):
         largest = np.abs(point.gradient).max(axis=1)
         done = point.finite & (largest < tolerance)
@@ -260,13 +266,34 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         if not moving.any():
             break
         active, point, largest = active[moving], point.rows(moving), largest[moving]
-        step = _steps(batched, point, largest < NEWTON_BELOW)
+        step = _steps_or_chords(batched, point, largest, active, hessians, has_hessian)
         usable = np.isfinite(step).all(axis=1)
         active, point, step = active[usable], point.rows(usable), step[usable]
         theta[active], point, better = _step_until_better(
             batched, theta[active], step, point, sample_covs[active], logdet_samples[active])
         active, point = active[better], point.rows(better)
     return BatchedFit(theta, converged)
+
+
+def _steps_or_chords(batched: BatchedRam, point: _Point, largest: np.ndarray,
+                     active: np.ndarray, hessians: np.ndarray, has_hessian: np.ndarray
+                     ) -> np.ndarray:
+    """Steps (b, q) for the ``active`` replicates at ``point``: where the largest gradient
+    element is below :data:`CHORD_BELOW` and an earlier Newton step left its Hessian in
+    ``hessians`` (count, q, q), that Hessian again (a chord step: the Hessian has barely
+    changed since); elsewhere :func:`_steps`, whose Newton Hessians are kept."""
+    chord = (largest < CHORD_BELOW) & has_hessian[active]
+    fresh = ~chord
+    step = np.empty_like(point.gradient)
+    if chord.any():
+        step[chord] = _solve_each(hessians[active[chord]], point.gradient[chord])
+    if fresh.any():
+        rows = active[fresh]
+        step[fresh], matrices, newton = _steps(batched, point.rows(fresh),
+                                               largest[fresh] < NEWTON_BELOW)
+        hessians[rows[newton]] = matrices[newton]
+        has_hessian[rows[newton]] = True
+    return step
 
 
 @dataclass(frozen=True)
@@ -343,19 +370,30 @@ def ml_state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
     return MLState(point.value, point.gradient, information, point.finite)
 
 
-def _steps(batched: BatchedRam, point: _Point, near: np.ndarray) -> np.ndarray:
-    """Steps (b, q) to subtract from theta: Newton on the analytic Hessian for the ``near``
-    (b,) replicates whose Hessian is positive definite, Fisher scoring for the others; NaN
-    where the matrix is singular."""
+def _steps(batched: BatchedRam, point: _Point, near: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps to subtract from theta: Newton on the analytic Hessian for the ``near`` (b,)
+    replicates whose Hessian is positive definite, Fisher scoring for the others.
+
+    Returns:
+        ``(steps (b, q), the matrices solved (b, q, q), newton (b,))``: steps are NaN where
+        the matrix is singular; ``newton`` marks the rows whose matrix is the Hessian.
+    """
+    gradient = point.gradient
     products = _cell_products(point.u, point.v, point.sigma_inv)
     cells = _cell_information(*products)
+    newton = np.zeros(len(near), dtype=bool)
+    matrices = batched.cells_to_parameters(cells)
     if near.any():
-        newton = np.flatnonzero(near)
-        hessian = cells[newton] + _cell_hessian_correction(
-            batched, point.rows(newton), *(product[newton] for product in products))
-        definite = _positive_definite_each(batched.cells_to_parameters(hessian))
-        cells[newton[definite]] = hessian[definite]
-    return _solve_each(batched.cells_to_parameters(cells), point.gradient)
+        if not near.all():  # copy only when some rows keep scoring
+            point, cells = point.rows(near), cells[near]
+            products = tuple(product[near] for product in products)
+        cells += _cell_hessian_correction(batched, point, *products)
+        hessian = batched.cells_to_parameters(cells)
+        definite = _positive_definite_each(hessian)
+        rows = np.flatnonzero(near)[definite]
+        matrices[rows], newton[rows] = hessian[definite], True
+    return _solve_each(matrices, gradient), matrices, newton
 
 
 def _step_until_better(batched: BatchedRam, theta: np.ndarray, step: np.ndarray,
