@@ -183,9 +183,9 @@ def measurement_quality(data: QualityInput) -> MeasurementQuality:
                              "indicator": list(data.indicators), "loading": data.loadings,
                              "reflective": [bool(data.reflective[j])
                                             for j, b in enumerate(data.blocks) for _ in b]})
-    fornell = pd.DataFrame(data.construct_cor.copy(), index=latent, columns=latent)
-    for j, name in enumerate(latent):
-        fornell.iloc[j, j] = np.sqrt(reliability.at[name, "ave"])
+    fornell_values = data.construct_cor.copy()
+    np.fill_diagonal(fornell_values, np.sqrt(reliability["ave"].to_numpy(dtype=float)))
+    fornell = pd.DataFrame(fornell_values, index=latent, columns=latent)
     htmt = pd.DataFrame(heterotrait_monotrait(data.correlation, data.blocks), index=latent,
                         columns=latent)
     cross = (None if data.cross_loadings is None else
@@ -222,8 +222,7 @@ def _flags(quality: MeasurementQuality) -> list[str]:
             flags.append(f"loading of {indicator} on {latent} is "
                          f"{loading:.3f} (< {t['loading']})")
     reliability = quality.reliability
-    for position, name in enumerate(reliability.index):
-        row = {column: reliability[column].iat[position] for column in reliability.columns}
+    for name, row in zip(reliability.index, reliability.to_dict("records"), strict=True):
         if not row["items"] > 1:
             continue
         for measure in ("alpha", "rho_c", "rho_a", "ave"):
