@@ -275,6 +275,16 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
     return BatchedFit(theta, converged)
 
 
+def ml_hessian(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray) -> np.ndarray:
+    """The analytic (observed) Hessian of F (b, q, q) at ``thetas`` (b, q) for sample
+    covariances ``covs`` (b, p, p): the expected information plus
+    :func:`_cell_hessian_correction`."""
+    point = _evaluate(batched, thetas, covs, np.linalg.slogdet(covs)[1])
+    products = _cell_products(point.u, point.v, point.sigma_inv)
+    cells = _cell_information(*products) + _cell_hessian_correction(batched, point, *products)
+    return batched.cells_to_parameters(cells)
+
+
 def _steps_or_chords(batched: BatchedRam, point: _Point, largest: np.ndarray,
                      active: np.ndarray, hessians: np.ndarray, has_hessian: np.ndarray
                      ) -> np.ndarray:
