@@ -69,7 +69,11 @@ class ModelSpec:
     def indicators(self) -> dict[str, list[str]]:
         """Indicators of each latent variable: ``{latent: [indicator, ...]}``."""
         loadings = self.table[self.table["op"].isin(MEASUREMENT)]
-        return {lv: loadings.loc[loadings["lhs"] == lv, "rhs"].tolist() for lv in self.latent}
+        grouped: dict[str, list[str]] = {lv: [] for lv in self.latent}
+        for lv, indicator in zip(loadings["lhs"], loadings["rhs"], strict=True):
+            if lv in grouped:
+                grouped[lv].append(indicator)
+        return grouped
 
     @cached_property
     def modes(self) -> dict[str, str]:

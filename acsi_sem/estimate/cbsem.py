@@ -143,14 +143,17 @@ def simple_start_values(spec: ModelSpec, ram: RamModel, sample_cov: np.ndarray) 
     table = spec.table
     theta = np.zeros(ram.n_free)
     variance = dict(zip(spec.observed, np.diag(sample_cov), strict=True))
-    for _, row in table[(table["free"] > 0) & (table["op"] != "~1")].iloc[::-1].iterrows():
-        index = row["free"] - 1
-        if not np.isnan(row["start"]):
-            theta[index] = row["start"]
-        elif row["op"] == "=~":
+    rows = table[(table["free"] > 0) & (table["op"] != "~1")].iloc[::-1]
+    # Plain column iteration: DataFrame.iterrows builds a Series per row (slow).
+    for free, start, op, lhs, rhs in zip(rows["free"], rows["start"], rows["op"],
+                                         rows["lhs"], rows["rhs"], strict=True):
+        index = free - 1
+        if not np.isnan(start):
+            theta[index] = start
+        elif op == "=~":
             theta[index] = 1.0
-        elif row["op"] == "~~" and row["lhs"] == row["rhs"]:
-            theta[index] = 0.5 * variance[row["lhs"]] if row["lhs"] in variance else 0.05
+        elif op == "~~" and lhs == rhs:
+            theta[index] = 0.5 * variance[lhs] if lhs in variance else 0.05
     return theta
 
 

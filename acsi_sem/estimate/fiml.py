@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from acsi_sem.estimate.ml import hessian_from_gradient
 from acsi_sem.ram import RamModel
@@ -170,6 +169,8 @@ def minimize_fiml(ram: RamModel, patterns: MissingPatterns, start: np.ndarray, *
                   tolerance: float = 1e-8) -> FimlResult:
     """Minimise the FIML objective from ``start`` (q,): quasi-Newton, then Newton steps on
     the numerical Hessian until the largest gradient element is below ``tolerance``."""
+    from scipy import optimize  # only here: importing it costs about 0.1 s
+
     found = optimize.minimize(lambda t: fiml_objective(ram, patterns, t), start, jac=True,
                               method="BFGS", options={"gtol": 1e-7, "maxiter": 2000})
     theta = found.x

@@ -201,7 +201,8 @@ def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
     default, the polychorics for ordered items). The tables describe constructs and their
     indicators: regressions on observed variables are left out of them."""
     layout = construct_layout(solution.spec)
-    keyed = parameters.set_index(["lhs", "op", "rhs"])["std_all"]
+    keyed = dict(zip(zip(parameters["lhs"], parameters["op"], parameters["rhs"], strict=True),
+                     parameters["std_all"], strict=True))
     owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
     loadings = np.array([keyed[(lv, "=~", ind)] for lv, ind in zip(owner, layout.indicators,
                                                                    strict=True)])

@@ -57,7 +57,7 @@ def effects_table(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
         return np.concatenate([picked_direct, picked_total - picked_direct, picked_total])
 
     estimates = values(theta).reshape(3, -1)
-    errors = delta_method_se(values, theta, vcov).reshape(3, -1)
+    errors = _effect_se(values, theta, vcov, _regression_parameters(ram, cells)).reshape(3, -1)
     sd = np.sqrt(np.clip(np.diag(ram.full_covariance(theta)), 0, None))
     names = np.array(ram.variables)
     frame = pd.DataFrame({
@@ -68,3 +68,29 @@ def effects_table(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["total_std_all"] = estimates[2] * sd[pairs[:, 1]] / sd[pairs[:, 0]]
     return frame
+
+
+def _regression_parameters(ram: RamModel, cells: tuple[np.ndarray, np.ndarray]
+                           ) -> np.ndarray:
+    """The free parameters (sorted indices) sitting in the regression ``cells``."""
+    size = len(ram.variables)
+    in_cells = np.isin(ram.a_rows * size + ram.a_cols, cells[0] * size + cells[1])
+    found = ram.a_free[in_cells]
+    return np.unique(found[found >= 0])
+
+
+def _effect_se(values, theta: np.ndarray, vcov: np.ndarray | None,
+               parameters: np.ndarray) -> np.ndarray:
+    """:func:`delta_method_se` of ``values``, differencing only the regression
+    ``parameters``: the effects do not depend on the others, whose Jacobian columns are
+    exactly zero."""
+    if vcov is None:
+        return delta_method_se(values, theta, vcov)
+
+    def of_regressions(subset: np.ndarray) -> np.ndarray:
+        full = theta.copy()
+        full[parameters] = subset
+        return values(full)
+
+    return delta_method_se(of_regressions, theta[parameters],
+                           vcov[np.ix_(parameters, parameters)])

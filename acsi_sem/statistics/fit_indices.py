@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from acsi_sem.estimate.ml import ml_value
 
@@ -362,7 +362,22 @@ def _noncentrality(chisq: float, df: float, probability: float) -> float:
     high = max(chisq, 1.0)
     while excess(high) > 0:
         high *= 2
-    return optimize.brentq(excess, 0.0, high, xtol=1e-12)
+    return _bisect(excess, 0.0, high, tolerance=1e-12)
+
+
+def _bisect(function, low: float, high: float, *, tolerance: float) -> float:
+    """The root of ``function`` in ``[low, high]`` (positive at ``low``, not positive at
+    ``high``) to within ``tolerance``: bisection, so the fit path need not import
+    scipy.optimize (about 0.1 s of the command's start-up) for one bracketed root."""
+    while high - low > tolerance:
+        middle = (low + high) / 2
+        if middle in (low, high):  # no float left between them
+            break
+        if function(middle) > 0:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def _chi2_cdf(x: float, df: float, lam: float) -> float:

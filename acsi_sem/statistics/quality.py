@@ -183,9 +183,9 @@ def measurement_quality(data: QualityInput) -> MeasurementQuality:
                              "indicator": list(data.indicators), "loading": data.loadings,
                              "reflective": [bool(data.reflective[j])
                                             for j, b in enumerate(data.blocks) for _ in b]})
-    fornell = pd.DataFrame(data.construct_cor.copy(), index=latent, columns=latent)
-    for j, name in enumerate(latent):
-        fornell.iloc[j, j] = np.sqrt(reliability.at[name, "ave"])
+    fornell_values = data.construct_cor.copy()
+    np.fill_diagonal(fornell_values, np.sqrt(reliability["ave"].to_numpy(dtype=float)))
+    fornell = pd.DataFrame(fornell_values, index=latent, columns=latent)
     htmt = pd.DataFrame(heterotrait_monotrait(data.correlation, data.blocks), index=latent,
                         columns=latent)
     cross = (None if data.cross_loadings is None else
@@ -213,11 +213,18 @@ def measurement_quality(data: QualityInput) -> MeasurementQuality:
 def _flags(quality: MeasurementQuality) -> list[str]:
     flags = []
     t = THRESHOLDS
-    for _, row in quality.loadings[quality.loadings["reflective"]].iterrows():
-        if row["loading"] < t["loading"]:
-            flags.append(f"loading of {row['indicator']} on {row['latent']} is "
-                         f"{row['loading']:.3f} (< {t['loading']})")
-    for name, row in quality.reliability[quality.reliability["items"] > 1].iterrows():
+    # Plain column iteration: DataFrame.iterrows builds a Series per row (slow).
+    loadings = quality.loadings
+    for indicator, latent, loading, reflective in zip(
+            loadings["indicator"], loadings["latent"], loadings["loading"],
+            loadings["reflective"], strict=True):
+        if reflective and loading < t["loading"]:
+            flags.append(f"loading of {indicator} on {latent} is "
+                         f"{loading:.3f} (< {t['loading']})")
+    reliability = quality.reliability
+    for name, row in zip(reliability.index, reliability.to_dict("records"), strict=True):
+        if not row["items"] > 1:
+            continue
         for measure in ("alpha", "rho_c", "rho_a", "ave"):
             if row[measure] < t[measure]:
                 flags.append(f"{measure} of {name} is {row[measure]:.3f} (< {t[measure]})")
@@ -226,8 +233,9 @@ def _flags(quality: MeasurementQuality) -> list[str]:
                          "items may be redundant)")
     flags += _discriminant_flags(quality)
     for table, what in ((quality.indicator_vif, "indicator"), (quality.inner_vif, "predictor")):
-        for _, row in table[table["vif"] > t["vif"]].iterrows():
-            flags.append(f"VIF of {row[what]} is {row['vif']:.2f} (> {t['vif']})")
+        for name, vif in zip(table[what], table["vif"], strict=True):
+            if vif > t["vif"]:
+                flags.append(f"VIF of {name} is {vif:.2f} (> {t['vif']})")
     return flags
 
 

@@ -8,7 +8,7 @@ import pytest
 import acsi_sem
 import acsi_sem.fitting.cbsem_batched as cbsem_batched
 from acsi_sem.api import load_data, resolve_model
-from acsi_sem.estimate.batched import BatchedRam, ml_state, weighted_moments
+from acsi_sem.estimate.batched import BatchedRam, ml_hessian, ml_state, weighted_moments
 from acsi_sem.estimate.cbsem import fit_ml
 from acsi_sem.estimate.ml import ml_discrepancy
 from acsi_sem.fitting.cbsem_batched import batched_htmt
@@ -79,6 +79,42 @@ def test_batched_gradient_and_information_equal_the_single_ones() -> None:
     np.testing.assert_allclose(state.gradient[0], single.gradient, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(state.information[0], single.information, rtol=1e-9,
                                atol=1e-12)
+
+
+def _hessian_case(name: str) -> tuple[BatchedRam, np.ndarray, np.ndarray]:
+    """A model, a point away from its optimum (1, q) and a covariance (1, p, p)."""
+    if name == "labels":  # equality constraints: cells sharing a parameter
+        from acsi_sem.ram import build_ram
+        from acsi_sem.syntax import parse_model
+
+        ram = build_ram(parse_model("eta1 =~ y1 + a*y2 + a*y3\neta2 =~ y4 + b*y5 + b*y6\n"
+                                    "eta2 ~ eta1"))
+        theta = np.linspace(0.6, 1.4, ram.n_free)
+        loadings = np.random.default_rng(5).normal(size=(6, 6))
+        covariance = loadings @ loadings.T + 6 * np.eye(6)
+        return BatchedRam.of(ram), theta[None], covariance[None]
+    model_file, spec = resolve_model(name)
+    data = load_data(spec, None, model_file, model_file.scale)
+    solution = fit_ml(spec, data)
+    # Away from the optimum, where the observed and expected Hessians differ.
+    return BatchedRam.of(solution.ram), solution.theta[None] * 1.05, data.covariance[None]
+
+
+@pytest.mark.parametrize("name", ["acsi", "ecsi", "labels"])
+def test_the_analytic_hessian_equals_differences_of_the_gradient(name: str) -> None:
+    batched, theta, covariance = _hessian_case(name)
+    q = theta.shape[1]
+    numerical = np.empty((q, q))
+    for index in range(q):
+        step = 1e-6 * max(1.0, abs(theta[0, index]))
+        up, down = theta.copy(), theta.copy()
+        up[0, index] += step
+        down[0, index] -= step
+        numerical[:, index] = (ml_state(batched, up, covariance).gradient[0]
+                               - ml_state(batched, down, covariance).gradient[0]) / (2 * step)
+    analytic = ml_hessian(batched, theta, covariance)[0]
+    np.testing.assert_allclose(analytic, analytic.T, atol=1e-12)
+    np.testing.assert_allclose(analytic, numerical, rtol=1e-5, atol=1e-6)
 
 
 def test_batched_htmt_equals_the_single_one() -> None:
