@@ -99,11 +99,12 @@ class PreparedData:
 
     def missing_report(self) -> dict:
         """Missing answers per item, complete rows and answer patterns of the kept rows."""
-        answered = self.frame.notna()
+        answered = ~np.isnan(self.frame.to_numpy())
+        patterns = len(np.unique(answered, axis=0)) if self.has_missing else 1
         return {"method": "fiml" if self.has_missing else "listwise",
                 "missing_per_item": {k: int(v) for k, v in self.missing_per_item.items()},
                 "complete_cases": int(answered.all(axis=1).sum()),
-                "patterns": int(answered.drop_duplicates().shape[0])}
+                "patterns": patterns}
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -283,11 +284,15 @@ def numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0
 
 
 def _check_variation(frame: pd.DataFrame, source: str) -> None:
-    for name in frame.columns:
-        values = frame[name].dropna()
-        if len(values) > 0 and values.nunique() < 2:
+    values = frame.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(values, axis=0, initial=-np.inf) - np.nanmin(values, axis=0,
+                                                                         initial=np.inf)
+    for name, width, column in zip(frame.columns, spread, values.T, strict=True):
+        if width == 0:
             raise DataError(f"{source}: column {name} is constant (every answer is "
-                            f"{values.iloc[0]:g}); it carries no information for the model")
+                            f"{column[~np.isnan(column)][0]:g}); it carries no information "
+                            "for the model")
 
 
 def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,

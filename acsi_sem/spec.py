@@ -277,11 +277,11 @@ def number_free_parameters(table: pd.DataFrame) -> np.ndarray:
     count = 0
     # Covariance-structure parameters first, intercepts after, so that the first
     # n_covariance_free indices are exactly the RAM parameters.
-    order = np.argsort(table["op"].to_numpy() == "~1", kind="stable")
-    for position in order:
-        is_free, label, op = table["free"].iat[position], table["label"].iat[position], \
-            table["op"].iat[position]
-        if not is_free or op == ":=":
+    ops, labels = table["op"].to_numpy(), table["label"].to_numpy()
+    is_free = table["free"].to_numpy() > 0
+    for position in np.argsort(ops == "~1", kind="stable"):
+        label = labels[position]
+        if not is_free[position] or ops[position] == ":=":
             continue
         if label and label in by_label:
             free[position] = by_label[label]

@@ -19,7 +19,10 @@ def check_no_composites(spec: ModelSpec) -> None:
 def check_mean_structure(spec: ModelSpec) -> None:
     """Only saturated mean structures are estimated: free observed intercepts, latent
     means fixed at 0."""
-    rows = spec.table[spec.table["op"] == "~1"]
+    intercepts = spec.table["op"].to_numpy() == "~1"
+    if not intercepts.any():
+        return
+    rows = spec.table[intercepts]
     latent = rows["lhs"].isin(spec.latent)
     bad = rows[(latent & (rows["free"] > 0)) | (~latent & (rows["free"] == 0))
                | (latent & (rows["ustart"].fillna(0) != 0))]

@@ -30,17 +30,18 @@ def _describe(row: pd.Series) -> str:
 
 
 def _negative_variances(parameters: pd.DataFrame) -> list[str]:
-    variances = parameters[(parameters["op"] == "~~")
-                           & (parameters["lhs"] == parameters["rhs"])]
+    op, lhs, rhs = (parameters[name].to_numpy() for name in ("op", "lhs", "rhs"))
+    negative = (op == "~~") & (lhs == rhs) & (parameters["est"].to_numpy() < 0)
     return [f"improper solution: negative variance {_describe(row)} = {row['est']:.4g} "
-            "(a Heywood case)" for _, row in variances[variances["est"] < 0].iterrows()]
+            "(a Heywood case)" for _, row in parameters[negative].iterrows()]
 
 
 def standardized_beyond_one(parameters: pd.DataFrame) -> list[str]:
-    candidates = parameters[parameters["op"].isin(["=~", "~", "~~"])
-                            & ~((parameters["op"] == "~~")
-                                & (parameters["lhs"] == parameters["rhs"]))]
-    beyond = candidates[candidates["std_all"].abs() > 1 + _TOLERANCE]
+    op, lhs, rhs = (parameters[name].to_numpy() for name in ("op", "lhs", "rhs"))
+    candidates = np.isin(op, ["=~", "~", "~~"]) & ~((op == "~~") & (lhs == rhs))
+    with np.errstate(invalid="ignore"):
+        large = np.abs(parameters["std_all"].to_numpy(dtype=float)) > 1 + _TOLERANCE
+    beyond = parameters[candidates & large]
     return [f"improper solution: standardized value of {_describe(row)} is "
             f"{row['std_all']:.3f}, beyond 1 in absolute value"
             for _, row in beyond.iterrows()]

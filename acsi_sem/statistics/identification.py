@@ -83,9 +83,11 @@ def generic_point(spec: ModelSpec, seed: int) -> np.ndarray:
     1-2, covariances small."""
     rng = np.random.default_rng(seed)
     theta = np.zeros(spec.n_covariance_free)
-    table = spec.table[(spec.table["free"] > 0) & (spec.table["op"] != "~1")]
-    for op, lhs, rhs, free in zip(table["op"], table["lhs"], table["rhs"], table["free"],
-                                  strict=True):
+    table = spec.table
+    ops, indices = table["op"].to_numpy(), table["free"].to_numpy()
+    rows = np.flatnonzero((indices > 0) & ~np.isin(ops, ["~1", "|"]))
+    for op, lhs, rhs, free in zip(ops[rows], table["lhs"].to_numpy()[rows],
+                                  table["rhs"].to_numpy()[rows], indices[rows], strict=True):
         if op in ("=~", "~"):
             theta[free - 1] = rng.uniform(0.3, 1.0)
         elif lhs == rhs:
