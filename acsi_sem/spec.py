@@ -48,12 +48,12 @@ class ModelSpec:
     observed: tuple[str, ...]
     source: str = "<model>"
 
-    @property
+    @cached_property
     def n_free(self) -> int:
         """Number of distinct free parameters."""
         return int(self.table["free"].max()) if len(self.table) else 0
 
-    @property
+    @cached_property
     def n_covariance_free(self) -> int:
         """Number of free parameters of the covariance structure (intercepts and
         thresholds excluded)."""
