@@ -71,7 +71,8 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
         messages.append(f"the optimiser stopped with gradient {scoring.gradient[worst]:.2g} "
                         f"on parameter {spec.parameter_name(worst)}")
 
-    information = ml_discrepancy(ram, scoring.theta, data.covariance).information / 2
+    information = (scoring.information if scoring.information is not None else
+                   ml_discrepancy(ram, scoring.theta, data.covariance).information) / 2
     vcov = invert_information(information, data.n_obs)
     return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
                          vcov=vcov, converged=scoring.converged, messages=tuple(messages),

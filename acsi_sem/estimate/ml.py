@@ -22,12 +22,12 @@ class Discrepancy:
         value: F (dimensionless), ``inf`` where Sigma is not positive definite.
         gradient: (q,) dF/dtheta.
         information: (q, q) expected Hessian of F, ``tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)``;
-            the unit expected information is half of it.
+            the unit expected information is half of it. ``None`` where not asked for.
     """
 
     value: float
     gradient: np.ndarray
-    information: np.ndarray
+    information: np.ndarray | None
 
 
 def ml_value(sigma: np.ndarray, sample_cov: np.ndarray) -> float:
@@ -47,29 +47,39 @@ def ml_discrepancy(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> 
     if not np.isfinite(value):
         q = ram.n_free
         return Discrepancy(value, np.full(q, np.nan), np.full((q, q), np.nan))
-    sigma_inv = np.linalg.inv(sigma)
-    derivatives = ram.sigma_derivatives(theta)
-    weight = sigma_inv - sigma_inv @ sample_cov @ sigma_inv
-    gradient = np.einsum("ij,kij->k", weight, derivatives)
-    q, p = len(derivatives), len(sigma)
-    scaled = (sigma_inv @ derivatives).reshape(q, p * p)
-    transposed = (derivatives @ sigma_inv).reshape(q, p * p)
-    # tr(A_k A_l) with A_k = Sigma^-1 dSigma_k equals <A_k, A_l'>, and A_l' = dSigma_l Sigma^-1.
-    information = scaled @ transposed.T
+    gradient, information = _covariance_terms(np.linalg.inv(sigma), ram.sigma_derivatives(theta),
+                                              sample_cov, with_information=True)
     return Discrepancy(value, gradient, information)
 
 
 def ml_gradient(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.ndarray:
     """dF/dtheta (q,) alone, without the information matrix."""
     sigma_inv = np.linalg.inv(ram.implied_covariance(theta))
-    weight = sigma_inv - sigma_inv @ sample_cov @ sigma_inv
-    return np.einsum("ij,kij->k", weight, ram.sigma_derivatives(theta))
+    return _covariance_terms(sigma_inv, ram.sigma_derivatives(theta), sample_cov,
+                             with_information=False)[0]
+
+
+def _covariance_terms(sigma_inv: np.ndarray, derivatives: np.ndarray, moments: np.ndarray, *,
+                      with_information: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The covariance part of dF/dtheta (q,) for second moments ``moments`` (p, p), and of
+    the expected information (q, q) if asked for."""
+    weight = sigma_inv - sigma_inv @ moments @ sigma_inv
+    gradient = np.einsum("ij,kij->k", weight, derivatives)
+    if not with_information:
+        return gradient, None
+    q, p = len(derivatives), len(sigma_inv)
+    scaled = (sigma_inv @ derivatives).reshape(q, p * p)
+    transposed = (derivatives @ sigma_inv).reshape(q, p * p)
+    # tr(A_k A_l) with A_k = Sigma^-1 dSigma_k equals <A_k, A_l'>, and A_l' = dSigma_l Sigma^-1.
+    return gradient, scaled @ transposed.T
 
 
 def ml_mean_discrepancy(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray,
-                        sample_means: np.ndarray) -> Discrepancy:
+                        sample_means: np.ndarray, *, with_information: bool = True
+                        ) -> Discrepancy:
     """F_ML with a modelled mean structure, ``F + (ybar - mu)' Sigma^-1 (ybar - mu)``, its
-    gradient and expected information at ``theta`` (q,); ``ram`` must place the means.
+    gradient and (if asked for) expected information at ``theta`` (q,); ``ram`` must place
+    the means.
 
     Args:
         sample_cov: (p, p) covariance with divisor N.
@@ -83,17 +93,13 @@ def ml_mean_discrepancy(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray
     sigma_inv = np.linalg.inv(sigma)
     residual = sample_means - ram.implied_mean(theta)
     weighted_residual = sigma_inv @ residual
-    derivatives = ram.sigma_derivatives(theta)
     mean_derivatives = ram.mean_derivatives(theta)
-    moments = sample_cov + np.outer(residual, residual)
-    weight = sigma_inv - sigma_inv @ moments @ sigma_inv
-    gradient = (np.einsum("ij,kij->k", weight, derivatives)
-                - 2 * mean_derivatives @ weighted_residual)
-    p = len(sigma)
-    scaled = (sigma_inv @ derivatives).reshape(q, p * p)
-    transposed = (derivatives @ sigma_inv).reshape(q, p * p)
-    information = (scaled @ transposed.T
-                   + 2 * mean_derivatives @ sigma_inv @ mean_derivatives.T)
+    gradient, information = _covariance_terms(
+        sigma_inv, ram.sigma_derivatives(theta), sample_cov + np.outer(residual, residual),
+        with_information=with_information)
+    gradient = gradient - 2 * mean_derivatives @ weighted_residual
+    if information is not None:
+        information = information + 2 * mean_derivatives @ sigma_inv @ mean_derivatives.T
     return Discrepancy(value + float(residual @ weighted_residual), gradient, information)
 
 
@@ -119,13 +125,15 @@ def hessian_from_gradient(gradient: Callable[[np.ndarray], np.ndarray], theta: n
 
 @dataclass(frozen=True)
 class ScoringResult:
-    """Outcome of the optimisation: the estimate and whether the gradient vanished."""
+    """Outcome of the optimisation: the estimate, whether the gradient vanished, and the
+    expected information (q, q; twice the unit information) there."""
 
     theta: np.ndarray
     value: float
     gradient: np.ndarray
     iterations: int
     converged: bool
+    information: np.ndarray | None = None
 
 
 def minimize_ml(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray, *,
@@ -157,7 +165,8 @@ def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
     for iteration in range(max_iterations):
         largest = np.max(np.abs(current.gradient), initial=0.0)
         if largest < tolerance:
-            return ScoringResult(theta, current.value, current.gradient, iteration, True)
+            return ScoringResult(theta, current.value, current.gradient, iteration, True,
+                                 current.information)
         step = _newton_step(gradient, theta, current) if largest < 1e-2 else None
         if step is None:
             step = np.linalg.lstsq(current.information, current.gradient, rcond=None)[0]
@@ -167,7 +176,8 @@ def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
         theta = candidate
         current = evaluate(theta)
     converged = bool(np.max(np.abs(current.gradient), initial=0.0) < 1e-5)
-    return ScoringResult(theta, current.value, current.gradient, max_iterations, converged)
+    return ScoringResult(theta, current.value, current.gradient, max_iterations, converged,
+                         current.information)
 
 
 def _newton_step(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,

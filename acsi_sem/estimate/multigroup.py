@@ -22,8 +22,9 @@ from acsi_sem.estimate.ml import (
 )
 from acsi_sem.estimate.robust import (
     RobustML,
-    covariance_scores,
     independence_trace,
+    mean_structure_scores,
+    sandwich,
     saturated_trace,
 )
 from acsi_sem.groups import GroupedSpec
@@ -82,20 +83,25 @@ class GroupedSolution:
 
 
 def grouped_discrepancy(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-                        moments: tuple[GroupMoments, ...], theta: np.ndarray) -> Discrepancy:
-    """``F = sum_g (n_g/N) F_g``, its gradient (Q,) and expected information (Q, Q)."""
+                        moments: tuple[GroupMoments, ...], theta: np.ndarray, *,
+                        with_information: bool = True) -> Discrepancy:
+    """``F = sum_g (n_g/N) F_g``, its gradient (Q,) and (if asked for) expected information
+    (Q, Q)."""
     total = sum(m.n_obs for m in moments)
     q = len(theta)
-    value, gradient, information = 0.0, np.zeros(q), np.zeros((q, q))
+    value, gradient = 0.0, np.zeros(q)
+    information = np.zeros((q, q)) if with_information else None
     for view, ram, group in zip(grouped.views, rams, moments, strict=True):
         index = view.global_index
-        part = ml_mean_discrepancy(ram, theta[index], group.covariance, group.means)
+        part = ml_mean_discrepancy(ram, theta[index], group.covariance, group.means,
+                                   with_information=with_information)
         if not np.isfinite(part.value):
             return Discrepancy(np.inf, np.full(q, np.nan), np.full((q, q), np.nan))
         weight = group.n_obs / total
         value += weight * part.value
         gradient[index] += weight * part.gradient
-        information[np.ix_(index, index)] += weight * part.information
+        if information is not None:
+            information[np.ix_(index, index)] += weight * part.information
     return Discrepancy(value, gradient, information)
 
 
@@ -104,17 +110,18 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
     """Fit the multi-group model from ``start`` (Q,), e.g. :func:`grouped_start_values`."""
     rams = tuple(build_ram(view.spec, means=True) for view in grouped.views)
 
-    def evaluate(theta: np.ndarray) -> Discrepancy:
-        return grouped_discrepancy(grouped, rams, moments, theta)
+    def evaluate(theta: np.ndarray, with_information: bool = True) -> Discrepancy:
+        return grouped_discrepancy(grouped, rams, moments, theta,
+                                   with_information=with_information)
 
-    found = minimize_scoring(evaluate, lambda t: evaluate(t).gradient,
-                             lambda t: evaluate(t).value, start)
+    found = minimize_scoring(evaluate, lambda t: evaluate(t, False).gradient,
+                             lambda t: evaluate(t, False).value, start)
     messages = []
     if not found.converged:
         worst = int(np.argmax(np.abs(found.gradient)))
         messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
                         f"parameter {parameter_names(grouped)[worst]}")
-    information = evaluate(found.theta).information / 2
+    information = found.information / 2
     vcov = invert_information(information, sum(m.n_obs for m in moments))
     return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
                            discrepancy=found.value, vcov=vcov, information=information,
@@ -137,28 +144,25 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
     meat, saturated = np.zeros((q, q)), 0.0
     for view, ram, answers in zip(grouped.views, solution.rams, items, strict=True):
         index, local = view.global_index, theta[view.global_index]
-        residual = answers - ram.implied_mean(local)
-        sigma = ram.implied_covariance(local)
-        scores = (covariance_scores(residual, sigma, ram.sigma_derivatives(local))
-                  + residual @ np.linalg.solve(sigma, ram.mean_derivatives(local).T))
+        scores = mean_structure_scores(answers - ram.implied_mean(local),
+                                       ram.implied_covariance(local),
+                                       ram.sigma_derivatives(local),
+                                       ram.mean_derivatives(local))
         meat[np.ix_(index, index)] += scores.T @ scores / total
         # The saturated means add p to the trace (their scores and information match).
         saturated += answers.shape[1] + saturated_trace(answers - answers.mean(axis=0))
     bread = hessian_from_gradient(
-        lambda t: grouped_discrepancy(grouped, solution.rams, moments, t).gradient, theta) / 2
-    try:
-        bread_inv = np.linalg.inv(bread)
-    except np.linalg.LinAlgError:
-        return RobustML(None, np.nan, saturated)
-    return RobustML(bread_inv @ meat @ bread_inv / total, float(np.trace(bread_inv @ meat)),
-                    saturated)
+        lambda t: grouped_discrepancy(grouped, solution.rams, moments, t,
+                                      with_information=False).gradient, theta) / 2
+    return sandwich(bread, meat, total, saturated)
 
 
-def baseline_scaling(items: tuple[np.ndarray, ...], baseline_df: float) -> float:
-    """The Yuan-Bentler factor of the independence model fitted in every group."""
-    traces = [saturated_trace(a - a.mean(axis=0)) - independence_trace(a - a.mean(axis=0))
-              for a in items]
-    return sum(traces) / baseline_df
+def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
+                     baseline_df: float) -> float:
+    """The Yuan-Bentler factor of the independence model fitted in every group, from the
+    saturated traces ``robust`` summed already (each with its p for the means)."""
+    independence = sum(a.shape[1] + independence_trace(a - a.mean(axis=0)) for a in items)
+    return (robust.saturated_trace - independence) / baseline_df
 
 
 def grouped_start_values(grouped: GroupedSpec, pooled: dict[tuple[str, str, str], float],

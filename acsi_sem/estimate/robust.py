@@ -58,6 +58,20 @@ def covariance_scores(deviations: np.ndarray, sigma: np.ndarray,
     return 0.5 * (quadratic - np.einsum("ij,kji->k", sigma_inv, derivatives)[None, :])
 
 
+def mean_structure_scores(residual: np.ndarray, sigma: np.ndarray, derivatives: np.ndarray,
+                          mean_derivatives: np.ndarray) -> np.ndarray:
+    """(n, q) scores of a model with modelled means: :func:`covariance_scores` plus
+    ``residual' Sigma^-1 dmu/dtheta``.
+
+    Args:
+        residual: (n, p) answers minus the model-implied means.
+        sigma: (p, p) model-implied covariance.
+        derivatives: (q, p, p) dSigma/dtheta; mean_derivatives: (q, p) dmu/dtheta.
+    """
+    return (covariance_scores(residual, sigma, derivatives)
+            + residual @ np.linalg.solve(sigma, mean_derivatives.T))
+
+
 def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
               covariates: tuple[int, ...] = ()) -> RobustML:
     """The MLR sandwich and traces at the ML estimate ``theta`` (q,) for raw answers (n, p);
@@ -69,13 +83,19 @@ def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
                                ram.sigma_derivatives(theta))
     meat = scores.T @ scores / n
     bread = numerical_hessian(ram, theta, sample_cov) / 2
+    return sandwich(bread, meat, n, saturated_trace(deviations, covariates))
+
+
+def sandwich(bread: np.ndarray, meat: np.ndarray, n_obs: int,
+             saturated: float) -> RobustML:
+    """``A^-1 B A^-1 / N`` and tr(A^-1 B) from the (q, q) bread A (unit observed
+    information) and meat B (mean score outer product); ``saturated`` is tr(A1^-1 B1)."""
     try:
         bread_inv = np.linalg.inv(bread)
     except np.linalg.LinAlgError:
-        return RobustML(None, np.nan, saturated_trace(deviations, covariates))
-    vcov = bread_inv @ meat @ bread_inv / n
-    return RobustML(vcov, float(np.trace(bread_inv @ meat)),
-                    saturated_trace(deviations, covariates))
+        return RobustML(None, np.nan, saturated)
+    return RobustML(bread_inv @ meat @ bread_inv / n_obs, float(np.trace(bread_inv @ meat)),
+                    saturated)
 
 
 def saturated_trace(deviations: np.ndarray, covariates: tuple[int, ...] = ()) -> float:

@@ -13,28 +13,30 @@ from __future__ import annotations
 import numpy as np
 
 from acsi_sem.estimate.fiml import MissingPatterns, fiml_hessian
-from acsi_sem.estimate.robust import RobustML, covariance_scores, duplication_matrix
+from acsi_sem.estimate.robust import (
+    RobustML,
+    duplication_matrix,
+    mean_structure_scores,
+    sandwich,
+)
 from acsi_sem.ram import RamModel
 
 
 def robust_fiml(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
-                theta: np.ndarray, em_means: np.ndarray, em_cov: np.ndarray) -> RobustML:
+                theta: np.ndarray, em_means: np.ndarray, em_cov: np.ndarray, *,
+                bread: np.ndarray | None = None) -> RobustML:
     """The MLR sandwich and traces of a FIML solution ``theta`` (q,).
 
     Args:
         items: (n, p) answers, NaN where missing.
         em_means, em_cov: (p,) and (p, p) saturated ML moments (EM).
+        bread: (q, q) the FIML Hessian at ``theta`` if the fit has it already.
     """
     n = patterns.n_obs
     scores = model_scores(ram, patterns, items, theta)
-    meat = scores.T @ scores / n
-    bread = fiml_hessian(ram, patterns, theta)
-    try:
-        bread_inv = np.linalg.inv(bread)
-    except np.linalg.LinAlgError:
-        return RobustML(None, np.nan, saturated_missing_trace(patterns, items, em_means,
-                                                              em_cov))
-    return RobustML(bread_inv @ meat @ bread_inv / n, float(np.trace(bread_inv @ meat)),
+    if bread is None:
+        bread = fiml_hessian(ram, patterns, theta)
+    return sandwich(bread, scores.T @ scores / n, n,
                     saturated_missing_trace(patterns, items, em_means, em_cov))
 
 
@@ -47,10 +49,9 @@ def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
     scores = np.zeros((patterns.n_obs, ram.n_free))
     for mask, members in zip(patterns.answered, patterns.rows, strict=True):
         residual = items[np.ix_(members, mask)] - mu[mask]
-        sub = sigma[np.ix_(mask, mask)]
-        scores[members] = (covariance_scores(residual, sub,
-                                             sigma_derivatives[:, mask][:, :, mask])
-                           + residual @ np.linalg.solve(sub, mean_derivatives[:, mask].T))
+        scores[members] = mean_structure_scores(residual, sigma[np.ix_(mask, mask)],
+                                                sigma_derivatives[:, mask][:, :, mask],
+                                                mean_derivatives[:, mask])
     return scores
 
 

@@ -141,7 +141,7 @@ def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     if not data.has_missing:
         return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec))
     return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
-                       data.means, data.covariance)
+                       data.means, data.covariance, bread=solution.information)
 
 
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,

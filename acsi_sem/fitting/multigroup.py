@@ -141,7 +141,7 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
         items = group_items(data, labels)
         indices = pd.concat([indices, robust_indices(
             indices, robust.scaling_factor(indices["df"]),
-            baseline_scaling(items, indices["baseline_df"]), groups=len(labels))])
+            baseline_scaling(robust, items, indices["baseline_df"]), groups=len(labels))])
     return FitResult(
         spec=solution.grouped.spec,
         model_name=model_file.name if model_file is not None else "model",
