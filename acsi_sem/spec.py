@@ -62,8 +62,22 @@ class ModelSpec:
 
     def parameter_name(self, free_index: int) -> str:
         """``lhs op rhs`` of the first row holding free parameter ``free_index`` (0-based)."""
-        row = self.table[self.table["free"] == free_index + 1].iloc[0]
-        return f"{row['lhs']} {row['op']} {row['rhs']}".strip()
+        return self.free_parameter_names[free_index]
+
+    @cached_property
+    def free_parameter_names(self) -> tuple[str, ...]:
+        """``lhs op rhs`` of each free parameter, named after its first row: (n_free,)."""
+        first = self.table[self.table["free"] > 0].drop_duplicates("free").sort_values("free")
+        return tuple(f"{lhs} {op} {rhs}".strip() for lhs, op, rhs in zip(
+            first["lhs"], first["op"], first["rhs"], strict=True))
+
+    @cached_property
+    def definitions(self) -> tuple[tuple[str, object], ...]:
+        """The ``:=`` rows as ``(name, compiled expression)`` pairs, in order."""
+        rows = self.table[self.table["op"] == ":="]
+        # The expressions passed syntax.check_expression: arithmetic on names only.
+        return tuple((name, compile(expression.replace("^", "**"), "<defined>", "eval"))
+                     for name, expression in zip(rows["lhs"], rows["rhs"], strict=True))
 
     @cached_property
     def indicators(self) -> dict[str, list[str]]:

@@ -185,10 +185,6 @@ def grouped_start_values(grouped: GroupedSpec, pooled: dict[tuple[str, str, str]
 def parameter_names(grouped: GroupedSpec) -> list[str]:
     """``lhs op rhs [group]`` of each free parameter (Q,), named after its first row."""
     table = grouped.spec.table
-    names = []
-    for index in range(1, grouped.n_free + 1):
-        row = table[table["free"] == index].iloc[0]
-        label = grouped.labels[row["group"] - 1]
-        name = f"{row['lhs']} {row['op']} {row['rhs']}".strip()
-        names.append(f"{name} [{label}]")
-    return names
+    first = table[table["free"] > 0].drop_duplicates("free").sort_values("free")
+    return [f"{name} [{grouped.labels[group - 1]}]" for name, group in zip(
+        grouped.spec.free_parameter_names, first["group"], strict=True)]

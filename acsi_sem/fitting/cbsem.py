@@ -88,7 +88,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     if robust is not None:
         indices = pd.concat([indices, _robust_indices(indices, robust, data,
                                                                   _covariates(spec))])
-    free_names = _free_parameter_names(solution.spec, solution.ram.n_free)
+    free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
     return FitResult(
         spec=solution.spec,
         model_name=model_file.name if model_file is not None else "model",
@@ -103,15 +103,6 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
         missing=data.missing_report(),
     )
-
-
-def _free_parameter_names(spec: ModelSpec, count: int) -> list[str]:
-    """``spec.parameter_name(i)`` for i < count, from one pass over the table."""
-    table = spec.table
-    first = table[table["free"] > 0].drop_duplicates("free")
-    names = {free: f"{lhs} {op} {rhs}".strip() for free, lhs, op, rhs in zip(
-        first["free"], first["lhs"], first["op"], first["rhs"], strict=True)}
-    return [names[i] for i in range(1, count + 1)]
 
 
 def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:

@@ -68,7 +68,7 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         implied_cov=as_frame(implied, names),
         sample_cov=as_frame(statistics.polychoric, names),
         vcov=None if dwls.vcov is None else pd.DataFrame(
-            dwls.vcov, index=_free_names(final), columns=_free_names(final)),
+            dwls.vcov, index=final.free_parameter_names, columns=final.free_parameter_names),
         quality=cbsem_quality(solution, parameters, data, correlation=statistics.polychoric),
         missing=data.missing_report(),
     )
@@ -165,6 +165,3 @@ def _categories_note(statistics: OrdinalStatistics) -> str:
             "thresholds and polychoric correlations estimated in two steps (lavaan's WLSMV, "
             "delta parameterization)")
 
-
-def _free_names(spec: ModelSpec) -> list[str]:
-    return [spec.parameter_name(i) for i in range(spec.n_free)]

@@ -19,10 +19,7 @@ def evaluate_definitions(spec: ModelSpec, labels: dict[str, float]) -> dict[str,
     """
     names = dict(labels)
     results: dict[str, float] = {}
-    definitions = spec.table[spec.table["op"] == ":="]
-    for name, expression in zip(definitions["lhs"], definitions["rhs"], strict=True):
-        # The expression passed syntax.check_expression: arithmetic on names only.
-        code = compile(expression.replace("^", "**"), "<defined>", "eval")
+    for name, code in spec.definitions:
         try:
             value = float(eval(code, {"__builtins__": {}, **_FUNCTIONS}, names))
         except (ZeroDivisionError, ValueError, OverflowError):

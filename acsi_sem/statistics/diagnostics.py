@@ -94,7 +94,7 @@ def singular_information_warning(spec: ModelSpec, information: np.ndarray, *,
     free parameters' names, by default from ``spec``)."""
     values, vectors = np.linalg.eigh(information)
     if names is None:
-        names = [spec.parameter_name(i) for i in range(len(information))]
+        names = list(spec.free_parameter_names)
     involved = [names[int(i)] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.1)]
     return ("standard errors could not be computed: the information matrix is singular "
             f"(smallest eigenvalue {values[0]:.2g}), a sign that the model is not identified "
