@@ -76,6 +76,25 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
     Raises:
         AcsiSemError: a subclass naming the file, line, column or variable at fault.
     """
+    return fit_prepared(*prepare(
+        model, data, estimator=estimator, scheme=scheme, bootstrap=bootstrap, seed=seed,
+        ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
+        max_iterations=max_iterations, missing=missing, group_equal=group_equal,
+        ordered=ordered, chunksize=chunksize))
+
+
+def prepare(model: str | Path | ModelFile | ModelSpec,
+            data: pd.DataFrame | str | Path | None = None, *, estimator: str = "ml",
+            scheme: str = "path", bootstrap: int = 0, seed: int | None = None,
+            ci: str = "percentile", group: str | None = None,
+            scale: tuple[float, float] | None = None, progress: bool = False,
+            tolerance: float = 1e-7, max_iterations: int = 300, missing: str = "listwise",
+            group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
+            chunksize: int | None = None
+            ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
+    """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
+    the read and checked data (or a big file's moments), the model file and the options.
+    Several fits of one data set (e.g. the invariance steps) share it."""
     model_file, spec = resolve_model(model)
     if scale is None and model_file is not None:
         scale = model_file.scale
@@ -101,10 +120,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
                               missing=missing)
         moments = read_moments(data, spec.observed, chunksize=chunksize, scale=scale,
                                min_rows=_rows_needed(spec, pls=False), progress=progress)
-        return fit_prepared(spec, moments, model_file, options)
+        return spec, moments, model_file, options
     prepared = load_data(spec, data, model_file, scale, group=group,
                          pls=options.is_pls, missing=missing)
-    return fit_prepared(spec, prepared, model_file, options)
+    return spec, prepared, model_file, options
 
 
 def _read_in_chunks(data: object, chunksize: int | None, options: FitOptions,

@@ -12,7 +12,7 @@ more than 0.01 suggests that the added constraints do not hold.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +100,7 @@ def measurement_invariance(model: str | Path | ModelFile | ModelSpec,
     Returns:
         The comparison table and every step's fit.
     """
-    from acsi_sem.api import fit
+    from acsi_sem.api import fit_prepared, prepare
 
     unknown = [step for step in steps if step not in INVARIANCE_STEPS]
     if unknown or not steps:
@@ -113,7 +113,10 @@ def measurement_invariance(model: str | Path | ModelFile | ModelSpec,
         raise AcsiSemError("measurement_invariance sets group_equal itself for each step; "
                            "leave it out")
     ordered = [step for step in INVARIANCE_STEPS if step in steps]
-    fits = {step: fit(model, data, group=group, group_equal=INVARIANCE_STEPS[step], **options)
+    # Read and check the data once; each step only changes the equality constraints.
+    spec, prepared, model_file, settings = prepare(model, data, group=group, **options)
+    fits = {step: fit_prepared(spec, prepared, model_file,
+                               replace(settings, group_equal=INVARIANCE_STEPS[step]))
             for step in ordered}
     return InvarianceResult(table=comparison_table(fits), fits=fits, group=group)
 

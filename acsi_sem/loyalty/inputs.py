@@ -68,12 +68,13 @@ def group_levels(labels: pd.Series) -> list:
 
 
 def construct_scores(result: FitResult, data: pd.DataFrame, *,
-                     scale: tuple[float, float] | None = None) -> pd.DataFrame:
+                     scale: tuple[float, float] | None = None,
+                     group: str | None = None) -> pd.DataFrame:
     """A PLS fit's (n, L) construct scores, indexed by the survey's row labels.
 
-    The fit deletes incomplete rows and numbers the rest from 0; this puts back the labels of
-    the rows it kept (those with every indicator answered), so the scores line up with other
-    columns of ``data``.
+    The fit deletes incomplete rows (and, with a group column, rows without a group) and
+    numbers the rest from 0; this puts back the labels of the rows it kept, so the scores line
+    up with other columns of ``data``.
 
     Args:
         result: a PLS fit of ``data``.
@@ -82,6 +83,8 @@ def construct_scores(result: FitResult, data: pd.DataFrame, *,
             ``(lowest, highest)`` gives each respondent's 0-100 index score instead (the
             item-weighted mean on the answer scale, as in the ACSI), a positive rescaling
             of the same ranking.
+        group: the group column the fit was given (``fit(..., group=)``), whose blank rows
+            it left out.
 
     Raises:
         DataError: the fit has no scores (not PLS) or was not fitted to these rows.
@@ -94,11 +97,15 @@ def construct_scores(result: FitResult, data: pd.DataFrame, *,
     if missing:
         raise DataError(f"the data lacks the model's indicators {', '.join(missing)}; pass "
                         "the data the model was fitted to")
-    kept = data.index[data[indicators].notna().all(axis=1)]
+    used = data[indicators].notna().all(axis=1)
+    if group is not None:
+        used &= data[_checked_name(data, group, role="the group", source="<DataFrame>")].notna()
+    kept = data.index[used]
     if len(kept) != len(result.scores):
         raise DataError(f"the fit used {len(result.scores)} respondents but the data has "
-                        f"{len(kept)} with every indicator answered; pass the data the model "
-                        "was fitted to")
+                        f"{len(kept)} with every indicator answered"
+                        f"{' and a group' if group else ''}; pass the data (and the group "
+                        "column) the model was fitted to")
     if scale is None:
         return result.scores.set_axis(kept, axis=0)
     from acsi_sem.fitting.pls import index_scores_frame

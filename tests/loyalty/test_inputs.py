@@ -48,3 +48,14 @@ def test_scores_of_other_data_are_refused(survey, pls) -> None:
         construct_scores(pls, survey.fillna(5))
     with pytest.raises(DataError, match="lacks the model's indicators SAT1"):
         construct_scores(pls, survey.drop(columns="SAT1"))
+
+
+def test_rows_without_a_group_are_left_out_of_the_scores_too(survey) -> None:
+    grouped = survey.copy()
+    grouped.loc[[3, 10], "market"] = None
+    result = acsi_sem.fit(MODEL, grouped, estimator="pls", group="market")
+    scores = construct_scores(result, grouped, group="market")
+    complete = grouped[list(result.spec.observed)].notna().all(axis=1)
+    assert len(scores) == complete.sum() - 2 == result.n_obs
+    assert 3 not in scores.index and 10 not in scores.index
+    assert scores.index.isin(grouped.index[complete]).all()
