@@ -145,14 +145,20 @@ def _fit(arguments: argparse.Namespace) -> int:
                      group_equal=arguments.group_equal, chunksize=arguments.chunksize,
                      **options)
         text, document = str(result.summary()), result.to_dict()
-    to_stdout = arguments.json == "-"
+    emit(text, document, arguments.json)
+    return 0
+
+
+def emit(text: str, document: dict, json_path: str | None) -> None:
+    """Print a command's text, and its JSON ``document`` to ``json_path`` ('-': standard
+    output, the text then goes to standard error; ``None``: no JSON)."""
+    to_stdout = json_path == "-"
     print(text, file=sys.stderr if to_stdout else sys.stdout)
     serialized = json.dumps(document, indent=2, allow_nan=False)
     if to_stdout:
         print(serialized)
-    elif arguments.json:
-        write_atomically(Path(arguments.json), serialized + "\n")
-    return 0
+    elif json_path:
+        write_atomically(Path(json_path), serialized + "\n")
 
 
 def _report(arguments: argparse.Namespace) -> int:

@@ -7,8 +7,6 @@ error when ``--json -`` puts JSON on standard output) and save figures.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -74,15 +72,9 @@ def run_loyalty_command(arguments: argparse.Namespace) -> int:
     if arguments.plot:
         for name, make in figures.items():
             make().savefig(Path(arguments.plot) / f"{name}.png", dpi=120)
-    to_stdout = arguments.json == "-"
-    print(text, file=sys.stderr if to_stdout else sys.stdout)
-    if to_stdout:
-        print(json.dumps(document, indent=2, allow_nan=False))
-    elif arguments.json:
-        from acsi_sem.files import write_atomically
+    from acsi_sem.cli import emit
 
-        write_atomically(Path(arguments.json),
-                          json.dumps(document, indent=2, allow_nan=False) + "\n")
+    emit(text, document, arguments.json)
     return 0
 
 

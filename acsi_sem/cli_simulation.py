@@ -80,7 +80,6 @@ def _simulate(arguments: argparse.Namespace) -> int:
 
 def _power(arguments: argparse.Namespace) -> int:
     from acsi_sem.api import resolve_model
-    from acsi_sem.files import write_atomically
     from acsi_sem.power import power_study
     from acsi_sem.simulate import population_from_model
 
@@ -92,12 +91,9 @@ def _power(arguments: argparse.Namespace) -> int:
                         seed=arguments.seed, alpha=arguments.alpha, jobs=arguments.jobs,
                         scheduler=arguments.scheduler, progress=sys.stderr.isatty(),
                         model_name=model_file.name if model_file is not None else "model")
-    to_stdout = arguments.json == "-"
-    print(_report(study), file=sys.stderr if to_stdout else sys.stdout)
-    if to_stdout:
-        print(study.to_json())
-    elif arguments.json:
-        write_atomically(Path(arguments.json), study.to_json() + "\n")
+    from acsi_sem.cli import emit
+
+    emit(_report(study), study.to_dict(), arguments.json)
     if arguments.plot:
         study.plot(arguments.plot)
     return 0

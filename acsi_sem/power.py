@@ -35,6 +35,7 @@ from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimate.batched import BatchedRam, minimize_ml_batched, ml_state
 from acsi_sem.estimate.ml import minimize_ml
 from acsi_sem.ram import RamModel, build_ram
+from acsi_sem.results import finite_or_none
 from acsi_sem.simulate import Population
 from acsi_sem.spec import ModelSpec
 
@@ -75,15 +76,15 @@ class PowerStudy:
             values = row._asdict()
             name, n = values.pop("parameter"), values.pop("n")
             parameters.setdefault(name, {})[str(n)] = {
-                key: (None if isinstance(v, float) and not np.isfinite(v) else
-                      int(v) if key == "converged" else float(v)) for key, v in values.items()}
+                key: int(v) if key == "converged" else finite_or_none(v)
+                for key, v in values.items()}
         return {"model": self.model, "population": self.population, "sizes": list(self.sizes),
                 "replications": self.replications, "seed": self.seed, "alpha": self.alpha,
                 "level": self.level, "parameters": parameters}
 
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON text."""
-        return json.dumps(self.to_dict(), indent=2)
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     def plot(self, path: str | Path, *, parameters: list[str] | None = None) -> None:
         """Write power curves (power against n, one line per parameter) to an image file.
@@ -92,13 +93,12 @@ class PowerStudy:
             parameters: the parameters drawn; default the regressions (``~``), or every
                 parameter when the model has none.
         """
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         names = parameters or _default_plotted(self.table["parameter"].unique().tolist())
-        figure, axes = plt.subplots(figsize=(7, 4.5))
+        # A Figure without pyplot: no backend switch, nothing left open in a notebook.
+        figure = Figure(figsize=(7, 4.5))
+        axes = figure.add_subplot()
         for name in names:
             rows = self.table[self.table["parameter"] == name]
             axes.plot(rows["n"], rows["power"], marker="o", label=name)
@@ -109,7 +109,6 @@ class PowerStudy:
         axes.legend(fontsize="small", loc="lower right")
         figure.tight_layout()
         figure.savefig(path, dpi=120)
-        plt.close(figure)
 
 
 def _default_plotted(names: list[str]) -> list[str]:

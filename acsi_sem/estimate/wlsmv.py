@@ -50,13 +50,19 @@ class OrdinalModel:
 
     def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(A, S)`` at ``theta`` with the derived variances filled in."""
+        a_matrix, s_matrix, _ = self._matrices_and_inverse(theta)
+        return a_matrix, s_matrix
+
+    def _matrices_and_inverse(self, theta: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(A, S, B)`` with B = (I - A)^-1, which the derived variances need anyway."""
         a_matrix, s_matrix = self.ram.matrices(theta[: self.n_covariance])
         b_matrix = self.ram.total_effects_inverse(a_matrix)
         for closing, item in self.closing:
             s_matrix[closing, closing] = 0.0
             explained = b_matrix[item] @ s_matrix @ b_matrix[item]
             s_matrix[closing, closing] = (1.0 - explained) / b_matrix[item, closing] ** 2
-        return a_matrix, s_matrix
+        return a_matrix, s_matrix, b_matrix
 
     def derived_values(self, theta: np.ndarray) -> np.ndarray:
         """The derived variances at ``theta``, in ``closing`` order."""
@@ -65,8 +71,7 @@ class OrdinalModel:
 
     def implied(self, theta: np.ndarray) -> np.ndarray:
         """(m,) model thresholds, then the implied correlations below the diagonal."""
-        a_matrix, s_matrix = self.matrices(theta)
-        b_matrix = self.ram.total_effects_inverse(a_matrix)
+        _, s_matrix, b_matrix = self._matrices_and_inverse(theta)
         p = self.ram.n_observed
         sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p]
         return np.concatenate([theta[self.n_covariance:], lower_triangle(sigma)])
@@ -74,7 +79,8 @@ class OrdinalModel:
     def jacobian(self, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
         """(m, q) d sigma / d theta: central differences for the covariance part, the
         identity for the thresholds."""
-        m, q = len(self.implied(theta)), len(theta)
+        p, q = self.ram.n_observed, len(theta)
+        m = q - self.n_covariance + p * (p - 1) // 2
         jacobian = np.zeros((m, q))
         for index in range(self.n_covariance):
             up, down = theta.copy(), theta.copy()
@@ -119,10 +125,9 @@ def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalMode
              for row, item in zip(closing_rows, spec.observed, strict=True)]
     depth = _causal_depth(ram)
     order = sorted(range(len(pairs)), key=lambda i: depth[pairs[i][0]])
-    n_covariance = int(table.loc[(table["op"] != "|") & (table["free"] > 0), "free"].max())
     return OrdinalModel(spec=prepared, ram=ram, closing=tuple(pairs[i] for i in order),
                         derived_rows=tuple(closing_rows[i] for i in order),
-                        n_covariance=n_covariance)
+                        n_covariance=ram.n_free)
 
 
 def _closing_row(table: pd.DataFrame, spec: ModelSpec, item: str) -> int:
