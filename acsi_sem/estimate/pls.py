@@ -98,7 +98,8 @@ class PlsSolution:
 
 def inner_weights(construct_cor: np.ndarray, predecessors: np.ndarray, scheme: str
                   ) -> np.ndarray:
-    """(L, L) inner weights ``E``, ``E[k, j]`` the weight of composite k in proxy j.
+    """(..., L, L) inner weights ``E``, ``E[k, j]`` the weight of composite k in proxy j, for
+    construct correlations (..., L, L) (one matrix, or a stack of bootstrap replicates).
 
     Centroid: the sign of the correlation; factorial: the correlation; path: regression
     coefficients of j on its predecessors, correlations with its successors.
@@ -110,9 +111,14 @@ def inner_weights(construct_cor: np.ndarray, predecessors: np.ndarray, scheme: s
     if scheme == "path":
         for j in np.flatnonzero(predecessors.any(axis=1)):
             before = np.flatnonzero(predecessors[j])
-            weights[before, j] = np.linalg.solve(construct_cor[np.ix_(before, before)],
-                                                 construct_cor[before, j])
+            weights[..., before, j] = _regression(construct_cor, before, j)
     return weights
+
+
+def _regression(construct_cor: np.ndarray, before: np.ndarray, outcome: int) -> np.ndarray:
+    """(..., k) standardized OLS coefficients of ``outcome`` on the constructs ``before``."""
+    return np.linalg.solve(construct_cor[..., before[:, None], before],
+                           construct_cor[..., before, outcome][..., None])[..., 0]
 
 
 def outer_weights(correlation: np.ndarray, layout: PlsLayout, *, scheme: str = "path",
@@ -127,18 +133,18 @@ def outer_weights(correlation: np.ndarray, layout: PlsLayout, *, scheme: str = "
     Returns:
         ``(W, iterations, converged)`` with W (p, L) normalized to unit-variance composites.
     """
-    weights = _normalize(layout.membership, correlation, layout)
+    weights = normalize_weights(layout.membership, correlation)
     for iteration in range(1, max_iterations + 1):
         construct_cor = weights.T @ correlation @ weights
-        proxy_cov = correlation @ weights @ inner_weights(construct_cor, layout.predecessors,
-                                                          scheme)
+        proxy_cov = correlation @ weights @ inner_weights(construct_cor[None],
+                                                          layout.predecessors, scheme)[0]
         updated = np.zeros_like(weights)
         for j, block in enumerate(layout.blocks):
             target = proxy_cov[block, j]
             if layout.mode_b[j]:
                 target = np.linalg.solve(correlation[np.ix_(block, block)], target)
             updated[block, j] = target
-        updated = _normalize(updated, correlation, layout)
+        updated = normalize_weights(updated, correlation)
         change = np.abs(updated - weights).sum()
         weights = updated
         if change < tolerance:
@@ -146,9 +152,11 @@ def outer_weights(correlation: np.ndarray, layout: PlsLayout, *, scheme: str = "
     return weights, max_iterations, False
 
 
-def _normalize(weights: np.ndarray, correlation: np.ndarray, layout: PlsLayout) -> np.ndarray:
-    variance = np.einsum("pj,pq,qj->j", weights, correlation, weights)
-    return weights / np.sqrt(variance)
+def normalize_weights(weights: np.ndarray, correlation: np.ndarray) -> np.ndarray:
+    """Outer weights (..., p, L) scaled to composites of unit variance under the
+    correlations (..., p, p)."""
+    variance = np.einsum("...pj,...pq,...qj->...j", weights, correlation, weights)
+    return weights / np.sqrt(variance)[..., None, :]
 
 
 def estimate_pls(correlation: np.ndarray, layout: PlsLayout, *, scheme: str = "path",
@@ -158,65 +166,79 @@ def estimate_pls(correlation: np.ndarray, layout: PlsLayout, *, scheme: str = "p
     weights, iterations, converged = outer_weights(correlation, layout, scheme=scheme,
                                                    tolerance=tolerance,
                                                    max_iterations=max_iterations)
-    construct_cor = weights.T @ correlation @ weights
-    cross_loadings = correlation @ weights
-    loadings = (cross_loadings * layout.membership).sum(axis=1)
-    reliability = rho_a(weights, correlation, layout)
+    inner = inner_estimates(weights[None], correlation[None], layout, consistent=consistent)
+    return PlsSolution(weights, *(part[0] for part in inner), iterations, converged)
+
+
+def inner_estimates(weights: np.ndarray, correlations: np.ndarray, layout: PlsLayout, *,
+                    consistent: bool) -> tuple[np.ndarray, ...]:
+    """What follows from the outer weights (b, p, L) and correlations (b, p, p), for a
+    stack of b replicates: construct correlations (b, L, L), cross-loadings (b, p, L),
+    loadings (b, p), paths (b, L, L), R-squared (b, L) and rho_A (b, L); with
+    ``consistent`` the PLSc correlations and loadings."""
+    construct_cor = weights.transpose(0, 2, 1) @ correlations @ weights
+    cross_loadings = correlations @ weights
+    loadings = (cross_loadings * layout.membership).sum(axis=2)
+    reliability = rho_a(weights, correlations, layout)
     if consistent:
         construct_cor, loadings = _disattenuate(construct_cor, weights, reliability, layout,
                                                 loadings)
     paths, r2 = path_coefficients(construct_cor, layout.predecessors)
-    return PlsSolution(weights, construct_cor, loadings, cross_loadings, paths, r2,
-                       reliability, iterations, converged)
+    return construct_cor, loadings, cross_loadings, paths, r2, reliability
 
 
 def path_coefficients(construct_cor: np.ndarray, predecessors: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Standardized OLS paths (L, L) and R-squared (L,) from construct correlations."""
-    size = len(construct_cor)
-    paths = np.zeros((size, size))
-    r2 = np.full(size, np.nan)
+    """Standardized OLS paths (b, L, L) and R-squared (b, L) from construct correlations
+    (b, L, L)."""
+    count, size, _ = construct_cor.shape
+    paths = np.zeros((count, size, size))
+    r2 = np.full((count, size), np.nan)
     for j in np.flatnonzero(predecessors.any(axis=1)):
         before = np.flatnonzero(predecessors[j])
-        beta = np.linalg.solve(construct_cor[np.ix_(before, before)], construct_cor[before, j])
-        paths[j, before] = beta
-        r2[j] = beta @ construct_cor[before, j]
+        beta = _regression(construct_cor, before, j)
+        paths[:, j, before] = beta
+        r2[:, j] = (beta * construct_cor[:, before, j]).sum(axis=1)
     return paths, r2
 
 
-def rho_a(weights: np.ndarray, correlation: np.ndarray, layout: PlsLayout) -> np.ndarray:
-    """Dijkstra-Henseler rho_A per block (L,); 1 for single items and mode B blocks.
+def rho_a(weights: np.ndarray, correlations: np.ndarray, layout: PlsLayout) -> np.ndarray:
+    """Dijkstra-Henseler rho_A (b, L) per block of each replicate; 1 for single items and
+    mode B blocks.
 
     rho_A = (w'w)^2 w'(R - diag R)w / w'(ww' - diag ww')w  (Dijkstra & Henseler 2015, eq. 9).
     """
-    values = np.ones(len(layout.latent))
+    values = np.ones((len(weights), len(layout.latent)))
     for j, block in enumerate(layout.blocks):
         if len(block) < 2 or layout.mode_b[j]:
             continue
-        w = weights[block, j]
-        off_correlation = correlation[np.ix_(block, block)] - np.diag(np.ones(len(block)))
-        outer = np.outer(w, w)
-        values[j] = (w @ w) ** 2 * (w @ off_correlation @ w) / (
-            w @ (outer - np.diag(np.diag(outer))) @ w)
+        w = weights[:, block, j]
+        off_correlation = correlations[:, block][:, :, block] - np.eye(len(block))
+        squares = (w * w).sum(axis=1)
+        between = np.einsum("bi,bij,bj->b", w, off_correlation, w)
+        # w'(ww' - diag(ww'))w = (w'w)^2 - sum(w^4)
+        values[:, j] = squares ** 2 * between / (squares ** 2 - (w ** 4).sum(axis=1))
     return values
 
 
 def _disattenuate(construct_cor: np.ndarray, weights: np.ndarray, reliability: np.ndarray,
                   layout: PlsLayout, loadings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PLSc: correlations of the common factors and their consistent loadings."""
+    """PLSc: correlations of the common factors (b, L, L) and their consistent loadings
+    (b, p)."""
     scale = np.sqrt(reliability)
-    consistent = construct_cor / np.outer(scale, scale)
-    np.fill_diagonal(consistent, 1.0)
+    consistent = construct_cor / (scale[:, :, None] * scale[:, None, :])
+    size = construct_cor.shape[1]
+    consistent[:, np.arange(size), np.arange(size)] = 1.0
     loadings = loadings.copy()
     for j, block in enumerate(layout.blocks):
         if len(block) < 2 or layout.mode_b[j]:
             continue
-        w = weights[block, j]
-        loadings[block] = w * scale[j] / (w @ w)
+        w = weights[:, block, j]
+        loadings[:, block] = w * (scale[:, j] / (w * w).sum(axis=1))[:, None]
     return consistent, loadings
 
 
 def total_effects(paths: np.ndarray) -> np.ndarray:
-    """(L, L) total effects ``(I - B)^-1 - I`` of a path matrix ``B``."""
-    size = len(paths)
-    return np.linalg.inv(np.eye(size) - paths) - np.eye(size)
+    """(..., L, L) total effects ``(I - B)^-1 - I`` of path matrices ``B`` (one or a stack)."""
+    identity = np.eye(paths.shape[-1])
+    return np.linalg.inv(identity - paths) - identity

@@ -17,7 +17,7 @@ import pandas as pd
 
 from acsi_sem.estimate.batched import BatchedRam, minimize_ml_batched, weighted_moments
 from acsi_sem.estimate.cbsem import CbsemSolution
-from acsi_sem.estimate.pls import PlsLayout
+from acsi_sem.estimate.pls import PlsLayout, total_effects
 from acsi_sem.resample import FailedReplicateError, Replicate, ReplicateBatch
 
 
@@ -105,8 +105,7 @@ def _effects(a_matrix: np.ndarray, cells: tuple[np.ndarray, np.ndarray],
     ``(I - Beta)^-1 - I``), ``Beta`` holding the regression cells of ``a_matrix`` (b, m, m)."""
     structural = np.zeros_like(a_matrix)
     structural[:, cells[0], cells[1]] = a_matrix[:, cells[0], cells[1]]
-    identity = np.eye(a_matrix.shape[1])
-    total = np.linalg.inv(identity - structural) - identity
+    total = total_effects(structural)
     picked_total = total[:, pairs[0], pairs[1]]
     picked_direct = structural[:, pairs[0], pairs[1]]
     return picked_total - picked_direct, picked_total

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.estimate.batched import weighted_moments
-from acsi_sem.estimate.pls import PlsLayout
+from acsi_sem.estimate.pls import PlsLayout, total_effects
 from acsi_sem.estimate.pls_batched import BatchedPlsSolution, estimate_pls_batched
 from acsi_sem.fitting.cbsem_batched import batched_htmt
 from acsi_sem.fitting.options import FitOptions
@@ -62,8 +62,8 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
         total = weights.sum(axis=1)
         item_sd = sd * np.sqrt(total / (total - 1))[:, None]
         parts = [rows.values(spec, solution), solution.weights.sum(axis=2)]
-        total_effects = _total_effects(solution.paths)[:, pairs[0], pairs[1]]
-        parts += [total_effects - solution.paths[:, pairs[0], pairs[1]], total_effects]
+        totals = total_effects(solution.paths)[:, pairs[0], pairs[1]]
+        parts += [totals - solution.paths[:, pairs[0], pairs[1]], totals]
         if options.scale is not None:
             parts.append(_indices(means, solution.weights, item_sd, layout, options.scale))
         parts.append(batched_htmt(covariances, layout.blocks))
@@ -97,10 +97,6 @@ def _settle(weights: np.ndarray, values: np.ndarray, improper: np.ndarray, faile
                                                          False)
     return ReplicateBatch(values, failed, improper)
 
-
-def _total_effects(paths: np.ndarray) -> np.ndarray:
-    identity = np.eye(paths.shape[1])
-    return np.linalg.inv(identity - paths) - identity
 
 
 def _indices(means: np.ndarray, weights: np.ndarray, item_sd: np.ndarray, layout: PlsLayout,
