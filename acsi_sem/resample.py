@@ -269,3 +269,19 @@ def _bar(show: bool, description: str, total: int):
     from tqdm import tqdm
 
     return tqdm(desc=description, unit="rep", leave=False, total=total)
+
+
+def settle_failed(weights: np.ndarray, values: np.ndarray, improper: np.ndarray, failed: np.ndarray,
+            one_at_a_time: Callable[[np.ndarray], Replicate]) -> ReplicateBatch:
+    """Refit the ``failed`` replicates of a batch one at a time (each from its resample
+    counts, ``weights`` (b, n)); those that fail again stay failed."""
+    failed = failed.copy()
+    for index in np.flatnonzero(failed):
+        rows = np.repeat(np.arange(weights.shape[1]), weights[index].astype(int))
+        try:
+            replicate = one_at_a_time(rows)
+        except FailedReplicateError:
+            continue
+        values[index], improper[index], failed[index] = (replicate.values, replicate.improper,
+                                                         False)
+    return ReplicateBatch(values, failed, improper)

@@ -18,7 +18,8 @@ import pandas as pd
 from acsi_sem.estimate.batched import BatchedRam, minimize_ml_batched, weighted_moments
 from acsi_sem.estimate.cbsem import CbsemSolution
 from acsi_sem.estimate.pls import PlsLayout, total_effects
-from acsi_sem.resample import FailedReplicateError, Replicate, ReplicateBatch
+from acsi_sem.resample import Replicate, ReplicateBatch, settle_failed
+from acsi_sem.statistics.standardize import row_values
 
 
 def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects: pd.DataFrame,
@@ -53,7 +54,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
         _, covariances = weighted_moments(items, weights)
         fitted = minimize_ml_batched(ram, solution.theta, covariances)
         theta = fitted.theta
-        rows = _all_row_values(table, theta)
+        rows = row_values(spec, theta)
         parts = [rows[:, values_rows]]
         if has_definitions:
             parts.append(_definitions(spec, rows))
@@ -63,31 +64,9 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
                                   layout.blocks))
         values = np.concatenate(parts, axis=1)
         improper = (rows[:, variance_rows] < 0).any(axis=1)
-        failed = ~fitted.converged
-        for index in np.flatnonzero(failed):
-            try:
-                replicate = one_at_a_time(_rows_of(weights[index]))
-            except FailedReplicateError:
-                continue
-            values[index], improper[index], failed[index] = (replicate.values,
-                                                             replicate.improper, False)
-        return ReplicateBatch(values, failed, improper)
+        return settle_failed(weights, values, improper, ~fitted.converged, one_at_a_time)
 
     return statistic
-
-
-def _rows_of(weights: np.ndarray) -> np.ndarray:
-    """Row indices (n,) repeated as often as their (integer) weight."""
-    return np.repeat(np.arange(len(weights)), weights.astype(int))
-
-
-def _all_row_values(table: pd.DataFrame, theta: np.ndarray) -> np.ndarray:
-    """(b, rows) value of every parameter-table row, as ``row_values`` for one vector."""
-    free = table["free"].to_numpy()
-    in_theta = (free > 0) & (free <= theta.shape[1])
-    values = np.tile(table["ustart"].to_numpy(dtype=float), (len(theta), 1))
-    values[:, in_theta] = theta[:, free[in_theta] - 1]
-    return values
 
 
 def _definitions(spec, rows: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from acsi_sem.estimate.pls import PlsLayout, total_effects
 from acsi_sem.estimate.pls_batched import BatchedPlsSolution, estimate_pls_batched
 from acsi_sem.fitting.cbsem_batched import batched_htmt
 from acsi_sem.fitting.options import FitOptions
-from acsi_sem.resample import FailedReplicateError, Replicate, ReplicateBatch
+from acsi_sem.resample import Replicate, ReplicateBatch, settle_failed
 from acsi_sem.spec import ModelSpec
 
 # A resampled item whose variance falls below this share of the sample's is constant.
@@ -71,7 +71,7 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
         upper = np.triu_indices(len(layout.latent), 1)
         improper = (np.abs(solution.construct_cor[:, upper[0], upper[1]]) > 1).any(axis=1)
         failed |= ~solution.converged | ~np.isfinite(values).all(axis=1)
-        return _settle(weights, values, improper, failed, one_at_a_time)
+        return settle_failed(weights, values, improper, failed, one_at_a_time)
 
     return statistic
 
@@ -79,23 +79,10 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
 def _one_at_a_time(weights: np.ndarray, one_at_a_time: Callable[[np.ndarray], Replicate],
                    columns: int) -> ReplicateBatch:
     count = len(weights)
-    return _settle(weights, np.full((count, columns), np.nan), np.zeros(count, dtype=bool),
+    return settle_failed(weights, np.full((count, columns), np.nan), np.zeros(count, dtype=bool),
                    np.ones(count, dtype=bool), one_at_a_time)
 
 
-def _settle(weights: np.ndarray, values: np.ndarray, improper: np.ndarray, failed: np.ndarray,
-            one_at_a_time: Callable[[np.ndarray], Replicate]) -> ReplicateBatch:
-    """Refit the ``failed`` replicates one at a time; those that fail again stay failed."""
-    failed = failed.copy()
-    for index in np.flatnonzero(failed):
-        rows = np.repeat(np.arange(weights.shape[1]), weights[index].astype(int))
-        try:
-            replicate = one_at_a_time(rows)
-        except FailedReplicateError:
-            continue
-        values[index], improper[index], failed[index] = (replicate.values, replicate.improper,
-                                                         False)
-    return ReplicateBatch(values, failed, improper)
 
 
 

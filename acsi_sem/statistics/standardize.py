@@ -15,13 +15,14 @@ from acsi_sem.spec import ModelSpec
 
 
 def row_values(spec: ModelSpec, theta: np.ndarray) -> np.ndarray:
-    """Value of every ``=~``, ``~``, ``~~`` and ``~1`` row of the table at ``theta``: (rows,)."""
+    """Value of every ``=~``, ``~``, ``~~`` and ``~1`` row of the table at ``theta`` (q,):
+    (rows,); for a stack of parameter vectors (b, q): (b, rows)."""
     free = spec.table["free"].to_numpy()
     fixed = spec.table["ustart"].to_numpy(dtype=float)
     # Intercepts are numbered after theta's parameters; they are not in theta.
-    in_theta = (free > 0) & (free <= len(theta))
-    values = fixed.copy()
-    values[in_theta] = theta[free[in_theta] - 1]
+    in_theta = (free > 0) & (free <= theta.shape[-1])
+    values = np.broadcast_to(fixed, (*theta.shape[:-1], len(fixed))).copy()
+    values[..., in_theta] = theta[..., free[in_theta] - 1]
     return values
 
 
