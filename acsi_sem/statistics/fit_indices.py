@@ -157,14 +157,8 @@ def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: floa
     nx = size.n_covariates
     baseline_df = size.n_groups * (p * (p - 1) / 2 - nx * (nx - 1) / 2)
     values = {
-        "npar": npar, "chisq": chisq, "df": df,
-        "pvalue": special.chdtrc(df, chisq) if df > 0 else np.nan,
-        "baseline_chisq": baseline_chisq, "baseline_df": baseline_df,
-        "baseline_pvalue": special.chdtrc(baseline_df, baseline_chisq),
-        "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
-        "tli": _tli(chisq, df, baseline_chisq, baseline_df),
-        "nfi": (baseline_chisq - chisq) / baseline_chisq,
-        **_rmsea(chisq, df, n, groups=size.n_groups),
+        "npar": npar,
+        **_test_indices(chisq, df, baseline_chisq, baseline_df, n, groups=size.n_groups),
         "srmr": srmr,
         "aic": -2 * loglik + 2 * npar,
         "bic": -2 * loglik + npar * np.log(n),
@@ -175,6 +169,29 @@ def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: floa
         "ntotal": n,
     }
     return pd.Series(values, index=FIT_NAMES, dtype=float)
+
+
+def _test_indices(chisq: float, df: float, base: float, base_df: float, n: int, *,
+                  groups: int = 1) -> dict[str, float]:
+    """The test, its baseline and the indices made of them (CFI, TLI, NFI, RMSEA with its
+    interval), ``n`` being the N of RMSEA."""
+    return {"chisq": chisq, "df": df,
+            "pvalue": special.chdtrc(df, chisq) if df > 0 else np.nan,
+            "baseline_chisq": base, "baseline_df": base_df,
+            "baseline_pvalue": special.chdtrc(base_df, base),
+            "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
+            "nfi": (base - chisq) / base, **_rmsea(chisq, df, n, groups=groups)}
+
+
+def _robust_indices(chisq: float, df: float, base: float, base_df: float, n: int,
+                    c_hat: float, c_base: float, *, groups: int = 1) -> dict[str, float]:
+    """Population-corrected CFI, TLI and RMSEA (Brosseau-Liard, Savalei and Li; Savalei):
+    a statistic and its baseline less c-hat times their degrees of freedom."""
+    return {"cfi_robust": _cfi(chisq, c_hat * df, base, c_base * base_df),
+            "tli_robust": _tli_excess(chisq - c_hat * df, df, base - c_base * base_df,
+                                      base_df),
+            **{f"{key}_robust": value for key, value
+               in _rmsea(chisq / c_hat, df, n, c_hat=c_hat, groups=groups).items()}}
 
 
 ROBUST_NAMES = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
@@ -202,7 +219,6 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
     base, base_df = plain["baseline_chisq"], plain["baseline_df"]
     scaled, base_scaled = chisq / scaling, base / baseline_scaling
     scaled_rmsea = _rmsea(chisq, scaling * df, n, groups=groups)
-    robust_rmsea = _rmsea(scaled, df, n, c_hat=scaling, groups=groups)
     values = {
         "chisq_scaled": scaled, "df_scaled": df,
         "pvalue_scaled": special.chdtrc(df, scaled) if df > 0 else np.nan,
@@ -211,10 +227,8 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
         "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
         "tli_scaled": _tli(scaled, df, base_scaled, base_df),
         **{f"{key}_scaled": value for key, value in scaled_rmsea.items()},
-        "cfi_robust": _cfi(chisq, scaling * df, base, baseline_scaling * base_df),
-        "tli_robust": _tli_excess(chisq - scaling * df, df,
-                                  base - baseline_scaling * base_df, base_df),
-        **{f"{key}_robust": value for key, value in robust_rmsea.items()},
+        **_robust_indices(chisq, df, base, base_df, n, scaling, baseline_scaling,
+                          groups=groups),
     }
     return pd.Series(values, index=ROBUST_NAMES, dtype=float)
 
@@ -270,12 +284,8 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
     scaled = test.scale * chisq + test.shift
     base_scaled = test.baseline_scale * base + test.baseline_shift
     robust, c_hat, robust_base, c_base = test.catml
-    plain = {"npar": test.npar, "chisq": chisq, "df": df,
-             "pvalue": special.chdtrc(df, chisq) if df > 0 else np.nan,
-             "baseline_chisq": base, "baseline_df": base_df,
-             "baseline_pvalue": special.chdtrc(base_df, base),
-             "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
-             "nfi": (base - chisq) / base, **_rmsea(chisq, df, n), "srmr": test.srmr,
+    plain = {"npar": test.npar, **_test_indices(chisq, df, base, base_df, n),
+             "srmr": test.srmr,
              "aic": np.nan, "bic": np.nan, "bic2": np.nan, "loglik": np.nan,
              "unrestricted_loglik": np.nan, "gfi": test.gfi, "agfi": test.agfi,
              "ntotal": test.n_obs}
@@ -290,12 +300,7 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
         **{f"{key}_scaled": value for key, value in _rmsea(scaled, df, n).items()},
     }
     if np.isfinite(robust):
-        ordinal.update({
-            "cfi_robust": _cfi(robust, c_hat * df, robust_base, c_base * base_df),
-            "tli_robust": _tli_excess(robust - c_hat * df, df, robust_base - c_base * base_df,
-                                      base_df),
-            **{f"{key}_robust": value
-               for key, value in _rmsea(robust / c_hat, df, n, c_hat=c_hat).items()}})
+        ordinal.update(_robust_indices(robust, df, robust_base, base_df, n, c_hat, c_base))
     return pd.concat([pd.Series(plain, index=FIT_NAMES, dtype=float),
                       pd.Series(ordinal, index=ORDINAL_NAMES, dtype=float)])
 
