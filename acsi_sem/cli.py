@@ -195,12 +195,12 @@ def parse_scale(text: str | None) -> tuple[float, float] | None:
     """``"1-10"`` as ``(1.0, 10.0)``; ``None`` stays ``None``."""
     if text is None:
         return None
-    low, _, high = text.partition("-")
-    try:
-        return float(low), float(high)
-    except ValueError:
-        raise AcsiSemError(f"cannot read the scale {text!r}; write it as LOW-HIGH, e.g. 1-10"
-                           ) from None
+    from acsi_sem.modelfile import read_scale
+
+    scale = read_scale(text)
+    if scale is None:
+        raise AcsiSemError(f"cannot read the scale {text!r}; write it as LOW-HIGH, e.g. 1-10")
+    return scale
 
 
 if __name__ == "__main__":

@@ -25,6 +25,13 @@ _HEADER_KEY = re.compile(r"^#\s*(title|source|data|scale|labels)\s*:\s*(.*)$", r
 _SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to|\.\.)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
+def read_scale(text: str) -> tuple[float, float] | None:
+    """``"1-10"``, ``"1 to 10"`` or ``"0..10"`` as ``(lowest, highest)``; ``None`` if the
+    text is not a scale."""
+    match = _SCALE.match(text)
+    return (float(match.group(1)), float(match.group(2))) if match else None
+
+
 def _shipped_dir(name: str) -> Path:
     """Shipped folder ``name``: inside an installed wheel, else beside the package."""
     installed = _PACKAGE_DIR / "_shipped" / name
@@ -84,11 +91,11 @@ class ModelFile:
         text = self.header.get("scale")
         if not text:
             return None
-        match = _SCALE.match(text)
-        if not match:
+        scale = read_scale(text)
+        if scale is None:
             raise ModelSyntaxError(f"cannot read the scale {text!r}; write e.g. '# scale: 1-10'",
                                    source=str(self.path))
-        return float(match.group(1)), float(match.group(2))
+        return scale
 
     @property
     def labels(self) -> dict[str, str]:
