@@ -62,31 +62,31 @@ class MissingPatterns:
 def loglik(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> float:
     """The observed-data log-likelihood at means ``mu`` (p,) and covariance ``sigma`` (p, p);
     ``-inf`` where a pattern's covariance is not positive definite."""
+    return loglik_and_derivatives(patterns, mu, sigma, with_derivatives=False)[0]
+
+
+def loglik_and_derivatives(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, *,
+                           with_derivatives: bool = True
+                           ) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """The observed-data log-likelihood, and (if asked for) its derivatives by sigma (p, p;
+    entries treated as unconstrained) and by mu (p,), each pattern's covariance factorized
+    once; ``-inf`` where a pattern's covariance is not positive definite."""
+    p = len(mu)
+    by_sigma, by_mu = (np.zeros((p, p)), np.zeros(p)) if with_derivatives else (None, None)
     total = 0.0
     for mask, count, mean, scatter in _zip(patterns):
-        sub = sigma[np.ix_(mask, mask)]
-        sign, logdet = np.linalg.slogdet(sub)
+        cells = np.ix_(mask, mask)
+        sign, logdet = np.linalg.slogdet(sigma[cells])
         if sign <= 0:
-            return -np.inf
+            return -np.inf, by_sigma, by_mu
+        inverse = np.linalg.inv(sigma[cells])
         difference = mean - mu[mask]
         moments = scatter + np.outer(difference, difference)
-        total -= count / 2 * (mask.sum() * _LOG_2PI + logdet
-                              + np.trace(np.linalg.solve(sub, moments)))
-    return float(total)
-
-
-def loglik_derivatives(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """d loglik / d sigma (p, p; entries treated as unconstrained) and d loglik / d mu (p,)."""
-    p = len(mu)
-    by_sigma, by_mu = np.zeros((p, p)), np.zeros(p)
-    for mask, count, mean, scatter in _zip(patterns):
-        inverse = np.linalg.inv(sigma[np.ix_(mask, mask)])
-        difference = mean - mu[mask]
-        moments = scatter + np.outer(difference, difference)
-        by_sigma[np.ix_(mask, mask)] -= count / 2 * (inverse - inverse @ moments @ inverse)
-        by_mu[mask] += count * inverse @ difference
-    return by_sigma, by_mu
+        total -= count / 2 * (mask.sum() * _LOG_2PI + logdet + np.sum(inverse * moments))
+        if with_derivatives:
+            by_sigma[cells] -= count / 2 * (inverse - inverse @ moments @ inverse)
+            by_mu[mask] += count * inverse @ difference
+    return float(total), by_sigma, by_mu
 
 
 def saturated_em(patterns: MissingPatterns, items: np.ndarray, *, tolerance: float = 1e-12,
@@ -139,10 +139,9 @@ def fiml_objective(ram: RamModel, patterns: MissingPatterns, theta: np.ndarray
                    ) -> tuple[float, np.ndarray]:
     """Minus the log-likelihood per respondent and its gradient (q,) at ``theta``."""
     sigma, mu = ram.implied_covariance(theta), ram.implied_mean(theta)
-    value = loglik(patterns, mu, sigma)
+    value, by_sigma, by_mu = loglik_and_derivatives(patterns, mu, sigma)
     if not np.isfinite(value):
         return np.inf, np.zeros(ram.n_free)
-    by_sigma, by_mu = loglik_derivatives(patterns, mu, sigma)
     gradient = (np.einsum("ij,kij->k", by_sigma, ram.sigma_derivatives(theta))
                 + ram.mean_derivatives(theta) @ by_mu)
     n = patterns.n_obs
