@@ -35,11 +35,20 @@ def lavaan_parameters(case: str) -> pd.DataFrame:
 
 
 def lavaan_fit(case: str) -> pd.Series:
-    """lavaan's fitMeasures() with acsi-sem's names (dots to underscores, logl to loglik)."""
+    """lavaan's fitMeasures() with acsi-sem's names (dots to underscores, logl to loglik,
+    chisq.scaling.factor to scaling_factor)."""
     frame = pd.read_csv(LAVAAN / f"{case}_fit.csv")
     names = frame["measure"].str.replace(".", "_").str.replace(r"^logl$", "loglik", regex=True)
     names = names.str.replace("unrestricted_logl", "unrestricted_loglik")
+    names = names.str.replace("chisq_scaling_factor", "scaling_factor")
     return pd.Series(frame["value"].to_numpy(), index=names)
+
+
+def assert_indices_close(ours: pd.Series, theirs: pd.Series, names, *, rel: float,
+                         absolute: float) -> None:
+    """Each fit index in ``names`` of ours against lavaan's (same names, see lavaan_fit)."""
+    for name in names:
+        assert_close(ours[name], theirs[name], rel=rel, absolute=absolute, what=name)
 
 
 def lavaan_r2(case: str) -> pd.Series:

@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 import acsi_sem
-from tests.conftest import LAVAAN, ROOT, assert_close, lavaan_fit, lavaan_parameters, match_rows
+from tests.conftest import (
+    LAVAAN,
+    ROOT,
+    assert_close,
+    assert_indices_close,
+    lavaan_fit,
+    lavaan_parameters,
+    match_rows,
+)
 
 HS_CFA = ROOT / "tests" / "fixtures" / "models" / "hs_cfa.lav"
 COMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv"
@@ -17,19 +25,11 @@ INCOMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
 PLAIN = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "cfi", "tli", "nfi", "rmsea",
          "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "aic", "bic", "bic2", "loglik",
          "unrestricted_loglik", "srmr"]
-# lavaan name -> acsi-sem name where they differ beyond dots and underscores.
-ROBUST = {"chisq_scaled": "chisq_scaled", "pvalue_scaled": "pvalue_scaled",
-          "chisq_scaling_factor": "scaling_factor",
-          "baseline_chisq_scaled": "baseline_chisq_scaled",
-          "baseline_chisq_scaling_factor": "baseline_scaling_factor",
-          "cfi_scaled": "cfi_scaled", "tli_scaled": "tli_scaled",
-          "rmsea_scaled": "rmsea_scaled", "rmsea_ci_lower_scaled": "rmsea_ci_lower_scaled",
-          "rmsea_ci_upper_scaled": "rmsea_ci_upper_scaled",
-          "rmsea_pvalue_scaled": "rmsea_pvalue_scaled", "cfi_robust": "cfi_robust",
-          "tli_robust": "tli_robust", "rmsea_robust": "rmsea_robust",
-          "rmsea_ci_lower_robust": "rmsea_ci_lower_robust",
-          "rmsea_ci_upper_robust": "rmsea_ci_upper_robust",
-          "rmsea_pvalue_robust": "rmsea_pvalue_robust"}
+SCALED = ["chisq_scaled", "pvalue_scaled", "scaling_factor", "baseline_chisq_scaled",
+          "baseline_scaling_factor", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+          "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled"]
+ROBUST = ["cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
+          "rmsea_ci_upper_robust", "rmsea_pvalue_robust"]
 
 
 @cache
@@ -61,11 +61,9 @@ def test_mlr_robust_standard_errors_equal_lavaan() -> None:
 
 def test_mlr_scaled_and_robust_indices_equal_lavaan() -> None:
     ours, theirs = mlr().fit_indices, lavaan_fit("hs_cfa_mlr")
-    for name in PLAIN:
-        assert_close(ours[name], theirs[name], rel=1e-6, absolute=1e-9, what=name)
+    assert_indices_close(ours, theirs, PLAIN, rel=1e-6, absolute=1e-9)
     # The scaling factor's bread is a Hessian by central differences, as lavaan's.
-    for lavaan_name, name in ROBUST.items():
-        assert_close(ours[name], theirs[lavaan_name], rel=1e-6, absolute=1e-9, what=name)
+    assert_indices_close(ours, theirs, SCALED + ROBUST, rel=1e-6, absolute=1e-9)
 
 
 def test_fiml_estimates_and_observed_information_equal_lavaan() -> None:
@@ -113,10 +111,8 @@ def test_robust_fiml_equals_lavaan() -> None:
     for name in PLAIN:
         rel = 1e-4 if name == "srmr" else 1e-6
         assert_close(ours[name], theirs[name], rel=rel, absolute=1e-9, what=name)
-    scaled = {key: value for key, value in ROBUST.items() if not key.endswith("_robust")}
     # Both sides difference the FIML gradient for the bread; the factors agree to 3e-7.
-    for lavaan_name, name in scaled.items():
-        assert_close(ours[name], theirs[lavaan_name], rel=1e-5, absolute=1e-9, what=name)
+    assert_indices_close(ours, theirs, SCALED, rel=1e-5, absolute=1e-9)
     # lavaan's robust indices under FIML carry a missing-data correction acsi-sem lacks.
     assert ours[[name for name in ours.index if name.endswith("_robust")]].isna().all()
 

@@ -15,7 +15,15 @@ import acsi_sem
 from acsi_sem.cli import main
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimate.polychoric import bivariate_normal_cdf, ordinal_statistics
-from tests.conftest import LAVAAN, ROOT, assert_close, lavaan_fit, lavaan_parameters, match_rows
+from tests.conftest import (
+    LAVAAN,
+    ROOT,
+    assert_close,
+    assert_indices_close,
+    lavaan_fit,
+    lavaan_parameters,
+    match_rows,
+)
 
 DATA = ROOT / "tests" / "fixtures" / "data" / "acsi_ordinal.csv"
 ACSI = ROOT / "models" / "acsi.lav"
@@ -24,12 +32,9 @@ DIRECT = (ACSI.read_text().replace("Complaints   =~ CUSCO\n", "")
           .replace("Complaints", "CUSCO"))
 PLAIN = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli",
          "nfi", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "agfi"]
-SCALED = {"chisq_scaled": "chisq_scaled", "pvalue_scaled": "pvalue_scaled",
-          "scaling_factor": "chisq_scaling_factor",
-          "baseline_chisq_scaled": "baseline_chisq_scaled",
-          "baseline_scaling_factor": "baseline_chisq_scaling_factor",
-          "cfi_scaled": "cfi_scaled", "tli_scaled": "tli_scaled",
-          "rmsea_scaled": "rmsea_scaled", "rmsea_ci_upper_scaled": "rmsea_ci_upper_scaled"}
+SCALED = ["chisq_scaled", "pvalue_scaled", "scaling_factor", "baseline_chisq_scaled",
+          "baseline_scaling_factor", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+          "rmsea_ci_upper_scaled"]
 ROBUST = ["cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
           "rmsea_ci_upper_robust"]
 # With the ordered CUSCO as a predictor, lavaan 0.6.14 leaves CUSCO's disturbance out of the
@@ -93,10 +98,7 @@ def test_estimates_and_robust_standard_errors_equal_lavaan() -> None:
 
 def test_fit_and_scaled_test_equal_lavaan() -> None:
     ours, lavaan = direct().fit_indices, lavaan_fit("acsi_ordinal_wlsmv")
-    for name in PLAIN:
-        assert_close(ours[name], lavaan[name], rel=1e-6, absolute=1e-7, what=name)
-    for name, theirs in SCALED.items():
-        assert_close(ours[name], lavaan[theirs], rel=1e-6, absolute=1e-7, what=name)
+    assert_indices_close(ours, lavaan, PLAIN + SCALED, rel=1e-6, absolute=1e-7)
     # lavaan's statistic is a chisq + b with a = 1 / scaling factor and b the shift.
     assert ours["chisq_scaled"] == pytest.approx(
         ours["chisq"] / ours["scaling_factor"] + ours["shift_parameter"], rel=1e-12)
@@ -108,8 +110,8 @@ def test_models_acsi_with_ordered_items_is_lavaans_theta_case() -> None:
     """models/acsi.lav as written: Complaints takes CUSCO's unit variance. Same fit as
     lavaan's theta parameterization, and its standardized solution."""
     ours, lavaan = acsi().fit_indices, lavaan_fit("acsi_ordinal_wlsmv_theta")
-    for name in ["chisq", "df", "chisq_scaled", "srmr", *ROBUST]:
-        assert_close(ours[name], lavaan[name], rel=1e-5, absolute=1e-7, what=name)
+    assert_indices_close(ours, lavaan, ["chisq", "df", "chisq_scaled", "srmr", *ROBUST],
+                         rel=1e-5, absolute=1e-7)
     merged = match_rows(acsi().parameters, lavaan_parameters("acsi_ordinal_wlsmv_theta"))
     paths = merged[merged["op"].isin(["=~", "~"]) & (merged["_merge"] == "both")]
     assert len(paths) == 23
