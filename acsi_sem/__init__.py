@@ -8,10 +8,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from acsi_sem.api import fit
-from acsi_sem.data import prepare_data, read_table
 from acsi_sem.errors import (
     AcsiSemError,
     ConvergenceError,
@@ -21,10 +18,11 @@ from acsi_sem.errors import (
     ModelSyntaxError,
 )
 from acsi_sem.invariance import InvarianceResult, measurement_invariance
-from acsi_sem.modelfile import ModelFile, load_model_file, shipped_models
+from acsi_sem.model.modelfile import ModelFile, load_model_file, shipped_models
+from acsi_sem.model.spec import ModelSpec, parse_model
 from acsi_sem.results import FitResult
-from acsi_sem.spec import ModelSpec
-from acsi_sem.syntax import parse_model
+from acsi_sem.survey.prepare import prepare_data, read_table
+from acsi_sem.version import __version__
 
 __all__ = [
     "AcsiSemError", "ConvergenceError", "DataError", "FitResult", "IdentificationError",

@@ -2,6 +2,6 @@
 
 import sys
 
-from acsi_sem.cli import main
+from acsi_sem.cli.main import main
 
 sys.exit(main())

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from acsi_sem.data import PreparedData, prepare_data, read_table
 from acsi_sem.errors import AcsiSemError, DataError
-from acsi_sem.fitting.options import FitOptions
-from acsi_sem.modelfile import ModelFile, load_model_file
-from acsi_sem.moments import SurveyMoments
+from acsi_sem.estimators.options import FitOptions
+from acsi_sem.model.modelfile import ModelFile, load_model_file
+from acsi_sem.model.spec import ModelSpec, parse_model
 from acsi_sem.results import FitResult
-from acsi_sem.spec import ModelSpec
-from acsi_sem.syntax import parse_model
+from acsi_sem.survey.moments import SurveyMoments
+from acsi_sem.survey.prepare import PreparedData, prepare_data, read_table
 
 
 def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Path | None = None,
@@ -105,7 +104,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     if ordered is not None and options.estimator != "wlsmv":
         raise AcsiSemError("ordered items are estimated by WLSMV; pass estimator='wlsmv'")
     if options.estimator == "wlsmv":
-        from acsi_sem.fitting.ordinal import ordered_items
+        from acsi_sem.estimators.ordinal import ordered_items
 
         ordered_items(spec, ordered)
     if group_equal and group is None:
@@ -114,7 +113,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
         raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
                            f"{estimator!r} needs missing='listwise'")
     if _read_in_chunks(data, chunksize, options, group, missing):
-        from acsi_sem.moments import check_chunked_options, read_moments
+        from acsi_sem.survey.moments import check_chunked_options, read_moments
 
         check_chunked_options(estimator=options.estimator, bootstrap=bootstrap, group=group,
                               missing=missing)
@@ -134,7 +133,7 @@ def _read_in_chunks(data: object, chunksize: int | None, options: FitOptions,
         if chunksize is not None:
             raise AcsiSemError("chunksize applies to a data file's path, not to a DataFrame")
         return False
-    from acsi_sem.moments import should_read_in_chunks
+    from acsi_sem.survey.moments import should_read_in_chunks
 
     if not should_read_in_chunks(data, chunksize):
         return False
@@ -149,18 +148,18 @@ def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
     estimator family."""
     options = options or FitOptions()
     if options.is_pls:
-        from acsi_sem.fitting.pls import fit_pls
+        from acsi_sem.estimators.pls import fit_pls
 
         return fit_pls(spec, data, model_file, options)
     if options.estimator == "wlsmv" and data.groups is None:
-        from acsi_sem.fitting.ordinal import fit_wlsmv
+        from acsi_sem.estimators.ordinal import fit_wlsmv
 
         return fit_wlsmv(spec, data, model_file, options)
     if data.groups is not None:
-        from acsi_sem.fitting.multigroup import fit_cbsem_groups
+        from acsi_sem.estimators.multigroup import fit_cbsem_groups
 
         return fit_cbsem_groups(spec, data, model_file, options)
-    from acsi_sem.fitting.cbsem import fit_cbsem
+    from acsi_sem.estimators.cbsem import fit_cbsem
 
     return fit_cbsem(spec, data, model_file, options)
 

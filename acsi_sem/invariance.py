@@ -2,7 +2,7 @@
 fitted in turn, each compared with the one before it, as ``lavTestLRT`` compares them.
 
 Each step holds more parameters equal across groups (see
-:data:`acsi_sem.groups.INVARIANCE_STEPS`). A step is tested against the step before it with
+:data:`acsi_sem.model.groups.INVARIANCE_STEPS`). A step is tested against the step before it with
 the chi-square difference test (with MLR, the scaled difference of Satorra & Bentler 2001,
 lavaan's default); its RMSEA is lavaan's, ``sqrt(max(dchisq / (N ddf) - 1/N,
 0)) sqrt(G)``. The change in CFI is the criterion of Cheung and Rensvold (2002): a drop of
@@ -20,10 +20,11 @@ import pandas as pd
 from scipy import special
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.groups import INVARIANCE_STEPS
-from acsi_sem.modelfile import ModelFile
-from acsi_sem.results import FitResult, finite_or_none
-from acsi_sem.spec import ModelSpec
+from acsi_sem.model.groups import INVARIANCE_STEPS
+from acsi_sem.model.modelfile import ModelFile
+from acsi_sem.model.spec import ModelSpec
+from acsi_sem.report.json_document import finite_or_none
+from acsi_sem.results import FitResult
 
 INVARIANCE_COLUMNS = ["model", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
                       "srmr", "aic", "bic", "chisq_diff", "df_diff", "pvalue_diff",

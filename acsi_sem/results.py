@@ -6,11 +6,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from acsi_sem.model.spec import ModelSpec
 from acsi_sem.resample import BootstrapResult
-from acsi_sem.spec import ModelSpec
 from acsi_sem.statistics.quality import MeasurementQuality
 
 
@@ -120,8 +119,3 @@ class FitResult:
         from acsi_sem.report.summary import summary_html
 
         return summary_html(self)
-
-
-def finite_or_none(value: float) -> float | None:
-    """JSON has no NaN: undefined numbers become ``null``."""
-    return float(value) if value is not None and np.isfinite(value) else None

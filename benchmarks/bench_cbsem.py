@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import acsi_sem  # noqa: E402
-from acsi_sem.modelfile import load_model_file  # noqa: E402
+from acsi_sem.model.modelfile import load_model_file  # noqa: E402
 
 CASES = {"acsi (n=2500)": ("acsi", "data/acsi_simulated.csv"),
          "ecsi (n=250)": ("ecsi", "data/mobi.csv")}

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import acsi_sem
-from acsi_sem.modelfile import load_model_file
+from acsi_sem.model.modelfile import load_model_file
 
 ACSI_DATA = ROOT / "data" / "acsi_simulated.csv"
 MOBI = ROOT / "data" / "mobi.csv"
@@ -69,7 +69,8 @@ def median_seconds(function, repeats: int) -> float:
 
 def run_child(arguments: list[str]) -> tuple[float, float]:
     """``(wall seconds, peak resident MiB)`` of ``acsi-sem ARGUMENTS`` in a fresh Python."""
-    code = ("import resource, sys\nfrom acsi_sem.cli import main\nstatus = main(sys.argv[1:])\n"
+    code = ("import resource, sys\nfrom acsi_sem.cli.main import main\n"
+            "status = main(sys.argv[1:])\n"
             "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
             "file=sys.stderr)\nsys.exit(status)")
     start = time.perf_counter()
@@ -148,7 +149,7 @@ def single_fit(repeats: int) -> None:
         semopy.Model(model.text).fit(data)
 
     from acsi_sem.api import load_data
-    from acsi_sem.estimate.cbsem import fit_ml
+    from acsi_sem.numerics.cbsem import fit_ml
 
     prepared = load_data(model.spec, data, model, model.scale)
     ours = median_seconds(lambda: acsi_sem.fit(model, data), repeats)
@@ -168,7 +169,7 @@ def single_fit(repeats: int) -> None:
 
 def write_big_survey(path: Path, rows: int, seed: int, chunk: int = 250_000) -> None:
     """``rows`` ECSI respondents (24 items, 1-10) drawn from ECSI fitted to mobi."""
-    from acsi_sem.simulate import draw_survey, population_from_model
+    from acsi_sem.simulation.simulate import draw_survey, population_from_model
 
     population = population_from_model("ecsi")
     rng = np.random.default_rng(seed)

@@ -9,8 +9,8 @@ customer complained), round(3.5 + 1.8 z), where z is the item's standardized res
 
 from pathlib import Path
 
-from acsi_sem.simulate import simulate_survey
-from acsi_sem.syntax import parse_model
+from acsi_sem.model.spec import parse_model
+from acsi_sem.simulation.simulate import simulate_survey
 
 HERE = Path(__file__).resolve().parent
 N_RESPONDENTS = 2500

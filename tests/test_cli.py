@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from acsi_sem.cli import main
+from acsi_sem.cli.main import main
 from tests.conftest import ROOT
 
 MOBI = ROOT / "data" / "mobi.csv"
@@ -101,7 +101,7 @@ def test_bad_input_gives_one_paragraph_and_keeps_existing_output(capsys, tmp_pat
 
 
 def test_command_runs_as_a_program_without_traceback(tmp_path) -> None:
-    completed = subprocess.run([sys.executable, "-m", "acsi_sem.cli", "fit", "nosuchmodel"],
+    completed = subprocess.run([sys.executable, "-m", "acsi_sem.cli.main", "fit", "nosuchmodel"],
                                capture_output=True, text=True, cwd=ROOT, check=False)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import acsi_sem
-from acsi_sem.ram import build_ram
+from acsi_sem.model.ram import build_ram
 from acsi_sem.statistics.standardize import standardized_frame
 from tests.conftest import ROOT
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import acsi_sem
-from acsi_sem.estimate.pls import estimate_pls, pls_layout
+from acsi_sem.numerics.pls import estimate_pls, pls_layout
 from acsi_sem.resample import FailedReplicateError, Replicate, bootstrap
 from tests.conftest import ROOT
 
@@ -51,9 +51,9 @@ def test_failed_replicates_are_counted_not_hidden() -> None:
 def test_replicate_of_the_sample_itself_reproduces_the_estimate() -> None:
     result = acsi_sem.fit("ecsi", estimator="pls", bootstrap=2, seed=1)
     sample = np.arange(result.n_obs)
-    from acsi_sem.estimate.pls import pls_layout
-    from acsi_sem.fitting.options import FitOptions
-    from acsi_sem.fitting.pls import pls_core
+    from acsi_sem.estimators.options import FitOptions
+    from acsi_sem.estimators.pls import pls_core
+    from acsi_sem.numerics.pls import pls_layout
 
     layout = pls_layout(result.spec)
     items = result.scores.shape  # noqa: F841 - the sample's size, for clarity

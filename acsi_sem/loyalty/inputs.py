@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from acsi_sem.data import numeric_column
 from acsi_sem.errors import DataError
+from acsi_sem.survey.prepare import numeric_column
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
@@ -108,7 +108,7 @@ def construct_scores(result: FitResult, data: pd.DataFrame, *,
                         "column) the model was fitted to")
     if scale is None:
         return result.scores.set_axis(kept, axis=0)
-    from acsi_sem.fitting.pls import index_scores_frame
+    from acsi_sem.estimators.pls import index_scores_frame
 
     return index_scores_frame(result, data.loc[kept], scale).set_axis(kept, axis=0)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from acsi_sem.spec import ModelSpec
+from acsi_sem.model.spec import ModelSpec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -133,7 +133,7 @@ def display_labels(spec: ModelSpec, labels: dict[str, str] | None
 def model_labels(result: FitResult) -> dict[str, str]:
     """Display labels declared in the model file's ``# labels:`` header, if any."""
     from acsi_sem.errors import AcsiSemError
-    from acsi_sem.modelfile import load_model_file
+    from acsi_sem.model.modelfile import load_model_file
 
     try:
         return load_model_file(result.spec.source).labels

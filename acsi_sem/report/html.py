@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pandas as pd
 
-from acsi_sem import __version__
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.files import write_atomically
 from acsi_sem.report.diagram import significance_stars
+from acsi_sem.report.labels import ESTIMATOR_TEXT, display_path
+from acsi_sem.survey.files import write_atomically
+from acsi_sem.version import __version__
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -245,8 +246,6 @@ def index_table(result: FitResult) -> pd.DataFrame | None:
 
 
 def _summary_rows(result: FitResult) -> pd.DataFrame:
-    from acsi_sem.report.summary import ESTIMATOR_TEXT, display_path
-
     used = f"{result.n_obs} of {result.n_total}" if result.n_obs != result.n_total \
         else str(result.n_obs)
     rows = [("Model", f"{result.model_name} ({display_path(result.spec.source)})"),

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from acsi_sem.results import finite_or_none
+import numpy as np
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 PARAMETER_KEYS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper",
                   "std_lv", "std_all"]
+
+
+def finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: undefined numbers become ``null``."""
+    return float(value) if value is not None and np.isfinite(value) else None
 
 
 def result_document(result: FitResult) -> dict:

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import math
 import textwrap
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from acsi_sem import __version__
-from acsi_sem.modelfile import data_dir, models_dir
+from acsi_sem.report.labels import ESTIMATOR_TEXT, display_path
+from acsi_sem.version import __version__
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 WIDTH = 78
-ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
-                  "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
-                  "WLSMV": "WLSMV (ordered items, DWLS, scaled-shifted test)",
-                  "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
 _SECTIONS = [("=~", "Latent variables"), ("<~", "Formative weights"), ("~", "Regressions"),
              ("~~cov", "Covariances"),
              ("~1", "Intercepts"), ("|", "Thresholds"), ("~~var", "Variances"),
@@ -56,21 +51,6 @@ def _pair(label: str, value: str) -> str:
     """``label`` left and ``value`` right-aligned on one line (the value wins if long)."""
     padding = max(WIDTH - 2 - len(label) - len(value), 2)
     return f"  {label}{' ' * padding}{value}"
-
-
-def display_path(path: str) -> str:
-    """A path as a reader wants it: relative to the working folder where possible, shipped
-    files by their folder and name."""
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        return path
-    for folder in (models_dir(), data_dir()):
-        if candidate.parent == folder.resolve():
-            return f"shipped {folder.name}/{candidate.name}"
-    try:
-        return str(candidate.relative_to(Path.cwd()))
-    except ValueError:
-        return path
 
 
 def format_summary(result: FitResult) -> str:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from acsi_sem.spec import ModelSpec
+from acsi_sem.model.spec import ModelSpec
 
 _FUNCTIONS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from acsi_sem.ram import RamModel
-from acsi_sem.spec import ModelSpec
+from acsi_sem.model.ram import RamModel
+from acsi_sem.model.spec import ModelSpec
 
 _TOLERANCE = 1e-8
 # Latent correlations beyond this leave the data unable to separate the two constructs.

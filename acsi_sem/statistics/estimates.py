@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from acsi_sem.estimate.cbsem import CbsemSolution
-from acsi_sem.ram import RamModel
+from acsi_sem.model.ram import RamModel
+from acsi_sem.numerics.cbsem import CbsemSolution
 from acsi_sem.statistics.defined import delta_method_se, evaluate_definitions
 from acsi_sem.statistics.standardize import label_map, row_values, standardized
 

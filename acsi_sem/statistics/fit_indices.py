@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from acsi_sem.estimate.ml import ml_value
+from acsi_sem.numerics.ml import ml_value
 
 FIT_NAMES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df",
              "baseline_pvalue", "cfi", "tli", "nfi", "rmsea", "rmsea_ci_lower",
@@ -411,7 +411,7 @@ def mean_structure_srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray,
 def _gfi_without(s: np.ndarray, sigma: np.ndarray, covariates: tuple[int, ...]) -> float:
     """GFI as the quadratic form of vech(S - Sigma) in (1/2) D'(Sigma^-1 (x) Sigma^-1) D,
     over every moment but the covariates' own."""
-    from acsi_sem.estimate.robust import duplication_matrix
+    from acsi_sem.numerics.robust import duplication_matrix
 
     p = len(s)
     rows, cols = np.triu_indices(p)

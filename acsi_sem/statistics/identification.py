@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from acsi_sem.errors import IdentificationError
-from acsi_sem.ram import build_ram
-from acsi_sem.spec import ModelSpec
+from acsi_sem.model.ram import build_ram
+from acsi_sem.model.spec import ModelSpec
 
 
 def check_identification(spec: ModelSpec) -> None:

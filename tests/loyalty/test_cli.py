@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from acsi_sem.cli import main
+from acsi_sem.cli.main import main
 from tests.conftest import ROOT
 
 SURVEY = str(ROOT / "data" / "loyalty_survey.csv")

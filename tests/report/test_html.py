@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from acsi_sem.cli import main
+from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.report.html import FIT_CUTOFFS, fit_table, write_report
 

@@ -133,7 +133,7 @@ def test_plots_say_what_they_need(acsi_ml) -> None:
 
 
 def test_chinese_labels_in_plots_use_a_cjk_font_or_fall_back(pls_fits, monkeypatch) -> None:
-    from acsi_sem.modelfile import load_model_file
+    from acsi_sem.model.modelfile import load_model_file
     from acsi_sem.report import diagram
 
     result = pls_fits["ccsi"]

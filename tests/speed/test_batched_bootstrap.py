@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import acsi_sem
-import acsi_sem.fitting.cbsem_batched as cbsem_batched
+import acsi_sem.estimators.cbsem_batched as cbsem_batched
 from acsi_sem.api import load_data, resolve_model
-from acsi_sem.estimate.batched import BatchedRam, ml_hessian, ml_state, weighted_moments
-from acsi_sem.estimate.cbsem import fit_ml
-from acsi_sem.estimate.ml import ml_discrepancy
-from acsi_sem.fitting.cbsem_batched import batched_htmt
+from acsi_sem.estimators.cbsem_batched import batched_htmt
+from acsi_sem.numerics.batched import BatchedRam, ml_hessian, ml_state, weighted_moments
+from acsi_sem.numerics.cbsem import fit_ml
+from acsi_sem.numerics.ml import ml_discrepancy
 from acsi_sem.resample import resampled_rows
 from acsi_sem.statistics.quality import heterotrait_monotrait
 from tests.conftest import LAVAAN_CASES, ROOT
@@ -84,8 +84,8 @@ def test_batched_gradient_and_information_equal_the_single_ones() -> None:
 def _hessian_case(name: str) -> tuple[BatchedRam, np.ndarray, np.ndarray]:
     """A model, a point away from its optimum (1, q) and a covariance (1, p, p)."""
     if name == "labels":  # equality constraints: cells sharing a parameter
-        from acsi_sem.ram import build_ram
-        from acsi_sem.syntax import parse_model
+        from acsi_sem.model.ram import build_ram
+        from acsi_sem.model.spec import parse_model
 
         ram = build_ram(parse_model("eta1 =~ y1 + a*y2 + a*y3\neta2 =~ y4 + b*y5 + b*y6\n"
                                     "eta2 ~ eta1"))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import acsi_sem
-import acsi_sem.fitting.pls_batched as pls_batched
-from acsi_sem.modelfile import load_model_file
+import acsi_sem.estimators.pls_batched as pls_batched
+from acsi_sem.model.modelfile import load_model_file
 from acsi_sem.resample import resampled_rows
 
 # ECSI with a formative (mode B) Image block and a defined effect.

@@ -10,9 +10,9 @@ import pytest
 
 import acsi_sem
 from acsi_sem.errors import AcsiSemError, DataError
-from acsi_sem.moments import read_moments
-from acsi_sem.simulate import simulate_survey
-from acsi_sem.syntax import parse_model
+from acsi_sem.model.spec import parse_model
+from acsi_sem.simulation.simulate import simulate_survey
+from acsi_sem.survey.moments import read_moments
 from tests.conftest import ROOT
 
 ROWS = 200_000
@@ -73,7 +73,7 @@ def test_options_that_need_the_rows_are_refused(big_file: Path) -> None:
 
 
 def test_command_line_chunksize(capsys: pytest.CaptureFixture[str]) -> None:
-    from acsi_sem.cli import main
+    from acsi_sem.cli.main import main
 
     status = main(["fit", "acsi", "--data", str(ROOT / "data" / "acsi_simulated.csv"),
                    "--chunksize", "700"])

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from acsi_sem.api import resolve_model
-from acsi_sem.cli import main
-from acsi_sem.power import population_values, power_study
-from acsi_sem.simulate import draw_survey, population_from_model
+from acsi_sem.cli.main import main
+from acsi_sem.simulation.power import population_values, power_study
+from acsi_sem.simulation.simulate import draw_survey, population_from_model
 from tests.conftest import ROOT
 
 POPULATION = ROOT / "data" / "acsi_population.lav"

@@ -1,0 +1,156 @@
+"""The ``models``, ``fit`` and ``report`` sub-commands of ``acsi-sem``: arguments in, library
+calls, printing. No statistics here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from acsi_sem.cli.common import emit, parse_scale
+from acsi_sem.errors import AcsiSemError
+
+COMMANDS = ("models", "fit", "report")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add ``models``, ``fit`` and ``report`` to the sub-command parsers."""
+    commands.add_parser("models", help="list the shipped models")
+    fit = commands.add_parser("fit", help="fit a model and print its summary")
+    fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
+    fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
+                                    "default: the model's embedded data")
+    fit.add_argument("--estimator", default="ml",
+                     choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+                     help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
+                          "(CB-SEM for ordered items), pls (PLS path modelling) or plsc "
+                          "(consistent PLS)")
+    fit.add_argument("--ordered", metavar="ITEMS",
+                     help="with --estimator wlsmv: 'all' (default) or the ordered items, "
+                          "comma-separated")
+    fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
+                     help="PLS inner weighting scheme (default: path)")
+    fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                     help="bootstrap replicates for standard errors and intervals")
+    fit.add_argument("--seed", type=int, help="seed of the bootstrap")
+    fit.add_argument("--ci", default="percentile", choices=["percentile", "bca"],
+                     help="bootstrap interval reported (default: percentile)")
+    fit.add_argument("--missing", default="listwise", choices=["listwise", "fiml"],
+                     help="missing answers: delete the respondent (listwise, default) or use "
+                          "every answer given (fiml; estimator ml)")
+    fit.add_argument("--tolerance", type=float, default=1e-7,
+                     help="PLS convergence tolerance on the outer weights (default: 1e-7)")
+    fit.add_argument("--max-iterations", type=int, default=300, metavar="N",
+                     help="PLS iteration limit (default: 300)")
+    fit.add_argument("--group", metavar="COLUMN",
+                     help="CB-SEM: fit one model per group (multi-group); PLS: report the "
+                          "0-100 index per group")
+    fit.add_argument("--group-equal", metavar="CLASSES", default="",
+                     help="with --group: parameter classes held equal across groups, "
+                          "comma-separated: loadings, intercepts, residuals, regressions, "
+                          "means, residual.covariances, lv.variances, lv.covariances")
+    fit.add_argument("--invariance", action="store_true",
+                     help="with --group: fit the configural, metric, scalar and strict "
+                          "models and compare them (chi-square difference, delta CFI)")
+    fit.add_argument("--scale", metavar="LOW-HIGH",
+                     help="answer scale, e.g. 1-10 (default: the model file's '# scale:')")
+    fit.add_argument("--chunksize", type=int, metavar="ROWS",
+                     help="read the CSV data in chunks of ROWS rows, keeping only N, means and "
+                          "covariances (files larger than memory; estimator ml; automatic "
+                          "for files of 256 MiB or more)")
+    fit.add_argument("--json", metavar="PATH",
+                     help="also write the results as JSON to PATH ('-' for standard output)")
+    _add_report_command(commands)
+
+
+def _add_report_command(commands) -> None:
+    report = commands.add_parser(
+        "report", help="fit a model and write an HTML report with diagram and plots")
+    report.add_argument("model", help="a shipped model's name or a model file")
+    report.add_argument("--data", help="survey file; default: the model's embedded data")
+    report.add_argument("--estimator", default="pls",
+                        choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+                        help="estimator (default: pls, which gives the 0-100 index)")
+    report.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="bootstrap replicates (intervals, significance stars for PLS)")
+    report.add_argument("--seed", type=int, help="seed of the bootstrap")
+    report.add_argument("--group", metavar="COLUMN",
+                        help="PLS: also report the index per group; CB-SEM: fit one model "
+                             "per group, one diagram each")
+    report.add_argument("--scale", metavar="LOW-HIGH", help="answer scale, e.g. 1-10")
+    report.add_argument("--target", metavar="CONSTRUCT",
+                        help="construct of the importance-performance map (default: the "
+                             "last in the causal order, e.g. Loyalty)")
+    report.add_argument("--no-indicators", action="store_true",
+                        help="draw the constructs only in the path diagram")
+    report.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for report.html and the figure files (created if "
+                             "missing; other files in it are left alone)")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Run ``models``, ``fit`` or ``report``; returns the exit status."""
+    if arguments.command == "models":
+        return _list_models()
+    if arguments.command == "report":
+        return _report(arguments)
+    return _fit(arguments)
+
+
+def _list_models() -> int:
+    from acsi_sem.model.modelfile import shipped_models
+
+    for model in shipped_models():
+        spec = model.spec
+        data = model.header.get("data", "-")
+        print(f"{model.name:<8}{model.title}\n{'':<8}{len(spec.latent)} latent variables, "
+              f"{len(spec.observed)} indicators; default data: {data}")
+    return 0
+
+
+def _fit(arguments: argparse.Namespace) -> int:
+    from acsi_sem.api import fit
+
+    options = dict(estimator=arguments.estimator, scheme=arguments.scheme,
+                   bootstrap=arguments.bootstrap, seed=arguments.seed, ci=arguments.ci,
+                   scale=parse_scale(arguments.scale), tolerance=arguments.tolerance,
+                   max_iterations=arguments.max_iterations, missing=arguments.missing,
+                   ordered=arguments.ordered, progress=sys.stderr.isatty())
+    if arguments.invariance:
+        result, text, document = _invariance(arguments, options)
+    else:
+        result = fit(arguments.model, arguments.data, group=arguments.group,
+                     group_equal=arguments.group_equal, chunksize=arguments.chunksize,
+                     **options)
+        text, document = str(result.summary()), result.to_dict()
+    emit(text, document, arguments.json)
+    return 0
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from acsi_sem.api import fit
+    from acsi_sem.report.html import check_output_folder, write_report
+
+    check_output_folder(arguments.out)  # before the fit: a mistake costs no waiting
+    result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
+                 bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
+                 scale=parse_scale(arguments.scale), progress=sys.stderr.isatty())
+    path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
+                        target=arguments.target)
+    print(f"acsi-sem: wrote {path} and its figures")
+    return 0
+
+
+def _invariance(arguments: argparse.Namespace, options: dict) -> tuple[object, str, dict]:
+    """The configural fit, the summary with the invariance table, and the JSON document
+    with its ``invariance`` list."""
+    from acsi_sem.invariance import measurement_invariance
+
+    if arguments.group is None or arguments.group_equal:
+        raise AcsiSemError("--invariance needs --group COLUMN and sets the equality "
+                           "constraints of each step itself (leave out --group-equal)")
+    sequence = measurement_invariance(arguments.model, arguments.data, group=arguments.group,
+                                      **options)
+    result = sequence.fits["configural"]
+    document = result.to_dict()
+    document["invariance"] = sequence.to_list()
+    return result, f"{result.summary()}\n\n{sequence.summary()}", document

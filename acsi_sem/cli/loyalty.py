@@ -1,0 +1,201 @@
+"""The ``acsi-sem nps``, ``acsi-sem loyalty`` and ``acsi-sem kano`` sub-commands.
+
+Thin, like the main command: parse the arguments, call the library, print tables (to standard
+error when ``--json -`` puts JSON on standard output) and save figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from acsi_sem.cli.common import emit
+from acsi_sem.errors import DataError
+
+COMMANDS = ("nps", "loyalty", "kano")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register the three sub-commands on the main parser's sub-parsers."""
+    nps = commands.add_parser("nps", help="Net Promoter Score with a bootstrap interval")
+    nps.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
+    nps.add_argument("--item", required=True, metavar="COLUMN",
+                     help="the 0-10 'would recommend' item")
+    nps.add_argument("--group", metavar="COLUMN", help="report NPS per group")
+    nps.add_argument("--replicates", type=int, default=2000, metavar="N",
+                     help="bootstrap replicates (default: 2000; 0: no interval)")
+    nps.add_argument("--seed", type=int, help="seed of the bootstrap")
+    nps.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+    _add_output_options(nps)
+
+    loyalty = commands.add_parser(
+        "loyalty", help="Dick-Basu loyalty matrix, satisfaction-loyalty curve and "
+                        "satisfaction ratio")
+    loyalty.add_argument("--data", help="survey file; default: the model's default data")
+    loyalty.add_argument("--model", help="a model (shipped name or file) fitted by PLS; its "
+                                         "latent variables can then be named as variables")
+    loyalty.add_argument("--attitude", required=True, metavar="NAME",
+                         help="relative attitude: a latent variable of --model or a column")
+    loyalty.add_argument("--patronage", required=True, metavar="NAME",
+                         help="repeat patronage: a behavioural column, e.g. purchases a year")
+    loyalty.add_argument("--attitude-cut", type=float, metavar="VALUE",
+                         help="high attitude is >= VALUE (default: the median)")
+    loyalty.add_argument("--patronage-cut", type=float, metavar="VALUE",
+                         help="high patronage is >= VALUE (default: the median)")
+    loyalty.add_argument("--satisfaction", metavar="NAME",
+                         help="with --loyalty: the satisfaction-loyalty curve")
+    loyalty.add_argument("--loyalty", metavar="NAME", help="loyalty variable of the curve")
+    loyalty.add_argument("--group", metavar="COLUMN", help="one curve per group")
+    loyalty.add_argument("--bins", type=int, default=10, help="satisfaction bins (10)")
+    loyalty.add_argument("--performance", metavar="NAME",
+                         help="with --expectation: the satisfaction ratio performance / "
+                              "expectation")
+    loyalty.add_argument("--expectation", metavar="NAME", help="expectation of the ratio")
+    _add_output_options(loyalty)
+
+    kano = commands.add_parser("kano", help="Kano evaluation of product features")
+    kano.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
+    kano.add_argument("--pair", action="append", metavar="FEATURE=FUNCTIONAL,DYSFUNCTIONAL",
+                      help="a feature's two questions (repeatable); default: every "
+                           "<feature>_functional / <feature>_dysfunctional column pair")
+    _add_output_options(kano)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Run ``nps``, ``loyalty`` or ``kano``; returns the exit status."""
+    if arguments.plot and not Path(arguments.plot).is_dir():
+        raise DataError(f"{arguments.plot}: cannot save the figures there, the folder does "
+                        "not exist")
+    run = {"nps": _nps, "loyalty": _loyalty, "kano": _kano}[arguments.command]
+    text, document, figures = run(arguments)
+    if arguments.plot:
+        for name, make in figures.items():
+            make().savefig(Path(arguments.plot) / f"{name}.png", dpi=120)
+    emit(text, document, arguments.json)
+    return 0
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write the results as JSON to PATH ('-' for standard output)")
+    parser.add_argument("--plot", metavar="FOLDER", help="save the figures as PNG in FOLDER")
+
+
+def _nps(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    from acsi_sem.loyalty.nps import net_promoter_score
+    from acsi_sem.loyalty.plots import nps_figure
+    from acsi_sem.loyalty.records import table_dict
+
+    data, source = _read(arguments.data)
+    table = net_promoter_score(data, arguments.item, group=arguments.group,
+                               replicates=arguments.replicates, level=arguments.level,
+                               seed=arguments.seed, source=source)
+    columns = ["n", "promoters", "passives", "detractors", "nps", "se", "ci_lower", "ci_upper"]
+    text = (f"Net Promoter Score of {arguments.item} ({source}); {arguments.level:.0%} "
+            f"bootstrap percentile interval, {arguments.replicates} replicates\n\n"
+            + table[columns].round(2).to_string())
+    document = {"data": source, "item": arguments.item, "group": arguments.group,
+                "level": arguments.level, "replicates": arguments.replicates,
+                "seed": arguments.seed, "nps": table_dict(table)}
+    return text, document, {"nps": lambda: nps_figure(table)}
+
+
+def _loyalty(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    from acsi_sem.loyalty.curve import satisfaction_loyalty_curve
+    from acsi_sem.loyalty.matrix import loyalty_matrix
+    from acsi_sem.loyalty.plots import loyalty_matrix_figure, satisfaction_loyalty_figure
+    from acsi_sem.loyalty.ratio import satisfaction_ratio_summary, satisfaction_ratios
+    from acsi_sem.loyalty.records import plain
+
+    _check_together(arguments, "satisfaction", "loyalty")
+    _check_together(arguments, "performance", "expectation")
+    data, source, scores = _data_and_scores(arguments)
+
+    def variable(name: str) -> str | pd.Series:
+        return scores[name] if name in scores.columns else name
+
+    matrix = loyalty_matrix(data, variable(arguments.attitude), variable(arguments.patronage),
+                            attitude_cut=arguments.attitude_cut,
+                            patronage_cut=arguments.patronage_cut, source=source)
+    parts = [f"Dick-Basu loyalty matrix ({source}): attitude {arguments.attitude} >= "
+             f"{matrix.attitude_cut:g} is high, patronage {arguments.patronage} >= "
+             f"{matrix.patronage_cut:g} is high; {matrix.n_missing} respondents with a "
+             f"missing value left out\n\n{matrix.table.round(3).to_string()}"]
+    document = {"data": source, "model": arguments.model, "matrix": matrix.to_dict()}
+    figures = {"loyalty_matrix": lambda: loyalty_matrix_figure(matrix)}
+    if arguments.satisfaction:
+        curve = satisfaction_loyalty_curve(
+            data, variable(arguments.satisfaction), variable(arguments.loyalty),
+            group=arguments.group, bins=arguments.bins, source=source)
+        parts.append(f"Satisfaction-loyalty curve: mean {arguments.loyalty} per "
+                     f"{arguments.satisfaction} bin\n\n{curve.bins.round(3).to_string()}\n\n"
+                     f"Linear slope per group\n\n{curve.slopes.round(3).to_string()}")
+        document["curve"] = curve.to_dict()
+        figures["satisfaction_loyalty_curve"] = lambda: satisfaction_loyalty_figure(curve)
+    if arguments.performance:
+        ratios = satisfaction_ratios(data, variable(arguments.performance),
+                                     variable(arguments.expectation), source=source)
+        summary = satisfaction_ratio_summary(ratios)
+        parts.append(f"Satisfaction ratio {arguments.performance} / {arguments.expectation}"
+                     f"\n\n{summary.round(3).to_string()}")
+        document["ratio"] = {k: plain(v) for k, v in summary.items()}
+    return "\n\n".join(parts), document, figures
+
+
+def _kano(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    from acsi_sem.loyalty.kano import kano_evaluation
+    from acsi_sem.loyalty.plots import kano_figure
+
+    data, source = _read(arguments.data)
+    pairs = None if not arguments.pair else dict(_pair(text) for text in arguments.pair)
+    evaluation = kano_evaluation(data, pairs, source=source)
+    text = (f"Kano evaluation ({source}): shares of A attractive, O one-dimensional, M "
+            "must-be, I indifferent, R reverse, Q questionable\n\n"
+            + evaluation.summary.round(3).to_string())
+    document = {"data": source, **evaluation.to_dict()}
+    return text, document, {"kano": lambda: kano_figure(evaluation)}
+
+
+def _read(path: str) -> tuple[pd.DataFrame, str]:
+    from acsi_sem.survey.prepare import read_table
+
+    return read_table(path), str(path)
+
+
+def _data_and_scores(arguments: argparse.Namespace
+                     ) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """The survey and, with --model, its PLS construct scores (0-100 index scores when the
+    model declares an answer scale, else standardized) indexed like the survey."""
+    if arguments.model is None:
+        if arguments.data is None:
+            raise DataError("loyalty needs --data (or --model with a default data file)")
+        data, source = _read(arguments.data)
+        return data, source, pd.DataFrame(index=data.index)
+    from acsi_sem.api import fit, resolve_model
+    from acsi_sem.loyalty.inputs import construct_scores
+
+    model_file, spec = resolve_model(arguments.model)
+    path = arguments.data or (model_file.default_data if model_file is not None else None)
+    if path is None:
+        raise DataError(f"model {arguments.model} names no default data; pass --data")
+    data, source = _read(path)
+    result = fit(model_file or spec, path, estimator="pls")
+    scale = model_file.scale if model_file is not None else None
+    return data, source, construct_scores(result, data, scale=scale)
+
+
+def _check_together(arguments: argparse.Namespace, first: str, second: str) -> None:
+    if (getattr(arguments, first) is None) != (getattr(arguments, second) is None):
+        raise DataError(f"--{first} and --{second} go together; give both or neither")
+
+
+def _pair(text: str) -> tuple[str, tuple[str, str]]:
+    feature, _, columns = text.partition("=")
+    functional, _, dysfunctional = columns.partition(",")
+    if not (feature and functional and dysfunctional):
+        raise DataError(f"cannot read the Kano pair {text!r}; write it as "
+                        "FEATURE=FUNCTIONAL_COLUMN,DYSFUNCTIONAL_COLUMN")
+    return feature.strip(), (functional.strip(), dysfunctional.strip())
+

@@ -1,0 +1,301 @@
+"""CB-SEM by maximum likelihood: estimates, fit, diagnostics, quality and bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import AcsiSemError
+from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
+from acsi_sem.estimators.common import (
+    apply_bootstrap,
+    effect_keys,
+    htmt_keys,
+    parameter_key,
+    upper_triangle,
+)
+from acsi_sem.estimators.options import FitOptions
+from acsi_sem.model.modelfile import ModelFile
+from acsi_sem.model.ram import as_frame, build_ram
+from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_ml
+from acsi_sem.numerics.fiml import independence_loglik
+from acsi_sem.numerics.ml import minimize_ml
+from acsi_sem.numerics.pls import PlsLayout, pls_layout
+from acsi_sem.numerics.robust import RobustML, independence_trace, robust_ml
+from acsi_sem.numerics.robust_fiml import independence_missing_trace, robust_fiml
+from acsi_sem.resample import (
+    BootstrapResult,
+    FailedReplicateError,
+    Replicate,
+    bootstrap,
+    bootstrap_batched,
+)
+from acsi_sem.results import FitResult
+from acsi_sem.statistics.diagnostics import (
+    improper_solution_warnings,
+    singular_information_warning,
+)
+from acsi_sem.statistics.effects import effects_table
+from acsi_sem.statistics.estimates import parameter_table, r_squared
+from acsi_sem.statistics.fit_indices import (
+    MomentFit,
+    fiml_fit_indices,
+    fit_indices,
+    mean_structure_srmr,
+    robust_indices,
+)
+from acsi_sem.statistics.identification import check_identification
+from acsi_sem.statistics.quality import (
+    MeasurementQuality,
+    QualityInput,
+    heterotrait_monotrait,
+    measurement_quality,
+)
+from acsi_sem.statistics.standardize import row_values
+from acsi_sem.survey.moments import SurveyMoments
+from acsi_sem.survey.prepare import PreparedData
+
+
+def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
+              model_file: ModelFile | None, options: FitOptions) -> FitResult:
+    """Estimate ``spec`` by ML on checked data and collect every statistic into a result."""
+    check_mean_structure(spec)
+    check_no_composites(spec)
+    check_identification(spec)
+    _check_missing_options(spec, data, options)
+    solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
+    robust = None
+    if options.estimator == "mlr":
+        robust = _robust(solution, data)
+        solution = replace(solution, vcov=robust.vcov)
+    parameters = parameter_table(solution, data.means, data.n_obs,
+                                 intercept_variances=None if robust is None
+                                 else np.diag(data.covariance))
+    effects = effects_table(solution.spec, solution.ram, solution.theta, solution.vcov)
+    warnings = _warnings(solution, parameters)
+    notes = list(data.notes) + (list(solution.messages) if solution.converged else [])
+    boot = None
+    if options.bootstrap:
+        boot = bootstrap_cbsem(solution, data, parameters, effects, options)
+        parameters, effects = apply_bootstrap(parameters, effects, boot)
+        notes.append(boot.summary_line())
+    names = tuple(spec.observed)
+    implied = solution.ram.implied_covariance(solution.theta)
+    indices = _indices(solution, data, implied)
+    if robust is not None:
+        indices = pd.concat([indices, _robust_indices(indices, robust, data,
+                                                                  _covariates(spec))])
+    free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
+    return FitResult(
+        spec=solution.spec,
+        model_name=model_file.name if model_file is not None else "model",
+        title=model_file.title if model_file is not None else "user model",
+        estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
+        n_total=data.n_total, parameters=parameters, fit_indices=indices,
+        r2=r_squared(solution.ram, solution.theta), effects=effects,
+        converged=solution.converged, warnings=tuple(warnings), notes=tuple(notes),
+        implied_cov=as_frame(implied, names), sample_cov=as_frame(data.covariance, names),
+        vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
+                                                             columns=free_names),
+        quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
+        missing=data.missing_report(),
+    )
+
+
+def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:
+    moments = _moment_fit(solution.spec, data, implied)
+    if not data.has_missing:
+        return fit_indices(moments)
+    items = data.frame.to_numpy()
+    srmr = mean_structure_srmr(data.covariance, implied, data.means,
+                               solution.ram.implied_mean(solution.theta))
+    return fiml_fit_indices(moments, -solution.discrepancy * data.n_obs,
+                            data.unrestricted_loglik, independence_loglik(items), srmr)
+
+
+def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
+    if not data.has_missing:
+        return
+    if options.bootstrap:
+        raise AcsiSemError("the bootstrap is not available with FIML yet; use missing="
+                           "'listwise' or no bootstrap")
+    if spec.exogenous_covariates:
+        raise AcsiSemError(f"FIML with observed covariates ({', '.join(spec.exogenous_covariates)}"
+                           ") is not available yet; use missing='listwise'")
+
+
+def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
+    items = data.frame.to_numpy()
+    if not data.has_missing:
+        return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec))
+    return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
+                       data.means, data.covariance, bread=solution.information)
+
+
+def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
+                    covariates: tuple[int, ...]) -> pd.Series:
+    items = data.frame.to_numpy()
+    independence = (independence_missing_trace(items) if data.has_missing
+                    else independence_trace(items - data.means, covariates))
+    baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
+    robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
+                                 baseline_scaling)
+    if data.has_missing:
+        # lavaan corrects these for missing data (Zhang & Savalei 2023), which acsi-sem does
+        # not yet; the complete-data formulas would mislead.
+        robust_part[robust_part.index.str.endswith("_robust")] = np.nan
+    return robust_part
+
+
+def construct_layout(spec: ModelSpec) -> PlsLayout:
+    """The blocks of latent variables and their indicators, with the regressions among
+    latent variables only (a path to or from an observed variable is not between blocks)."""
+    table = spec.table
+    between_blocks = ((table["op"] != "~")
+                      | (table["lhs"].isin(spec.latent) & table["rhs"].isin(spec.latent)))
+    return pls_layout(spec.with_table(table[between_blocks]))
+
+
+def _covariates(spec: ModelSpec) -> tuple[int, ...]:
+    """Positions of the fixed.x covariates among the observed variables."""
+    return tuple(spec.observed.index(name) for name in spec.exogenous_covariates)
+
+
+def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
+    p = len(spec.observed)
+    meanstructure = spec.has_intercepts or data.has_missing
+    covariates = _covariates(spec)
+    return MomentFit(sample_cov=data.covariance, implied_cov=implied, n_obs=data.n_obs,
+                     npar=spec.n_free,
+                     n_moments=p * (p + 1) // 2 + (p if meanstructure else 0),
+                     meanstructure=meanstructure, covariates=covariates)
+
+
+def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
+    warnings = list(solution.messages if not solution.converged else ())
+    if not solution.converged:
+        warnings.insert(0, "the estimator did not converge: the estimates are not a maximum "
+                           "of the likelihood and must not be reported")
+    if solution.vcov is None:
+        warnings.append(singular_information_warning(solution.spec, solution.information))
+    return warnings + improper_solution_warnings(parameters, solution.ram, solution.theta)
+
+
+def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
+                  data: PreparedData, *, correlation: np.ndarray | None = None
+                  ) -> MeasurementQuality:
+    """Reliability and validity from the standardized solution and the items' correlations
+    (``correlation``, (p, p) in ``spec.observed`` order; Pearson's from the data by
+    default, the polychorics for ordered items). The tables describe constructs and their
+    indicators: regressions on observed variables are left out of them."""
+    layout = construct_layout(solution.spec)
+    keyed = dict(zip(zip(parameters["lhs"], parameters["op"], parameters["rhs"], strict=True),
+                     parameters["std_all"], strict=True))
+    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
+    loadings = np.array([keyed[(lv, "=~", ind)] for lv, ind in zip(owner, layout.indicators,
+                                                                   strict=True)])
+    residuals = np.array([keyed[(ind, "~~", ind)] for ind in layout.indicators])
+    full = solution.ram.full_covariance(solution.theta)
+    position = {name: i for i, name in enumerate(solution.ram.variables)}
+    rows = [position[name] for name in layout.indicators]
+    cols = [position[name] for name in layout.latent]
+    sd = np.sqrt(np.clip(np.diag(full), 1e-300, None))
+    correlation_all = full / np.outer(sd, sd)
+    return measurement_quality(QualityInput(
+        latent=layout.latent, indicators=layout.indicators, blocks=layout.blocks,
+        reflective=~layout.mode_b,
+        correlation=(_indicator_correlation(data, layout.indicators) if correlation is None
+                     else _reorder(correlation, solution.spec.observed, layout.indicators)),
+        loadings=loadings, residuals=residuals,
+        construct_cor=correlation_all[np.ix_(cols, cols)], predecessors=layout.predecessors,
+        cross_loadings=correlation_all[np.ix_(rows, cols)]))
+
+
+def _reorder(matrix: np.ndarray, names: tuple[str, ...], order: tuple[str, ...]
+             ) -> np.ndarray:
+    positions = [names.index(name) for name in order]
+    return matrix[np.ix_(positions, positions)]
+
+
+def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple[str, ...]
+                           ) -> np.ndarray:
+    if isinstance(data, SurveyMoments):  # a big file read in chunks: only its moments
+        return data.correlation(indicators)
+    return np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False)
+
+
+def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.DataFrame,
+                    effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
+    """Refit the ML model on resampled rows, each started from the full-sample estimates:
+    in batches of stacked arrays (:mod:`acsi_sem.estimators.cbsem_batched`) unless fixed.x
+    covariates make every replicate a different model."""
+    spec = solution.spec
+    layout = construct_layout(spec)
+    values_rows = np.flatnonzero(spec.table["op"].isin(["=~", "~", "~~"]).to_numpy()
+                                 & (spec.table["free"] > 0).to_numpy())
+    defined = np.flatnonzero(spec.table["op"].to_numpy() == ":=")
+    names = ([parameter_key(*spec.table.loc[i, ["lhs", "op", "rhs"]]) for i in values_rows]
+             + [parameter_key(*spec.table.loc[i, ["lhs", "op", "rhs"]]) for i in defined]
+             + effect_keys(effects, "indirect") + effect_keys(effects, "total")
+             + htmt_keys(layout.latent))
+    raw = data.frame.to_numpy()
+    indicator_columns = [spec.observed.index(name) for name in layout.indicators]
+    has_covariates = bool((spec.table["exo"] == 1).any())
+    variance_rows = ((spec.table["op"] == "~~") & (spec.table["lhs"] == spec.table["rhs"])
+                     ).to_numpy()
+
+    def statistic(rows: np.ndarray) -> Replicate:
+        sample = raw[rows]
+        covariance = np.cov(sample, rowvar=False, bias=True)
+        ram = build_ram(fill_fixed_x(spec, covariance)) if has_covariates else solution.ram
+        try:
+            fitted = minimize_ml(ram, solution.theta, covariance, max_iterations=50)
+        except np.linalg.LinAlgError as error:
+            raise FailedReplicateError from error
+        if not fitted.converged:
+            raise FailedReplicateError
+        replicate_spec_values = row_values(spec, fitted.theta)
+        replicate = _replicate_statistics(solution, fitted.theta, effects)
+        correlation = np.corrcoef(sample[:, indicator_columns], rowvar=False)
+        values = np.concatenate([replicate_spec_values[values_rows], replicate[0],
+                                 replicate[1], replicate[2],
+                                 upper_triangle(heterotrait_monotrait(correlation,
+                                                                      layout.blocks))])
+        improper = bool((replicate_spec_values[variance_rows] < 0).any())
+        return Replicate(values, improper)
+
+    estimate = np.concatenate([parameters["est"].to_numpy()[values_rows],
+                               parameters["est"].to_numpy()[defined],
+                               effects["indirect"].to_numpy(), effects["total"].to_numpy(),
+                               upper_triangle(heterotrait_monotrait(
+                                   _indicator_correlation(data, layout.indicators),
+                                   layout.blocks))])
+    settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
+                "estimate": estimate, "progress": options.progress, "interval": options.ci}
+    if has_covariates:
+        # fixed.x covariates change the model with every resample: one at a time.
+        return bootstrap(statistic, data.n_obs, **settings)
+    from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
+
+    batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic)
+    return bootstrap_batched(batched, data.n_obs, **settings)
+
+
+def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Defined parameters, indirect and total effects (same pairs as the full sample)."""
+    from acsi_sem.statistics.defined import evaluate_definitions
+    from acsi_sem.statistics.effects import effect_matrices, regression_cells
+    from acsi_sem.statistics.standardize import label_map
+
+    spec, ram = solution.spec, solution.ram
+    defined = evaluate_definitions(spec, label_map(spec, row_values(spec, theta)))
+    direct, total = effect_matrices(ram, theta, regression_cells(spec, ram))
+    index = {name: i for i, name in enumerate(ram.variables)}
+    rows = [index[name] for name in effects["lhs"]]
+    cols = [index[name] for name in effects["rhs"]]
+    return (np.array(list(defined.values())), total[rows, cols] - direct[rows, cols],
+            total[rows, cols])

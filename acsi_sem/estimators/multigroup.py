@@ -1,0 +1,194 @@
+"""Multi-group CB-SEM: one model per group, parameters held equal as asked, one result."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
+from acsi_sem.estimators.options import FitOptions
+from acsi_sem.model.groups import group_spec
+from acsi_sem.model.modelfile import ModelFile
+from acsi_sem.model.ram import as_frame
+from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.cbsem import fit_ml
+from acsi_sem.numerics.multigroup import (
+    GroupedSolution,
+    GroupMoments,
+    baseline_scaling,
+    fit_ml_groups,
+    grouped_start_values,
+    parameter_names,
+    robust_groups,
+)
+from acsi_sem.numerics.robust import RobustML
+from acsi_sem.results import FitResult
+from acsi_sem.statistics.diagnostics import (
+    improper_solution_warnings,
+    singular_information_warning,
+)
+from acsi_sem.statistics.effects import effects_table
+from acsi_sem.statistics.estimates import parameter_table, r_squared
+from acsi_sem.statistics.fit_indices import MomentFit, grouped_fit_indices, robust_indices
+from acsi_sem.statistics.identification import check_identification
+from acsi_sem.statistics.standardize import row_values
+from acsi_sem.survey.prepare import PreparedData
+
+
+def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
+                     options: FitOptions) -> FitResult:
+    """Fit ``spec`` in every group of ``data.groups`` by ML (or MLR), holding the classes
+    ``options.group_equal`` (``"loadings"``, ``"intercepts"``, ...) equal across groups.
+
+    Args:
+        spec: the single-group specification.
+        data: checked data with a group label per row.
+        options: estimator settings (estimator ``"ml"`` or ``"mlr"``, no bootstrap).
+    """
+    _check_group_options(data, options)
+    check_no_composites(spec)
+    check_mean_structure(spec)
+    check_identification(spec)
+    labels = data.group_labels
+    moments = group_moments(data, labels)
+    grouped = group_spec(spec, labels, equal=options.group_equal)
+    pooled = fit_ml(spec, data)
+    values = row_values(pooled.spec, pooled.theta)
+    keys = zip(pooled.spec.table["lhs"], pooled.spec.table["op"], pooled.spec.table["rhs"],
+               strict=True)
+    start = grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments)
+    solution = fit_ml_groups(grouped, moments, start)
+    robust = None
+    if options.estimator == "mlr":
+        robust = robust_groups(solution, group_items(data, labels), moments)
+        solution = replace(solution, vcov=robust.vcov)
+    return _result(spec, solution, moments, data, model_file, options, robust)
+
+
+def group_items(data: PreparedData, labels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """Each group's (n_g, p) answers, in ``labels`` order."""
+    groups = data.groups.to_numpy()
+    return tuple(data.frame.to_numpy()[groups == label] for label in labels)
+
+
+def group_moments(data: PreparedData, labels: tuple[str, ...]) -> tuple[GroupMoments, ...]:
+    """Each group's size, covariance (divisor n_g) and means, checked for estimation."""
+    moments = []
+    for label, rows in zip(labels, group_items(data, labels), strict=True):
+        _check_group_rows(data, label, rows)
+        moments.append(GroupMoments(n_obs=len(rows),
+                                    covariance=np.cov(rows, rowvar=False, bias=True),
+                                    means=rows.mean(axis=0)))
+    return tuple(moments)
+
+
+def _check_group_rows(data: PreparedData, label: str, rows: np.ndarray) -> None:
+    """Enough rows, no constant item and a covariance matrix of full rank in the group."""
+    where = f"{data.source}: group {label!r} of column {data.groups.name}"
+    names = np.array(data.frame.columns)
+    p = len(names)
+    if len(rows) <= p:
+        raise DataError(f"{where} has only {len(rows)} complete rows; a multi-group model "
+                        f"needs more rows than observed variables ({p}) in every group")
+    constant = names[np.ptp(rows, axis=0) == 0]
+    if len(constant):
+        raise DataError(f"{where}: every answer to {', '.join(constant)} is the same; the "
+                        "item carries no information in that group")
+    values, vectors = np.linalg.eigh(np.corrcoef(rows, rowvar=False))
+    if values[0] < 1e-10:
+        involved = names[np.abs(vectors[:, 0]) > 0.2]
+        raise DataError(f"{where}: the answers to {', '.join(involved)} are linearly "
+                        "dependent in that group (their covariance matrix is singular); "
+                        "drop one of the items or merge groups")
+
+
+def _check_group_options(data: PreparedData, options: FitOptions) -> None:
+    unsupported = [(options.estimator not in ("ml", "mlr"), f"estimator {options.estimator!r}"),
+                   (options.bootstrap > 0, "the bootstrap"),
+                   (data.has_missing, "FIML (missing='fiml')")]
+    for applies, what in unsupported:
+        if applies:
+            raise AcsiSemError(f"multi-group models are fitted by ML with complete data; "
+                               f"{what} is not available with groups yet")
+
+
+def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMoments, ...],
+            data: PreparedData, model_file: ModelFile | None, options: FitOptions,
+            robust: RobustML | None) -> FitResult:
+    labels = solution.grouped.labels
+    parts = [solution.group_solution(g) for g in range(len(labels))]
+    tables, warnings = [], _convergence_warnings(solution)
+    for g, (part, group) in enumerate(zip(parts, moments, strict=True)):
+        table = parameter_table(part, group.means, group.n_obs)
+        if g > 0:
+            table = table[table["op"] != ":="]
+        tables.append(table.assign(group=np.where(table["op"] == ":=", "", labels[g])))
+        warnings += [f"{text} (group {labels[g]})"
+                     for text in improper_solution_warnings(table, part.ram, part.theta)]
+    parameters = pd.concat(tables, ignore_index=True)
+    parameters.insert(3, "group", parameters.pop("group"))
+    names = tuple(spec.observed)
+    fit_groups = [MomentFit(sample_cov=m.covariance, implied_cov=p.ram.implied_covariance(
+        p.theta), n_obs=m.n_obs, npar=0, n_moments=len(names) * (len(names) + 3) // 2,
+        meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
+        for m, p in zip(moments, parts, strict=True)]
+    free_names = parameter_names(solution.grouped)
+    indices = grouped_fit_indices(fit_groups, solution.grouped.n_free)
+    if robust is not None:
+        items = group_items(data, labels)
+        indices = pd.concat([indices, robust_indices(
+            indices, robust.scaling_factor(indices["df"]),
+            baseline_scaling(robust, items, indices["baseline_df"]), groups=len(labels))])
+    return FitResult(
+        spec=solution.grouped.spec,
+        model_name=model_file.name if model_file is not None else "model",
+        title=model_file.title if model_file is not None else "user model",
+        estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
+        n_total=data.n_total, parameters=parameters,
+        fit_indices=indices,
+        r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
+        effects=pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
+                           for p, label in zip(parts, labels, strict=True)],
+                          ignore_index=True),
+        converged=solution.converged, warnings=tuple(warnings),
+        notes=(*data.notes, _groups_note(solution, moments)),
+        implied_cov=_by_group(labels, [as_frame(f.implied_cov, names) for f in fit_groups]),
+        sample_cov=_by_group(labels, [as_frame(f.sample_cov, names) for f in fit_groups]),
+        vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
+                                                             columns=free_names),
+        groups={"column": str(data.groups.name), "labels": list(labels),
+                "n_obs": {label: m.n_obs for label, m in zip(labels, moments, strict=True)},
+                "equal": list(solution.grouped.equal),
+                "labelled": list(solution.grouped.labelled)},
+    )
+
+
+def _convergence_warnings(solution: GroupedSolution) -> list[str]:
+    warnings = []
+    if not solution.converged:
+        warnings += ["the estimator did not converge: the estimates are not a maximum of the "
+                     "likelihood and must not be reported", *solution.messages]
+    if solution.vcov is None:
+        warnings.append(singular_information_warning(
+            solution.grouped.spec, solution.information,
+            names=parameter_names(solution.grouped)))
+    return warnings
+
+
+def _by_group(labels: tuple[str, ...], parts: list) -> pd.Series | pd.DataFrame:
+    """Stack per-group Series or frames under a first index level ``group``."""
+    return pd.concat(dict(zip(labels, parts, strict=True)), names=["group", None])
+
+
+def _groups_note(solution: GroupedSolution, moments: tuple[GroupMoments, ...]) -> str:
+    sizes = ", ".join(f"{label} {m.n_obs}" for label, m
+                      in zip(solution.grouped.labels, moments, strict=True))
+    equal = ", ".join(solution.grouped.equal) or "nothing (configural)"
+    labelled = solution.grouped.labelled
+    shared = (f"; labelled parameters ({', '.join(labelled)}) are equal in every group, as "
+              "in lavaan" if labelled else "")
+    return (f"multi-group model: {len(moments)} groups ({sizes}); held equal across groups: "
+            f"{equal}{shared}")

@@ -1,0 +1,64 @@
+"""The options of :func:`acsi_sem.fit` that reach the estimators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acsi_sem.errors import AcsiSemError
+
+ESTIMATORS = ("ml", "mlr", "wlsmv", "pls", "plsc")
+INTERVALS = ("percentile", "bca")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Estimation settings.
+
+    Attributes:
+        estimator: ``"ml"`` (CB-SEM), ``"mlr"`` (CB-SEM with robust standard errors and
+            a scaled test), ``"wlsmv"`` (CB-SEM for ordered items), ``"pls"`` (PLS path
+            modelling) or ``"plsc"`` (consistent PLS).
+        scheme: PLS inner weighting scheme: ``"path"``, ``"factorial"`` or ``"centroid"``.
+        tolerance: PLS stops when the summed absolute change of the outer weights is below it.
+        max_iterations: PLS iteration limit.
+        bootstrap: number of bootstrap replicates (0: none).
+        seed: seed of the bootstrap's random generator.
+        ci: which bootstrap interval fills ``ci_lower``/``ci_upper``.
+        scale: answer scale ``(lowest, highest)`` for the 0-100 index.
+        progress: show a progress bar during the bootstrap.
+        group_equal: CB-SEM with groups: parameter classes held equal across groups.
+    """
+
+    estimator: str = "ml"
+    scheme: str = "path"
+    tolerance: float = 1e-7
+    max_iterations: int = 300
+    bootstrap: int = 0
+    seed: int | None = None
+    ci: str = "percentile"
+    scale: tuple[float, float] | None = None
+    progress: bool = False
+    group_equal: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from acsi_sem.numerics.pls import SCHEMES
+
+        checks = [("estimator", self.estimator, ESTIMATORS), ("scheme", self.scheme, SCHEMES),
+                  ("ci", self.ci, INTERVALS)]
+        for name, value, allowed in checks:
+            if value not in allowed:
+                raise AcsiSemError(f"unknown {name} {value!r}; choose one of "
+                                   f"{', '.join(allowed)}")
+        if self.bootstrap < 0 or self.bootstrap == 1:
+            raise AcsiSemError(f"bootstrap needs at least 2 replicates, not {self.bootstrap}")
+        if self.group_equal and self.is_pls:
+            raise AcsiSemError("group_equal constrains a multi-group CB-SEM model; PLS "
+                               "reports the index per group instead (drop group_equal)")
+        if not self.tolerance > 0 or self.max_iterations < 1:
+            raise AcsiSemError(f"the PLS tolerance must be positive and the iteration limit at "
+                               f"least 1, not {self.tolerance} and {self.max_iterations}")
+
+    @property
+    def is_pls(self) -> bool:
+        """Whether a PLS estimator was asked for."""
+        return self.estimator in ("pls", "plsc")

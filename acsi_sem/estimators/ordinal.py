@@ -1,0 +1,167 @@
+"""CB-SEM for ordered answers (WLSMV): polychorics, DWLS, robust SEs, adjusted tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.estimators.checks import check_no_composites
+from acsi_sem.estimators.options import FitOptions
+from acsi_sem.model.modelfile import ModelFile
+from acsi_sem.model.ram import as_frame, build_ram
+from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.cbsem import CbsemSolution
+from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle, ordinal_statistics
+from acsi_sem.numerics.wlsmv import (
+    DwlsSolution,
+    baseline_test,
+    catml_statistic,
+    fit_dwls,
+    ordinal_model,
+    scaled_shifted_test,
+)
+from acsi_sem.results import FitResult
+from acsi_sem.statistics.diagnostics import (
+    improper_solution_warnings,
+    singular_information_warning,
+)
+from acsi_sem.statistics.effects import effects_table
+from acsi_sem.statistics.estimates import parameter_table, r_squared
+from acsi_sem.statistics.fit_indices import OrdinalTest, ordinal_fit_indices
+from acsi_sem.statistics.identification import check_identification
+from acsi_sem.survey.prepare import PreparedData
+
+# More answer categories than this and an item is better treated as continuous.
+MAX_CATEGORIES = 15
+
+
+def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
+              options: FitOptions) -> FitResult:
+    """Estimate ``spec`` on ordered answers by WLSMV and collect every statistic."""
+    from acsi_sem.estimators.cbsem import cbsem_quality
+
+    _check_ordinal_model(spec, data, options)
+    check_no_composites(spec)
+    check_identification(spec)
+    statistics = ordinal_statistics(data.frame)
+    model = ordinal_model(spec, statistics)
+    dwls = fit_dwls(model, statistics)
+    final = model.completed_spec(dwls.theta)
+    information = (dwls.jacobian.T * statistics.weights) @ dwls.jacobian
+    solution = CbsemSolution(spec=final, ram=build_ram(final), theta=dwls.theta,
+                             discrepancy=dwls.value, vcov=dwls.vcov, converged=dwls.converged,
+                             messages=(), information=information)
+    parameters = parameter_table(solution, np.zeros(len(spec.observed)), data.n_obs)
+    names = tuple(spec.observed)
+    implied = _implied_correlation(solution)
+    return FitResult(
+        spec=final, model_name=model_file.name if model_file is not None else "model",
+        title=model_file.title if model_file is not None else "user model",
+        estimator="WLSMV", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
+        parameters=parameters, fit_indices=_fit_indices(dwls, statistics, implied),
+        r2=r_squared(solution.ram, solution.theta),
+        effects=effects_table(final, solution.ram, solution.theta, solution.vcov),
+        converged=dwls.converged,
+        warnings=(*statistics.problems(), *_warnings(solution, parameters)),
+        notes=(*data.notes, _categories_note(statistics)),
+        implied_cov=as_frame(implied, names),
+        sample_cov=as_frame(statistics.polychoric, names),
+        vcov=None if dwls.vcov is None else pd.DataFrame(
+            dwls.vcov, index=final.free_parameter_names, columns=final.free_parameter_names),
+        quality=cbsem_quality(solution, parameters, data, correlation=statistics.polychoric),
+        missing=data.missing_report(),
+    )
+
+
+def ordered_items(spec: ModelSpec, ordered: tuple[str, ...] | str | None) -> tuple[str, ...]:
+    """The items declared ordered: ``"all"`` (or ``None``) means every observed variable.
+
+    Raises:
+        AcsiSemError: a name the model does not have, or a model with continuous items too
+            (mixed ordinal and continuous items are not estimated yet).
+    """
+    if ordered is None or ordered == "all" or ordered == ("all",):
+        return tuple(spec.observed)
+    names = tuple(ordered.split(",")) if isinstance(ordered, str) else tuple(ordered)
+    names = tuple(name.strip() for name in names if name.strip())
+    unknown = [name for name in names if name not in spec.observed]
+    if unknown:
+        raise AcsiSemError(f"ordered names {', '.join(unknown)}, which the model does not "
+                           f"use; its items are {', '.join(spec.observed)}")
+    continuous = [name for name in spec.observed if name not in names]
+    if continuous:
+        raise AcsiSemError(f"WLSMV here needs every item ordered, but {', '.join(continuous)} "
+                           "are not; declare them ordered too (ordered='all') or use "
+                           "estimator 'ml'")
+    return names
+
+
+def _check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
+    unsupported = [(options.bootstrap > 0, "the bootstrap"),
+                   (data.has_missing, "FIML (missing='fiml')"),
+                   (spec.has_intercepts, "intercepts or means ('~ 1')"),
+                   (bool(spec.exogenous_covariates), "observed covariates")]
+    for applies, what in unsupported:
+        if applies:
+            raise AcsiSemError(f"{what} is not available with ordered items (WLSMV) yet")
+    for name in data.frame.columns:
+        values = data.frame[name].to_numpy()
+        fractional = values[values != np.round(values)]
+        if len(fractional):
+            raise DataError(f"{data.source}: column {name} is declared ordered but holds "
+                            f"non-integer answers such as {fractional[0]:g}")
+        if len(np.unique(values)) > MAX_CATEGORIES:
+            raise DataError(f"{data.source}: column {name} has {len(np.unique(values))} "
+                            f"distinct answers; an ordered item needs at most "
+                            f"{MAX_CATEGORIES} categories (treat it as continuous)")
+
+
+def _implied_correlation(solution: CbsemSolution) -> np.ndarray:
+    p = solution.ram.n_observed
+    return solution.ram.full_covariance(solution.theta)[:p, :p]
+
+
+def _fit_indices(dwls: DwlsSolution, statistics: OrdinalStatistics,
+                 implied: np.ndarray) -> pd.Series:
+    m, npar = len(statistics.vector), len(dwls.theta)
+    df = m - npar
+    a, b = scaled_shifted_test(dwls.jacobian, statistics).scale_and_shift(df)
+    base, base_test = baseline_test(statistics)
+    p = len(implied)
+    base_df = p * (p - 1) / 2
+    base_a, base_b = base_test.scale_and_shift(base_df)
+    catml = catml_statistic(dwls, statistics, df, base_df)
+    residual = lower_triangle(statistics.polychoric - implied)
+    weights, sample = statistics.weights, statistics.vector
+    misfit = sample - dwls.model.implied(dwls.theta)
+    gfi = 1 - np.sum(weights * misfit ** 2) / np.sum(weights * sample ** 2)
+    test = OrdinalTest(
+        chisq=(statistics.n_obs - 1) * dwls.value, df=df, scale=a, shift=b,
+        baseline_chisq=base, baseline_df=base_df, baseline_scale=base_a,
+        baseline_shift=base_b,
+        catml=((np.nan,) * 4 if catml is None else
+               (catml.chisq, catml.scaling, catml.baseline_chisq, catml.baseline_scaling)),
+        n_obs=statistics.n_obs, npar=npar,
+        srmr=float(np.sqrt(np.sum(residual ** 2) / (p * (p + 1) / 2))),
+        gfi=gfi, agfi=1 - m / df * (1 - gfi) if df > 0 else np.nan)
+    return ordinal_fit_indices(test)
+
+
+def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
+    warnings = []
+    if not solution.converged:
+        warnings.append("the estimator did not converge: the estimates are not a minimum of "
+                        "the DWLS discrepancy and must not be reported")
+    if solution.vcov is None:
+        warnings.append(singular_information_warning(solution.spec, solution.information))
+    return warnings + improper_solution_warnings(parameters, solution.ram, solution.theta)
+
+
+def _categories_note(statistics: OrdinalStatistics) -> str:
+    counts = sorted({len(level) for level in statistics.levels})
+    spread = "-".join(map(str, (counts[0], counts[-1]))) if len(counts) > 1 else str(counts[0])
+    return (f"ordered items: {len(statistics.items)} items with {spread} answer categories; "
+            "thresholds and polychoric correlations estimated in two steps (lavaan's WLSMV, "
+            "delta parameterization)")
+

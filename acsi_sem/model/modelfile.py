@@ -1,0 +1,141 @@
+"""Model files: the shipped catalogue and user files in the same syntax.
+
+A model file is lavaan syntax whose leading comment block may carry ``key: value`` lines:
+
+    # title: ACSI - American Customer Satisfaction Index
+    # source: Fornell et al. (1996) ...
+    # data: acsi_simulated.csv      (the default data, next to the file or shipped)
+    # scale: 1-10                   (the answer scale, checked on the data)
+    # labels: Satisfaction = 顾客满意度, Loyalty = 顾客忠诚   (names shown in diagrams)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from acsi_sem.errors import ModelNotFoundError, ModelSyntaxError
+from acsi_sem.model.spec import ModelSpec, parse_model
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_HEADER_KEY = re.compile(r"^#\s*(title|source|data|scale|labels)\s*:\s*(.*)$", re.IGNORECASE)
+_SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to|\.\.)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def read_scale(text: str) -> tuple[float, float] | None:
+    """``"1-10"``, ``"1 to 10"`` or ``"0..10"`` as ``(lowest, highest)``; ``None`` if the
+    text is not a scale."""
+    match = _SCALE.match(text)
+    return (float(match.group(1)), float(match.group(2))) if match else None
+
+
+def _shipped_dir(name: str) -> Path:
+    """Shipped folder ``name``: inside an installed wheel, else beside the package."""
+    installed = _PACKAGE_DIR / "_shipped" / name
+    return installed if installed.is_dir() else _PACKAGE_DIR.parent / name
+
+
+def models_dir() -> Path:
+    """Folder of the shipped model files."""
+    return _shipped_dir("models")
+
+
+def data_dir() -> Path:
+    """Folder of the shipped data sets."""
+    return _shipped_dir("data")
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file's text and header.
+
+    Attributes:
+        name: the shipped name (``acsi``) or the file's stem.
+        path: where the text came from.
+        text: the lavaan syntax, header included.
+    """
+
+    name: str
+    path: Path
+    text: str
+
+    @cached_property
+    def header(self) -> dict[str, str]:
+        """``key: value`` pairs of the leading comment block (continuation lines joined)."""
+        header: dict[str, str] = {}
+        key = None
+        for line in self.text.splitlines():
+            if not line.startswith("#"):
+                break
+            match = _HEADER_KEY.match(line)
+            if match:
+                key = match.group(1).lower()
+                header[key] = match.group(2).strip()
+            elif key and line.startswith("#   ") and line[1:].strip():
+                header[key] += " " + line[1:].strip()
+            else:
+                key = None
+        return header
+
+    @property
+    def title(self) -> str:
+        """The model's title, or its name."""
+        return self.header.get("title", self.name)
+
+    @property
+    def scale(self) -> tuple[float, float] | None:
+        """The declared answer scale ``(lowest, highest)``, if any."""
+        text = self.header.get("scale")
+        if not text:
+            return None
+        scale = read_scale(text)
+        if scale is None:
+            raise ModelSyntaxError(f"cannot read the scale {text!r}; write e.g. '# scale: 1-10'",
+                                   source=str(self.path))
+        return scale
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Display names from ``# labels: Name = shown, ...`` (diagrams and reports)."""
+        pairs = (item.partition("=") for item in self.header.get("labels", "").split(","))
+        return {name.strip(): shown.strip() for name, sep, shown in pairs
+                if sep and name.strip() and shown.strip()}
+
+    @property
+    def default_data(self) -> Path | None:
+        """The file named by ``# data:``, beside the model file or among the shipped data."""
+        name = self.header.get("data")
+        if not name:
+            return None
+        beside = self.path.parent / name
+        return beside if beside.is_file() else data_dir() / name
+
+    @cached_property
+    def spec(self) -> ModelSpec:
+        """The parsed specification."""
+        return parse_model(self.text, source=str(self.path))
+
+
+def shipped_models() -> list[ModelFile]:
+    """Every model file shipped with the package, by name."""
+    return [ModelFile(path.stem, path, path.read_text(encoding="utf-8"))
+            for path in sorted(models_dir().glob("*.lav"))]
+
+
+def load_model_file(name_or_path: str | Path) -> ModelFile:
+    """A shipped model by name (``"acsi"``) or a model file by path.
+
+    Raises:
+        ModelNotFoundError: listing the shipped names when neither exists.
+    """
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        return ModelFile(candidate.stem, candidate, candidate.read_text(encoding="utf-8"))
+    shipped = models_dir() / f"{name_or_path}.lav"
+    if shipped.is_file():
+        return ModelFile(str(name_or_path), shipped, shipped.read_text(encoding="utf-8"))
+    names = ", ".join(model.name for model in shipped_models())
+    raise ModelNotFoundError(f"no shipped model named {str(name_or_path)!r} and no model file "
+                             f"at that path; shipped models are: {names}")

@@ -1,0 +1,320 @@
+"""The model specification: lavaan's parameter table plus the variable lists.
+
+:func:`build_spec` takes the user's statements and adds the parameters lavaan's ``sem()``
+adds by default, so that both estimators and every statistic read one table:
+
+* the first loading of each latent variable is fixed to 1 (``auto.fix.first``);
+* every variable gets a (residual) variance (``auto.var``), except exogenous observed
+  covariates, whose variances and covariances are fixed to their sample values
+  (``fixed.x``);
+* a latent variable with a single indicator fixes that indicator's residual variance to 0
+  (``auto.fix.single``);
+* exogenous latent variables covary (``auto.cov.lv.x``), and so do the residuals of the
+  purely dependent variables (``auto.cov.y``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import ModelSyntaxError
+from acsi_sem.model.syntax import Statement, expression_names, parse_statements
+
+MEASUREMENT = ("=~", "<~")
+TABLE_COLUMNS = ["id", "lhs", "op", "rhs", "user", "free", "ustart", "exo", "label", "start",
+                 "line"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model: the parameter table and the variables it names.
+
+    Attributes:
+        table: one row per parameter with lavaan's columns ``lhs, op, rhs, user, free,
+            ustart, exo, label, start`` (``free`` is 0 for fixed parameters and the 1-based
+            index of the free parameter otherwise; rows sharing a label share an index).
+        latent: latent variable names in order of appearance.
+        observed: observed variable names in order of appearance.
+        source: where the model came from (a file path or ``<model>``).
+    """
+
+    table: pd.DataFrame
+    latent: tuple[str, ...]
+    observed: tuple[str, ...]
+    source: str = "<model>"
+
+    @cached_property
+    def n_free(self) -> int:
+        """Number of distinct free parameters."""
+        return int(self.table["free"].max()) if len(self.table) else 0
+
+    @cached_property
+    def n_covariance_free(self) -> int:
+        """Number of free parameters of the covariance structure (intercepts and
+        thresholds excluded)."""
+        rows = self.table[~self.table["op"].isin(["~1", "|"])]
+        return int(rows["free"].max()) if len(rows) else 0
+
+    def parameter_name(self, free_index: int) -> str:
+        """``lhs op rhs`` of the first row holding free parameter ``free_index`` (0-based)."""
+        return self.free_parameter_names[free_index]
+
+    @cached_property
+    def free_parameter_names(self) -> tuple[str, ...]:
+        """``lhs op rhs`` of each free parameter, named after its first row: (n_free,)."""
+        first = self.table[self.table["free"] > 0].drop_duplicates("free").sort_values("free")
+        return tuple(f"{lhs} {op} {rhs}".strip() for lhs, op, rhs in zip(
+            first["lhs"], first["op"], first["rhs"], strict=True))
+
+    @cached_property
+    def definitions(self) -> tuple[tuple[str, object], ...]:
+        """The ``:=`` rows as ``(name, compiled expression)`` pairs, in order."""
+        rows = self.table[self.table["op"] == ":="]
+        # The expressions passed syntax.check_expression: arithmetic on names only.
+        return tuple((name, compile(expression.replace("^", "**"), "<defined>", "eval"))
+                     for name, expression in zip(rows["lhs"], rows["rhs"], strict=True))
+
+    @cached_property
+    def indicators(self) -> dict[str, list[str]]:
+        """Indicators of each latent variable: ``{latent: [indicator, ...]}``."""
+        loadings = self.table[self.table["op"].isin(MEASUREMENT)]
+        grouped: dict[str, list[str]] = {lv: [] for lv in self.latent}
+        for lv, indicator in zip(loadings["lhs"], loadings["rhs"], strict=True):
+            if lv in grouped:
+                grouped[lv].append(indicator)
+        return grouped
+
+    @cached_property
+    def modes(self) -> dict[str, str]:
+        """PLS mode of each block: ``"A"`` for reflective ``=~``, ``"B"`` for ``<~``."""
+        formative = set(self.table.loc[self.table["op"] == "<~", "lhs"])
+        return {lv: "B" if lv in formative else "A" for lv in self.latent}
+
+    @cached_property
+    def structural_paths(self) -> list[tuple[str, str]]:
+        """``(outcome, predictor)`` pairs of the regressions, in table order."""
+        rows = self.table[self.table["op"] == "~"]
+        return list(zip(rows["lhs"], rows["rhs"], strict=True))
+
+    @cached_property
+    def exogenous_covariates(self) -> tuple[str, ...]:
+        """Observed exogenous variables whose moments are fixed to the sample (fixed.x)."""
+        exo = self.table[(self.table["exo"] == 1) & (self.table["lhs"] == self.table["rhs"])]
+        return tuple(exo["lhs"])
+
+    @property
+    def has_intercepts(self) -> bool:
+        """Whether the model has a mean structure (any ``~1`` row)."""
+        return bool((self.table["op"] == "~1").any())
+
+    def with_table(self, table: pd.DataFrame) -> ModelSpec:
+        """A copy of this specification with another parameter table."""
+        return ModelSpec(table=table, latent=self.latent, observed=self.observed,
+                         source=self.source)
+
+
+def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
+    """Parse lavaan model syntax into a :class:`ModelSpec`.
+
+    Args:
+        text: the model in lavaan syntax.
+        source: a name for the text (usually its file path), used in error messages.
+
+    Raises:
+        ModelSyntaxError: naming ``source``, line and column of the first problem.
+    """
+    return build_spec(parse_statements(text, source=source), source=source)
+
+
+def build_spec(statements: list[Statement], *, source: str = "<model>") -> ModelSpec:
+    """Build the full parameter table from the user's statements (lavaan ``sem()`` defaults)."""
+    _check_duplicates(statements, source)
+    definitions = [s for s in statements if s.op == ":="]
+    parameters = [s for s in statements if s.op != ":="]
+    latent = _unique(s.lhs for s in parameters if s.op in MEASUREMENT)
+    observed = _observed_names(parameters, latent)
+    _check_labels(parameters, definitions, latent + observed, source)
+    rows = _user_rows(parameters, latent)
+    rows += _default_rows(parameters, latent, observed, rows)
+    rows += [_row(s.lhs, ":=", s.rhs, user=1, label=s.lhs, line=s.line) for s in definitions]
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS[1:])
+    table.insert(0, "id", np.arange(1, len(table) + 1))
+    table["free"] = number_free_parameters(table)
+    return ModelSpec(table=table, latent=tuple(latent), observed=tuple(observed), source=source)
+
+
+def with_mean_structure(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with lavaan's mean structure: a free intercept for every observed variable
+    and latent means fixed at 0 (rows the user wrote are kept)."""
+    table = spec.table
+    records = table.drop(columns=["id"]).to_dict("records")
+    parameters = [r for r in records if r["op"] != ":="]
+    extra = _intercept_rows(parameters, list(spec.latent))
+    defined = [r for r in records if r["op"] == ":="]
+    table = pd.DataFrame(parameters + extra + defined, columns=TABLE_COLUMNS[1:])
+    table.insert(0, "id", np.arange(1, len(table) + 1))
+    # Keep the user's free/fixed choices, then renumber so intercepts come last.
+    table["free"] = number_free_parameters(table)
+    return spec.with_table(table)
+
+
+def _row(lhs: str, op: str, rhs: str, *, user: int = 0, free: bool = True,
+         ustart: float = np.nan, exo: int = 0, label: str = "", start: float = np.nan,
+         line: int = 0) -> dict:
+    return {"lhs": lhs, "op": op, "rhs": rhs, "user": user, "free": int(free),
+            "ustart": ustart, "exo": exo, "label": label, "start": start, "line": line}
+
+
+def _unique(names) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _observed_names(parameters: list[Statement], latent: list[str]) -> list[str]:
+    names = []
+    for s in parameters:
+        names += [s.rhs] if s.op in MEASUREMENT else [s.lhs, s.rhs]
+    return [n for n in _unique(names) if n and n not in latent]
+
+
+def _key(statement: Statement) -> tuple[str, str, str]:
+    if statement.op == "~~":
+        return (min(statement.lhs, statement.rhs), "~~", max(statement.lhs, statement.rhs))
+    return (statement.lhs, statement.op, statement.rhs)
+
+
+def _check_duplicates(statements: list[Statement], source: str) -> None:
+    seen: dict[tuple[str, str, str], Statement] = {}
+    for statement in statements:
+        key = _key(statement) if statement.op != ":=" else (statement.lhs, ":=", "")
+        if key in seen:
+            earlier = seen[key]
+            what = f"'{statement.lhs} {statement.op} {statement.rhs}'".replace(" ~1 ", " ~ 1")
+            raise ModelSyntaxError(f"{what} is specified twice (first on line {earlier.line})",
+                                   source=source, line=statement.line,
+                                   column=statement.column)
+        seen[key] = statement
+
+
+def _check_labels(parameters: list[Statement], definitions: list[Statement],
+                  variables: list[str], source: str) -> None:
+    labels = {s.label for s in parameters if s.label}
+    for s in parameters:
+        if s.label in variables:
+            raise ModelSyntaxError(f"the label {s.label!r} is also a variable name; choose "
+                                   "another label", source=source, line=s.line,
+                                   column=s.column)
+    defined: set[str] = set()
+    for d in definitions:
+        unknown = expression_names(d.rhs) - labels - defined
+        if unknown:
+            raise ModelSyntaxError(f"the defined parameter {d.lhs!r} uses "
+                                   f"{', '.join(sorted(unknown))}, which no parameter is "
+                                   "labelled with", source=source, line=d.line,
+                                   column=d.column)
+        defined.add(d.lhs)
+
+
+def _user_rows(parameters: list[Statement], latent: list[str]) -> list[dict]:
+    rows, fixed_first = [], set()
+    for s in parameters:
+        free = s.fixed is None
+        ustart = s.fixed if s.fixed is not None else np.nan
+        if s.op == "=~" and s.lhs not in fixed_first:
+            fixed_first.add(s.lhs)
+            if s.fixed is None and not s.free_forced:
+                free, ustart = False, 1.0
+        rows.append(_row(s.lhs, s.op, s.rhs, user=1, free=free, ustart=ustart, label=s.label,
+                         start=s.start if s.start is not None else np.nan, line=s.line))
+    if any(r["op"] == "~1" for r in rows):
+        rows += _intercept_rows(rows, latent)
+    return rows
+
+
+def _intercept_rows(rows: list[dict], latent: list[str]) -> list[dict]:
+    """With a mean structure, lavaan frees every observed intercept and fixes latent means."""
+    have = {r["lhs"] for r in rows if r["op"] == "~1"}
+    names = _unique(n for r in rows if r["op"] in ("=~", "<~", "~", "~~")
+                    for n in (r["lhs"], r["rhs"]))
+    extra = []
+    for name in names:
+        if name not in have:
+            is_latent = name in latent
+            extra.append(_row(name, "~1", "", free=not is_latent,
+                              ustart=0.0 if is_latent else np.nan))
+    return extra
+
+
+def _default_rows(parameters: list[Statement], latent: list[str], observed: list[str],
+                  user_rows: list[dict]) -> list[dict]:
+    have = {_key(Statement(r["lhs"], r["op"], r["rhs"])) for r in user_rows}
+    regressions = [s for s in parameters if s.op == "~"]
+    dependent = _unique(s.lhs for s in regressions)
+    predictors = _unique(s.rhs for s in regressions)
+    indicators = {s.rhs for s in parameters if s.op in MEASUREMENT}
+    covariates = [v for v in observed if v in predictors and v not in dependent
+                  and v not in indicators]
+    single = _single_indicators(parameters, latent)
+    rows = []
+
+    def add(lhs: str, rhs: str, **kwargs) -> None:
+        if _key(Statement(lhs, "~~", rhs)) not in have:
+            have.add(_key(Statement(lhs, "~~", rhs)))
+            rows.append(_row(lhs, "~~", rhs, **kwargs))
+
+    for name in observed:
+        if name in covariates:
+            continue
+        if name in single:
+            add(name, name, free=False, ustart=0.0)
+        else:
+            add(name, name)
+    for name in latent:
+        add(name, name)
+    exogenous_latent = [lv for lv in latent if lv not in dependent]
+    for a, b in combinations(exogenous_latent, 2):
+        add(a, b)
+    pure_dependent = [v for v in latent + observed if v in dependent and v not in predictors]
+    for a, b in combinations(pure_dependent, 2):
+        add(a, b)
+    for a, b in combinations(covariates, 2):
+        add(a, b, free=False, exo=1)
+    for name in covariates:
+        add(name, name, free=False, exo=1)
+    return rows
+
+
+def _single_indicators(parameters: list[Statement], latent: list[str]) -> set[str]:
+    counts: dict[str, list[str]] = {lv: [] for lv in latent}
+    for s in parameters:
+        if s.op == "=~":
+            counts[s.lhs].append(s.rhs)
+    return {names[0] for names in counts.values() if len(names) == 1}
+
+
+def number_free_parameters(table: pd.DataFrame) -> np.ndarray:
+    """(rows,) index of each row's free parameter (0 where fixed), for a table whose
+    ``free`` column is positive on free rows; rows with the same label share one index."""
+    free = np.zeros(len(table), dtype=int)
+    by_label: dict[str, int] = {}
+    count = 0
+    # Covariance-structure parameters first, intercepts after, so that the first
+    # n_covariance_free indices are exactly the RAM parameters.
+    ops, labels = table["op"].to_numpy(), table["label"].to_numpy()
+    is_free = table["free"].to_numpy() > 0
+    for position in np.argsort(ops == "~1", kind="stable"):
+        label = labels[position]
+        if not is_free[position] or ops[position] == ":=":
+            continue
+        if label and label in by_label:
+            free[position] = by_label[label]
+            continue
+        count += 1
+        free[position] = count
+        if label:
+            by_label[label] = count
+    return free

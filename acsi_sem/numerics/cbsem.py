@@ -1,0 +1,212 @@
+"""Covariance-based SEM by maximum likelihood: semopy finds the optimum, lavaan's rules
+finish it.
+
+semopy (SLSQP on its Wishart ML objective) is given the sample covariance with divisor N,
+so its optimum is lavaan's. A few Fisher-scoring steps on the same discrepancy then drive the
+gradient to zero, which makes the estimates independent of semopy's stopping rule and checks
+convergence; standard errors come from the expected information with N, as lavaan's default.
+Before semopy, a quasi-Newton run of our own (:mod:`acsi_sem.numerics.quasi_newton`) is
+tried; where it reaches the zero gradient, semopy is not needed (nor imported).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.model.ram import RamModel, build_ram
+from acsi_sem.model.spec import ModelSpec, with_mean_structure
+from acsi_sem.numerics.fiml import fiml_hessian, minimize_fiml
+from acsi_sem.numerics.ml import minimize_ml, ml_discrepancy
+from acsi_sem.numerics.quasi_newton import quasi_newton_fit
+from acsi_sem.survey.prepare import PreparedData
+
+
+@dataclass(frozen=True)
+class CbsemSolution:
+    """What the ML estimator found.
+
+    Attributes:
+        spec: the specification with fixed.x values filled into ``ustart``.
+        ram: its RAM form.
+        theta: (q,) free-parameter estimates.
+        discrepancy: F_ML at ``theta``.
+        vcov: (q, q) covariance of the estimates, or ``None`` if the information matrix
+            could not be inverted.
+        converged: whether the gradient vanished.
+        messages: remarks on the optimisation (fallbacks, singular information).
+    """
+
+    spec: ModelSpec
+    ram: RamModel
+    theta: np.ndarray
+    discrepancy: float
+    vcov: np.ndarray | None
+    converged: bool
+    messages: tuple[str, ...]
+    information: np.ndarray
+
+
+def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
+    """Fit ``spec`` to ``data`` by normal-theory maximum likelihood."""
+    spec = fill_fixed_x(spec, data.covariance)
+    ram = build_ram(spec)
+    messages: list[str] = []
+    start = simple_start_values(spec, ram, data.covariance)
+    # Our own quasi-Newton run first (fast, no semopy import); semopy's start if it fails.
+    scoring = quasi_newton_fit(ram, start, data.covariance)
+    if scoring is None:
+        try:
+            start = semopy_estimates(spec, data, fallback=start)
+        except Exception as error:  # semopy fails in many ways; our own optimiser carries on
+            messages.append(f"semopy did not finish ({type(error).__name__}: {error}); "
+                            "acsi-sem's Fisher scoring started from default values instead")
+        scoring = minimize_ml(ram, start, data.covariance)
+    if not scoring.converged:
+        worst = int(np.argmax(np.abs(scoring.gradient)))
+        messages.append(f"the optimiser stopped with gradient {scoring.gradient[worst]:.2g} "
+                        f"on parameter {spec.parameter_name(worst)}")
+
+    information = (scoring.information if scoring.information is not None else
+                   ml_discrepancy(ram, scoring.theta, data.covariance).information) / 2
+    vcov = invert_information(information, data.n_obs)
+    return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
+                         vcov=vcov, converged=scoring.converged, messages=tuple(messages),
+                         information=information)
+
+
+def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
+    """Fit ``spec`` by full-information ML to data with missing answers (NaN in the frame).
+
+    The model gets a mean structure: free observed intercepts, latent means fixed at 0.
+    Starting values come from an ML fit to the EM estimate of the covariance matrix;
+    standard errors from the observed information (the Hessian), lavaan's default here.
+    """
+    spec = with_mean_structure(spec)
+    patterns = data.missing_patterns
+    covariance_ram, ram = build_ram(spec), build_ram(spec, means=True)
+    start = simple_start_values(spec, covariance_ram, data.covariance)
+    start = minimize_ml(covariance_ram, start, data.covariance).theta
+    theta = np.concatenate([start, _intercept_starts(spec, covariance_ram, start, data.means)])
+    found = minimize_fiml(ram, patterns, theta)
+    messages = []
+    if not found.converged:
+        worst = int(np.argmax(np.abs(found.gradient)))
+        messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
+                        f"parameter {spec.parameter_name(worst)}")
+    information = fiml_hessian(ram, patterns, found.theta)
+    vcov = invert_information(information, patterns.n_obs)
+    return CbsemSolution(spec=spec, ram=ram, theta=found.theta, discrepancy=found.value,
+                         vcov=vcov, converged=found.converged, messages=tuple(messages),
+                         information=information)
+
+
+def _intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
+                      means: np.ndarray) -> np.ndarray:
+    """Intercepts that reproduce ``means`` (p,) given the paths among observed variables."""
+    a_matrix, _ = ram.matrices(theta)
+    p = ram.n_observed
+    intercepts = (np.eye(p) - a_matrix[:p, :p]) @ means
+    rows = spec.table[(spec.table["op"] == "~1") & (spec.table["free"] > 0)]
+    position = {name: i for i, name in enumerate(spec.observed)}
+    starts = np.zeros(spec.n_free - spec.n_covariance_free)
+    for name, free in zip(rows["lhs"], rows["free"], strict=True):
+        if name in position:
+            starts[free - 1 - spec.n_covariance_free] = intercepts[position[name]]
+    return starts
+
+
+def fill_fixed_x(spec: ModelSpec, sample_cov: np.ndarray) -> ModelSpec:
+    """Fix the exogenous covariates' (co)variances at their sample values (lavaan fixed.x).
+
+    Args:
+        sample_cov: (p, p) sample covariance in ``spec.observed`` order.
+    """
+    table = spec.table
+    exo = np.flatnonzero(table["exo"].to_numpy() == 1)
+    if not len(exo):
+        return spec
+    table = table.copy()
+    position = {name: i for i, name in enumerate(spec.observed)}
+    for row in exo:
+        i, j = position[table.at[row, "lhs"]], position[table.at[row, "rhs"]]
+        table.at[row, "ustart"] = sample_cov[i, j]
+    return spec.with_table(table)
+
+
+def simple_start_values(spec: ModelSpec, ram: RamModel, sample_cov: np.ndarray) -> np.ndarray:
+    """lavaan's "simple" starts: loadings 1, paths 0, residual variances half the sample's,
+    latent variances 0.05; user ``start()`` values win."""
+    table = spec.table
+    theta = np.zeros(ram.n_free)
+    variance = dict(zip(spec.observed, np.diag(sample_cov), strict=True))
+    rows = table[(table["free"] > 0) & (table["op"] != "~1")].iloc[::-1]
+    # Plain column iteration: DataFrame.iterrows builds a Series per row (slow).
+    for free, start, op, lhs, rhs in zip(rows["free"], rows["start"], rows["op"],
+                                         rows["lhs"], rows["rhs"], strict=True):
+        index = free - 1
+        if not np.isnan(start):
+            theta[index] = start
+        elif op == "=~":
+            theta[index] = 1.0
+        elif op == "~~" and lhs == rhs:
+            theta[index] = 0.5 * variance[lhs] if lhs in variance else 0.05
+    return theta
+
+
+def semopy_description(spec: ModelSpec) -> str:
+    """The specification in semopy's syntax, every parameter written out."""
+    lines = []
+    for _, row in spec.table[spec.table["op"].isin(["=~", "~", "~~"])].iterrows():
+        if row["free"] == 0:
+            modifier = f"{row['ustart']!r}*"
+        elif row["label"]:
+            modifier = f"{row['label']}*"
+        else:
+            modifier = ""
+        lines.append(f"{row['lhs']} {row['op']} {modifier}{row['rhs']}")
+    return "\n".join(lines)
+
+
+def semopy_estimates(spec: ModelSpec, data: PreparedData, *, fallback: np.ndarray) -> np.ndarray:
+    """Free-parameter estimates (q,) from semopy; ``fallback`` where semopy has none."""
+    import semopy
+
+    names = list(spec.observed)
+    covariance = pd.DataFrame(data.covariance, index=names, columns=names)
+    model = semopy.Model(semopy_description(spec))
+    logging.getLogger("semopy").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(cov=covariance, n_samples=data.n_obs, obj="MLW")
+        table = model.inspect(what="est")
+    estimates = {}
+    for lval, op, rval, value in zip(table["lval"], table["op"], table["rval"],
+                                     table["Estimate"], strict=True):
+        estimates[(lval, op, rval)] = float(value)
+        if op == "~~":
+            estimates[(rval, op, lval)] = float(value)
+    theta = fallback.copy()
+    covariance_rows = spec.table[(spec.table["free"] > 0) & (spec.table["op"] != "~1")]
+    for _, row in covariance_rows.iterrows():
+        key = ((row["rhs"], "~", row["lhs"]) if row["op"] == "=~"
+               else (row["lhs"], row["op"], row["rhs"]))
+        if key in estimates and np.isfinite(estimates[key]):
+            theta[row["free"] - 1] = estimates[key]
+    return theta
+
+
+def invert_information(information: np.ndarray, n_obs: int) -> np.ndarray | None:
+    """(q, q) covariance of the estimates, the inverse of N times the (q, q) unit
+    information, as lavaan; ``None`` where the information is (nearly) singular."""
+    try:
+        eigenvalues = np.linalg.eigvalsh(information)
+    except np.linalg.LinAlgError:
+        return None
+    if eigenvalues.min() <= 1e-10 * max(eigenvalues.max(), 1.0):
+        return None
+    return np.linalg.inv(information * n_obs)

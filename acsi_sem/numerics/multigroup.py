@@ -1,0 +1,190 @@
+"""Maximum likelihood for several groups at once, lavaan's multi-group ML.
+
+Each group g has its own covariance ``S_g`` (divisor n_g) and means; the discrepancy is the
+weighted mean ``F = sum_g (n_g / N) F_g`` of the groups' mean-structure discrepancies, so
+that the chi-square is ``N F = sum_g n_g F_g``. Parameters held equal across groups share
+one entry of the parameter vector; standard errors come from the expected information,
+lavaan's default for complete data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from acsi_sem.model.groups import GroupedSpec
+from acsi_sem.model.ram import RamModel, build_ram
+from acsi_sem.numerics.cbsem import CbsemSolution, invert_information
+from acsi_sem.numerics.ml import (
+    Discrepancy,
+    hessian_from_gradient,
+    minimize_scoring,
+    ml_mean_discrepancy,
+)
+from acsi_sem.numerics.robust import (
+    RobustML,
+    independence_trace,
+    mean_structure_scores,
+    sandwich,
+    saturated_trace,
+)
+
+
+@dataclass(frozen=True)
+class GroupMoments:
+    """The sufficient statistics of one group.
+
+    Attributes:
+        n_obs: n_g, respondents in the group.
+        covariance: (p, p) covariance with divisor n_g.
+        means: (p,) item means.
+    """
+
+    n_obs: int
+    covariance: np.ndarray
+    means: np.ndarray
+
+
+@dataclass(frozen=True)
+class GroupedSolution:
+    """What multi-group ML found.
+
+    Attributes:
+        grouped: the multi-group specification.
+        rams: one RAM form (with means) per group.
+        theta: (Q,) estimates of the distinct free parameters.
+        discrepancy: F at ``theta`` (weighted by group size).
+        vcov: (Q, Q) covariance of the estimates, or ``None`` if the information matrix is
+            singular.
+        information: (Q, Q) unit expected information.
+        converged: whether the gradient vanished.
+        messages: remarks on the optimisation.
+    """
+
+    grouped: GroupedSpec
+    rams: tuple[RamModel, ...]
+    theta: np.ndarray
+    discrepancy: float
+    vcov: np.ndarray | None
+    information: np.ndarray
+    converged: bool
+    messages: tuple[str, ...]
+
+    def group_solution(self, group: int) -> CbsemSolution:
+        """Group ``group`` (0-based) as a single-group solution, for the per-group tables."""
+        view = self.grouped.views[group]
+        index = view.global_index
+        vcov = None if self.vcov is None else self.vcov[np.ix_(index, index)]
+        return CbsemSolution(spec=view.spec, ram=self.rams[group], theta=self.theta[index],
+                             discrepancy=self.discrepancy, vcov=vcov,
+                             converged=self.converged, messages=self.messages,
+                             information=self.information[np.ix_(index, index)])
+
+
+def grouped_discrepancy(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                        moments: tuple[GroupMoments, ...], theta: np.ndarray, *,
+                        with_information: bool = True) -> Discrepancy:
+    """``F = sum_g (n_g/N) F_g``, its gradient (Q,) and (if asked for) expected information
+    (Q, Q)."""
+    total = sum(m.n_obs for m in moments)
+    q = len(theta)
+    value, gradient = 0.0, np.zeros(q)
+    information = np.zeros((q, q)) if with_information else None
+    for view, ram, group in zip(grouped.views, rams, moments, strict=True):
+        index = view.global_index
+        part = ml_mean_discrepancy(ram, theta[index], group.covariance, group.means,
+                                   with_information=with_information)
+        if not np.isfinite(part.value):
+            return Discrepancy(np.inf, np.full(q, np.nan), np.full((q, q), np.nan))
+        weight = group.n_obs / total
+        value += weight * part.value
+        gradient[index] += weight * part.gradient
+        if information is not None:
+            information[np.ix_(index, index)] += weight * part.information
+    return Discrepancy(value, gradient, information)
+
+
+def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
+                  start: np.ndarray) -> GroupedSolution:
+    """Fit the multi-group model from ``start`` (Q,), e.g. :func:`grouped_start_values`."""
+    rams = tuple(build_ram(view.spec, means=True) for view in grouped.views)
+
+    def evaluate(theta: np.ndarray, with_information: bool = True) -> Discrepancy:
+        return grouped_discrepancy(grouped, rams, moments, theta,
+                                   with_information=with_information)
+
+    found = minimize_scoring(evaluate, lambda t: evaluate(t, False).gradient,
+                             lambda t: evaluate(t, False).value, start)
+    messages = []
+    if not found.converged:
+        worst = int(np.argmax(np.abs(found.gradient)))
+        messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
+                        f"parameter {parameter_names(grouped)[worst]}")
+    information = found.information / 2
+    vcov = invert_information(information, sum(m.n_obs for m in moments))
+    return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
+                           discrepancy=found.value, vcov=vcov, information=information,
+                           converged=found.converged, messages=tuple(messages))
+
+
+def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
+                  moments: tuple[GroupMoments, ...]) -> RobustML:
+    """lavaan's MLR over groups: the sandwich ``A^-1 B A^-1 / N`` with A the observed
+    information of the weighted discrepancy and B the respondents' score outer products
+    (means included), and the Yuan-Bentler traces summed over groups.
+
+    Args:
+        items: each group's (n_g, p) answers, in group order.
+        moments: each group's moments, in group order.
+    """
+    grouped, theta = solution.grouped, solution.theta
+    total = sum(len(group) for group in items)
+    q = len(theta)
+    meat, saturated = np.zeros((q, q)), 0.0
+    for view, ram, answers in zip(grouped.views, solution.rams, items, strict=True):
+        index, local = view.global_index, theta[view.global_index]
+        scores = mean_structure_scores(answers - ram.implied_mean(local),
+                                       ram.implied_covariance(local),
+                                       ram.sigma_derivatives(local),
+                                       ram.mean_derivatives(local))
+        meat[np.ix_(index, index)] += scores.T @ scores / total
+        # The saturated means add p to the trace (their scores and information match).
+        saturated += answers.shape[1] + saturated_trace(answers - answers.mean(axis=0))
+    bread = hessian_from_gradient(
+        lambda t: grouped_discrepancy(grouped, solution.rams, moments, t,
+                                      with_information=False).gradient, theta) / 2
+    return sandwich(bread, meat, total, saturated)
+
+
+def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
+                     baseline_df: float) -> float:
+    """The Yuan-Bentler factor of the independence model fitted in every group, from the
+    saturated traces ``robust`` summed already (each with its p for the means)."""
+    independence = sum(a.shape[1] + independence_trace(a - a.mean(axis=0)) for a in items)
+    return (robust.saturated_trace - independence) / baseline_df
+
+
+def grouped_start_values(grouped: GroupedSpec, pooled: dict[tuple[str, str, str], float],
+                         moments: tuple[GroupMoments, ...]) -> np.ndarray:
+    """Start every group at the pooled single-group estimates ``{(lhs, op, rhs): value}``,
+    with intercepts at the group's means and free latent means at 0."""
+    theta = np.zeros(grouped.n_free)
+    for view, group in zip(reversed(grouped.views), reversed(moments), strict=True):
+        table = view.spec.table
+        position = {name: i for i, name in enumerate(view.spec.observed)}
+        for _, row in table[table["free"] > 0].iterrows():
+            if row["op"] == "~1":
+                value = group.means[position[row["lhs"]]] if row["lhs"] in position else 0.0
+            else:
+                value = pooled.get((row["lhs"], row["op"], row["rhs"]), 0.0)
+            theta[view.global_index[row["free"] - 1]] = value
+    return theta
+
+
+def parameter_names(grouped: GroupedSpec) -> list[str]:
+    """``lhs op rhs [group]`` of each free parameter (Q,), named after its first row."""
+    table = grouped.spec.table
+    first = table[table["free"] > 0].drop_duplicates("free").sort_values("free")
+    return [f"{name} [{grouped.labels[group - 1]}]" for name, group in zip(
+        grouped.spec.free_parameter_names, first["group"], strict=True)]

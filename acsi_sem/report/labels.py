@@ -1,0 +1,28 @@
+"""Words shared by the text summary and the HTML report: estimator names and file paths as a
+reader wants them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from acsi_sem.model.modelfile import data_dir, models_dir
+
+ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
+                  "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
+                  "WLSMV": "WLSMV (ordered items, DWLS, scaled-shifted test)",
+                  "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
+
+
+def display_path(path: str) -> str:
+    """A path as a reader wants it: relative to the working folder where possible, shipped
+    files by their folder and name."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return path
+    for folder in (models_dir(), data_dir()):
+        if candidate.parent == folder.resolve():
+            return f"shipped {folder.name}/{candidate.name}"
+    try:
+        return str(candidate.relative_to(Path.cwd()))
+    except ValueError:
+        return path

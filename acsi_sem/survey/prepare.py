@@ -1,0 +1,310 @@
+"""Reading survey files and checking them against a model.
+
+:func:`read_table` reads CSV, TSV, Excel, SPSS (.sav), Stata (.dta) and Parquet files;
+:func:`prepare_data` keeps the model's indicators, checks that each is present, numeric,
+not constant and within the declared answer scale, removes incomplete rows (listwise) and
+reports what it removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import DataError
+
+if TYPE_CHECKING:
+    from acsi_sem.numerics.fiml import MissingPatterns
+
+READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
+           ".sav": "spss", ".zsav": "spss", ".dta": "stata", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """The indicator columns of complete respondents, ready for estimation.
+
+    Attributes:
+        frame: (n, p) float columns in the model's observed-variable order.
+        source: file name, or ``<DataFrame>``.
+        n_total: rows before listwise deletion.
+        missing_per_item: number of missing answers per indicator (before deletion).
+        notes: human-readable remarks (listwise deletion) for the result's report.
+        groups: (n,) group label (as text) of each kept row, if a grouping column was named.
+        group_labels: every group's label in the order of first appearance in the data
+            before any row was removed (lavaan's group order).
+    """
+
+    frame: pd.DataFrame
+    source: str
+    n_total: int
+    missing_per_item: pd.Series
+    notes: tuple[str, ...] = field(default=())
+    groups: pd.Series | None = None
+    group_labels: tuple[str, ...] = ()
+
+    @property
+    def n_obs(self) -> int:
+        """Rows used in estimation."""
+        return len(self.frame)
+
+    @cached_property
+    def has_missing(self) -> bool:
+        """Whether incomplete rows were kept (FIML)."""
+        return bool(self.frame.isna().to_numpy().any())
+
+    @cached_property
+    def missing_patterns(self) -> MissingPatterns:
+        """The kept rows grouped by answer pattern (a ``MissingPatterns``), for FIML."""
+        from acsi_sem.numerics.fiml import MissingPatterns
+
+        return MissingPatterns.from_items(self.frame.to_numpy())
+
+    @cached_property
+    def covariance(self) -> np.ndarray:
+        """(p, p) sample covariance with divisor N (lavaan's ML convention); with missing
+        answers, its ML (EM) estimate."""
+        if self.has_missing:
+            return self._saturated[1]
+        return np.cov(self.frame.to_numpy(), rowvar=False, bias=True)
+
+    @cached_property
+    def means(self) -> np.ndarray:
+        """(p,) sample means; with missing answers, their ML (EM) estimate."""
+        if self.has_missing:
+            return self._saturated[0]
+        return self.frame.to_numpy().mean(axis=0)
+
+    @cached_property
+    def _saturated(self) -> tuple[np.ndarray, np.ndarray, float]:
+        from acsi_sem.numerics.fiml import saturated_em
+
+        return saturated_em(self.missing_patterns, self.frame.to_numpy())
+
+    @property
+    def unrestricted_loglik(self) -> float:
+        """Log-likelihood of the saturated model (EM with missing answers)."""
+        if self.has_missing:
+            return self._saturated[2]
+        n, p = self.frame.shape
+        _, logdet = np.linalg.slogdet(self.covariance)
+        return float(-n / 2 * (p * np.log(2 * np.pi) + logdet + p))
+
+    def missing_report(self) -> dict:
+        """Missing answers per item, complete rows and answer patterns of the kept rows."""
+        answered = ~np.isnan(self.frame.to_numpy())
+        patterns = len(np.unique(answered, axis=0)) if self.has_missing else 1
+        return {"method": "fiml" if self.has_missing else "listwise",
+                "missing_per_item": {k: int(v) for k, v in self.missing_per_item.items()},
+                "complete_cases": int(answered.all(axis=1).sum()),
+                "patterns": patterns}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a survey file into a DataFrame, choosing the reader by the file's suffix.
+
+    Raises:
+        DataError: the file is missing, empty, of an unknown type or unreadable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the data file is empty")
+    kind = READERS.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(READERS))
+        raise DataError(f"{path}: cannot tell the file type from '{path.suffix}'; use one of "
+                        f"{known}")
+    try:
+        frame = _read(path, kind)
+    except (ValueError, OSError, pd.errors.ParserError, ImportError) as error:
+        raise DataError(f"{path}: cannot read the file as {kind}: {error}") from error
+    if frame.empty:
+        raise DataError(f"{path}: the data file has no rows")
+    return frame
+
+
+def _read(path: Path, kind: str) -> pd.DataFrame:
+    if kind == "csv":
+        try:
+            return pd.read_csv(path, sep=csv_separator(path))
+        except pd.errors.EmptyDataError as error:
+            raise ValueError("no columns in the file") from error
+    if kind == "tsv":
+        return pd.read_csv(path, sep="\t")
+    if kind == "excel":
+        return pd.read_excel(path)
+    if kind == "parquet":
+        return pd.read_parquet(path)
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
+    frame, _ = reader(str(path))
+    return frame
+
+
+def csv_separator(path: Path) -> str:
+    """The field separator of a text survey file: comma, semicolon, tab or bar, read from its
+    first lines (a file with one column has none of them and is read with commas)."""
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        sample = "".join(stream.readline() for _ in range(50))
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
+                 source: str = "<DataFrame>", scale: tuple[float, float] | None = None,
+                 min_rows: int = 2, group: str | None = None,
+                 missing: str = "listwise") -> PreparedData:
+    """Check and keep the model's indicator columns, deleting incomplete rows.
+
+    Args:
+        data: the survey, one row per respondent.
+        variables: the observed variables the model names.
+        source: the data's file name, used in error messages.
+        scale: the declared answer range ``(lowest, highest)``, e.g. ``(1, 10)``; answers
+            outside it are an error.
+        min_rows: the fewest complete rows the model needs.
+        group: a column whose values label groups (e.g. company); rows without a label are
+            removed with the incomplete ones.
+        missing: ``"listwise"`` deletes rows with a missing answer; ``"fiml"`` keeps every
+            row with at least one answer for full-information ML.
+
+    Raises:
+        DataError: naming the file and the column (and row) at fault.
+    """
+    if missing not in ("listwise", "fiml"):
+        raise DataError(f"unknown missing-data method {missing!r}; choose listwise or fiml")
+    _check_columns(data, variables, source)
+    frame = pd.DataFrame({name: numeric_column(data[name], name, source)
+                          for name in variables})
+    missing_counts = frame.isna().sum()
+    labels = _group_column(data, group, source)
+    kept_rows = frame.notna().any(axis=1) if missing == "fiml" else frame.notna().all(axis=1)
+    complete = frame[kept_rows & (labels.notna() if labels is not None else True)]
+    notes = []
+    if missing_counts.any():
+        counts = ", ".join(f"{name} {count}" for name, count
+                           in missing_counts[missing_counts > 0].items())
+        if missing == "fiml":
+            notes.append(f"FIML: {int(complete.notna().all(axis=1).sum())} of {len(complete)} "
+                         f"rows complete, {int(complete.notna().drop_duplicates().shape[0])} "
+                         f"answer patterns; {len(frame) - len(complete)} rows without any "
+                         f"answer removed (missing per item: {counts})")
+        else:
+            notes.append(f"listwise deletion: {len(frame) - len(complete)} of {len(frame)} "
+                         f"rows removed for missing answers (missing per item: {counts})")
+    _check_variation(complete, source)
+    if scale is not None:
+        _check_scale(complete, scale, source, data.index)
+    if len(complete) < min_rows:
+        raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
+                        f"least {min_rows} (more rows than observed variables and than free "
+                        "parameters)")
+    kept_groups, group_labels = None, ()
+    if labels is not None:
+        kept_groups = labels.loc[complete.index].reset_index(drop=True)
+        group_labels = tuple(pd.unique(labels.dropna()))
+        dropped = int(labels.isna().sum())
+        if dropped:
+            notes.append(f"{dropped} rows without a value in the group column {group} removed")
+    return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
+                        n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
+                        groups=kept_groups, group_labels=group_labels)
+
+
+def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Series | None:
+    if group is None:
+        return None
+    if group not in data.columns:
+        raise DataError(f"{source}: no column {group!r} to group by; the data has columns: "
+                        f"{', '.join(map(str, data.columns))}")
+    raw = data[group]
+    labels = raw.map(_label_text, na_action="ignore").rename(group)
+    for text in pd.unique(labels.dropna()):
+        spellings = pd.unique(raw[labels == text])
+        if len(spellings) > 1:
+            raise DataError(f"{source}: group column {group} spells one group in several "
+                            f"ways ({', '.join(map(repr, spellings))}); make them one value")
+    return labels
+
+
+def _label_text(value: object) -> str:
+    """A group label as text: 2.0 as '2', as the user would write it."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
+    columns = [str(c) for c in data.columns]
+    absent = [name for name in variables if name not in columns]
+    if not absent:
+        return
+    hints = []
+    for name in absent:
+        close = difflib.get_close_matches(name, columns, n=1)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    raise DataError(f"{source}: the model names indicator(s) not in the data: "
+                    f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
+
+
+def numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0
+                   ) -> pd.Series:
+    """``column`` as floats (text digits converted, blanks missing), named ``name``;
+    ``first_row`` is the file row of its first element (a chunk of a big file).
+
+    Raises:
+        DataError: a boolean or non-numeric column, naming the first row at fault.
+    """
+    if pd.api.types.is_bool_dtype(column) or not (
+            pd.api.types.is_numeric_dtype(column) or column.dtype == object
+            or pd.api.types.is_string_dtype(column)):
+        raise DataError(f"{source}: column {name} is not numeric (type {column.dtype})")
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype(float).rename(name)
+    stripped = column.astype("string").str.strip().replace("", pd.NA)
+    converted = pd.to_numeric(stripped, errors="coerce")
+    bad = converted.isna() & stripped.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{source}: column {name} is not numeric: row {first_row + row + 1} "
+                        f"holds {column.iloc[row]!r}")
+    return converted.astype(float).rename(name)
+
+
+def _check_variation(frame: pd.DataFrame, source: str) -> None:
+    values = frame.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(values, axis=0, initial=-np.inf) - np.nanmin(values, axis=0,
+                                                                         initial=np.inf)
+    for name, width, column in zip(frame.columns, spread, values.T, strict=True):
+        if width == 0:
+            raise DataError(f"{source}: column {name} is constant (every answer is "
+                            f"{column[~np.isnan(column)][0]:g}); it carries no information "
+                            "for the model")
+
+
+def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
+                 index: pd.Index, first_row: int = 0) -> None:
+    low, high = scale
+    values = frame.to_numpy(dtype=float)
+    outside = (values < low) | (values > high)
+    if not outside.any():
+        return
+    column = int(np.flatnonzero(outside.any(axis=0))[0])  # the first column at fault
+    position = int(np.flatnonzero(outside[:, column])[0])
+    row = first_row + int(index.get_loc(frame.index[position])) + 1
+    raise DataError(f"{source}: column {frame.columns[column]}, row {row} holds "
+                    f"{values[position, column]:g}, outside the answer scale "
+                    f"{low:g}-{high:g}; fix the answer or the declared scale")
