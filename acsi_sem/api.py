@@ -26,7 +26,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         tolerance: float = 1e-7, max_iterations: int = 300,
         missing: str = "listwise", group_equal: Sequence[str] | str = (),
         ordered: Sequence[str] | str | None = None,
-        chunksize: int | None = None) -> FitResult:
+        chunksize: int | None = None, weights: str | None = None) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -67,6 +67,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             keeping only N, means and covariances (files larger than memory; estimator
             ``"ml"``). Files of 256 MiB or more are read so by default when the options
             allow it.
+        weights: a column of sampling weights (zero or more; none missing). Every estimate
+            weights each respondent by it; see the README's "Sampling weights".
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -79,7 +81,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         model, data, estimator=estimator, scheme=scheme, bootstrap=bootstrap, seed=seed,
         ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
         max_iterations=max_iterations, missing=missing, group_equal=group_equal,
-        ordered=ordered, chunksize=chunksize))
+        ordered=ordered, chunksize=chunksize, weights=weights))
 
 
 def prepare(model: str | Path | ModelFile | ModelSpec,
@@ -89,7 +91,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
             scale: tuple[float, float] | None = None, progress: bool = False,
             tolerance: float = 1e-7, max_iterations: int = 300, missing: str = "listwise",
             group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
-            chunksize: int | None = None
+            chunksize: int | None = None, weights: str | None = None
             ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
@@ -112,7 +114,9 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     if missing == "fiml" and options.estimator not in ("ml", "mlr"):
         raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
                            f"{estimator!r} needs missing='listwise'")
-    if _read_in_chunks(data, chunksize, options, group, missing):
+    if weights is not None:
+        _check_weighted_options(options, missing, chunksize)
+    if _read_in_chunks(data, chunksize, options, group, missing, weights):
         from acsi_sem.survey.moments import check_chunked_options, read_moments
 
         check_chunked_options(estimator=options.estimator, bootstrap=bootstrap, group=group,
@@ -121,12 +125,22 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
                                min_rows=_rows_needed(spec, pls=False), progress=progress)
         return spec, moments, model_file, options
     prepared = load_data(spec, data, model_file, scale, group=group,
-                         pls=options.is_pls, missing=missing)
+                         pls=options.is_pls, missing=missing, weights=weights)
     return spec, prepared, model_file, options
 
 
+def _check_weighted_options(options: FitOptions, missing: str, chunksize: int | None) -> None:
+    """The estimators that take sampling weights: PLS and PLSc."""
+    if not options.is_pls:
+        raise AcsiSemError(f"sampling weights are not available with estimator "
+                           f"{options.estimator!r} yet; use estimator='pls' or 'plsc'")
+    if missing != "listwise" or chunksize is not None:
+        raise AcsiSemError("sampling weights need the rows in memory with listwise deletion "
+                           "(missing='listwise', no chunksize)")
+
+
 def _read_in_chunks(data: object, chunksize: int | None, options: FitOptions,
-                    group: str | None, missing: str) -> bool:
+                    group: str | None, missing: str, weights: str | None) -> bool:
     """An explicit ``chunksize`` always reads in chunks (and refuses options that need the
     rows); a big file only when the options work from the moments."""
     if not isinstance(data, str | Path):
@@ -138,7 +152,8 @@ def _read_in_chunks(data: object, chunksize: int | None, options: FitOptions,
     if not should_read_in_chunks(data, chunksize):
         return False
     return chunksize is not None or (options.estimator == "ml" and not options.bootstrap
-                                     and group is None and missing == "listwise")
+                                     and group is None and missing == "listwise"
+                                     and weights is None)
 
 
 def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
@@ -189,7 +204,7 @@ def resolve_model(model: str | Path | ModelFile | ModelSpec
 def load_data(spec: ModelSpec, data: pd.DataFrame | str | Path | None,
               model_file: ModelFile | None, scale: tuple[float, float] | None, *,
               group: str | None = None, pls: bool = False,
-              missing: str = "listwise") -> PreparedData:
+              missing: str = "listwise", weights: str | None = None) -> PreparedData:
     """Read (if needed) and check the data for ``spec``."""
     if data is None:
         default = model_file.default_data if model_file is not None else None
@@ -202,7 +217,7 @@ def load_data(spec: ModelSpec, data: pd.DataFrame | str | Path | None,
         source = str(data)
         data = read_table(data)
     return prepare_data(data, spec.observed, source=source, scale=scale, group=group,
-                        min_rows=_rows_needed(spec, pls), missing=missing)
+                        min_rows=_rows_needed(spec, pls), missing=missing, weights=weights)
 
 
 def _rows_needed(spec: ModelSpec, pls: bool) -> int:

@@ -49,6 +49,8 @@ class FitResult:
             order, ``n_obs`` per group and the classes held ``equal``. ``parameters`` and
             ``effects`` then have a ``group`` column, and ``r2``, ``implied_cov`` and
             ``sample_cov`` a first index level ``group``.
+        sampling_weights: the sampling weights used: ``column``, ``n``, ``sum``, ``min``,
+            ``max`` and Kish's ``effective_n``; None when every respondent counts once.
     """
 
     spec: ModelSpec
@@ -76,6 +78,7 @@ class FitResult:
     bootstrap: BootstrapResult | None = field(default=None, repr=False)
     missing: dict | None = field(default=None, repr=False)
     groups: dict | None = field(default=None, repr=False)
+    sampling_weights: dict | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

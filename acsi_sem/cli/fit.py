@@ -37,6 +37,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("--missing", default="listwise", choices=["listwise", "fiml"],
                      help="missing answers: delete the respondent (listwise, default) or use "
                           "every answer given (fiml; estimator ml)")
+    fit.add_argument("--weights", metavar="COLUMN",
+                     help="column of sampling weights (zero or more, none missing)")
     fit.add_argument("--tolerance", type=float, default=1e-7,
                      help="PLS convergence tolerance on the outer weights (default: 1e-7)")
     fit.add_argument("--max-iterations", type=int, default=300, metavar="N",
@@ -77,6 +79,8 @@ def _add_report_command(commands) -> None:
                         help="PLS: also report the index per group; CB-SEM: fit one model "
                              "per group, one diagram each")
     report.add_argument("--scale", metavar="LOW-HIGH", help="answer scale, e.g. 1-10")
+    report.add_argument("--weights", metavar="COLUMN",
+                        help="column of sampling weights (zero or more, none missing)")
     report.add_argument("--target", metavar="CONSTRUCT",
                         help="construct of the importance-performance map (default: the "
                              "last in the causal order, e.g. Loyalty)")
@@ -114,7 +118,8 @@ def _fit(arguments: argparse.Namespace) -> int:
                    bootstrap=arguments.bootstrap, seed=arguments.seed, ci=arguments.ci,
                    scale=parse_scale(arguments.scale), tolerance=arguments.tolerance,
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
-                   ordered=arguments.ordered, progress=sys.stderr.isatty())
+                   ordered=arguments.ordered, weights=arguments.weights,
+                   progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:
@@ -133,7 +138,8 @@ def _report(arguments: argparse.Namespace) -> int:
     check_output_folder(arguments.out)  # before the fit: a mistake costs no waiting
     result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
                  bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
-                 scale=parse_scale(arguments.scale), progress=sys.stderr.isatty())
+                 scale=parse_scale(arguments.scale), weights=arguments.weights,
+                 progress=sys.stderr.isatty())
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
                         target=arguments.target)
     print(f"acsi-sem: wrote {path} and its figures")

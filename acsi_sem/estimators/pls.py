@@ -19,6 +19,7 @@ from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame
 from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.batched import weighted_moments
 from acsi_sem.numerics.pls import PlsLayout, PlsSolution, estimate_pls, pls_layout, total_effects
 from acsi_sem.resample import (
     BootstrapResult,
@@ -46,6 +47,8 @@ from acsi_sem.statistics.quality import (
 from acsi_sem.survey.prepare import PreparedData
 
 _ESTIMATED_OPS = ("=~", "<~", "~", ":=")
+# A weighted item whose variance falls below this share of its unweighted one is constant.
+_CONSTANT = 1e-12
 
 
 @dataclass(frozen=True)
@@ -55,29 +58,60 @@ class PlsCore:
     Attributes:
         solution: the PLS solution in the standardized metric.
         correlation: (p, p) item correlations.
+        item_means: (p,) item means.
+        item_sd: (p,) item standard deviations (divisor n - 1).
         item_weights: (p,) unstandardized weights summing to 1 per block.
         index: (L,) 0-100 indices, or None without an answer scale.
     """
 
     solution: PlsSolution
     correlation: np.ndarray
+    item_means: np.ndarray
+    item_sd: np.ndarray
     item_weights: np.ndarray
     index: np.ndarray | None
 
 
-def pls_core(items: np.ndarray, layout: PlsLayout, options: FitOptions) -> PlsCore:
-    """Run PLS (or PLSc) on raw items (n, p) in ``layout.indicators`` order."""
-    sd = items.std(axis=0, ddof=1)
-    if np.any(sd == 0):
-        raise FailedReplicateError
-    correlation = np.corrcoef(items, rowvar=False)
+def pls_core(items: np.ndarray, layout: PlsLayout, options: FitOptions,
+             row_weights: np.ndarray | None = None) -> PlsCore:
+    """Run PLS (or PLSc) on raw items (n, p) in ``layout.indicators`` order, each row
+    weighted by ``row_weights`` (n,) when given (weighted PLS: weighted standardization,
+    and so weighted outer and inner regressions, and a weighted mean for the index)."""
+    means, sd, correlation = item_moments(items, row_weights)
     solution = estimate_pls(correlation, layout, scheme=options.scheme,
                             consistent=options.estimator == "plsc",
                             tolerance=options.tolerance, max_iterations=options.max_iterations)
     weights = unstandardized_weights(solution.weights, sd, layout.blocks)
     index = (None if options.scale is None
-             else acsi_index(items, weights, layout.blocks, options.scale))
-    return PlsCore(solution, correlation, weights, index)
+             else acsi_index(means, weights, layout.blocks, options.scale))
+    return PlsCore(solution, correlation, means, sd, weights, index)
+
+
+def item_moments(items: np.ndarray, row_weights: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means (p,), standard deviations (p,) and correlations (p, p) of items (n, p).
+
+    With row weights (n,), rescaled to sum to n (so multiplying every weight by a constant
+    changes nothing), the variance is ``sum w (x - mean)^2 / (n - 1)``: the usual divisor
+    when every weight is 1.
+
+    Raises:
+        FailedReplicateError: an item does not vary among the rows weighted above zero.
+    """
+    if row_weights is None:
+        sd = items.std(axis=0, ddof=1)
+        if np.any(sd == 0):
+            raise FailedReplicateError
+        return items.mean(axis=0), sd, np.corrcoef(items, rowvar=False)
+    n = len(items)
+    means, covariances = weighted_moments(items, row_weights[None])
+    variance = np.diag(covariances[0]) * n / (n - 1)
+    if np.any(variance <= _CONSTANT * items.var(axis=0)):
+        raise FailedReplicateError
+    sd = np.sqrt(variance)
+    correlation = covariances[0] * n / (n - 1) / np.outer(sd, sd)
+    np.fill_diagonal(correlation, 1.0)
+    return means[0], sd, correlation
 
 
 def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
@@ -85,14 +119,15 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     """Estimate ``spec`` by PLS path modelling and collect every statistic into a result."""
     layout = _checked_layout(spec)
     items = data.frame[list(layout.indicators)].to_numpy()
-    core = pls_core(items, layout, options)
+    core = pls_core(items, layout, options, data.weights)
     parameters = pls_parameters(spec, layout, core)
     effects = pls_effects(layout, core.solution)
     warnings = _warnings(layout, core, parameters, options)
     notes = list(data.notes) + _notes(spec, core, options)
     boot = None
     if options.bootstrap:
-        boot = bootstrap_pls(spec, layout, items, core, parameters, effects, options)
+        boot = bootstrap_pls(spec, layout, items, core, parameters, effects, options,
+                             data.weights)
         parameters, effects = apply_bootstrap(parameters, effects, boot)
         notes.append(boot.summary_line())
     solution = core.solution
@@ -107,11 +142,12 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         notes=tuple(notes), implied_cov=as_frame(solution.construct_cor, layout.latent),
         sample_cov=correlation,
         outer_weights=_outer_weights(layout, core),
-        scores=_scores(items, solution.weights, layout),
+        scores=_scores(items, core, layout),
         index=None if core.index is None else pd.Series(core.index, index=list(layout.latent),
                                                         name="index"),
         index_by_group=_group_indices(items, data, layout, core, options),
         quality=pls_quality(layout, core, options), bootstrap=boot,
+        sampling_weights=data.weights_report(),
     )
 
 
@@ -229,9 +265,9 @@ def _outer_weights(layout: PlsLayout, core: PlsCore) -> pd.DataFrame:
                          "unstandardized": core.item_weights})
 
 
-def _scores(items: np.ndarray, weights: np.ndarray, layout: PlsLayout) -> pd.DataFrame:
-    standardized = (items - items.mean(axis=0)) / items.std(axis=0, ddof=1)
-    return pd.DataFrame(standardized @ weights, columns=list(layout.latent))
+def _scores(items: np.ndarray, core: PlsCore, layout: PlsLayout) -> pd.DataFrame:
+    standardized = (items - core.item_means) / core.item_sd
+    return pd.DataFrame(standardized @ core.solution.weights, columns=list(layout.latent))
 
 
 def _group_indices(items: np.ndarray, data: PreparedData, layout: PlsLayout, core: PlsCore,
@@ -239,7 +275,7 @@ def _group_indices(items: np.ndarray, data: PreparedData, layout: PlsLayout, cor
     if data.groups is None or options.scale is None:
         return None
     return index_by_group(items, data.groups, core.item_weights, layout.blocks, options.scale,
-                          layout.latent)
+                          layout.latent, data.weights)
 
 
 def _warnings(layout: PlsLayout, core: PlsCore, parameters: pd.DataFrame,
@@ -276,10 +312,11 @@ def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions) -> list[str]:
 
 
 def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: PlsCore,
-                  parameters: pd.DataFrame, effects: pd.DataFrame,
-                  options: FitOptions) -> BootstrapResult:
+                  parameters: pd.DataFrame, effects: pd.DataFrame, options: FitOptions,
+                  row_weights: np.ndarray | None = None) -> BootstrapResult:
     """Re-estimate on resampled rows: parameters, weights, effects, indices and HTMT, in
-    batches of stacked arrays (:mod:`acsi_sem.estimators.pls_batched`)."""
+    batches of stacked arrays (:mod:`acsi_sem.estimators.pls_batched`). A respondent drawn
+    into a resample brings its sampling weight (``row_weights`` (n,)) along."""
     table = spec.table[spec.table["op"].isin(_ESTIMATED_OPS)].reset_index(drop=True)
     owner = [name for name, block in zip(layout.latent, layout.blocks, strict=True)
              for _ in block]
@@ -306,7 +343,8 @@ def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: P
 
     def statistic(rows: np.ndarray) -> Replicate:
         try:
-            sample_core = pls_core(items[rows], layout, options)
+            sample_core = pls_core(items[rows], layout, options,
+                                   None if row_weights is None else row_weights[rows])
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
         if not sample_core.solution.converged:
@@ -317,7 +355,7 @@ def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: P
     from acsi_sem.estimators.pls_batched import batched_pls_statistic
 
     batched = batched_pls_statistic(spec, layout, items, table, pairs, options, len(names),
-                                    statistic)
+                                    statistic, row_weights)
     return bootstrap_batched(batched, len(items), replicates=options.bootstrap,
                              seed=options.seed, names=tuple(names), estimate=vector(core),
                              progress=options.progress, interval=options.ci)

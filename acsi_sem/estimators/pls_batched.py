@@ -30,7 +30,8 @@ _CONSTANT = 1e-12
 def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
                           table: pd.DataFrame, pairs: tuple[np.ndarray, np.ndarray],
                           options: FitOptions, size: int,
-                          one_at_a_time: Callable[[np.ndarray], Replicate]
+                          one_at_a_time: Callable[[np.ndarray], Replicate],
+                          row_weights: np.ndarray | None = None
                           ) -> Callable[[np.ndarray], ReplicateBatch]:
     """A batched bootstrap statistic.
 
@@ -40,11 +41,13 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
         pairs: (outcome, cause) construct positions of the bootstrapped effects.
         size: k, the length of the statistic vector.
         one_at_a_time: the one-at-a-time statistic, given row indices.
+        row_weights: (n,) sampling weights, multiplied into each replicate's counts.
     """
     sample_variance = items.var(axis=0)
     rows = _RowMap.of(layout, table)
 
-    def statistic(weights: np.ndarray) -> ReplicateBatch:
+    def statistic(counts: np.ndarray) -> ReplicateBatch:
+        weights = counts if row_weights is None else counts * row_weights
         means, covariances = weighted_moments(items, weights)
         variances = np.einsum("bii->bi", covariances)
         failed = (variances <= _CONSTANT * sample_variance).any(axis=1)
@@ -57,7 +60,7 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
                 consistent=options.estimator == "plsc", tolerance=options.tolerance,
                 max_iterations=options.max_iterations)
         except np.linalg.LinAlgError:
-            return _one_at_a_time(weights, one_at_a_time, size)
+            return _one_at_a_time(counts, one_at_a_time, size)
         # np.std(ddof=1) of the resample, as pls_core computes it.
         total = weights.sum(axis=1)
         item_sd = sd * np.sqrt(total / (total - 1))[:, None]
@@ -71,7 +74,7 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
         upper = np.triu_indices(len(layout.latent), 1)
         improper = (np.abs(solution.construct_cor[:, upper[0], upper[1]]) > 1).any(axis=1)
         failed |= ~solution.converged | ~np.isfinite(values).all(axis=1)
-        return settle_failed(weights, values, improper, failed, one_at_a_time)
+        return settle_failed(counts, values, improper, failed, one_at_a_time)
 
     return statistic
 

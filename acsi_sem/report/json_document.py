@@ -56,6 +56,8 @@ def result_document(result: FitResult) -> dict:
         document["missing"] = result.missing
     if result.groups is not None:
         document["groups"] = result.groups
+    if result.sampling_weights is not None:
+        document["sampling_weights"] = result.sampling_weights
     if result.quality is not None:
         document["quality"] = result.quality.to_dict()
     if result.bootstrap is not None:

@@ -36,20 +36,25 @@ def index_scores(items: np.ndarray, weights: np.ndarray, blocks: tuple[np.ndarra
     return 100 * (scores - low) / (high - low)
 
 
-def acsi_index(items: np.ndarray, weights: np.ndarray, blocks: tuple[np.ndarray, ...],
+def acsi_index(item_means: np.ndarray, weights: np.ndarray, blocks: tuple[np.ndarray, ...],
                scale: tuple[float, float]) -> np.ndarray:
-    """(L,) 0-100 index of each construct: the mean of the respondents' scores."""
-    return index_scores(items, weights, blocks, scale).mean(axis=0)
+    """(L,) 0-100 index of each construct: the mean of the respondents' scores, which is
+    the score of the (weighted) item means (p,), as the score is linear in the items."""
+    return index_scores(item_means[None], weights, blocks, scale)[0]
 
 
 def index_by_group(items: np.ndarray, groups: pd.Series, weights: np.ndarray,
                    blocks: tuple[np.ndarray, ...], scale: tuple[float, float],
-                   latent: tuple[str, ...]) -> pd.DataFrame:
-    """(groups, L) indices per group, with the pooled weights, and each group's size ``n``."""
+                   latent: tuple[str, ...], row_weights: np.ndarray | None = None
+                   ) -> pd.DataFrame:
+    """(groups, L) indices per group, with the pooled weights, and each group's size ``n``;
+    with sampling weights ``row_weights`` (n,), each group's weighted mean."""
     scores = pd.DataFrame(index_scores(items, weights, blocks, scale), columns=list(latent))
-    grouped = scores.groupby(groups.to_numpy(), sort=True)
-    table = grouped.mean()
-    table.insert(0, "n", grouped.size())
+    shares = np.ones(len(items)) if row_weights is None else row_weights
+    keys = groups.to_numpy()
+    weighted = scores.mul(shares, axis=0).groupby(keys, sort=True).sum()
+    table = weighted.div(pd.Series(shares).groupby(keys, sort=True).sum(), axis=0)
+    table.insert(0, "n", scores.groupby(keys, sort=True).size())
     table.index.name = groups.name
     return table
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import DataError
+from acsi_sem.survey.weights import check_total, check_weights, weights_note, weights_report
 
 if TYPE_CHECKING:
     from acsi_sem.numerics.fiml import MissingPatterns
@@ -40,6 +41,8 @@ class PreparedData:
         groups: (n,) group label (as text) of each kept row, if a grouping column was named.
         group_labels: every group's label in the order of first appearance in the data
             before any row was removed (lavaan's group order).
+        weights: (n,) sampling weight of each kept row, or None (every row counts once).
+        weights_column: the data column the weights came from.
     """
 
     frame: pd.DataFrame
@@ -49,6 +52,8 @@ class PreparedData:
     notes: tuple[str, ...] = field(default=())
     groups: pd.Series | None = None
     group_labels: tuple[str, ...] = ()
+    weights: np.ndarray | None = None
+    weights_column: str | None = None
 
     @property
     def n_obs(self) -> int:
@@ -96,6 +101,12 @@ class PreparedData:
         n, p = self.frame.shape
         _, logdet = np.linalg.slogdet(self.covariance)
         return float(-n / 2 * (p * np.log(2 * np.pi) + logdet + p))
+
+    def weights_report(self) -> dict | None:
+        """The sampling weights used (column, sum, range, Kish effective n), or None."""
+        if self.weights is None:
+            return None
+        return weights_report(self.weights, self.weights_column)
 
     def missing_report(self) -> dict:
         """Missing answers per item, complete rows and answer patterns of the kept rows."""
@@ -165,7 +176,7 @@ def csv_separator(path: Path) -> str:
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                  source: str = "<DataFrame>", scale: tuple[float, float] | None = None,
                  min_rows: int = 2, group: str | None = None,
-                 missing: str = "listwise") -> PreparedData:
+                 missing: str = "listwise", weights: str | None = None) -> PreparedData:
     """Check and keep the model's indicator columns, deleting incomplete rows.
 
     Args:
@@ -179,6 +190,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
             removed with the incomplete ones.
         missing: ``"listwise"`` deletes rows with a missing answer; ``"fiml"`` keeps every
             row with at least one answer for full-information ML.
+        weights: a column of sampling weights (zero or more, none missing).
 
     Raises:
         DataError: naming the file and the column (and row) at fault.
@@ -190,6 +202,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                           for name in variables})
     missing_counts = frame.isna().sum()
     labels = _group_column(data, group, source)
+    row_weights = _weight_column(data, weights, variables, source)
     kept_rows = frame.notna().any(axis=1) if missing == "fiml" else frame.notna().all(axis=1)
     complete = frame[kept_rows & (labels.notna() if labels is not None else True)]
     notes = []
@@ -218,9 +231,30 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         dropped = int(labels.isna().sum())
         if dropped:
             notes.append(f"{dropped} rows without a value in the group column {group} removed")
+    kept_weights = None
+    if row_weights is not None:
+        kept_weights = row_weights.loc[complete.index].to_numpy()
+        check_total(kept_weights, weights, source)
+        notes.append(weights_note(kept_weights, weights))
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
                         n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
-                        groups=kept_groups, group_labels=group_labels)
+                        groups=kept_groups, group_labels=group_labels, weights=kept_weights,
+                        weights_column=weights)
+
+
+def _weight_column(data: pd.DataFrame, column: str | None, variables, source: str
+                   ) -> pd.Series | None:
+    if column is None:
+        return None
+    if column not in data.columns:
+        raise DataError(f"{source}: no weight column {column!r}; the data has columns: "
+                        f"{', '.join(map(str, data.columns))}")
+    if column in variables:
+        raise DataError(f"{source}: the weight column {column} is also an indicator of the "
+                        "model; weights must be a column of their own")
+    values = numeric_column(data[column], column, source)
+    check_weights(values.to_numpy(), column, source)
+    return values
 
 
 def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Series | None:
