@@ -36,6 +36,7 @@ from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.batched import BatchedRam, minimize_ml_batched, ml_state
 from acsi_sem.numerics.ml import minimize_ml
+from acsi_sem.parallel import run_batches
 from acsi_sem.report.json_document import finite_or_none
 from acsi_sem.simulation.simulate import Population
 
@@ -158,41 +159,49 @@ def aligned(population: Population, spec: ModelSpec) -> Population:
 
 
 @dataclass(frozen=True)
-class _Task:
-    """One batch of replications: everything a worker needs, picklable."""
+class _Population:
+    """What every batch of replications needs, picklable."""
 
     ram: RamModel
     truth: np.ndarray
     means: np.ndarray
     covariance: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch: ``replications`` surveys of ``n`` respondents from its own seed."""
+
     n: int
     replications: int
     seed: np.random.SeedSequence
 
 
-def _run_task(task: _Task) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def _run_batch(population: _Population, batch: _Batch
+               ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """``(n, estimates (r, q), standard errors (r, q), converged (r,))`` of one batch."""
-    rng = np.random.default_rng(task.seed)
-    p = len(task.means)
-    covariances = np.empty((task.replications, p, p))
-    for index in range(task.replications):
-        sample = rng.multivariate_normal(task.means, task.covariance, size=task.n,
-                                         method="cholesky")
+    rng = np.random.default_rng(batch.seed)
+    p = len(population.means)
+    covariances = np.empty((batch.replications, p, p))
+    for index in range(batch.replications):
+        sample = rng.multivariate_normal(population.means, population.covariance,
+                                         size=batch.n, method="cholesky")
         covariances[index] = np.cov(sample, rowvar=False, bias=True)
-    fitted = minimize_ml_batched(task.ram, task.truth, covariances, max_iterations=200)
+    fitted = minimize_ml_batched(population.ram, population.truth, covariances,
+                                 max_iterations=200)
     theta, converged = fitted.theta, fitted.converged.copy()
     for index in np.flatnonzero(~converged):  # the one-at-a-time optimiser, as fit() does
-        single = minimize_ml(task.ram, task.truth, covariances[index])
+        single = minimize_ml(population.ram, population.truth, covariances[index])
         theta[index], converged[index] = single.theta, single.converged
-    information = ml_state(BatchedRam.of(task.ram), theta, covariances).information / 2
+    information = ml_state(BatchedRam.of(population.ram), theta, covariances).information / 2
     errors = np.full_like(theta, np.nan)
     for index in range(len(theta)):
         try:
             # lavaan: vcov = inverse of N times the unit expected information.
-            errors[index] = np.sqrt(np.diag(np.linalg.inv(information[index] * task.n)))
+            errors[index] = np.sqrt(np.diag(np.linalg.inv(information[index] * batch.n)))
         except np.linalg.LinAlgError:
             converged[index] = False
-    return task.n, theta, errors, converged
+    return batch.n, theta, errors, converged
 
 
 def power_study(spec: ModelSpec, population: Population, sizes: list[int] | tuple[int, ...],
@@ -218,8 +227,9 @@ def power_study(spec: ModelSpec, population: Population, sizes: list[int] | tupl
     population = aligned(population, spec)
     ram = build_ram(spec)
     truth = population_values(spec, population)
-    tasks = _tasks(ram, truth, population, sizes, replications, seed)
-    outputs = _run_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    shared = _Population(ram, truth, population.means, population.covariance)
+    outputs = run_batches(_run_batch, shared, _batches(sizes, replications, seed), jobs=jobs,
+                          scheduler=scheduler, progress=progress, description="power study")
     table = _summarise(spec, truth, outputs, sizes, alpha, level)
     return PowerStudy(table, tuple(sizes), replications, seed, alpha, level,
                       population.description, model_name)
@@ -240,51 +250,11 @@ def _check_study(spec: ModelSpec, sizes, replications: int, alpha: float, level:
         raise AcsiSemError(f"alpha and level must lie between 0 and 1, not {alpha}, {level}")
 
 
-def _tasks(ram: RamModel, truth: np.ndarray, population: Population, sizes, replications: int,
-           seed: int | None) -> list[_Task]:
+def _batches(sizes, replications: int, seed: int | None) -> list[_Batch]:
     counts = [min(BATCH_SIZE, replications - start)
               for start in range(0, replications, BATCH_SIZE)]
     seeds = iter(np.random.SeedSequence(seed).spawn(len(sizes) * len(counts)))
-    return [_Task(ram, truth, population.means, population.covariance, int(n), count,
-                  next(seeds)) for n in sizes for count in counts]
-
-
-def _run_all(tasks: list[_Task], *, jobs: int, scheduler, progress: bool) -> list:
-    if scheduler is not None:
-        return _run_on_dask(tasks, scheduler, progress)
-    if jobs == 1:
-        return [_run_task(task) for task in _bar(tasks, progress, len(tasks))]
-    from joblib import Parallel, delayed
-
-    runner = Parallel(n_jobs=jobs, return_as="generator")
-    return list(_bar(runner(delayed(_run_task)(task) for task in tasks), progress, len(tasks)))
-
-
-def _run_on_dask(tasks: list[_Task], scheduler, progress: bool) -> list:
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError as error:
-        raise AcsiSemError("--scheduler needs Dask: pip install 'acsi-sem[parallel]'"
-                           ) from error
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    try:
-        futures = client.map(_run_task, tasks, pure=False)
-        order = {future.key: index for index, future in enumerate(futures)}
-        outputs: list = [None] * len(tasks)
-        for future in _bar(as_completed(futures), progress, len(tasks)):
-            outputs[order[future.key]] = future.result()
-        return outputs
-    finally:
-        if client is not scheduler:
-            client.close()
-
-
-def _bar(iterable, show: bool, total: int):
-    if not show:
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, total=total, desc="power study", unit="batch", leave=False)
+    return [_Batch(int(n), count, next(seeds)) for n in sizes for count in counts]
 
 
 def _summarise(spec: ModelSpec, truth: np.ndarray, outputs: list, sizes, alpha: float,
