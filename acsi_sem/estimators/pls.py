@@ -117,7 +117,7 @@ def item_moments(items: np.ndarray, row_weights: np.ndarray | None = None
 def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
             options: FitOptions) -> FitResult:
     """Estimate ``spec`` by PLS path modelling and collect every statistic into a result."""
-    layout = _checked_layout(spec)
+    layout = checked_layout(spec)
     items = data.frame[list(layout.indicators)].to_numpy()
     core = pls_core(items, layout, options, data.weights)
     parameters = pls_parameters(spec, layout, core)
@@ -151,7 +151,13 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     )
 
 
-def _checked_layout(spec: ModelSpec) -> PlsLayout:
+def checked_layout(spec: ModelSpec) -> PlsLayout:
+    """The PLS layout of ``spec``.
+
+    Raises:
+        ModelSyntaxError: an indicator in two blocks, or a regression on an observed
+            variable.
+    """
     seen: dict[str, str] = {}
     for latent, names in spec.indicators.items():
         for name in names:

@@ -5,6 +5,7 @@ A model file is lavaan syntax whose leading comment block may carry ``key: value
     # title: ACSI - American Customer Satisfaction Index
     # source: Fornell et al. (1996) ...
     # data: acsi_simulated.csv      (the default data, next to the file or shipped)
+    # study: acsi_study.toml        (the default design of ``acsi-sem study``)
     # scale: 1-10                   (the answer scale, checked on the data)
     # labels: Satisfaction = 顾客满意度, Loyalty = 顾客忠诚   (names shown in diagrams)
 """
@@ -20,7 +21,8 @@ from acsi_sem.errors import ModelNotFoundError, ModelSyntaxError
 from acsi_sem.model.spec import ModelSpec, parse_model
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_HEADER_KEY = re.compile(r"^#\s*(title|source|data|scale|labels)\s*:\s*(.*)$", re.IGNORECASE)
+_HEADER_KEY = re.compile(r"^#\s*(title|source|data|study|scale|labels)\s*:\s*(.*)$",
+                         re.IGNORECASE)
 _SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to|\.\.)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -106,7 +108,14 @@ class ModelFile:
     @property
     def default_data(self) -> Path | None:
         """The file named by ``# data:``, beside the model file or among the shipped data."""
-        name = self.header.get("data")
+        return self._beside_or_shipped(self.header.get("data"))
+
+    @property
+    def default_study(self) -> Path | None:
+        """The study design named by ``# study:``, beside the model file or shipped."""
+        return self._beside_or_shipped(self.header.get("study"))
+
+    def _beside_or_shipped(self, name: str | None) -> Path | None:
         if not name:
             return None
         beside = self.path.parent / name

@@ -43,6 +43,8 @@ class PreparedData:
             before any row was removed (lavaan's group order).
         weights: (n,) sampling weight of each kept row, or None (every row counts once).
         weights_column: the data column the weights came from.
+        rows: (n,) position of each kept row in the data given (0-based), to read other
+            columns of the same respondents.
     """
 
     frame: pd.DataFrame
@@ -54,6 +56,7 @@ class PreparedData:
     group_labels: tuple[str, ...] = ()
     weights: np.ndarray | None = None
     weights_column: str | None = None
+    rows: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_obs(self) -> int:
@@ -204,7 +207,8 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     labels = _group_column(data, group, source)
     row_weights = _weight_column(data, weights, variables, source)
     kept_rows = frame.notna().any(axis=1) if missing == "fiml" else frame.notna().all(axis=1)
-    complete = frame[kept_rows & (labels.notna() if labels is not None else True)]
+    kept_rows &= labels.notna() if labels is not None else True
+    complete = frame[kept_rows]
     notes = []
     if missing_counts.any():
         counts = ", ".join(f"{name} {count}" for name, count
@@ -239,7 +243,8 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
                         n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
                         groups=kept_groups, group_labels=group_labels, weights=kept_weights,
-                        weights_column=weights)
+                        weights_column=weights,
+                        rows=np.flatnonzero(kept_rows.to_numpy()))
 
 
 def _weight_column(data: pd.DataFrame, column: str | None, variables, source: str
