@@ -48,12 +48,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                        help="Dask distributed scheduler, e.g. tcp://10.0.0.5:8786")
     study.add_argument("--json", metavar="PATH",
                        help="also write the results as JSON to PATH ('-' for standard output)")
+    study.add_argument("--report", metavar="DIR",
+                       help="also write the study's HTML report and figures into DIR")
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Run ``study``; returns the exit status."""
     from acsi_sem.studies.run import study
 
+    if arguments.report is not None:
+        from acsi_sem.report.html import check_output_folder
+
+        check_output_folder(arguments.report)  # before the fit: a mistake costs no waiting
     result = study(arguments.model, arguments.data, design=arguments.design,
                    company=arguments.company, industry=arguments.industry,
                    sector=arguments.sector, wave=arguments.wave, weights=arguments.weights,
@@ -62,4 +68,9 @@ def run(arguments: argparse.Namespace) -> int:
                    scale=parse_scale(arguments.scale), jobs=arguments.jobs,
                    scheduler=arguments.scheduler, progress=sys.stderr.isatty())
     emit(str(result.summary()), result.to_dict(), arguments.json)
+    if arguments.report is not None:
+        from acsi_sem.report.study_report import write_study_report
+
+        path = write_study_report(result, arguments.report)
+        print(f"acsi-sem: wrote {path} and its figures", file=sys.stderr)
     return 0

@@ -365,7 +365,8 @@ def check_output_folder(out_dir: str | Path) -> Path:
     return folder
 
 
-def _output_folder(out_dir: str | Path) -> Path:
+def output_folder(out_dir: str | Path) -> Path:
+    """``out_dir``, created if missing (an error if it is a file)."""
     folder = check_output_folder(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -398,10 +399,10 @@ def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = T
     """
     from acsi_sem.report.diagram import diagram_dot
 
-    folder = _output_folder(out_dir)
+    folder = output_folder(out_dir)
     figures, notes = _draw_figures(result, indicators=indicators, labels=labels,
                                    target=target)
-    blocks = {name: _save_figure(folder, name, figure, caption,
+    blocks = {name: save_figure(folder, name, figure, caption,
                                  pdf=name.startswith("diagram"))
               for name, (figure, caption) in figures.items()}
     for stem, group in diagram_stems(result).items():
@@ -415,8 +416,8 @@ def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = T
     return path
 
 
-def _save_figure(folder: Path, name: str, figure: Figure, caption: str, *,
-                 pdf: bool = False) -> str:
+def save_figure(folder: Path, name: str, figure: Figure, caption: str, *,
+                pdf: bool = False) -> str:
     """Write ``name.svg`` and ``name.png`` (and ``.pdf``), close the figure, and return
     its embedded ``<figure>`` block."""
     import matplotlib.pyplot as plt
@@ -437,7 +438,7 @@ def _extra_section_html(folder: Path, section: ReportSectionLike) -> str:
         parts += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>",
                   html_table(table, table_id=f"{section.key}-{name}")]
     for name, figure in section.figures.items():
-        parts.append(_save_figure(folder, f"{section.key}_{name}", figure,
+        parts.append(save_figure(folder, f"{section.key}_{name}", figure,
                                   f"{section.title}: {name.replace('_', ' ')}"))
     return "".join(parts)
 

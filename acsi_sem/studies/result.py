@@ -103,6 +103,14 @@ class StudyResult:
                             & (self.indices["construct"] == construct)]
         return rows.drop(columns=["construct"]).reset_index(drop=True)
 
+    def drivers(self, target: str | None = None, wave: str | None = None) -> pd.DataFrame:
+        """Importance (standardized total effect on ``target``) against performance (the
+        0-100 index) per industry in ``wave`` (default: the last); see
+        :mod:`acsi_sem.studies.drivers`."""
+        from acsi_sem.studies.drivers import industry_drivers
+
+        return industry_drivers(self, target, wave)
+
     def summary(self):
         """The text summary; ``print(result.summary())``."""
         from acsi_sem.report.study_summary import StudySummary
@@ -121,6 +129,13 @@ class StudyResult:
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
+
+    def write_report(self, out_dir: str | Path, construct: str | None = None) -> Path:
+        """Write the study's HTML report and figures into ``out_dir``; returns the path of
+        ``report.html``."""
+        from acsi_sem.report.study_report import write_study_report
+
+        return write_study_report(self, out_dir, construct)
 
     def _repr_html_(self) -> str:
         from acsi_sem.report.study_summary import study_html
