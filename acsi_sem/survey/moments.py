@@ -151,9 +151,10 @@ def read_moments(path: str | Path, variables: tuple[str, ...] | list[str], *,
                                   for name in variables})
             n_total += len(frame)
             missing += frame.isna().sum()
-            complete = frame[frame.notna().all(axis=1)]
+            answered = frame.notna().all(axis=1).to_numpy()
+            complete = frame[answered]
             if scale is not None:
-                _check_scale(complete, scale, source, frame.index, first_row)
+                _check_scale(complete, scale, source, np.flatnonzero(answered), first_row)
             _remember_two_values(complete, seen_values)
             running.add(complete.to_numpy())
             if bar is not None:

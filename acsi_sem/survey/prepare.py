@@ -223,21 +223,21 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                          f"rows removed for missing answers (missing per item: {counts})")
     _check_variation(complete, source)
     if scale is not None:
-        _check_scale(complete, scale, source, data.index)
+        _check_scale(complete, scale, source, np.flatnonzero(kept_rows.to_numpy()))
     if len(complete) < min_rows:
         raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
     kept_groups, group_labels = None, ()
     if labels is not None:
-        kept_groups = labels.loc[complete.index].reset_index(drop=True)
+        kept_groups = labels[kept_rows.to_numpy()].reset_index(drop=True)
         group_labels = tuple(pd.unique(labels.dropna()))
         dropped = int(labels.isna().sum())
         if dropped:
             notes.append(f"{dropped} rows without a value in the group column {group} removed")
     kept_weights = None
     if row_weights is not None:
-        kept_weights = row_weights.loc[complete.index].to_numpy()
+        kept_weights = row_weights.to_numpy()[kept_rows.to_numpy()]
         check_total(kept_weights, weights, source)
         notes.append(weights_note(kept_weights, weights))
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
@@ -335,7 +335,9 @@ def _check_variation(frame: pd.DataFrame, source: str) -> None:
 
 
 def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
-                 index: pd.Index, first_row: int = 0) -> None:
+                 positions: np.ndarray, first_row: int = 0) -> None:
+    """Raise for the first answer outside ``scale``; ``positions`` (n,) are the frame's
+    rows' 0-based places in the data read (after ``first_row`` rows of earlier chunks)."""
     low, high = scale
     values = frame.to_numpy(dtype=float)
     outside = (values < low) | (values > high)
@@ -343,7 +345,7 @@ def _check_scale(frame: pd.DataFrame, scale: tuple[float, float], source: str,
         return
     column = int(np.flatnonzero(outside.any(axis=0))[0])  # the first column at fault
     position = int(np.flatnonzero(outside[:, column])[0])
-    row = first_row + int(index.get_loc(frame.index[position])) + 1
+    row = first_row + int(positions[position]) + 1
     raise DataError(f"{source}: column {frame.columns[column]}, row {row} holds "
                     f"{values[position, column]:g}, outside the answer scale "
                     f"{low:g}-{high:g}; fix the answer or the declared scale")

@@ -118,3 +118,15 @@ def test_one_column_and_semicolon_files_are_read_whole(tmp_path) -> None:
     semicolon.write_text("a;b\n1,5;2\n3;4\n")
     frame = read_table(semicolon)
     assert frame.columns.tolist() == ["a", "b"] and len(frame) == 2
+
+
+def test_a_frame_with_repeated_index_labels_names_the_right_row() -> None:
+    # pd.concat of two surveys repeats the index labels 0..n-1.
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [2.0, 1.0, 3.0], "g": ["x", "y", "x"],
+                          "w": [1.0, 2.0, 3.0]})
+    doubled = pd.concat([frame, frame.assign(a=[4.0, 11.0, 5.0])])
+    with pytest.raises(DataError, match="column a, row 5 holds 11"):
+        prepare_data(doubled, ["a", "b"], scale=(1, 10))
+    prepared = prepare_data(pd.concat([frame, frame]), ["a", "b"], group="g", weights="w")
+    assert prepared.groups.tolist() == ["x", "y", "x"] * 2
+    assert prepared.weights.tolist() == [1.0, 2.0, 3.0] * 2
