@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 from tests.conftest import ROOT
 
-NOTEBOOKS = ("ecsi_pls_vs_cbsem", "ccsi_walkthrough", "your_own_survey")
+NOTEBOOKS = ("ecsi_pls_vs_cbsem", "ccsi_walkthrough", "your_own_survey", "index_study")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
