@@ -156,7 +156,8 @@ def _labels(raw: pd.DataFrame, kept: pd.DataFrame, name: str, rows: np.ndarray,
         row = int(rows[int(np.flatnonzero(values.isna().to_numpy())[0])]) + 1
         raise DataError(f"{source}: column {name}: row {row} has no value; every respondent "
                         "of a study needs one")
-    return values.map(_text).reset_index(drop=True)
+    spelled = {value: _text(value) for value in pd.unique(values)}
+    return values.map(spelled).reset_index(drop=True)
 
 
 def _text(value: object) -> str:

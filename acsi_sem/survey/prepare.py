@@ -270,11 +270,14 @@ def _group_column(data: pd.DataFrame, group: str | None, source: str) -> pd.Seri
                         f"{', '.join(map(str, data.columns))}")
     raw = data[group]
     labels = raw.map(_label_text, na_action="ignore").rename(group)
-    for text in pd.unique(labels.dropna()):
-        spellings = pd.unique(raw[labels == text])
-        if len(spellings) > 1:
-            raise DataError(f"{source}: group column {group} spells one group in several "
-                            f"ways ({', '.join(map(repr, spellings))}); make them one value")
+    # One pass over the distinct (label, raw value) pairs, not one per label.
+    pairs = pd.DataFrame({"label": labels.to_numpy(), "raw": raw.to_numpy()}).dropna()
+    pairs = pairs.drop_duplicates()
+    twice = pairs[pairs["label"].duplicated(keep=False)]
+    if len(twice):
+        spellings = twice.loc[twice["label"] == twice["label"].iloc[0], "raw"]
+        raise DataError(f"{source}: group column {group} spells one group in several "
+                        f"ways ({', '.join(map(repr, spellings))}); make them one value")
     return labels
 
 

@@ -122,3 +122,14 @@ def test_bootstrap_errors_agree_with_the_linearization(survey: pd.DataFrame) -> 
     # CUSCO alone measures Complaints: its weight is 1 in every wave.
     assert set(weight_changes["indicator"]) == set(boot.measurement["indicator"]) - {"CUSCO"}
     assert weight_changes["se"].gt(0).all()
+
+
+def test_same_numbers_on_a_dask_cluster(survey: pd.DataFrame) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    serial = run(survey, bootstrap=30, seed=21)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        distributed = run(survey, bootstrap=30, seed=21, scheduler=client)
+    pd.testing.assert_frame_equal(serial.indices, distributed.indices)
+    pd.testing.assert_frame_equal(serial.paths, distributed.paths)
