@@ -115,7 +115,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
         raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
                            f"{estimator!r} needs missing='listwise'")
     if weights is not None:
-        _check_weighted_options(options, missing, chunksize)
+        _check_weighted_options(options, missing, chunksize, group)
     if _read_in_chunks(data, chunksize, options, group, missing, weights):
         from acsi_sem.survey.moments import check_chunked_options, read_moments
 
@@ -129,11 +129,16 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     return spec, prepared, model_file, options
 
 
-def _check_weighted_options(options: FitOptions, missing: str, chunksize: int | None) -> None:
-    """The estimators that take sampling weights: PLS and PLSc."""
-    if not options.is_pls:
-        raise AcsiSemError(f"sampling weights are not available with estimator "
-                           f"{options.estimator!r} yet; use estimator='pls' or 'plsc'")
+def _check_weighted_options(options: FitOptions, missing: str, chunksize: int | None,
+                            group: str | None) -> None:
+    """The estimators that take sampling weights: ML and MLR (as lavaan's
+    ``sampling.weights``), PLS and PLSc; one group for CB-SEM."""
+    if options.estimator == "wlsmv":
+        raise AcsiSemError("sampling weights are not available with estimator 'wlsmv' yet; "
+                           "use 'ml', 'mlr', 'pls' or 'plsc'")
+    if group is not None and not options.is_pls:
+        raise AcsiSemError("sampling weights with groups are available for PLS only yet; "
+                           "fit each group on its own for CB-SEM")
     if missing != "listwise" or chunksize is not None:
         raise AcsiSemError("sampling weights need the rows in memory with listwise deletion "
                            "(missing='listwise', no chunksize)")

@@ -24,7 +24,14 @@ from acsi_sem.numerics.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_m
 from acsi_sem.numerics.fiml import independence_loglik
 from acsi_sem.numerics.ml import minimize_ml
 from acsi_sem.numerics.pls import PlsLayout, pls_layout
-from acsi_sem.numerics.robust import RobustML, independence_trace, robust_ml
+from acsi_sem.numerics.robust import (
+    RobustML,
+    independence_covariance,
+    independence_trace,
+    mean_trace,
+    robust_ml,
+    unit_weights,
+)
 from acsi_sem.numerics.robust_fiml import independence_missing_trace, robust_fiml
 from acsi_sem.resample import (
     BootstrapResult,
@@ -68,15 +75,18 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     _check_missing_options(spec, data, options)
     solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
-    if options.estimator == "mlr":
+    weighted = isinstance(data, PreparedData) and data.weights is not None
+    if options.estimator == "mlr" or weighted:
         robust = _robust(solution, data)
         solution = replace(solution, vcov=robust.vcov)
     parameters = parameter_table(solution, data.means, data.n_obs,
                                  intercept_variances=None if robust is None
-                                 else np.diag(data.covariance))
+                                 else _mean_variances(data))
     effects = effects_table(solution.spec, solution.ram, solution.theta, solution.vcov)
     warnings = _warnings(solution, parameters)
     notes = list(data.notes) + (list(solution.messages) if solution.converged else [])
+    if weighted and options.estimator == "ml":
+        notes.append(WEIGHTED_ML_NOTE)
     boot = None
     if options.bootstrap:
         boot = bootstrap_cbsem(solution, data, parameters, effects, options)
@@ -87,13 +97,14 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     indices = _indices(solution, data, implied)
     if robust is not None:
         indices = pd.concat([indices, _robust_indices(indices, robust, data,
-                                                                  _covariates(spec))])
+                                                      _covariates(spec), spec.has_intercepts)])
     free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
     return FitResult(
         spec=solution.spec,
         model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
-        estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
+        estimator="MLR" if robust is not None else options.estimator.upper(),
+        data_source=data.source, n_obs=data.n_obs,
         n_total=data.n_total, parameters=parameters, fit_indices=indices,
         r2=r_squared(solution.ram, solution.theta), effects=effects,
         converged=solution.converged, warnings=tuple(warnings), notes=tuple(notes),
@@ -102,16 +113,30 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
                                                              columns=free_names),
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
         missing=data.missing_report(),
+        sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
     )
 
 
+WEIGHTED_ML_NOTE = ("with sampling weights, ML is lavaan's sem(sampling.weights = ): ML on the "
+                    "weighted moments with robust (Huber-White) standard errors and the "
+                    "Yuan-Bentler scaled test, i.e. MLR")
+
+
+def _mean_variances(data: PreparedData) -> np.ndarray:
+    """(p,) N times the sampling variance of each item's (weighted) mean: the sample
+    variances, or with sampling weights ``sum w^2 (x - mean)^2 / N``."""
+    if data.weights is None:
+        return np.diag(data.covariance)
+    unit = unit_weights(data.weights, data.n_obs)
+    return unit ** 2 @ (data.frame.to_numpy() - data.means) ** 2 / data.n_obs
+
+
 def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -> pd.Series:
-    moments = _moment_fit(solution.spec, data, implied)
+    moments = _moment_fit(solution, data, implied)
     if not data.has_missing:
         return fit_indices(moments)
     items = data.frame.to_numpy()
-    srmr = mean_structure_srmr(data.covariance, implied, data.means,
-                               solution.ram.implied_mean(solution.theta))
+    srmr = mean_structure_srmr(data.covariance, implied, data.means, moments.implied_means)
     return fiml_fit_indices(moments, -solution.discrepancy * data.n_obs,
                             data.unrestricted_loglik, independence_loglik(items), srmr)
 
@@ -130,16 +155,20 @@ def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOpti
 def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     items = data.frame.to_numpy()
     if not data.has_missing:
-        return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec))
+        return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec),
+                         data.weights, meanstructure=solution.spec.has_intercepts)
     return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
                        data.means, data.covariance, bread=solution.information)
 
 
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
-                    covariates: tuple[int, ...]) -> pd.Series:
+                    covariates: tuple[int, ...], meanstructure: bool) -> pd.Series:
     items = data.frame.to_numpy()
     independence = (independence_missing_trace(items) if data.has_missing
-                    else independence_trace(items - data.means, covariates))
+                    else independence_trace(items - data.means, covariates, data.weights))
+    if meanstructure and data.weights is not None:
+        independence += mean_trace(items - data.means, independence_covariance(
+            data.covariance, covariates), covariates, data.weights)
     baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
     robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
                                  baseline_scaling)
@@ -164,14 +193,19 @@ def _covariates(spec: ModelSpec) -> tuple[int, ...]:
     return tuple(spec.observed.index(name) for name in spec.exogenous_covariates)
 
 
-def _moment_fit(spec: ModelSpec, data: PreparedData, implied: np.ndarray) -> MomentFit:
+def _moment_fit(solution: CbsemSolution, data: PreparedData, implied: np.ndarray
+                ) -> MomentFit:
+    spec, ram = solution.spec, solution.ram
     p = len(spec.observed)
     meanstructure = spec.has_intercepts or data.has_missing
-    covariates = _covariates(spec)
+    # Without modelled means (ram.m_rows) the intercepts are the saturated sample means.
+    implied_means = ram.implied_mean(solution.theta) if ram.m_rows.size else data.means
     return MomentFit(sample_cov=data.covariance, implied_cov=implied, n_obs=data.n_obs,
                      npar=spec.n_free,
                      n_moments=p * (p + 1) // 2 + (p if meanstructure else 0),
-                     meanstructure=meanstructure, covariates=covariates)
+                     meanstructure=meanstructure, covariates=_covariates(spec),
+                     sample_means=data.means if meanstructure else None,
+                     implied_means=implied_means if meanstructure else None)
 
 
 def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
@@ -224,6 +258,11 @@ def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple
                            ) -> np.ndarray:
     if isinstance(data, SurveyMoments):  # a big file read in chunks: only its moments
         return data.correlation(indicators)
+    if data.weights is not None:
+        columns = [data.frame.columns.get_loc(name) for name in indicators]
+        covariance = data.covariance[np.ix_(columns, columns)]
+        sd = np.sqrt(np.diag(covariance))
+        return covariance / np.outer(sd, sd)
     return np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False)
 
 
@@ -249,7 +288,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
-        covariance = np.cov(sample, rowvar=False, bias=True)
+        covariance = np.cov(sample, rowvar=False, bias=True, aweights=None if data.weights
+                            is None else data.weights[rows])
         ram = build_ram(fill_fixed_x(spec, covariance)) if has_covariates else solution.ram
         try:
             fitted = minimize_ml(ram, solution.theta, covariance, max_iterations=50)
@@ -259,7 +299,9 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
             raise FailedReplicateError
         replicate_spec_values = row_values(spec, fitted.theta)
         replicate = _replicate_statistics(solution, fitted.theta, effects)
-        correlation = np.corrcoef(sample[:, indicator_columns], rowvar=False)
+        indicators = covariance[np.ix_(indicator_columns, indicator_columns)]
+        sd = np.sqrt(np.diag(indicators))
+        correlation = indicators / np.outer(sd, sd)
         values = np.concatenate([replicate_spec_values[values_rows], replicate[0],
                                  replicate[1], replicate[2],
                                  upper_triangle(heterotrait_monotrait(correlation,
@@ -280,7 +322,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 
-    batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic)
+    batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic, data.weights)
     return bootstrap_batched(batched, data.n_obs, **settings)
 
 

@@ -23,7 +23,8 @@ from acsi_sem.statistics.standardize import row_values
 
 
 def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects: pd.DataFrame,
-                            layout: PlsLayout, one_at_a_time: Callable[[np.ndarray], Replicate]
+                            layout: PlsLayout, one_at_a_time: Callable[[np.ndarray], Replicate],
+                            row_weights: np.ndarray | None = None
                             ) -> Callable[[np.ndarray], ReplicateBatch]:
     """A batched bootstrap statistic for a model without fixed.x covariates.
 
@@ -34,6 +35,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
         layout: the blocks whose HTMT is bootstrapped.
         one_at_a_time: the one-at-a-time statistic, given row indices, for replicates the
             batch leaves unconverged.
+        row_weights: (n,) sampling weights, multiplying the resample counts, or None.
     """
     spec, ram = solution.spec, solution.ram
     table = spec.table
@@ -51,7 +53,8 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
     batched_ram = BatchedRam.of(ram)
 
     def statistic(weights: np.ndarray) -> ReplicateBatch:
-        _, covariances = weighted_moments(items, weights)
+        _, covariances = weighted_moments(items, weights if row_weights is None
+                                          else weights * row_weights)
         fitted = minimize_ml_batched(ram, solution.theta, covariances)
         theta = fitted.theta
         rows = row_values(spec, theta)

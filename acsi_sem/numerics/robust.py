@@ -11,11 +11,15 @@ by the Yuan-Bentler scaling factor in Mplus's form, as lavaan's
 where ``A0, B0`` belong to the model and ``A1, B1`` to the saturated model, whose
 information is the expected one at the sample covariance. Means are saturated, so their
 terms are equal in both traces and cancel.
+
+With sampling weights (as lavaan's ``sampling.weights``, rescaled to sum to N) the moments
+are weighted, and so is every respondent's score: the meat is ``sum w_i^2 s_i s_i' / N``,
+the variance of a weighted total, and the bread the weighted (observed) information.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,17 +77,49 @@ def mean_structure_scores(residual: np.ndarray, sigma: np.ndarray, derivatives: 
 
 
 def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
-              covariates: tuple[int, ...] = ()) -> RobustML:
+              covariates: tuple[int, ...] = (), weights: np.ndarray | None = None,
+              meanstructure: bool = False) -> RobustML:
     """The MLR sandwich and traces at the ML estimate ``theta`` (q,) for raw answers (n, p);
-    ``covariates`` are the positions of fixed.x covariates, whose moments are not data."""
+    ``covariates`` are the positions of fixed.x covariates, whose moments are not data;
+    ``weights`` (n,) are sampling weights (any scale) or None; ``meanstructure`` adds the
+    saturated means' terms to both traces (they cancel without weights)."""
     n = len(items)
-    deviations = items - items.mean(axis=0)
-    sample_cov = deviations.T @ deviations / n
-    scores = covariance_scores(deviations, ram.implied_covariance(theta),
-                               ram.sigma_derivatives(theta))
-    meat = scores.T @ scores / n
+    unit = unit_weights(weights, n)
+    deviations = items - unit @ items / n
+    sample_cov = (deviations * unit[:, None]).T @ deviations / n
+    sigma = ram.implied_covariance(theta)
+    scores = covariance_scores(deviations, sigma, ram.sigma_derivatives(theta))
+    meat = (scores * unit[:, None] ** 2).T @ scores / n
     bread = numerical_hessian(ram, theta, sample_cov) / 2
-    return sandwich(bread, meat, n, saturated_trace(deviations, covariates))
+    robust = sandwich(bread, meat, n, saturated_trace(deviations, covariates, weights))
+    if not meanstructure or weights is None:
+        return robust
+    return replace(robust,
+                   model_trace=robust.model_trace + mean_trace(deviations, sigma, covariates,
+                                                               weights),
+                   saturated_trace=robust.saturated_trace + mean_trace(
+                       deviations, sample_cov, covariates, weights))
+
+
+def mean_trace(deviations: np.ndarray, covariance: np.ndarray, covariates: tuple[int, ...],
+               weights: np.ndarray | None) -> float:
+    """The saturated means' part of tr(A^-1 B) under the covariance (p, p) of a model:
+    ``tr(A_mm^-1 B_mm)`` with ``A = Sigma^-1`` and ``B = Sigma^-1 W Sigma^-1``, ``W`` the
+    weighted second moments ``sum w^2 d d' / N`` of the deviations (n, p); fixed.x
+    covariates' means are not free."""
+    n, p = deviations.shape
+    unit = unit_weights(weights, n)
+    second = (deviations * unit[:, None] ** 2).T @ deviations / n
+    inverse = np.linalg.inv(covariance)
+    free = np.setdiff1d(np.arange(p), covariates)
+    meat = (inverse @ second @ inverse)[np.ix_(free, free)]
+    return float(np.trace(np.linalg.solve(inverse[np.ix_(free, free)], meat)))
+
+
+def unit_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    """(n,) sampling weights rescaled to mean 1 (lavaan's normalization to sum N); ones
+    without weights."""
+    return np.ones(n) if weights is None else weights * (n / weights.sum())
 
 
 def sandwich(bread: np.ndarray, meat: np.ndarray, n_obs: int,
@@ -98,42 +134,58 @@ def sandwich(bread: np.ndarray, meat: np.ndarray, n_obs: int,
                     saturated)
 
 
-def saturated_trace(deviations: np.ndarray, covariates: tuple[int, ...] = ()) -> float:
+def saturated_trace(deviations: np.ndarray, covariates: tuple[int, ...] = (),
+                    weights: np.ndarray | None = None) -> float:
     """tr(A1^-1 B1) of the saturated covariance model at the sample covariance.
 
     Args:
-        deviations: (n, p) answers minus their sample means.
+        deviations: (n, p) answers minus their (weighted) sample means.
         covariates: positions of fixed.x covariates; their own (co)variances are fixed in
             the saturated model too, so they leave the trace.
+        weights: (n,) sampling weights or None.
     """
     n, p = deviations.shape
-    sample_cov = deviations.T @ deviations / n
+    unit = unit_weights(weights, n)
+    sample_cov = (deviations * unit[:, None]).T @ deviations / n
     duplication = duplication_matrix(p)
     inverse = np.linalg.inv(sample_cov)
     information = 0.5 * duplication.T @ np.kron(inverse, inverse) @ duplication
     weighted = deviations @ inverse
     outer = (weighted[:, :, None] * weighted[:, None, :] - inverse).reshape(n, p * p)
     scores = 0.5 * outer @ duplication
-    meat = scores.T @ scores / n
+    meat = (scores * unit[:, None] ** 2).T @ scores / n
     rows, cols = np.triu_indices(p)
     free = ~(np.isin(rows, covariates) & np.isin(cols, covariates))
     return float(np.trace(np.linalg.solve(information[np.ix_(free, free)],
                                           meat[np.ix_(free, free)])))
 
 
-def independence_trace(deviations: np.ndarray, covariates: tuple[int, ...] = ()) -> float:
+def independence_trace(deviations: np.ndarray, covariates: tuple[int, ...] = (),
+                       weights: np.ndarray | None = None) -> float:
     """tr(A0^-1 B0) of the independence (baseline) model: free variances only (the
     covariates' are fixed).
 
     Args:
-        deviations: (n, p) answers minus their sample means.
+        deviations: (n, p) answers minus their (weighted) sample means.
         covariates: positions of fixed.x covariates.
+        weights: (n,) sampling weights or None.
     """
     deviations = np.delete(deviations, list(covariates), axis=1)
-    variances = (deviations ** 2).mean(axis=0)
+    unit = unit_weights(weights, len(deviations))
+    variances = unit @ deviations ** 2 / len(deviations)
     # Each variance's score is (d^2 - v) / (2 v^2) and its information 1 / (2 v^2).
-    fourth = ((deviations ** 2 - variances) ** 2).mean(axis=0)
+    fourth = unit ** 2 @ (deviations ** 2 - variances) ** 2 / len(deviations)
     return float(np.sum(fourth / (2 * variances ** 2)))
+
+
+def independence_covariance(covariance: np.ndarray, covariates: tuple[int, ...] = ()
+                            ) -> np.ndarray:
+    """(p, p) covariance of the independence model at the sample ``covariance``: its
+    diagonal, with the fixed.x covariates' block kept."""
+    independence = np.diag(np.diag(covariance))
+    block = np.ix_(covariates, covariates)
+    independence[block] = covariance[block]
+    return independence
 
 
 def duplication_matrix(p: int) -> np.ndarray:

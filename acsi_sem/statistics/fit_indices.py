@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import special
 
 from acsi_sem.numerics.ml import ml_value
+from acsi_sem.numerics.robust import independence_covariance
 
 FIT_NAMES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df",
              "baseline_pvalue", "cfi", "tli", "nfi", "rmsea", "rmsea_ci_lower",
@@ -101,13 +102,19 @@ def fit_indices(moments: MomentFit) -> pd.Series:
     conditional = moments.covariate_loglik
     loglik = _loglik(sigma, s, n) - conditional
     unrestricted = _loglik(s, s, n) - conditional
-    independence = np.diag(np.diag(s))
-    covariates = np.ix_(moments.covariates, moments.covariates)
-    independence[covariates] = s[covariates]
+    independence = independence_covariance(s, moments.covariates)
     baseline = unrestricted - n * ml_value(independence, s) / 2
-    return _indices(moments.size, loglik, unrestricted, baseline, _srmr(s, sigma),
-                    _gfi(s, sigma, moments.n_moments, moments.size.n_moments - moments.npar,
-                         moments.covariates))
+    df = moments.size.n_moments - moments.npar
+    if moments.mean_residual is None:
+        return _indices(moments.size, loglik, unrestricted, baseline, _srmr(s, sigma),
+                        _gfi(s, sigma, moments.n_moments, df, moments.covariates))
+    # lavaan's SRMR and GFI with a mean structure count the means' residuals too.
+    srmr = _srmr(s, sigma, moments.sample_means, moments.implied_means)
+    gfi = (_gfi_with_means(moments) if not moments.covariates
+           else _gfi(s, sigma, moments.n_moments, df, moments.covariates)["gfi"])
+    agfi = 1.0 - moments.n_moments / df * (1.0 - gfi) if df > 0 else np.nan
+    return _indices(moments.size, loglik, unrestricted, baseline, srmr,
+                    {"gfi": gfi, "agfi": agfi})
 
 
 def grouped_fit_indices(groups: list[MomentFit], npar: int) -> pd.Series:

@@ -77,18 +77,31 @@ class PreparedData:
 
     @cached_property
     def covariance(self) -> np.ndarray:
-        """(p, p) sample covariance with divisor N (lavaan's ML convention); with missing
-        answers, its ML (EM) estimate."""
+        """(p, p) sample covariance with divisor N (lavaan's ML convention); with sampling
+        weights, weighted with divisor their sum (lavaan's); with missing answers, its ML
+        (EM) estimate."""
         if self.has_missing:
             return self._saturated[1]
+        if self.weights is not None:
+            return self._weighted_moments[1]
         return np.cov(self.frame.to_numpy(), rowvar=False, bias=True)
 
     @cached_property
     def means(self) -> np.ndarray:
-        """(p,) sample means; with missing answers, their ML (EM) estimate."""
+        """(p,) sample means (weighted with sampling weights); with missing answers, their
+        ML (EM) estimate."""
         if self.has_missing:
             return self._saturated[0]
+        if self.weights is not None:
+            return self._weighted_moments[0]
         return self.frame.to_numpy().mean(axis=0)
+
+    @cached_property
+    def _weighted_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        from acsi_sem.numerics.batched import weighted_moments
+
+        means, covariances = weighted_moments(self.frame.to_numpy(), self.weights[None])
+        return means[0], covariances[0]
 
     @cached_property
     def _saturated(self) -> tuple[np.ndarray, np.ndarray, float]:

@@ -22,9 +22,9 @@ def _capture_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> list:
     captured = []
     original = cbsem_batched.batched_cbsem_statistic
 
-    def spy(solution, items, effects, layout, one_at_a_time):
+    def spy(solution, items, effects, layout, one_at_a_time, row_weights=None):
         captured.append(one_at_a_time)
-        return original(solution, items, effects, layout, one_at_a_time)
+        return original(solution, items, effects, layout, one_at_a_time, row_weights)
 
     monkeypatch.setattr(cbsem_batched, "batched_cbsem_statistic", spy)
     return captured
