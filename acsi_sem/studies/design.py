@@ -188,16 +188,19 @@ def _cells(design: pd.DataFrame, weights: np.ndarray, source: str) -> pd.DataFra
     stops = np.r_[change[1:], len(design)]
     totals = np.add.reduceat(weights, change)
     squares = np.add.reduceat(weights ** 2, change)
+    weighted = np.add.reduceat((weights > 0).astype(int), change)
     cells = pd.DataFrame({"company": design["company"].to_numpy()[change],
                           "wave": design["wave"].to_numpy()[change],
                           "n": stops - change, "start": change, "stop": stops,
-                          "weight_sum": totals, "effective_n": totals ** 2 / squares})
-    small = cells[(cells["n"] < 2) | (cells["weight_sum"] <= 0)]
+                          "weight_sum": totals,
+                          "effective_n": totals ** 2 / np.where(squares > 0, squares, 1)})
+    small = np.flatnonzero(weighted < 2)
     if len(small):
-        first = small.iloc[0]
-        raise DataError(f"{source}: company {first['company']} in wave {first['wave']} has "
-                        f"{first['n']} respondent(s) with a positive weight total of "
-                        f"{first['weight_sum']:g}; a company's index needs at least 2")
+        first = cells.iloc[small[0]]
+        where = "" if first["wave"] == SINGLE_WAVE else f" in wave {first['wave']}"
+        raise DataError(f"{source}: company {first['company']}{where} has {first['n']} "
+                        f"respondent(s), {weighted[small[0]]} with a positive weight; a "
+                        "company's index needs at least 2")
     return cells
 
 

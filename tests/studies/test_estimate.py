@@ -133,3 +133,34 @@ def test_same_numbers_on_a_dask_cluster(survey: pd.DataFrame) -> None:
         distributed = run(survey, bootstrap=30, seed=21, scheduler=client)
     pd.testing.assert_frame_equal(serial.indices, distributed.indices)
     pd.testing.assert_frame_equal(serial.paths, distributed.paths)
+
+
+def test_a_note_names_the_items_whose_weights_change_between_waves(
+        survey: pd.DataFrame) -> None:
+    """CUEX1 made pure noise in wave 2026: its weight collapses and the note says so (with
+    the other Expectation items, whose weights take its share); unchanged data: no note."""
+    changed = survey.copy()
+    late = changed["wave"] == 2026
+    changed.loc[late, "CUEX1"] = np.random.default_rng(1).integers(1, 11, int(late.sum()))
+    notes = {}
+    for name, frame in (("same", survey), ("changed", changed)):
+        result = run(frame, bootstrap=200, seed=1)
+        notes[name] = [note for note in result.notes if "differ between waves" in note]
+        table = result.weight_changes
+        cuex1 = table[table["indicator"] == "CUEX1"].iloc[0]
+        assert bool(cuex1["significant"]) == (name == "changed")
+    assert notes["same"] == []
+    assert len(notes["changed"]) == 1 and "CUEX1" in notes["changed"][0]
+    assert "2025 and 2026" in notes["changed"][0]
+
+
+def test_study_weights_mistakes_are_named(survey: pd.DataFrame) -> None:
+    from acsi_sem.errors import DataError
+
+    negative = survey.assign(w=survey["w"].where(survey.index != 7, -1.0))
+    with pytest.raises(DataError, match="weight column w: the weight in row 8 is negative"):
+        run(negative)
+    silent = survey.assign(w=survey["w"].where(survey["company"] != "C2", 0.0))
+    with pytest.raises(DataError, match="company C2 in wave 2025 has 100 respondent\\(s\\), 0 "
+                                        "with a positive weight"):
+        run(silent)
