@@ -17,11 +17,9 @@ from tests.conftest import (
     assert_close,
     assert_indices_close,
     lavaan_fit,
-    lavaan_parameters,
     lavaan_r2,
-    match_rows,
 )
-from tests.estimators.test_cbsem_survey import PLAIN, ROBUST, SCALED
+from tests.estimators.test_cbsem_survey import PLAIN, ROBUST, SCALED, assert_parameters_equal
 
 DATA = ROOT / "tests" / "fixtures" / "data"
 ACSI = (ROOT / "models" / "acsi.lav").read_text()
@@ -42,12 +40,7 @@ def weighted_fit(case: str, estimator: str = "ml") -> acsi_sem.FitResult:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_estimates_and_robust_standard_errors_equal_lavaan(case: str) -> None:
-    merged = match_rows(weighted_fit(case).parameters, lavaan_parameters(case))
-    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both",
-                                                          ["lhs", "op", "rhs", "_merge"]]
-    for column in ["est", "se", "z", "pvalue", "std_lv", "std_all"]:
-        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, absolute=1e-6,
-                     what=f"{case} {column}")
+    assert_parameters_equal(weighted_fit(case), case)
 
 
 @pytest.mark.parametrize("case", list(CASES))

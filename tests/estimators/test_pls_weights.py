@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 import acsi_sem
-import acsi_sem.estimators.pls_batched as pls_batched
 from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.resample import resampled_rows
 from tests.conftest import ROOT
+from tests.speed.test_batched_pls import capture_pls_one_at_a_time
 
 MOBI = ROOT / "data" / "mobi.csv"
 
@@ -96,14 +96,7 @@ def test_weighted_index_by_hand() -> None:
 
 def test_weighted_bootstrap_batches_equal_one_at_a_time(mobi: pd.DataFrame,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    captured = []
-    original = pls_batched.batched_pls_statistic
-
-    def spy(*arguments):
-        captured.append(arguments[7])  # the one-at-a-time statistic
-        return original(*arguments)
-
-    monkeypatch.setattr(pls_batched, "batched_pls_statistic", spy)
+    captured = capture_pls_one_at_a_time(monkeypatch)
     result = acsi_sem.fit("ecsi", mobi, estimator="pls", weights="count", bootstrap=30,
                           seed=3)
     rows = list(resampled_rows(len(mobi), 30, 3))

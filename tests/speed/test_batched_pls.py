@@ -17,11 +17,8 @@ FORMATIVE = (load_model_file("ecsi").text.replace("Image        =~", "Image     
              + "\ndoubled := 2*s\n")
 
 
-@pytest.mark.parametrize(("model", "estimator", "scheme"),
-                         [("ecsi", "pls", "path"), ("ecsi", "plsc", "path"),
-                          (FORMATIVE, "pls", "factorial"), ("ecsi", "pls", "centroid")])
-def test_sampled_replicates_equal_the_one_at_a_time_fit(
-        monkeypatch: pytest.MonkeyPatch, model: str, estimator: str, scheme: str) -> None:
+def capture_pls_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record the one-at-a-time statistic that the PLS bootstrap hands to the batch."""
     captured = []
     original = pls_batched.batched_pls_statistic
 
@@ -30,6 +27,15 @@ def test_sampled_replicates_equal_the_one_at_a_time_fit(
         return original(*arguments)
 
     monkeypatch.setattr(pls_batched, "batched_pls_statistic", spy)
+    return captured
+
+
+@pytest.mark.parametrize(("model", "estimator", "scheme"),
+                         [("ecsi", "pls", "path"), ("ecsi", "plsc", "path"),
+                          (FORMATIVE, "pls", "factorial"), ("ecsi", "pls", "centroid")])
+def test_sampled_replicates_equal_the_one_at_a_time_fit(
+        monkeypatch: pytest.MonkeyPatch, model: str, estimator: str, scheme: str) -> None:
+    captured = capture_pls_one_at_a_time(monkeypatch)
     data = None if model == "ecsi" else acsi_sem.read_table("data/mobi.csv")
     result = acsi_sem.fit(model, data, estimator=estimator, scheme=scheme, bootstrap=40,
                           seed=4, scale=(1, 10), ci="bca")
