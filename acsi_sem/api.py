@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -167,6 +168,15 @@ def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
     """Estimate ``spec`` on checked data (or a big file's moments, ML only) with the chosen
     estimator family."""
     options = options or FitOptions()
+    result = _estimate(spec, data, model_file, options)
+    data_warnings = getattr(data, "warnings", ())  # a big file's moments have none
+    if not data_warnings:
+        return result
+    return replace(result, warnings=(*data_warnings, *result.warnings))
+
+
+def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,
+              model_file: ModelFile | None, options: FitOptions) -> FitResult:
     if options.is_pls:
         from acsi_sem.estimators.pls import fit_pls
 

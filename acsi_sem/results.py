@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from acsi_sem.json_output import json_text
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.resample import BootstrapResult
 from acsi_sem.statistics.quality import MeasurementQuality
@@ -99,7 +99,7 @@ class FitResult:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The JSON document as text; also written to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        text = json_text(self.to_dict())
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text

@@ -3,11 +3,11 @@ Sub-command modules import this one; it imports none of them."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.json_output import json_text
 from acsi_sem.survey.files import write_atomically
 
 
@@ -16,7 +16,7 @@ def emit(text: str, document: dict, json_path: str | None) -> None:
     output, the text then goes to standard error; ``None``: no JSON)."""
     to_stdout = json_path == "-"
     print(text, file=sys.stderr if to_stdout else sys.stdout)
-    serialized = json.dumps(document, indent=2, allow_nan=False)
+    serialized = json_text(document)
     if to_stdout:
         print(serialized)
     elif json_path:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +63,10 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     scoring = quasi_newton_fit(ram, start, data.covariance)
     if scoring is None:
         try:
-            start = semopy_estimates(spec, data, fallback=start)
+            with captured_log_lines() as lines:
+                start = semopy_estimates(spec, data, fallback=start)
+            messages += [f"semopy, which gave the start values, reported: {line}"
+                         for line in dict.fromkeys(lines)]
         except Exception as error:  # semopy fails in many ways; our own optimiser carries on
             messages.append(f"semopy did not finish ({type(error).__name__}: {error}); "
                             "acsi-sem's Fisher scoring started from default values instead")
@@ -170,6 +175,26 @@ def semopy_description(spec: ModelSpec) -> str:
             modifier = ""
         lines.append(f"{row['lhs']} {row['op']} {modifier}{row['rhs']}")
     return "\n".join(lines)
+
+
+@contextmanager
+def captured_log_lines(level: int = logging.WARNING) -> Iterator[list[str]]:
+    """Collect what libraries log (semopy writes to the root logger) instead of letting it
+    reach the terminal: the lines go into the result's messages in their place."""
+    lines: list[str] = []
+
+    class Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    root.handlers = [Collector(level)]
+    root.setLevel(min(saved_level, level) if saved_level else level)
+    try:
+        yield lines
+    finally:
+        root.handlers, root.level = saved_handlers, saved_level
 
 
 def semopy_estimates(spec: ModelSpec, data: PreparedData, *, fallback: np.ndarray) -> np.ndarray:

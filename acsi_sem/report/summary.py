@@ -42,8 +42,12 @@ class Summary:
 
 
 def _number(value: float, digits: int = 3) -> str:
+    """Blank where a number is undefined (NaN, as lavaan prints fixed values' errors), "-"
+    where it is infinite (a singular matrix: the warnings say why)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if not math.isfinite(value):
+        return "-"
     return f"{value:.{digits}f}"
 
 

@@ -23,7 +23,6 @@ results do not depend on where or in which order the batches run.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.json_output import json_text
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.batched import BatchedRam, minimize_ml_batched, ml_state
@@ -85,7 +85,7 @@ class PowerStudy:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON text."""
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        return json_text(self.to_dict())
 
     def plot(self, path: str | Path, *, parameters: list[str] | None = None) -> None:
         """Write power curves (power against n, one line per parameter) to an image file.

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError, DataError
-from acsi_sem.survey.prepare import _check_columns, _check_scale, csv_separator, numeric_column
+from acsi_sem.survey.prepare import _check_columns, _check_scale, numeric_column
+from acsi_sem.survey.text_files import text_format
 
 # Files at least this large are read in chunks by default (CB-SEM by ML only).
 BIG_FILE_BYTES = 256 * 2 ** 20
@@ -193,9 +194,9 @@ def _chunks(path: Path, variables: list[str], chunksize: int) -> Iterator[pd.Dat
         for batch in table.iter_batches(batch_size=chunksize, columns=variables):
             yield batch.to_pandas()
         return
-    separator = "\t" if path.suffix.lower() == ".tsv" else csv_separator(path)
-    _check_columns(pd.read_csv(path, sep=separator, nrows=0), variables, source)
-    yield from pd.read_csv(path, sep=separator, usecols=variables, chunksize=chunksize)
+    options = text_format(path, "\t" if path.suffix.lower() == ".tsv" else None).read_options()
+    _check_columns(pd.read_csv(path, nrows=0, **options), variables, source)
+    yield from pd.read_csv(path, usecols=variables, chunksize=chunksize, **options)
 
 
 def _bar(show: bool, source: str):

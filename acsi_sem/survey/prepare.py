@@ -8,7 +8,6 @@ reports what it removed.
 
 from __future__ import annotations
 
-import csv
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import DataError
+from acsi_sem.survey.collinearity import check_collinearity
+from acsi_sem.survey.text_files import text_format
 from acsi_sem.survey.weights import check_total, check_weights, weights_note, weights_report
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class PreparedData:
             before any row was removed (lavaan's group order).
         weights: (n,) sampling weight of each kept row, or None (every row counts once).
         weights_column: the data column the weights came from.
+        warnings: problems of the data the result must show (nearly collinear items).
         rows: (n,) position of each kept row in the data given (0-based), to read other
             columns of the same respondents.
     """
@@ -57,6 +59,7 @@ class PreparedData:
     weights: np.ndarray | None = None
     weights_column: str | None = None
     rows: np.ndarray | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_obs(self) -> int:
@@ -160,13 +163,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _read(path: Path, kind: str) -> pd.DataFrame:
-    if kind == "csv":
+    if kind in ("csv", "tsv"):
+        form = text_format(path, separator="\t" if kind == "tsv" else None)
         try:
-            return pd.read_csv(path, sep=csv_separator(path))
+            return pd.read_csv(path, **form.read_options())
         except pd.errors.EmptyDataError as error:
             raise ValueError("no columns in the file") from error
-    if kind == "tsv":
-        return pd.read_csv(path, sep="\t")
     if kind == "excel":
         return pd.read_excel(path)
     if kind == "parquet":
@@ -176,17 +178,6 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
     reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
     frame, _ = reader(str(path))
     return frame
-
-
-def csv_separator(path: Path) -> str:
-    """The field separator of a text survey file: comma, semicolon, tab or bar, read from its
-    first lines (a file with one column has none of them and is read with commas)."""
-    with path.open(encoding="utf-8", errors="replace") as stream:
-        sample = "".join(stream.readline() for _ in range(50))
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
 
 
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
@@ -241,6 +232,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
+    warnings = check_collinearity(complete, source)
     kept_groups, group_labels = None, ()
     if labels is not None:
         kept_groups = labels[kept_rows.to_numpy()].reset_index(drop=True)
@@ -256,7 +248,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     return PreparedData(frame=complete.reset_index(drop=True).astype(float), source=source,
                         n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
                         groups=kept_groups, group_labels=group_labels, weights=kept_weights,
-                        weights_column=weights,
+                        weights_column=weights, warnings=tuple(warnings),
                         rows=np.flatnonzero(kept_rows.to_numpy()))
 
 

@@ -173,7 +173,10 @@ def test_impossible_ordinal_requests_name_the_cause(options: dict, data, pattern
 
 def test_items_that_cannot_be_told_apart_are_flagged() -> None:
     data = pd.read_csv(DATA)
-    data = data.assign(CUEX1=(data["CUEX2"] > 3).astype(int), CUEX3=lambda d: d["CUEX1"])
+    # CUEX3 repeats CUEX1 but for one answer (identical items are refused outright).
+    cuex1 = (data["CUEX2"] > 3).astype(int)
+    cuex3 = cuex1.where(np.arange(len(data)) != int(np.flatnonzero(cuex1)[0]), 0)
+    data = data.assign(CUEX1=cuex1, CUEX3=cuex3)
     result = acsi_sem.fit("E =~ CUEX1 + CUEX2 + CUEX3", data, estimator="wlsmv")
     assert any("polychoric correlation of CUEX3 and CUEX1 is +0.999, at its bound" in w
                for w in result.warnings)

@@ -8,9 +8,11 @@ import pytest
 
 import acsi_sem
 
-# x2 = 2 x1 - 6, so both items correlate equally with y and get equal standardized weights;
-# x2's SD is twice x1's, so in the items' own metric the weights are 2/3 and 1/3.
-DATA = pd.DataFrame({"x1": [5, 6, 7, 8], "x2": [4, 6, 8, 10], "y": [1, 2, 4, 3],
+# x2 = 2 x1 - 6 + (2, -2, 2, -2), the added part uncorrelated with y and centred, and such
+# that x2's SD is still twice x1's (variances 20/3 and 5/3; the items correlate 0.6): both
+# items correlate equally with y and get equal standardized weights, so in the items' own
+# metric the weights are 2/3 and 1/3. x2's means (7; 5 in company A, 9 in B) are 2 x1 - 6's.
+DATA = pd.DataFrame({"x1": [5, 6, 7, 8], "x2": [6, 4, 10, 8], "y": [1, 2, 4, 3],
                      "company": ["A", "A", "B", "B"]})
 MODEL = "Quality =~ x1 + x2\nSatisfaction =~ y\nSatisfaction ~ Quality"
 
