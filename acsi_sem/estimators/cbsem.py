@@ -220,12 +220,14 @@ def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
 
 def cbsem_quality(solution: CbsemSolution, parameters: pd.DataFrame,
                   data: PreparedData, *, correlation: np.ndarray | None = None
-                  ) -> MeasurementQuality:
+                  ) -> MeasurementQuality | None:
     """Reliability and validity from the standardized solution and the items' correlations
     (``correlation``, (p, p) in ``spec.observed`` order; Pearson's from the data by
     default, the polychorics for ordered items). The tables describe constructs and their
     indicators: regressions on observed variables are left out of them."""
     layout = construct_layout(solution.spec)
+    if not layout.latent:
+        return None  # a model of observed variables only has no constructs to describe
     keyed = dict(zip(zip(parameters["lhs"], parameters["op"], parameters["rhs"], strict=True),
                      parameters["std_all"], strict=True))
     owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
@@ -263,7 +265,7 @@ def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple
         covariance = data.covariance[np.ix_(columns, columns)]
         sd = np.sqrt(np.diag(covariance))
         return covariance / np.outer(sd, sd)
-    return np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False)
+    return np.atleast_2d(np.corrcoef(data.frame[list(indicators)].to_numpy(), rowvar=False))
 
 
 def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.DataFrame,

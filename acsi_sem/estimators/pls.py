@@ -102,7 +102,7 @@ def item_moments(items: np.ndarray, row_weights: np.ndarray | None = None
         sd = items.std(axis=0, ddof=1)
         if np.any(sd == 0):
             raise FailedReplicateError
-        return items.mean(axis=0), sd, np.corrcoef(items, rowvar=False)
+        return items.mean(axis=0), sd, np.atleast_2d(np.corrcoef(items, rowvar=False))
     n = len(items)
     means, covariances = weighted_moments(items, row_weights[None])
     variance = np.diag(covariances[0]) * n / (n - 1)
@@ -155,9 +155,13 @@ def checked_layout(spec: ModelSpec) -> PlsLayout:
     """The PLS layout of ``spec``.
 
     Raises:
-        ModelSyntaxError: an indicator in two blocks, or a regression on an observed
-            variable.
+        ModelSyntaxError: no construct, an indicator in two blocks, or a regression on an
+            observed variable.
     """
+    if not spec.latent:
+        raise ModelSyntaxError("PLS estimates constructs and the model has none; give the "
+                               "items blocks (X =~ x1 + x2, or X <~ x1 + x2 for a composite)",
+                               source=spec.source)
     seen: dict[str, str] = {}
     for latent, names in spec.indicators.items():
         for name in names:

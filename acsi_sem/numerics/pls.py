@@ -105,13 +105,18 @@ def inner_weights(construct_cor: np.ndarray, predecessors: np.ndarray, scheme: s
     coefficients of j on its predecessors, correlations with its successors.
     """
     adjacent = predecessors | predecessors.T
+    # A construct without neighbours is its own proxy (so Mode A gives its items' first
+    # principal component), instead of a proxy of zero that leaves its weights undefined.
+    isolated = np.flatnonzero(~adjacent.any(axis=0))
     if scheme == "centroid":
-        return np.where(adjacent, np.sign(construct_cor), 0.0)
-    weights = np.where(adjacent, construct_cor, 0.0)
+        weights = np.where(adjacent, np.sign(construct_cor), 0.0)
+    else:
+        weights = np.where(adjacent, construct_cor, 0.0)
     if scheme == "path":
         for j in np.flatnonzero(predecessors.any(axis=1)):
             before = np.flatnonzero(predecessors[j])
             weights[..., before, j] = _regression(construct_cor, before, j)
+    weights[..., isolated, isolated] = 1.0
     return weights
 
 

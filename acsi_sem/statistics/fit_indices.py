@@ -187,7 +187,8 @@ def _test_indices(chisq: float, df: float, base: float, base_df: float, n: int, 
             "baseline_chisq": base, "baseline_df": base_df,
             "baseline_pvalue": special.chdtrc(base_df, base),
             "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
-            "nfi": (base - chisq) / base, **_rmsea(chisq, df, n, groups=groups)}
+            "nfi": (base - chisq) / base if base > 0 else np.nan,
+            **_rmsea(chisq, df, n, groups=groups)}
 
 
 def _robust_indices(chisq: float, df: float, base: float, base_df: float, n: int,

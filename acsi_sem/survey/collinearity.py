@@ -31,9 +31,12 @@ def check_collinearity(frame: pd.DataFrame, source: str) -> list[str]:
             linearly dependent (the smallest such set is named).
     """
     complete = frame.dropna()
-    if len(complete) <= frame.shape[1]:
+    if frame.shape[1] < 2 or len(complete) <= frame.shape[1]:
         return []  # too few rows to tell; the row count check speaks for itself
-    correlation = np.corrcoef(complete.to_numpy(dtype=float), rowvar=False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.corrcoef(complete.to_numpy(dtype=float), rowvar=False)
+    if not np.isfinite(correlation).all():
+        return []  # an item without variance among the complete rows: checked elsewhere
     names = list(frame.columns)
     _refuse_identical(complete, correlation, names, source)
     singular = _smallest_dependent_set(correlation, EXACT_EIGENVALUE * len(names))

@@ -87,7 +87,7 @@ class PreparedData:
             return self._saturated[1]
         if self.weights is not None:
             return self._weighted_moments[1]
-        return np.cov(self.frame.to_numpy(), rowvar=False, bias=True)
+        return np.atleast_2d(np.cov(self.frame.to_numpy(), rowvar=False, bias=True))
 
     @cached_property
     def means(self) -> np.ndarray:
@@ -262,7 +262,7 @@ def _weight_column(data: pd.DataFrame, column: str | None, variables, source: st
     if column in variables:
         raise DataError(f"{source}: the weight column {column} is also an indicator of the "
                         "model; weights must be a column of their own")
-    values = numeric_column(data[column], column, source)
+    values = numeric_column(data[column], column, source, finite=False)
     check_weights(values.to_numpy(), column, source)
     return values
 
@@ -306,20 +306,23 @@ def _check_columns(data: pd.DataFrame, variables, source: str) -> None:
                     f"{', '.join(hints)}. The data has columns: {', '.join(columns)}")
 
 
-def numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0
-                   ) -> pd.Series:
+def numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0, *,
+                   finite: bool = True) -> pd.Series:
     """``column`` as floats (text digits converted, blanks missing), named ``name``;
-    ``first_row`` is the file row of its first element (a chunk of a big file).
+    ``first_row`` is the file row of its first element (a chunk of a big file); ``finite``
+    refuses infinities (a caller with its own message for them passes False).
 
     Raises:
-        DataError: a boolean or non-numeric column, naming the first row at fault.
+        DataError: a boolean, non-numeric or (with ``finite``) infinite column, naming the
+            first row at fault.
     """
     if pd.api.types.is_bool_dtype(column) or not (
             pd.api.types.is_numeric_dtype(column) or column.dtype == object
             or pd.api.types.is_string_dtype(column)):
         raise DataError(f"{source}: column {name} is not numeric (type {column.dtype})")
     if pd.api.types.is_numeric_dtype(column):
-        return column.astype(float).rename(name)
+        numbers = column.astype(float).rename(name)
+        return _finite(numbers, source, first_row) if finite else numbers
     stripped = column.astype("string").str.strip().replace("", pd.NA)
     converted = pd.to_numeric(stripped, errors="coerce")
     bad = converted.isna() & stripped.notna()
@@ -327,7 +330,19 @@ def numeric_column(column: pd.Series, name: str, source: str, first_row: int = 0
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{source}: column {name} is not numeric: row {first_row + row + 1} "
                         f"holds {column.iloc[row]!r}")
-    return converted.astype(float).rename(name)
+    numbers = converted.astype(float).rename(name)
+    return _finite(numbers, source, first_row) if finite else numbers
+
+
+def _finite(column: pd.Series, source: str, first_row: int) -> pd.Series:
+    """``column`` unchanged if no answer is infinite (``inf`` in a file, a division by zero
+    in a spreadsheet)."""
+    infinite = np.isinf(column.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise DataError(f"{source}: column {column.name}, row {first_row + row + 1} holds "
+                        f"{column.iloc[row]}, not a number an answer can be")
+    return column
 
 
 def _check_variation(frame: pd.DataFrame, source: str) -> None:
