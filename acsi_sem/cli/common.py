@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.json_output import json_text
 from acsi_sem.survey.files import write_atomically
 
 
@@ -16,6 +15,8 @@ def emit(text: str, document: dict, json_path: str | None) -> None:
     output, the text then goes to standard error; ``None``: no JSON)."""
     to_stdout = json_path == "-"
     print(text, file=sys.stderr if to_stdout else sys.stdout)
+    from acsi_sem.json_output import json_text
+
     serialized = json_text(document)
     if to_stdout:
         print(serialized)

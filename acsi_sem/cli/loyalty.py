@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from acsi_sem.cli.common import emit
 from acsi_sem.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMMANDS = ("nps", "loyalty", "kano")
 
@@ -172,7 +174,7 @@ def _data_and_scores(arguments: argparse.Namespace
         if arguments.data is None:
             raise DataError("loyalty needs --data (or --model with a default data file)")
         data, source = _read(arguments.data)
-        return data, source, pd.DataFrame(index=data.index)
+        return data, source, data.iloc[:, :0]  # no index scores: an empty frame of its rows
     from acsi_sem.api import fit, resolve_model
     from acsi_sem.loyalty.inputs import construct_scores
 
