@@ -85,6 +85,27 @@ class FitResult:
         """Whether any check found an improper solution."""
         return any(w.startswith("improper solution") for w in self.warnings)
 
+    def modification_indices(self, minimum: float = 0.0, *, sort: bool = True
+                             ) -> pd.DataFrame:
+        """lavaan's ``modindices()``: the score test (``mi``, chi-square with 1 df) and the
+        expected parameter change (``epc``, ``sepc_lv``, ``sepc_all``, ``sepc_nox``) of each
+        loading, covariance or regression between constructs the model leaves out.
+
+        Args:
+            minimum: keep the rows with ``mi`` at least this (lavaan's ``minimum.value``).
+            sort: largest ``mi`` first (lavaan's ``sort. = TRUE``); else lavaan's row order.
+
+        Raises:
+            AcsiSemError: not a single-group ML fit of complete data.
+        """
+        from acsi_sem.statistics.modification import result_modification_indices
+
+        table = result_modification_indices(self)
+        table = table[table["mi"] >= minimum]
+        if sort:
+            table = table.sort_values("mi", ascending=False, kind="stable")
+        return table.reset_index(drop=True)
+
     def summary(self):
         """A lavaan-style text summary; ``print(result.summary())``."""
         from acsi_sem.report.summary import Summary

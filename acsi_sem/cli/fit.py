@@ -59,6 +59,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="read the CSV data in chunks of ROWS rows, keeping only N, means and "
                           "covariances (files larger than memory; estimator ml; automatic "
                           "for files of 256 MiB or more)")
+    fit.add_argument("--modindices", nargs="?", const=0.0, type=float, metavar="MIN",
+                     help="CB-SEM (ML): also print the modification indices of the "
+                          "parameters left out, those of at least MIN (default: all; e.g. "
+                          "3.84), largest first; the JSON gets 'modification_indices'")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
     _add_report_command(commands)
@@ -127,8 +131,31 @@ def _fit(arguments: argparse.Namespace) -> int:
                      group_equal=arguments.group_equal, chunksize=arguments.chunksize,
                      **options)
         text, document = str(result.summary()), result.to_dict()
+    if arguments.modindices is not None:
+        table = result.modification_indices(arguments.modindices)
+        text += "\n\n" + modification_text(table, arguments.modindices)
+        document["modification_indices"] = modification_records(table)
     emit(text, document, arguments.json)
     return 0
+
+
+def modification_records(table) -> list[dict]:
+    """The rows for JSON; a standardized EPC without a scale (a variance fixed at 0) is
+    null."""
+    from acsi_sem.report.json_document import finite_or_none
+
+    return [{key: finite_or_none(value) if isinstance(value, float) else value
+             for key, value in row.items()} for row in table.to_dict(orient="records")]
+
+
+def modification_text(table, minimum: float) -> str:
+    """The modification indices as a text table, largest first."""
+    header = (f"Modification indices (mi >= {minimum:g}; score tests, chi-square with 1 df):"
+              if minimum else "Modification indices (score tests, chi-square with 1 df):")
+    if table.empty:
+        return f"{header}\n  none"
+    return f"{header}\n" + table.to_string(index=False, float_format=lambda v: f"{v:.3f}",
+                                            na_rep="")
 
 
 def _report(arguments: argparse.Namespace) -> int:
