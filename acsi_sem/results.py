@@ -39,8 +39,11 @@ class FitResult:
         outer_weights: PLS only: ``latent, indicator, weight`` (standardized) and
             ``unstandardized`` (item metric, summing to 1 per block).
         scores: PLS only: (n, L) standardized construct scores.
-        index: 0-100 index of each construct (PLS with a declared answer scale).
+        index: 0-100 index of each construct (with a declared answer scale: PLS, or ML/MLR
+            from factor-score weights).
         index_by_group: indices per group (rows) with each group's size ``n``.
+        index_weights: CB-SEM's item weights of the index (latent, indicator, weight; each
+            construct's sum to 1); PLS's are in ``outer_weights``.
         quality: measurement quality tables and flags.
         bootstrap: the bootstrap draws and intervals, if a bootstrap was run.
         missing: how missing answers were handled: ``method`` (listwise or fiml),
@@ -74,6 +77,7 @@ class FitResult:
     scores: pd.DataFrame | None = field(default=None, repr=False)
     index: pd.Series | None = None
     index_by_group: pd.DataFrame | None = field(default=None, repr=False)
+    index_weights: pd.DataFrame | None = field(default=None, repr=False)
     quality: MeasurementQuality | None = field(default=None, repr=False)
     bootstrap: BootstrapResult | None = field(default=None, repr=False)
     missing: dict | None = field(default=None, repr=False)

@@ -99,6 +99,11 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         indices = pd.concat([indices, _robust_indices(indices, robust, data,
                                                       _covariates(spec), spec.has_intercepts)])
     free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
+    index, index_weights = None, None
+    if options.scale is not None and isinstance(data, PreparedData):
+        index, index_weights, index_notes = cbsem_index(solution, data, options.scale)
+        notes += index_notes[:1]
+        warnings += index_notes[1:]
     return FitResult(
         spec=solution.spec,
         model_name=model_file.name if model_file is not None else "model",
@@ -114,6 +119,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
         missing=data.missing_report(),
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
+        index=index, index_weights=index_weights,
     )
 
 
@@ -177,6 +183,41 @@ def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
         # not yet; the complete-data formulas would mislead.
         robust_part[robust_part.index.str.endswith("_robust")] = np.nan
     return robust_part
+
+
+CBSEM_INDEX_NOTE = ("0-100 index from CB-SEM: each construct's regression factor-score weights "
+                    "on its own items, normalized to sum to 1, applied to the (weighted) item "
+                    "means on the {low:g}-{high:g} scale (the PLS index uses outer weights)")
+
+
+def cbsem_index(solution: CbsemSolution, data: PreparedData, scale: tuple[float, float]
+                ) -> tuple[pd.Series | None, pd.DataFrame | None, list[str]]:
+    """The 0-100 index of each reflective construct, its item weights (latent, indicator,
+    weight) and ``[note, *warnings]``; no index for a model with composites or without
+    constructs."""
+    from acsi_sem.statistics.index import (
+        acsi_index,
+        factor_score_weights,
+        negative_weight_warnings,
+    )
+
+    layout = construct_layout(solution.spec)
+    if not layout.latent:
+        return None, None, []
+    variables = solution.ram.variables
+    positions = np.array([solution.spec.observed.index(name) for name in layout.indicators])
+    weights = factor_score_weights(solution.ram.full_covariance(solution.theta),
+                                   solution.ram.n_observed,
+                                   [variables.index(name) for name in layout.latent],
+                                   layout.blocks, positions)
+    index = acsi_index(data.means[positions], weights, layout.blocks, scale)
+    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
+    table = pd.DataFrame({"latent": owner, "indicator": list(layout.indicators),
+                          "weight": weights})
+    note = CBSEM_INDEX_NOTE.format(low=scale[0], high=scale[1])
+    return (pd.Series(index, index=list(layout.latent), name="index"), table,
+            [note, *negative_weight_warnings(weights, layout.blocks, layout.latent,
+                                             layout.indicators)])
 
 
 def construct_layout(spec: ModelSpec) -> PlsLayout:

@@ -448,8 +448,8 @@ def _index_section(result: FitResult, figures: dict[str, str], target: str | Non
 
     table = index_table(result)
     if table is None:
-        return ("<p>No 0-100 index: it is computed by PLS (--estimator pls) on a declared "
-                "answer scale.</p>")
+        return ("<p>No 0-100 index: it needs a declared answer scale, and PLS, PLSc or a "
+                "single-group ML or MLR fit.</p>")
     parts = [html_table(table, digits=1, table_id="index"), figures.get("index", "")]
     if result.index_by_group is not None:
         parts += ["<h3>By group</h3>", html_table(result.index_by_group, digits=1,
@@ -484,6 +484,9 @@ def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ..
          quality_section(result) or "<p>Not computed for this fit.</p>"),
         ("indices", "0-100 indices", _index_section(result, figures, target)),
     ]
+    modindices = _modindices_section(result)
+    if modindices:
+        sections.append(("modindices", "Modification indices", modindices))
     if "bootstrap" in figures:
         sections.append(("bootstrap", "Bootstrap", figures["bootstrap"]))
     sections += list(extra)
@@ -495,6 +498,28 @@ def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ..
             f"<title>{title}</title><style>{STYLE}</style></head><body>"
             f"<h1>{title}</h1><p class='files'>Report by acsi-sem {__version__}</p>{body}"
             f"</body></html>\n")
+
+
+MODINDEX_MINIMUM = 3.84  # the 5% critical value of chi-square with 1 df
+MODINDEX_ROWS = 20
+
+
+def _modindices_section(result: FitResult) -> str:
+    """The largest modification indices of a single-group ML fit ("" for other fits)."""
+    from acsi_sem.errors import AcsiSemError
+
+    try:
+        table = result.modification_indices(MODINDEX_MINIMUM)
+    except AcsiSemError:
+        return ""
+    cut = f"; the {MODINDEX_ROWS} largest of {len(table)}" if len(table) > MODINDEX_ROWS else ""
+    intro = (f"<p>Score tests of the parameters the model leaves out, those with mi ≥ "
+             f"{MODINDEX_MINIMUM} (significant at 5% one at a time), largest first{cut}. "
+             "Free a parameter only where theory allows it: each test assumes the rest of "
+             "the model is right.</p>")
+    if table.empty:
+        return intro + "<p>None.</p>"
+    return intro + html_table(table.head(MODINDEX_ROWS), index=False, table_id="modindices")
 
 
 def _estimates_section(result: FitResult, effects: pd.DataFrame) -> str:

@@ -89,6 +89,11 @@ def _pls_keys(result: FitResult) -> dict:
         keys["outer_weights"] = weights
     if result.index is not None:
         keys["index"] = {name: finite_or_none(v) for name, v in result.index.items()}
+    if result.index_weights is not None:
+        keys["index_weights"] = {
+            latent: {row["indicator"]: finite_or_none(row["weight"])
+                     for _, row in rows.iterrows()}
+            for latent, rows in result.index_weights.groupby("latent", sort=False)}
     if result.index_by_group is not None:
         keys["index_by_group"] = {
             str(group): {name: finite_or_none(v) for name, v in row.items()}

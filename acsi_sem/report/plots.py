@@ -38,8 +38,8 @@ def _shown_names(result: FitResult, labels: dict[str, str] | None
 
 def _index_or_error(result: FitResult) -> pd.Series:
     if result.index is None:
-        raise AcsiSemError("this fit has no 0-100 index: it needs PLS (estimator 'pls' or "
-                           "'plsc') and an answer scale ('# scale: 1-10' or scale=(1, 10))")
+        raise AcsiSemError("this fit has no 0-100 index: it needs an answer scale ('# scale: "
+                           "1-10' or scale=(1, 10)) and PLS, PLSc, or single-group ML or MLR")
     return result.index
 
 

@@ -70,3 +70,29 @@ def negative_weight_warnings(weights: np.ndarray, blocks: tuple[np.ndarray, ...]
                             f"{', '.join(negative)}: it is not a weighted mean of its items "
                             "and may fall outside 0-100")
     return warnings
+
+
+def factor_score_weights(full_covariance: np.ndarray, n_observed: int,
+                         latent_positions: list[int], blocks: tuple[np.ndarray, ...],
+                         indicator_positions: np.ndarray) -> np.ndarray:
+    """(p_blocks,) CB-SEM index weights: each construct's regression (Thurstone) factor-score
+    weights ``Cov(eta, x) Sigma^-1`` on its own items, normalized to sum to 1.
+
+    The factor score weights act on the raw items, so they are in the items' metric
+    already; weights on other constructs' items are dropped, as the ACSI's index is a
+    weighted mean of the construct's own items.
+
+    Args:
+        full_covariance: (m, m) model-implied covariance of all variables, observed first.
+        n_observed: p, the observed variables' count (Sigma is the top-left block).
+        latent_positions: each construct's row in ``full_covariance``.
+        blocks: each construct's items, as positions in ``indicator_positions``.
+        indicator_positions: (k,) each indicator's position among the observed variables.
+    """
+    sigma = full_covariance[:n_observed, :n_observed]
+    scores = np.linalg.solve(sigma, full_covariance[:n_observed, latent_positions]).T
+    weights = np.zeros(len(indicator_positions))
+    for j, block in enumerate(blocks):
+        own = scores[j, indicator_positions[block]]
+        weights[block] = own / own.sum()
+    return weights

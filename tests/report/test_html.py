@@ -4,6 +4,7 @@ embedded and written, folder handling, and the ``acsi-sem report`` command."""
 from __future__ import annotations
 
 import base64
+import html
 import re
 
 import pytest
@@ -77,16 +78,32 @@ def test_fit_table_flags_against_the_conventional_cutoffs(acsi_ml) -> None:
     assert FIT_CUTOFFS[4].verdict(0.09) == "poor" and FIT_CUTOFFS[1].verdict(0.949) == "poor"
 
 
-def test_ml_report_shows_fit_and_no_index(acsi_ml, tmp_path) -> None:
+def test_ml_report_shows_fit_and_the_factor_score_index(acsi_ml, tmp_path) -> None:
     page = write_report(acsi_ml, tmp_path / "new" / "folder", indicators=False).read_text()
     rows = table_rows(page, "fit-indices")
     fit = acsi_ml.fit_indices
     assert rows["CFI"][0] == f"{fit['cfi']:.3f}"
     assert rows["SRMR"][:2] == [f"{fit['srmr']:.3f}", "≤ .08"]
     assert rows["Degrees of freedom"][0] == "69"
-    assert "No 0-100 index" in page
+    index_rows = table_rows(page, "index")
+    assert index_rows["Satisfaction"][0] == f"{acsi_ml.index['Satisfaction']:.1f}"
     assert "Bootstrap</h2>" not in page
-    assert not (tmp_path / "new" / "folder" / "index.svg").exists()
+    assert (tmp_path / "new" / "folder" / "index.svg").exists()
+    # The modification indices of an ML fit, largest first, those significant at 5%.
+    expected = acsi_ml.modification_indices(3.84)
+    body = re.search(r'<table id="modindices">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    rows = [[re.sub(r"<[^>]+>", "", cell) for cell in
+             re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    assert len(rows) == min(len(expected), 20)
+    first = expected.iloc[0]
+    assert rows[0][:4] == [first["lhs"], html.escape(first["op"]), first["rhs"],
+                           f"{first['mi']:.3f}"]
+
+
+def test_pls_report_has_no_modification_indices(ecsi_report) -> None:
+    _, page = ecsi_report
+    assert "Modification indices</h2>" not in page
 
 
 def test_a_file_as_output_folder_is_refused(acsi_ml, tmp_path) -> None:

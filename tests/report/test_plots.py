@@ -124,8 +124,9 @@ def test_bootstrap_histograms_hold_every_draw(pls_fits) -> None:
 
 
 def test_plots_say_what_they_need(acsi_ml) -> None:
-    with pytest.raises(AcsiSemError, match="needs PLS"):
-        index_plot(acsi_ml)
+    with pytest.raises(AcsiSemError, match="needs an answer scale"):
+        index_plot(acsi_sem.fit("A =~ CUEX1 + CUEX2 + CUEX3\nB =~ PERQ1 + PERQ2\nB ~ A",
+                                ROOT / "data" / "acsi_simulated.csv"))
     with pytest.raises(AcsiSemError, match="bootstrap=N"):
         bootstrap_plot(acsi_ml)
     with pytest.raises(AcsiSemError, match="group='COLUMN'"):
