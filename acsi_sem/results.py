@@ -110,6 +110,15 @@ class FitResult:
             table = table.sort_values("mi", ascending=False, kind="stable")
         return table.reset_index(drop=True)
 
+    def mediation(self) -> pd.DataFrame:
+        """Every specific indirect effect, each cause-outcome pair's total indirect, direct
+        and total effect, with the bootstrap's intervals and Zhao, Lynch and Chen's (2010)
+        type (complementary, competitive, indirect-only, direct-only, no effect); see
+        :mod:`acsi_sem.statistics.mediation`. Needs a fit with ``bootstrap=N``."""
+        from acsi_sem.statistics.mediation import mediation_table
+
+        return mediation_table(self)
+
     def summary(self):
         """A lavaan-style text summary; ``print(result.summary())``."""
         from acsi_sem.report.summary import Summary

@@ -63,6 +63,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="CB-SEM (ML): also print the modification indices of the "
                           "parameters left out, those of at least MIN (default: all; e.g. "
                           "3.84), largest first; the JSON gets 'modification_indices'")
+    fit.add_argument("--mediation", action="store_true",
+                     help="with --bootstrap: also print every specific indirect effect, the "
+                          "total indirect and total effects with intervals and the mediation "
+                          "type (Zhao, Lynch & Chen 2010); the JSON gets 'mediation'")
     fit.add_argument("--json", metavar="PATH",
                      help="also write the results as JSON to PATH ('-' for standard output)")
     _add_report_command(commands)
@@ -135,6 +139,12 @@ def _fit(arguments: argparse.Namespace) -> int:
         table = result.modification_indices(arguments.modindices)
         text += "\n\n" + modification_text(table, arguments.modindices)
         document["modification_indices"] = modification_records(table)
+    if arguments.mediation:
+        table = result.mediation()
+        text += "\n\nMediation (bootstrap intervals; Zhao, Lynch & Chen 2010):\n" + \
+            table.drop(columns=["cause", "outcome"]).to_string(
+                index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+        document["mediation"] = modification_records(table)
     emit(text, document, arguments.json)
     return 0
 

@@ -484,9 +484,11 @@ def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ..
          quality_section(result) or "<p>Not computed for this fit.</p>"),
         ("indices", "0-100 indices", _index_section(result, figures, target)),
     ]
-    modindices = _modindices_section(result)
-    if modindices:
-        sections.append(("modindices", "Modification indices", modindices))
+    for key, title, content in (("mediation", "Mediation", _mediation_section(result)),
+                                ("modindices", "Modification indices",
+                                 _modindices_section(result))):
+        if content:
+            sections.append((key, title, content))
     if "bootstrap" in figures:
         sections.append(("bootstrap", "Bootstrap", figures["bootstrap"]))
     sections += list(extra)
@@ -498,6 +500,24 @@ def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ..
             f"<title>{title}</title><style>{STYLE}</style></head><body>"
             f"<h1>{title}</h1><p class='files'>Report by acsi-sem {__version__}</p>{body}"
             f"</body></html>\n")
+
+
+def _mediation_section(result: FitResult) -> str:
+    """Specific indirect effects and mediation types of a bootstrapped fit ("" otherwise)."""
+    from acsi_sem.errors import AcsiSemError
+
+    if result.bootstrap is None:
+        return ""
+    try:
+        table = result.mediation()
+    except AcsiSemError:
+        return ""
+    shown = table[table["type"] != "direct"].drop(columns=["cause", "outcome"])
+    return ("<p>Every specific indirect effect (the product of the paths along it), each "
+            "pair's total indirect and total effect, with the bootstrap's intervals; the "
+            "type is Zhao, Lynch and Chen's (2010), an effect counting as significant when "
+            "its interval excludes 0.</p>"
+            + html_table(shown, index=False, table_id="mediation"))
 
 
 MODINDEX_MINIMUM = 3.84  # the 5% critical value of chi-square with 1 df

@@ -81,7 +81,7 @@ def test_the_reader_sees_headings_and_the_result_numbers(rendered) -> None:
     probe, _, result = rendered
     assert probe["headings"] == ["Model and data", "Warnings and notes", "Fit indices",
                                  "Path diagram", "Estimates", "Measurement quality",
-                                 "0-100 indices", "Bootstrap"]
+                                 "0-100 indices", "Mediation", "Bootstrap"]
     text = probe["text"]
     row = result.parameters.query("lhs == 'Satisfaction' and op == '~' and rhs == 'Quality'")
     line = next(line for line in text.splitlines() if line.startswith("Satisfaction ← Quality"))

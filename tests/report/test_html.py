@@ -14,7 +14,7 @@ from acsi_sem.errors import AcsiSemError
 from acsi_sem.report.html import FIT_CUTOFFS, fit_table, write_report
 
 SECTIONS = ["Model and data", "Warnings and notes", "Fit indices", "Path diagram",
-            "Estimates", "Measurement quality", "0-100 indices", "Bootstrap"]
+            "Estimates", "Measurement quality", "0-100 indices", "Mediation", "Bootstrap"]
 
 
 def table_rows(page: str, table_id: str) -> dict[str, list[str]]:

@@ -1,0 +1,165 @@
+"""Mediation: every specific indirect effect, total indirect and total effects, with the
+bootstrap's intervals and the classification of Zhao, Lynch and Chen (2010).
+
+A specific indirect effect is the product of the path coefficients along one directed path
+from a cause through one or more mediators to an outcome (e.g. Image -> Satisfaction ->
+Loyalty). Its bootstrap distribution is the product of the coefficients' draws, replicate by
+replicate, and its jackknife (for BCa) the product of their jackknife values, so the
+intervals come from the fit's own bootstrap without refitting. With the direct effect's
+interval, each indirect effect is classified (significant meaning the interval excludes 0):
+
+- complementary: indirect and direct significant, with the same sign;
+- competitive: both significant, with opposite signs;
+- indirect-only: the indirect significant, the direct not (or no direct path);
+- direct-only: the direct significant, the indirect not (no mediation);
+- no effect: neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.errors import AcsiSemError
+from acsi_sem.resample import BootstrapResult
+
+if TYPE_CHECKING:
+    from acsi_sem.results import FitResult
+
+ARROW = " -> "
+
+
+def directed_paths(edges: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """Every directed path of two or more edges, as its variables from cause to outcome.
+
+    Args:
+        edges: ``(cause, outcome)`` pairs of a recursive (acyclic) structural model.
+    """
+    successors: dict[str, list[str]] = {}
+    for cause, outcome in edges:
+        successors.setdefault(cause, []).append(outcome)
+    paths: list[tuple[str, ...]] = []
+
+    def extend(path: tuple[str, ...]) -> None:
+        for step in successors.get(path[-1], []):
+            if step in path:
+                loop = ARROW.join((*path, step))
+                raise AcsiSemError(f"the structural model has a loop ({loop}); indirect "
+                                   "effects need a recursive model")
+            longer = (*path, step)
+            if len(longer) > 2:
+                paths.append(longer)
+            extend(longer)
+
+    for start in dict.fromkeys(cause for cause, _ in edges):
+        extend((start,))
+    return paths
+
+
+def mediation_table(result: FitResult) -> pd.DataFrame:
+    """One row per specific indirect effect, then per cause-outcome pair its total indirect
+    and total effect: ``cause, outcome, type, path, estimate, se, ci_lower, ci_upper`` (the
+    fit's interval, percentile or BCa), the direct effect with its interval, and
+    ``mediation`` (Zhao, Lynch and Chen's type; for the specific and total indirect rows).
+
+    Raises:
+        AcsiSemError: the fit has no bootstrap, has groups, or no indirect effect.
+    """
+    boot = result.bootstrap
+    if boot is None:
+        raise AcsiSemError("mediation needs bootstrap intervals: fit with bootstrap=N "
+                           "(--bootstrap N), e.g. 5000")
+    if result.groups is not None:
+        raise AcsiSemError("mediation is not available with groups yet; fit each group")
+    regressions = result.parameters[result.parameters["op"] == "~"]
+    edges = list(zip(regressions["rhs"], regressions["lhs"], strict=True))
+    paths = directed_paths(edges)
+    if not paths:
+        raise AcsiSemError("the model has no indirect effect: no path runs through a "
+                           "mediator")
+    position = {name: i for i, name in enumerate(boot.names)}
+    missing = [f"{lhs} ~ {rhs}" for rhs, lhs in edges if f"{lhs} ~ {rhs}" not in position]
+    if missing:
+        raise AcsiSemError(f"the bootstrap has no draws of {', '.join(missing)} "
+                           "(fixed paths cannot be bootstrapped)")
+    columns = {f"{lhs} ~ {rhs}": position[f"{lhs} ~ {rhs}"] for rhs, lhs in edges}
+    return _rows(boot, paths, columns)
+
+
+def _rows(boot: BootstrapResult, paths: list[tuple[str, ...]],
+          columns: dict[str, int]) -> pd.DataFrame:
+    pairs = list(dict.fromkeys((path[0], path[-1]) for path in paths))
+    names, kinds, functions = [], [], []
+    for cause, outcome in pairs:
+        chains = [path for path in paths if (path[0], path[-1]) == (cause, outcome)]
+        direct = columns.get(f"{outcome} ~ {cause}")
+        for name, kind, function in _effects(cause, outcome, chains, direct, columns):
+            names.append(name)
+            kinds.append((cause, outcome, kind, direct is not None))
+            functions.append(function)
+    derived = BootstrapResult(
+        names=tuple(names), estimate=np.array([f(boot.estimate) for f in functions]),
+        draws=np.column_stack([f(boot.draws) for f in functions]),
+        requested=boot.requested, failed=boot.failed, improper=boot.improper,
+        jackknife_source=lambda: np.column_stack([f(boot.jackknife) for f in functions]),
+        seed=boot.seed, level=boot.level, interval=boot.interval)
+    table = derived.intervals().reset_index(names="path")
+    table.insert(0, "cause", [k[0] for k in kinds])
+    table.insert(1, "outcome", [k[1] for k in kinds])
+    table.insert(2, "type", [k[2] for k in kinds])
+    no_path = (table["type"] == "direct") & ~pd.Series([k[3] for k in kinds])
+    table.loc[no_path, ["se", "ci_lower", "ci_upper"]] = np.nan
+    return _classify(table)
+
+
+def _effects(cause: str, outcome: str, chains: list[tuple[str, ...]], direct: int | None,
+             columns: dict[str, int]) -> list[tuple[str, str, Callable]]:
+    """``(name, type, function of a (..., k) array of statistics)`` of a pair's specific
+    indirect, total indirect, direct and total effects."""
+    def chain_product(chain: tuple[str, ...]) -> Callable:
+        cells = [columns[f"{b} ~ {a}"] for a, b in pairwise(chain)]
+        return lambda values: np.prod([values[..., cell] for cell in cells], axis=0)
+
+    products = [chain_product(chain) for chain in chains]
+
+    def indirect(values: np.ndarray) -> np.ndarray:
+        return sum(product(values) for product in products)
+
+    def direct_effect(values: np.ndarray) -> np.ndarray:
+        return values[..., direct] if direct is not None else np.zeros(values.shape[:-1])
+
+    label = f"{cause}{ARROW}{outcome}"
+    return [*((ARROW.join(chain), "specific indirect", product)
+              for chain, product in zip(chains, products, strict=True)),
+            (f"{label} (all indirect)", "total indirect", indirect),
+            (f"{label} (direct)", "direct", direct_effect),
+            (f"{label} (total)", "total", lambda values: indirect(values)
+             + direct_effect(values))]
+
+
+def _classify(table: pd.DataFrame) -> pd.DataFrame:
+    """Zhao, Lynch and Chen's type of each indirect row, against its pair's direct effect."""
+    significant = (table["ci_lower"] > 0) | (table["ci_upper"] < 0)
+    direct = table[table["type"] == "direct"].set_index(["cause", "outcome"])
+    direct_significant = significant[table["type"] == "direct"].set_axis(direct.index)
+    types = []
+    for row, indirect_significant in zip(table.itertuples(index=False), significant,
+                                         strict=True):
+        if row.type not in ("specific indirect", "total indirect"):
+            types.append("")
+            continue
+        key = (row.cause, row.outcome)
+        both = direct_significant[key]
+        if indirect_significant and both:
+            same = np.sign(row.estimate) == np.sign(direct.loc[key, "estimate"])
+            types.append("complementary" if same else "competitive")
+        elif indirect_significant:
+            types.append("indirect-only")
+        else:
+            types.append("direct-only" if both else "no effect")
+    table["mediation"] = types
+    return table
