@@ -94,6 +94,9 @@ def _add_report_command(commands) -> None:
                              "last in the causal order, e.g. Loyalty)")
     report.add_argument("--no-indicators", action="store_true",
                         help="draw the constructs only in the path diagram")
+    report.add_argument("--pdf", action="store_true",
+                        help="also print the report to report.pdf with a headless Chromium "
+                             "or Chrome (an error saying so where none is installed)")
     report.add_argument("--out", required=True, metavar="DIR",
                         help="folder for report.html and the figure files (created if "
                              "missing; other files in it are left alone)")
@@ -173,6 +176,13 @@ def _report(arguments: argparse.Namespace) -> int:
     from acsi_sem.report.html import check_output_folder, write_report
 
     check_output_folder(arguments.out)  # before the fit: a mistake costs no waiting
+    if arguments.pdf:
+        from acsi_sem.report.pdf import find_browser
+
+        if find_browser() is None:  # before the fit: say so without the wait
+            raise AcsiSemError("--pdf needs Chromium or Chrome (Debian: apt-get install "
+                               "chromium); leave out --pdf and print report.html from a "
+                               "browser instead")
     result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
                  bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
                  scale=parse_scale(arguments.scale), weights=arguments.weights,
@@ -180,6 +190,11 @@ def _report(arguments: argparse.Namespace) -> int:
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
                         target=arguments.target)
     print(f"acsi-sem: wrote {path} and its figures")
+    if arguments.pdf:
+        from acsi_sem.report.pdf import print_to_pdf
+
+        pdf = print_to_pdf(path, path.with_suffix(".pdf"))
+        print(f"acsi-sem: wrote {pdf}")
     return 0
 
 

@@ -87,9 +87,14 @@ th:first-child,td:first-child{text-align:left}thead th{background:#eef3fb}
 .warnings{border:2px solid #b00;background:#fff4f4;padding:.5em 1em;color:#800}
 .good{color:#176b2c}.acceptable{color:#946200}.poor,.flag{color:#b00;font-weight:600}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figure a{display:block;cursor:zoom-in}
 figcaption{font-size:.85em;color:#555}.files{font-size:.85em;color:#555}
-.wide{overflow-x:auto}.wide img{max-width:none}
+.table-wrap{overflow-x:auto}
 #summary td{text-align:left}
+@media print{body{max-width:none;margin:0;font-size:10pt}
+ section{break-before:page}section:first-of-type{break-before:auto}
+ h2,h3{break-after:avoid}table,figure,tr{break-inside:avoid}
+ figure img{max-height:24cm;object-fit:contain}a{color:inherit;text-decoration:none}}
 """
 
 
@@ -118,8 +123,10 @@ def html_table(frame: pd.DataFrame, *, digits: int = 3, index: bool = True,
             cells.append(f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     identity = f' id="{table_id}"' if table_id else ""
-    return (f"<table{identity}><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) +
-            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    # A table wider than the page scrolls inside its own box, not the page.
+    return (f"<div class='table-wrap'><table{identity}><thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in head)
+            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
 
 
 def fit_table(result: FitResult) -> pd.DataFrame:
@@ -307,11 +314,13 @@ def _svg_bytes(figure: Figure) -> bytes:
 
 
 def _figure_html(name: str, svg: bytes, caption: str) -> str:
+    """A figure scaled to the page's width (embedded, so the page stands alone), linked to
+    its SVG file beside the report to open it at full size."""
     encoded = base64.b64encode(svg).decode("ascii")
-    wide = " class='wide'" if name.startswith("diagram") else ""
-    return (f"<figure id='figure-{name}'{wide}><img src='data:image/svg+xml;base64,{encoded}' "
-            f"alt='{html.escape(caption)}'><figcaption>{html.escape(caption)} "
-            f"(files: {name}.svg, {name}.png)</figcaption></figure>")
+    return (f"<figure id='figure-{name}'><a href='{name}.svg' title='open full size'>"
+            f"<img src='data:image/svg+xml;base64,{encoded}' alt='{html.escape(caption)}'></a>"
+            f"<figcaption>{html.escape(caption)} (files: {name}.svg, {name}.png; click to "
+            "open full size)</figcaption></figure>")
 
 
 def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str] | None,

@@ -27,7 +27,10 @@ window.addEventListener('load', () => {
   const seen = e => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height > 0;
   const probe = {
     images: [...document.images].map(i => ({alt: i.alt, complete: i.complete,
-      width: i.naturalWidth, height: i.naturalHeight, shown: seen(i)})),
+      width: i.naturalWidth, height: i.naturalHeight, shown: seen(i),
+      right: i.getBoundingClientRect().right})),
+    viewport: document.documentElement.clientWidth,
+    pageWidth: document.documentElement.scrollWidth,
     headings: [...document.querySelectorAll('h2')].filter(seen).map(h => h.innerText),
     text: document.body.innerText,
   };
@@ -56,7 +59,8 @@ def rendered(pls_fits, ecsi_report, tmp_path_factory):
     # The probe copy sits beside the report so that relative paths would resolve alike.
     probed = ecsi_report[0] / "probed.html"
     probed.write_text(ecsi_report[1].replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    dom = run_browser("--virtual-time-budget=10000", "--dump-dom", probed.as_uri(),
+    dom = run_browser("--virtual-time-budget=10000", "--window-size=1000,2000", "--dump-dom",
+                      probed.as_uri(),
                       profile=folder / "profile")
     match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert match, "the page never finished loading"
@@ -75,6 +79,16 @@ def test_every_figure_loads_and_is_shown(rendered) -> None:
         assert image["width"] > 300 and image["height"] > 150, image
     diagram = next(i for i in images if i["alt"].startswith("Path diagram"))
     assert diagram["width"] > 2 * diagram["height"]  # left to right
+
+
+def test_every_figure_fits_the_page_at_1000_px(rendered) -> None:
+    """No figure runs past the window's right edge, and the page never scrolls sideways
+    (wide tables scroll inside their own box)."""
+    probe, _, _ = rendered
+    assert probe["viewport"] <= 1000
+    for image in probe["images"]:
+        assert image["right"] <= probe["viewport"], image["alt"]
+    assert probe["pageWidth"] <= probe["viewport"]
 
 
 def test_the_reader_sees_headings_and_the_result_numbers(rendered) -> None:
@@ -100,3 +114,16 @@ def test_the_screenshot_is_not_blank(rendered) -> None:
     inked = (pixels < 200).mean()
     assert 0.01 < inked < 0.6  # text and figures, neither empty nor a solid block
     assert pixels.std() > 20
+
+
+def test_the_report_prints_to_pdf_a_section_a_page(tmp_path, capsys) -> None:
+    from acsi_sem.cli.main import main
+
+    folder = tmp_path / "report"
+    assert main(["report", "ecsi", "--estimator", "pls", "--out", str(folder), "--pdf"]) == 0
+    document = (folder / "report.pdf").read_bytes()
+    assert document.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", document))
+    sections = len(re.findall(r"<section ", (folder / "report.html").read_text()))
+    assert pages >= sections  # each section starts a page
+    assert "report.pdf" in capsys.readouterr().out

@@ -215,3 +215,23 @@ def test_extra_sections_are_rendered_with_their_figures(pls_fits, root, tmp_path
     rows = table_rows(page, "nps-nps")
     assert set(rows) == {str(label) for label in nps.index}
     assert (tmp_path / "nps_nps.svg").exists() and "figure-nps_nps" in page
+
+
+def test_pdf_without_a_browser_is_refused_before_anything_is_written(tmp_path, capsys,
+                                                                      monkeypatch) -> None:
+    from acsi_sem.cli.main import main
+    from acsi_sem.report import pdf
+
+    monkeypatch.setattr(pdf, "find_browser", lambda: None)
+    folder = tmp_path / "report"
+    assert main(["report", "ecsi", "--out", str(folder), "--pdf"]) == 2
+    assert "--pdf needs Chromium or Chrome" in capsys.readouterr().err
+    assert not (folder / "report.html").exists()
+
+
+def test_figures_scale_to_the_page_and_open_full_size(ecsi_report) -> None:
+    folder, page = ecsi_report
+    figures = re.findall(r"<figure id='figure-([^']+)'><a href='([^']+)'", page)
+    assert figures and all(link == f"{name}.svg" for name, link in figures)
+    assert all((folder / link).exists() for _, link in figures)
+    assert "img{max-width:none}" not in page and "@media print" in page
