@@ -73,6 +73,19 @@ class InvarianceResult:
         return [{key: value if key == "model" else finite_or_none(value)
                  for key, value in row.items()} for row in self.table.to_dict("records")]
 
+    def to_dict(self) -> dict:
+        """The first (least constrained) step's JSON document with the comparison under
+        ``"invariance"``: what ``acsi-sem fit --invariance --json`` writes."""
+        document = next(iter(self.fits.values())).to_dict()
+        document["invariance"] = self.to_list()
+        return document
+
+    def to_table(self, *, style: str = "apa", language: str | None = None) -> pd.DataFrame:
+        """The invariance steps as a paper's table (see :meth:`FitResult.to_table`)."""
+        from acsi_sem.report.paper_tables import paper_frame
+
+        return paper_frame(self.to_dict(), "invariance", style=style, language=language)
+
     def to_json(self, path: str | Path | None = None) -> str:
         """``{"group": ..., "invariance": [...]}`` as JSON text; written to ``path`` if
         given."""

@@ -119,6 +119,66 @@ class FitResult:
 
         return mediation_table(self)
 
+    def to_table(self, kind: str = "estimates", *, style: str = "apa",
+                 language: str | None = None) -> pd.DataFrame:
+        """A table for a paper as text cells, APA 7 style (three decimals, no leading zero
+        where a value cannot exceed 1, ``< .001``, stars); its title and note are in
+        ``.attrs["title"]`` and ``.attrs["note"]``.
+
+        Args:
+            kind: one of ``estimates``, ``fit``, ``measurement``, ``fornell_larcker``,
+                ``htmt``, ``index``, ``mediation`` (with the table in the document; see
+                :meth:`write_tables`), ``invariance``.
+            style: ``"apa"``, the only style so far.
+            language: ``"en"`` or ``"zh"``; default Chinese when the model file declares
+                Chinese labels (the CCSI).
+
+        Raises:
+            AcsiSemError: an unknown kind, style or language, or a table the fit lacks.
+        """
+        from acsi_sem.report.paper_tables import paper_frame
+
+        return paper_frame(self.to_dict(), kind, style=style, language=language)
+
+    def write_tables(self, path: str | Path, *, file_format: str | None = None,
+                     kinds: tuple[str, ...] | None = None, language: str | None = None,
+                     diagram: bool = True, mediation: bool = False) -> Path:
+        """Write the paper's tables (default: every one the fit has) to ``path`` as
+        Markdown, LaTeX (booktabs), Excel or Word, the format from ``file_format`` or the
+        suffix (.md, .tex, .xlsx, .docx); a Word document also gets the path diagram
+        (300 dpi PNG, 160 mm wide) unless ``diagram=False``. ``mediation=True`` adds the
+        mediation table (needs a bootstrap). The file appears only once complete.
+        """
+        from acsi_sem.report.paper_tables import paper_tables
+        from acsi_sem.report.table_files import table_format, write_tables
+
+        file_format = table_format(path, file_format)
+        document = self.to_dict()
+        if mediation:
+            from acsi_sem.report.json_document import table_records
+
+            document["mediation"] = table_records(self.mediation())
+        tables = paper_tables(document, kinds, language=language)
+        figures = (self.paper_figures() if diagram and file_format == "docx"
+                   else ())
+        return write_tables(tables, path, file_format, figures=figures)
+
+    def paper_figures(self) -> tuple:
+        """The figures for a Word document of the paper's tables: the path diagram
+        (:meth:`plot`) as a 300 dpi PNG with its caption, as a tuple of ``PaperFigure``."""
+        from io import BytesIO
+
+        import matplotlib.pyplot as plt
+
+        from acsi_sem.report.table_files import PaperFigure
+
+        figure = self.plot()
+        image = BytesIO()
+        figure.savefig(image, format="png", dpi=300, bbox_inches="tight")
+        plt.close(figure)
+        caption = f"Path diagram ({self.title}): standardized estimates"
+        return (PaperFigure(caption, image.getvalue()),)
+
     def summary(self):
         """A lavaan-style text summary; ``print(result.summary())``."""
         from acsi_sem.report.summary import Summary

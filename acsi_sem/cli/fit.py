@@ -63,6 +63,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="CB-SEM (ML): also print the modification indices of the "
                           "parameters left out, those of at least MIN (default: all; e.g. "
                           "3.84), largest first; the JSON gets 'modification_indices'")
+    fit.add_argument("--tables", metavar="FILE",
+                     help="also write the paper's APA tables (estimates, fit, measurement, "
+                          "discriminant validity, index, mediation, invariance: those the fit "
+                          "has) to FILE: .md, .tex, .xlsx or .docx (Word with the path "
+                          "diagram)")
     fit.add_argument("--mediation", action="store_true",
                      help="with --bootstrap: also print every specific indirect effect, the "
                           "total indirect and total effects with intervals and the mediation "
@@ -124,6 +129,7 @@ def _list_models() -> int:
 
 def _fit(arguments: argparse.Namespace) -> int:
     from acsi_sem.api import fit
+    from acsi_sem.report.json_document import table_records
 
     options = dict(estimator=arguments.estimator, scheme=arguments.scheme,
                    bootstrap=arguments.bootstrap, seed=arguments.seed, ci=arguments.ci,
@@ -141,24 +147,27 @@ def _fit(arguments: argparse.Namespace) -> int:
     if arguments.modindices is not None:
         table = result.modification_indices(arguments.modindices)
         text += "\n\n" + modification_text(table, arguments.modindices)
-        document["modification_indices"] = modification_records(table)
+        document["modification_indices"] = table_records(table)
     if arguments.mediation:
         table = result.mediation()
         text += "\n\nMediation (bootstrap intervals; Zhao, Lynch & Chen 2010):\n" + \
             table.drop(columns=["cause", "outcome"]).to_string(
                 index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
-        document["mediation"] = modification_records(table)
+        document["mediation"] = table_records(table)
+    if arguments.tables:
+        written = _write_tables(result, document, arguments.tables)
+        text += f"\n\nTables for a paper (APA 7) written to {written}"
     emit(text, document, arguments.json)
     return 0
 
 
-def modification_records(table) -> list[dict]:
-    """The rows for JSON; a standardized EPC without a scale (a variance fixed at 0) is
-    null."""
-    from acsi_sem.report.json_document import finite_or_none
+def _write_tables(result, document: dict, path: str):
+    from acsi_sem.report.paper_tables import paper_tables
+    from acsi_sem.report.table_files import table_format, write_tables
 
-    return [{key: finite_or_none(value) if isinstance(value, float) else value
-             for key, value in row.items()} for row in table.to_dict(orient="records")]
+    file_format = table_format(path)
+    figures = result.paper_figures() if file_format == "docx" else ()
+    return write_tables(paper_tables(document), path, file_format, figures=figures)
 
 
 def modification_text(table, minimum: float) -> str:
@@ -209,6 +218,4 @@ def _invariance(arguments: argparse.Namespace, options: dict) -> tuple[object, s
     sequence = measurement_invariance(arguments.model, arguments.data, group=arguments.group,
                                       **options)
     result = sequence.fits["configural"]
-    document = result.to_dict()
-    document["invariance"] = sequence.to_list()
-    return result, f"{result.summary()}\n\n{sequence.summary()}", document
+    return result, f"{result.summary()}\n\n{sequence.summary()}", sequence.to_dict()

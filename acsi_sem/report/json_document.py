@@ -6,7 +6,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from acsi_sem.report.diagram import model_labels
+
 if TYPE_CHECKING:
+    import pandas as pd
+
     from acsi_sem.results import FitResult
 
 PARAMETER_KEYS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper",
@@ -16,6 +20,13 @@ PARAMETER_KEYS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "c
 def finite_or_none(value: float) -> float | None:
     """JSON has no NaN: undefined numbers become ``null``."""
     return float(value) if value is not None and np.isfinite(value) else None
+
+
+def table_records(table: pd.DataFrame) -> list[dict]:
+    """A table's rows for JSON, undefined numbers (e.g. a standardized EPC without a scale)
+    as ``null``."""
+    return [{key: finite_or_none(value) if isinstance(value, float) else value
+             for key, value in row.items()} for row in table.to_dict(orient="records")]
 
 
 def result_document(result: FitResult) -> dict:
@@ -52,6 +63,9 @@ def result_document(result: FitResult) -> dict:
         "effects": effects,
     }
     document.update(_pls_keys(result))
+    labels = model_labels(result)
+    if labels:
+        document["labels"] = labels
     if result.missing is not None:
         document["missing"] = result.missing
     if result.groups is not None:
