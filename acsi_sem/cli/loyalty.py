@@ -1,4 +1,4 @@
-"""The ``acsi-sem nps``, ``acsi-sem loyalty`` and ``acsi-sem kano`` sub-commands.
+"""The ``acsi-sem nps``, ``loyalty``, ``kano`` and ``clv`` sub-commands.
 
 Thin, like the main command: parse the arguments, call the library, print tables (to standard
 error when ``--json -`` puts JSON on standard output) and save figures.
@@ -16,11 +16,11 @@ from acsi_sem.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-COMMANDS = ("nps", "loyalty", "kano")
+COMMANDS = ("nps", "loyalty", "kano", "clv")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register the three sub-commands on the main parser's sub-parsers."""
+    """Register the four sub-commands on the main parser's sub-parsers."""
     nps = commands.add_parser("nps", help="Net Promoter Score with a bootstrap interval")
     nps.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
     nps.add_argument("--item", required=True, metavar="COLUMN",
@@ -64,13 +64,29 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                            "<feature>_functional / <feature>_dysfunctional column pair")
     _add_output_options(kano)
 
+    clv = commands.add_parser(
+        "clv", help="customer lifetime value and what more retention is worth",
+        description="Lifetime value m r / (1 + d - r) (margin m at the end of each period a "
+                    "customer stays, retention r, discount rate d; Gupta & Lehmann 2003) "
+                    "before and after retention rises by --increase.")
+    clv.add_argument("--margin", type=float, required=True, help="margin per period")
+    clv.add_argument("--retention", required=True, metavar="R[,R...]",
+                     help="retention rate(s) per period, e.g. 0.8 or 0.7,0.8,0.9")
+    clv.add_argument("--discount", type=float, required=True, help="discount rate (0.1)")
+    clv.add_argument("--increase", type=float, default=0.05,
+                     help="rise in retention (default 0.05: five points)")
+    clv.add_argument("--periods", type=int, help="horizon in periods (default: no end)")
+    clv.add_argument("--acquisition-cost", type=float, default=0.0, help="paid once (0)")
+    _add_output_options(clv)
+
 
 def run(arguments: argparse.Namespace) -> int:
     """Run ``nps``, ``loyalty`` or ``kano``; returns the exit status."""
     if arguments.plot and not Path(arguments.plot).is_dir():
         raise DataError(f"{arguments.plot}: cannot save the figures there, the folder does "
                         "not exist")
-    run = {"nps": _nps, "loyalty": _loyalty, "kano": _kano}[arguments.command]
+    run = {"nps": _nps, "loyalty": _loyalty, "kano": _kano,
+           "clv": _lifetime_value}[arguments.command]
     text, document, figures = run(arguments)
     if arguments.plot:
         for name, make in figures.items():
@@ -158,6 +174,35 @@ def _kano(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
             + evaluation.summary.round(3).to_string())
     document = {"data": source, **evaluation.to_dict()}
     return text, document, {"kano": lambda: kano_figure(evaluation)}
+
+
+def _lifetime_value(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    from acsi_sem.loyalty.lifetime import retention_table
+    from acsi_sem.loyalty.plots import lifetime_value_figure
+    from acsi_sem.loyalty.records import records
+
+    try:
+        retentions = [float(text) for text in arguments.retention.split(",")]
+    except ValueError as error:
+        raise DataError(f"--retention {arguments.retention}: give rates such as 0.8 or "
+                        "0.7,0.8,0.9") from error
+    table = retention_table(arguments.margin, retentions, arguments.discount,
+                            increase=arguments.increase, periods=arguments.periods,
+                            acquisition_cost=arguments.acquisition_cost)
+    horizon = "no end" if arguments.periods is None else f"{arguments.periods} periods"
+    text = (f"Customer lifetime value: margin {arguments.margin:g} a period, discount rate "
+            f"{arguments.discount:g}, horizon {horizon}, acquisition cost "
+            f"{arguments.acquisition_cost:g}; retention raised by {arguments.increase:g}\n\n"
+            + table.round(3).to_string(index=False))
+    document = {"margin": arguments.margin, "discount": arguments.discount,
+                "increase": arguments.increase, "periods": arguments.periods,
+                "acquisition_cost": arguments.acquisition_cost, "clv": records(table)}
+    def figure():
+        return lifetime_value_figure(arguments.margin, arguments.discount, table,
+                                     periods=arguments.periods,
+                                     acquisition_cost=arguments.acquisition_cost)
+
+    return text, document, {"clv": figure}
 
 
 def _read(path: str) -> tuple[pd.DataFrame, str]:

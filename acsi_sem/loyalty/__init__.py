@@ -5,6 +5,7 @@
     loyalty.loyalty_matrix(survey, scores["Satisfaction"], "REPURCHASE").table
     loyalty.satisfaction_loyalty_curve(survey, "Satisfaction", "Loyalty", group="market")
     loyalty.kano_evaluation(kano_survey).summary
+    loyalty.retention_effect(margin=100, retention=0.80, discount=0.10)  # +27.5% CLV
 
 Variables are column names of the survey or Series aligned with it by row label, e.g. latent
 scores from ``construct_scores(pls_result, survey)``. Figures are in :mod:`.plots`; report
@@ -22,6 +23,11 @@ from acsi_sem.loyalty.kano import (
     kano_evaluation,
     kano_pairs,
 )
+from acsi_sem.loyalty.lifetime import (
+    customer_lifetime_value,
+    retention_effect,
+    retention_table,
+)
 from acsi_sem.loyalty.matrix import LoyaltyMatrix, loyalty_matrix
 from acsi_sem.loyalty.nps import net_promoter_score, nps_standard_error, promoter_categories
 from acsi_sem.loyalty.ratio import satisfaction_ratio_summary, satisfaction_ratios
@@ -29,8 +35,10 @@ from acsi_sem.loyalty.sections import ReportSection, loyalty_sections
 
 __all__ = [
     "EVALUATION_TABLE", "KanoEvaluation", "LoyaltyMatrix", "ReportSection",
-    "SatisfactionLoyaltyCurve", "construct_scores", "kano_category", "kano_evaluation",
+    "SatisfactionLoyaltyCurve", "construct_scores", "customer_lifetime_value", "kano_category",
+    "kano_evaluation",
     "kano_pairs", "loyalty_matrix", "loyalty_sections", "net_promoter_score",
-    "nps_standard_error", "promoter_categories", "satisfaction_loyalty_curve",
+    "nps_standard_error", "promoter_categories", "retention_effect", "retention_table",
+    "satisfaction_loyalty_curve",
     "satisfaction_ratio_summary", "satisfaction_ratios",
 ]

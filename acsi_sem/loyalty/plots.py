@@ -102,3 +102,33 @@ def kano_figure(evaluation: KanoEvaluation) -> Figure:
     axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="better (satisfaction coefficient)",
              ylabel="|worse| (dissatisfaction coefficient)")
     return figure
+
+
+def lifetime_value_figure(margin: float, discount: float, table: pd.DataFrame, *,
+                          periods: int | None = None, acquisition_cost: float = 0.0) -> Figure:
+    """Customer lifetime value (in the margin's currency) against the retention rate from 0
+    to 0.97, with each row of a
+    :func:`~acsi_sem.loyalty.lifetime.retention_table` drawn as a step from its retention to
+    the raised one, labelled with the percentage change."""
+    import numpy as np
+
+    from acsi_sem.loyalty.lifetime import customer_lifetime_value
+
+    figure = Figure(figsize=(6, 4), layout="constrained")
+    axes = figure.add_subplot()
+    grid = np.linspace(0, 0.97, 98)
+    axes.plot(grid, [customer_lifetime_value(margin, r, discount, periods=periods,
+                                             acquisition_cost=acquisition_cost)
+                     for r in grid], color="#4d4d4d")
+    for _, row in table.iterrows():
+        axes.annotate("", xy=(row["retention_after"], row["clv_after"]),
+                      xytext=(row["retention"], row["clv"]),
+                      arrowprops={"arrowstyle": "->", "color": "#d7301f"})
+        axes.annotate(f"+{row['percent_change']:.1f}%", (row["retention"], row["clv"]),
+                      textcoords="offset points", xytext=(-40, 8))
+    axes.set_xlabel("retention rate per period")
+    axes.set_ylabel("customer lifetime value")
+    horizon = "no end" if periods is None else f"{periods} periods"
+    axes.set_title(f"margin {margin:g}, discount rate {discount:g}, horizon {horizon}",
+                   fontsize="medium")
+    return figure
