@@ -1,4 +1,4 @@
-"""The ``acsi-sem nps``, ``loyalty``, ``kano`` and ``clv`` sub-commands.
+"""The ``acsi-sem nps``, ``loyalty``, ``kano``, ``ladder`` and ``clv`` sub-commands.
 
 Thin, like the main command: parse the arguments, call the library, print tables (to standard
 error when ``--json -`` puts JSON on standard output) and save figures.
@@ -16,11 +16,11 @@ from acsi_sem.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-COMMANDS = ("nps", "loyalty", "kano", "clv")
+COMMANDS = ("nps", "loyalty", "kano", "ladder", "clv")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register the four sub-commands on the main parser's sub-parsers."""
+    """Register the five sub-commands on the main parser's sub-parsers."""
     nps = commands.add_parser("nps", help="Net Promoter Score with a bootstrap interval")
     nps.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
     nps.add_argument("--item", required=True, metavar="COLUMN",
@@ -64,6 +64,29 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                            "<feature>_functional / <feature>_dysfunctional column pair")
     _add_output_options(kano)
 
+    ladder = commands.add_parser(
+        "ladder", help="the loyalty ladder: prospect, purchaser, customer, supporter, "
+                       "advocate, partner")
+    ladder.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
+    ladder.add_argument("--purchases", required=True, metavar="COLUMN",
+                        help="number of purchases in the period")
+    ladder.add_argument("--attitude", required=True, metavar="COLUMN",
+                        help="attitude towards the brand")
+    ladder.add_argument("--attitude-cut", required=True, type=float, metavar="VALUE",
+                        help="a favourable attitude is >= VALUE")
+    ladder.add_argument("--recommendation", required=True, metavar="COLUMN",
+                        help="recommendation behaviour, e.g. the 0-10 recommend item")
+    ladder.add_argument("--recommend-cut", type=float, default=9, metavar="VALUE",
+                        help="advocacy is a recommendation >= VALUE (default 9)")
+    ladder.add_argument("--partner", metavar="COLUMN", help="0/1 partnership tie")
+    ladder.add_argument("--repeat", type=int, default=2,
+                        help="purchases that make a customer (default 2)")
+    ladder.add_argument("--wave", metavar="COLUMN",
+                        help="with --id: the ladder per wave and the movement between the "
+                             "first two waves")
+    ladder.add_argument("--id", metavar="COLUMN", help="respondent id shared by the waves")
+    _add_output_options(ladder)
+
     clv = commands.add_parser(
         "clv", help="customer lifetime value and what more retention is worth",
         description="Lifetime value m r / (1 + d - r) (margin m at the end of each period a "
@@ -85,7 +108,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.plot and not Path(arguments.plot).is_dir():
         raise DataError(f"{arguments.plot}: cannot save the figures there, the folder does "
                         "not exist")
-    run = {"nps": _nps, "loyalty": _loyalty, "kano": _kano,
+    run = {"nps": _nps, "loyalty": _loyalty, "kano": _kano, "ladder": _ladder,
            "clv": _lifetime_value}[arguments.command]
     text, document, figures = run(arguments)
     if arguments.plot:
@@ -174,6 +197,45 @@ def _kano(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
             + evaluation.summary.round(3).to_string())
     document = {"data": source, **evaluation.to_dict()}
     return text, document, {"kano": lambda: kano_figure(evaluation)}
+
+
+def _ladder(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    import pandas as pd
+
+    from acsi_sem.loyalty.ladder import ladder_transitions, loyalty_ladder
+    from acsi_sem.loyalty.plots import loyalty_ladder_figure
+    from acsi_sem.loyalty.records import plain, table_dict
+
+    _check_together(arguments, "wave", "id")
+    data, source = _read(arguments.data)
+
+    def place(rows: pd.DataFrame):
+        return loyalty_ladder(rows, arguments.purchases, arguments.attitude,
+                              arguments.recommendation, attitude_cut=arguments.attitude_cut,
+                              partner=arguments.partner, repeat=arguments.repeat,
+                              recommend_cut=arguments.recommend_cut, source=source)
+
+    result = place(data)
+    text = f"Loyalty ladder ({source})\n\n" + result.table.round(3).to_string()
+    document = {"data": source, "ladder": table_dict(result.table)}
+    if arguments.wave:
+        waves = sorted(data[arguments.wave].dropna().unique().tolist(), key=str)
+        if len(waves) < 2:
+            raise DataError(f"{source}: --wave {arguments.wave} has {len(waves)} wave(s); "
+                            "movement needs two")
+        first, second = (place(data[data[arguments.wave] == wave].set_index(arguments.id))
+                         for wave in waves[:2])
+        moves = ladder_transitions(first.rungs, second.rungs)
+        text += (f"\n\nBy wave: {waves[0]}, {waves[1]}\n\n"
+                 + pd.concat({str(waves[0]): first.table, str(waves[1]): second.table},
+                             axis=1).round(3).to_string()
+                 + f"\n\nMovement from wave {waves[0]} to {waves[1]} (rows: before, "
+                   "columns: after)\n\n" + moves.to_string())
+        document["waves"] = {str(wave): table_dict(rungs.table)
+                             for wave, rungs in zip(waves[:2], (first, second), strict=True)}
+        document["transitions"] = {"from": plain(waves[0]), "to": plain(waves[1]),
+                                   "table": table_dict(moves)}
+    return text, document, {"ladder": lambda: loyalty_ladder_figure(result.table)}
 
 
 def _lifetime_value(arguments: argparse.Namespace) -> tuple[str, dict, dict]:

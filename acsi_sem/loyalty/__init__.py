@@ -6,6 +6,7 @@
     loyalty.satisfaction_loyalty_curve(survey, "Satisfaction", "Loyalty", group="market")
     loyalty.kano_evaluation(kano_survey).summary
     loyalty.retention_effect(margin=100, retention=0.80, discount=0.10)  # +27.5% CLV
+    loyalty.loyalty_ladder(survey, "PURCHASES", "ATTITUDE", "RECOMMEND", attitude_cut=7).table
 
 Variables are column names of the survey or Series aligned with it by row label, e.g. latent
 scores from ``construct_scores(pls_result, survey)``. Figures are in :mod:`.plots`; report
@@ -23,6 +24,13 @@ from acsi_sem.loyalty.kano import (
     kano_evaluation,
     kano_pairs,
 )
+from acsi_sem.loyalty.ladder import (
+    RUNGS,
+    LoyaltyLadder,
+    ladder_transitions,
+    loyalty_ladder,
+    rung_table,
+)
 from acsi_sem.loyalty.lifetime import (
     customer_lifetime_value,
     retention_effect,
@@ -34,11 +42,29 @@ from acsi_sem.loyalty.ratio import satisfaction_ratio_summary, satisfaction_rati
 from acsi_sem.loyalty.sections import ReportSection, loyalty_sections
 
 __all__ = [
-    "EVALUATION_TABLE", "KanoEvaluation", "LoyaltyMatrix", "ReportSection",
-    "SatisfactionLoyaltyCurve", "construct_scores", "customer_lifetime_value", "kano_category",
+    "EVALUATION_TABLE",
+    "RUNGS",
+    "KanoEvaluation",
+    "LoyaltyLadder",
+    "LoyaltyMatrix",
+    "ReportSection",
+    "SatisfactionLoyaltyCurve",
+    "construct_scores",
+    "customer_lifetime_value",
+    "kano_category",
     "kano_evaluation",
-    "kano_pairs", "loyalty_matrix", "loyalty_sections", "net_promoter_score",
-    "nps_standard_error", "promoter_categories", "retention_effect", "retention_table",
+    "kano_pairs",
+    "ladder_transitions",
+    "loyalty_ladder",
+    "loyalty_matrix",
+    "loyalty_sections",
+    "net_promoter_score",
+    "nps_standard_error",
+    "promoter_categories",
+    "retention_effect",
+    "retention_table",
+    "rung_table",
     "satisfaction_loyalty_curve",
-    "satisfaction_ratio_summary", "satisfaction_ratios",
+    "satisfaction_ratio_summary",
+    "satisfaction_ratios",
 ]

@@ -132,3 +132,18 @@ def lifetime_value_figure(margin: float, discount: float, table: pd.DataFrame, *
     axes.set_title(f"margin {margin:g}, discount rate {discount:g}, horizon {horizon}",
                    fontsize="medium")
     return figure
+
+
+def loyalty_ladder_figure(table: pd.DataFrame) -> Figure:
+    """The ladder as a chart: one bar per rung of a
+    :func:`~acsi_sem.loyalty.ladder.loyalty_ladder` table, prospect at the bottom, labelled
+    with count and share."""
+    figure = Figure(figsize=(6, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    axes.barh(table.index, table["share"], color="#6a8caf")
+    for position, (count, share) in enumerate(table[["count", "share"]].to_numpy()):
+        axes.text(share, position, f" {int(count)} ({share:.0%})", va="center")
+    axes.set_xlim(0, min(1.0, table["share"].max() * 1.3 + 0.05))
+    axes.set_xlabel("share of respondents")
+    axes.set_title("Loyalty ladder (Christopher, Payne & Ballantyne)", fontsize="medium")
+    return figure
