@@ -1,4 +1,5 @@
-"""The ``acsi-sem nps``, ``loyalty``, ``kano``, ``ladder`` and ``clv`` sub-commands.
+"""The loyalty sub-commands: ``nps``, ``loyalty``, ``kano``, ``ladder``, ``diamond``,
+``loyalty-types``, ``metrics`` and ``clv``.
 
 Thin, like the main command: parse the arguments, call the library, print tables (to standard
 error when ``--json -`` puts JSON on standard output) and save figures.
@@ -16,11 +17,11 @@ from acsi_sem.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-COMMANDS = ("nps", "loyalty", "kano", "ladder", "clv")
+COMMANDS = ("nps", "loyalty", "kano", "ladder", "diamond", "loyalty-types", "metrics", "clv")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register the five sub-commands on the main parser's sub-parsers."""
+    """Register the loyalty sub-commands on the main parser's sub-parsers."""
     nps = commands.add_parser("nps", help="Net Promoter Score with a bootstrap interval")
     nps.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
     nps.add_argument("--item", required=True, metavar="COLUMN",
@@ -87,6 +88,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     ladder.add_argument("--id", metavar="COLUMN", help="respondent id shared by the waves")
     _add_output_options(ladder)
 
+    _add_diamond(commands)
+    _add_types(commands)
+    _add_metrics(commands)
+
     clv = commands.add_parser(
         "clv", help="customer lifetime value and what more retention is worth",
         description="Lifetime value m r / (1 + d - r) (margin m at the end of each period a "
@@ -104,11 +109,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    """Run ``nps``, ``loyalty`` or ``kano``; returns the exit status."""
+    """Run one loyalty sub-command; returns the exit status."""
     if arguments.plot and not Path(arguments.plot).is_dir():
         raise DataError(f"{arguments.plot}: cannot save the figures there, the folder does "
                         "not exist")
     run = {"nps": _nps, "loyalty": _loyalty, "kano": _kano, "ladder": _ladder,
+           "diamond": _diamond, "loyalty-types": _types, "metrics": _metrics,
            "clv": _lifetime_value}[arguments.command]
     text, document, figures = run(arguments)
     if arguments.plot:
@@ -116,6 +122,75 @@ def run(arguments: argparse.Namespace) -> int:
             make().savefig(Path(arguments.plot) / f"{name}.png", dpi=120)
     emit(text, document, arguments.json)
     return 0
+
+
+def _add_diamond(commands: argparse._SubParsersAction) -> None:
+    diamond = commands.add_parser(
+        "diamond", help="Knox's loyalty diamond: loyal, habitual, multi-brand, switcher")
+    diamond.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
+    diamond.add_argument("--brands", required=True, metavar="COLUMN",
+                         help="number of brands bought in the category")
+    diamond.add_argument("--involvement", required=True, metavar="COLUMN",
+                         help="involvement with the category")
+    diamond.add_argument("--share", metavar="COLUMN",
+                         help="the brand's share of category spend (0-1)")
+    diamond.add_argument("--involvement-cut", type=float, metavar="VALUE",
+                         help="high involvement is >= VALUE (default: the median)")
+    diamond.add_argument("--max-brands", type=int, default=1,
+                         help="at most this many brands is a narrow repertoire (1)")
+    diamond.add_argument("--share-cut", type=float, default=0.5,
+                         help="with --share: at least this share is narrow (0.5)")
+    diamond.add_argument("--group", metavar="COLUMN", help="one diamond per group (e.g. wave)")
+    _add_output_options(diamond)
+
+
+def _add_types(commands: argparse._SubParsersAction) -> None:
+    types = commands.add_parser(
+        "loyalty-types", help="seven loyalty types: premium, incentive, price, monopoly, "
+                              "convenience, inertia, latent")
+    types.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
+    for option, what in (("attachment", "emotional attachment to the brand"),
+                         ("purchases", "purchases in the period"),
+                         ("price-sensitivity", "stated price sensitivity"),
+                         ("switching-cost", "perceived cost of switching"),
+                         ("rewards", "rewards-programme use (0/1)")):
+        types.add_argument(f"--{option}", required=True, metavar="COLUMN", help=what)
+    types.add_argument("--convenience", metavar="COLUMN", help="importance of convenience")
+    types.add_argument("--cut", type=float, metavar="VALUE",
+                       help="one cut-point for every rated variable: high is >= VALUE "
+                            "(default: each variable's median)")
+    types.add_argument("--repeat", type=int, default=2,
+                       help="purchases that make a repeat buyer (default 2)")
+    types.add_argument("--group", metavar="COLUMN", help="one table per group (e.g. wave)")
+    _add_output_options(types)
+
+
+def _add_metrics(commands: argparse._SubParsersAction) -> None:
+    metrics = commands.add_parser(
+        "metrics", help="repeat-purchase rate, share of wallet, price tolerance, complaint "
+                        "rate, retention and churn, with bootstrap intervals")
+    metrics.add_argument("--data", required=True, help="survey file (CSV, Excel, SPSS, Stata)")
+    metrics.add_argument("--purchases", metavar="COLUMN", help="purchases in the period")
+    metrics.add_argument("--repeat", type=int, default=2,
+                         help="purchases that make a repeat buyer (default 2)")
+    metrics.add_argument("--brand-spend", metavar="COLUMN", help="spend with the brand")
+    metrics.add_argument("--category-spend", metavar="COLUMN", help="spend in the category")
+    metrics.add_argument("--price-tolerance", metavar="COLUMN",
+                         help="price rise tolerated before switching")
+    metrics.add_argument("--complained", metavar="COLUMN", help="complained (0/1)")
+    metrics.add_argument("--group", metavar="COLUMN", help="metrics per group (e.g. wave)")
+    metrics.add_argument("--wave", metavar="COLUMN",
+                         help="with --id and --purchases: retention and churn between waves")
+    metrics.add_argument("--id", metavar="COLUMN", help="respondent id shared by the waves")
+    metrics.add_argument("--margin", type=float,
+                         help="with --wave and --discount: lifetime value at the estimated "
+                              "retention, with its interval")
+    metrics.add_argument("--discount", type=float, help="discount rate per period (0.1)")
+    metrics.add_argument("--replicates", type=int, default=2000, metavar="N",
+                         help="bootstrap replicates (default: 2000; 0: no interval)")
+    metrics.add_argument("--seed", type=int, help="seed of the bootstrap")
+    metrics.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+    _add_output_options(metrics)
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -236,6 +311,127 @@ def _ladder(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
         document["transitions"] = {"from": plain(waves[0]), "to": plain(waves[1]),
                                    "table": table_dict(moves)}
     return text, document, {"ladder": lambda: loyalty_ladder_figure(result.table)}
+
+
+def _diamond(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    from acsi_sem.loyalty.diamond import loyalty_diamond
+    from acsi_sem.loyalty.plots import loyalty_diamond_figure
+
+    data, source = _read(arguments.data)
+
+    def place(rows: pd.DataFrame):
+        return loyalty_diamond(rows, arguments.brands, arguments.involvement,
+                               share=arguments.share,
+                               involvement_cut=arguments.involvement_cut,
+                               max_brands=arguments.max_brands, share_cut=arguments.share_cut,
+                               source=source)
+
+    results = _by_group(data, arguments.group, place, source)
+    text = (f"Loyalty diamond ({source}): narrow repertoire is at most "
+            f"{arguments.max_brands} brand(s)"
+            + (f" or a share of spend >= {arguments.share_cut:g}" if arguments.share else "")
+            + "; high involvement is >= the cut\n\n"
+            + _group_tables({g: r.table for g, r in results.items()}))
+    document = {"data": source, "group": arguments.group,
+                "diamond": {g: r.to_dict() for g, r in results.items()}}
+    figures = {_figure_name("diamond", g, results): (lambda r=r: loyalty_diamond_figure(r))
+               for g, r in results.items()}
+    return text, document, figures
+
+
+def _types(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    from acsi_sem.loyalty.plots import loyalty_types_figure
+    from acsi_sem.loyalty.seven_types import loyalty_types
+
+    data, source = _read(arguments.data)
+    cut = arguments.cut
+
+    def classify(rows: pd.DataFrame):
+        return loyalty_types(rows, arguments.attachment, arguments.purchases,
+                             arguments.price_sensitivity, arguments.switching_cost,
+                             arguments.rewards, convenience=arguments.convenience,
+                             repeat=arguments.repeat, attachment_cut=cut, price_cut=cut,
+                             switching_cut=cut, convenience_cut=cut, source=source)
+
+    results = _by_group(data, arguments.group, classify, source)
+    text = (f"Loyalty types ({source}), rules applied from the top down; cut-points "
+            + ("the medians" if cut is None else f">= {cut:g}") + "\n\n"
+            + _group_tables({g: r.table for g, r in results.items()}))
+    document = {"data": source, "group": arguments.group,
+                "types": {g: r.to_dict() for g, r in results.items()}}
+    figures = {_figure_name("loyalty_types", g, results):
+               (lambda r=r: loyalty_types_figure(r)) for g, r in results.items()}
+    return text, document, figures
+
+
+def _metrics(arguments: argparse.Namespace) -> tuple[str, dict, dict]:
+    import numpy as np
+
+    from acsi_sem.loyalty.lifetime import estimated_lifetime_value
+    from acsi_sem.loyalty.metrics import loyalty_metrics, retention_rates
+    from acsi_sem.loyalty.plots import loyalty_metrics_figure
+    from acsi_sem.loyalty.records import records
+
+    _check_together(arguments, "wave", "id")
+    _check_together(arguments, "margin", "discount")
+    data, source = _read(arguments.data)
+    options = {"replicates": arguments.replicates, "level": arguments.level,
+               "seed": np.random.default_rng(arguments.seed),
+               "source": source}
+    parts, document, figures = [], {"data": source, "group": arguments.group,
+                                    "level": arguments.level,
+                                    "replicates": arguments.replicates,
+                                    "seed": arguments.seed}, {}
+    named = [arguments.purchases, arguments.brand_spend, arguments.price_tolerance,
+             arguments.complained]
+    if any(name is not None for name in named):
+        table = loyalty_metrics(data, purchases=arguments.purchases, repeat=arguments.repeat,
+                                brand_spend=arguments.brand_spend,
+                                category_spend=arguments.category_spend,
+                                price_tolerance=arguments.price_tolerance,
+                                complained=arguments.complained, group=arguments.group,
+                                **options)
+        parts.append(f"Loyalty metrics ({source}); {arguments.level:.0%} bootstrap "
+                     f"percentile intervals, {arguments.replicates} replicates\n\n"
+                     + table.round(4).to_string())
+        document["metrics"] = records(table.reset_index())
+        figures["loyalty_metrics"] = lambda: loyalty_metrics_figure(table)
+    if arguments.wave:
+        if arguments.purchases is None:
+            raise DataError("retention between waves needs --purchases")
+        rates = retention_rates(data, arguments.id, arguments.wave, arguments.purchases,
+                                **options)
+        if arguments.margin is not None:
+            rates = estimated_lifetime_value(rates, arguments.margin, arguments.discount)
+        parts.append("Retention and churn between waves (customers: bought at least once "
+                     "in the earlier wave and answered the later one)\n\n"
+                     + rates.round(4).to_string(index=False))
+        document["retention"] = records(rates)
+    if not parts:
+        raise DataError("metrics needs at least one of --purchases, --brand-spend with "
+                        "--category-spend, --price-tolerance, --complained")
+    return "\n\n".join(parts), document, figures
+
+
+def _by_group(data: pd.DataFrame, group: str | None, analyse, source: str) -> dict:
+    """``analyse`` of all rows (key ``all``) or of each group's rows, by group label."""
+    if group is None:
+        return {"all": analyse(data)}
+    if group not in data.columns:
+        raise DataError(f"{source}: no column {group!r} for --group")
+    return {str(label): analyse(rows) for label, rows in data.groupby(group, sort=True)}
+
+
+def _group_tables(tables: dict[str, pd.DataFrame]) -> str:
+    import pandas as pd
+
+    if list(tables) == ["all"]:
+        return tables["all"].round(3).to_string()
+    return pd.concat(tables, names=["group"]).round(3).to_string()
+
+
+def _figure_name(stem: str, group: str, results: dict) -> str:
+    return stem if list(results) == ["all"] else f"{stem}_{group}"
 
 
 def _lifetime_value(arguments: argparse.Namespace) -> tuple[str, dict, dict]:

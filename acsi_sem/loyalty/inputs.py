@@ -9,6 +9,7 @@ become missing. :func:`construct_scores` gives a fit's scores the survey's own r
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,6 +112,33 @@ def construct_scores(result: FitResult, data: pd.DataFrame, *,
     from acsi_sem.estimators.pls import index_scores_frame
 
     return index_scores_frame(result, data.loc[kept], scale).set_axis(kept, axis=0)
+
+
+def answered(data: pd.DataFrame | None, variable: Variable, *, role: str,
+             source: str = "<DataFrame>",
+             invalid: Callable[[pd.Series], pd.Series] | None = None,
+             problem: str = "") -> pd.Series:
+    """:func:`variable_column` for instruments that classify every respondent: no answer may
+    be missing, and none that ``invalid`` marks (then the error says the value ``problem``).
+
+    Raises:
+        DataError: naming the column, the first rows and the bad value.
+    """
+    values = variable_column(data, variable, role=role, source=source)
+    if values.isna().any():
+        raise DataError(f"{source}: {values.name}, {first_rows(values.isna())}: no answer; "
+                        f"every respondent needs a {role} answer (drop those rows first)")
+    if invalid is not None:
+        bad = pd.Series(np.asarray(invalid(values), dtype=bool), index=values.index)
+        if bad.any():
+            raise DataError(f"{source}: {role} {values.name}, {first_rows(bad)}: "
+                            f"{values[bad].iloc[0]:g} {problem}")
+    return values
+
+
+def not_a_count(values: pd.Series) -> pd.Series:
+    """Where ``values`` is not a whole number at least 0 (for :func:`answered`)."""
+    return (values < 0) | (values != values.round())
 
 
 def first_rows(mask: pd.Series, limit: int = 3) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from acsi_sem.errors import DataError
-from acsi_sem.loyalty.inputs import Variable, first_rows, variable_column
+from acsi_sem.loyalty.inputs import Variable, answered, not_a_count
 
 RUNGS = ("prospect", "purchaser", "customer", "supporter", "advocate", "partner")
 
@@ -66,13 +66,12 @@ def loyalty_ladder(data: pd.DataFrame | None, purchases: Variable, attitude: Var
     if repeat < 2:
         raise DataError(f"repeat must be at least 2 purchases (a customer bought again); got "
                         f"{repeat}")
-    bought = _counts(variable_column(data, purchases, role="purchases", source=source), source)
-    liking = _complete(variable_column(data, attitude, role="attitude", source=source), source)
-    telling = _complete(variable_column(data, recommendation, role="recommendation",
-                                        source=source), source)
+    bought = answered(data, purchases, role="purchases", source=source, invalid=not_a_count,
+                      problem="is not a count of purchases (a whole number, at least 0)")
+    liking = answered(data, attitude, role="attitude", source=source)
+    telling = answered(data, recommendation, role="recommendation", source=source)
     tied = (pd.Series(False, index=bought.index) if partner is None
-            else _complete(variable_column(data, partner, role="partner", source=source),
-                           source) > 0)
+            else answered(data, partner, role="partner", source=source) > 0)
     customer = bought >= repeat
     supporter = customer & (liking >= attitude_cut)
     advocate = supporter & (telling >= recommend_cut)
@@ -119,19 +118,3 @@ def ladder_transitions(before: pd.Series, after: pd.Series) -> pd.DataFrame:
                                                                  fill_value=0).to_numpy()
     return table
 
-
-def _complete(values: pd.Series, source: str) -> pd.Series:
-    if values.isna().any():
-        raise DataError(f"{source}: {values.name}, {first_rows(values.isna())}: no answer; "
-                        "the ladder needs every respondent's answer (drop those rows first)")
-    return values
-
-
-def _counts(values: pd.Series, source: str) -> pd.Series:
-    values = _complete(values, source)
-    bad = (values < 0) | (values != values.round())
-    if bad.any():
-        raise DataError(f"{source}: purchases {values.name}, {first_rows(bad)}: "
-                        f"{values[bad].iloc[0]:g} is not a count of purchases (a whole "
-                        "number, at least 0)")
-    return values

@@ -83,6 +83,34 @@ def retention_table(margin: float, retentions: list[float], discount: float, *,
                          for retention in retentions])
 
 
+def estimated_lifetime_value(rates: pd.DataFrame, margin: float, discount: float, *,
+                             periods: int | None = None,
+                             acquisition_cost: float = 0.0) -> pd.DataFrame:
+    """Lifetime value at estimated retention rates, with the interval carried over.
+
+    CLV rises strictly with retention, so the bootstrap percentile interval of the retention
+    rate maps onto the percentile interval of CLV exactly: the same replicates, ranked the
+    same way.
+
+    Args:
+        rates: a :func:`~acsi_sem.loyalty.metrics.retention_rates` table (columns
+            ``retention``, ``ci_lower``, ``ci_upper``).
+        margin, discount, periods, acquisition_cost: as for :func:`customer_lifetime_value`.
+
+    Returns:
+        ``rates`` with ``clv``, ``clv_lower`` and ``clv_upper`` added (unit of ``margin``).
+    """
+    def value(retention: float) -> float:
+        if pd.isna(retention):
+            return float("nan")
+        return customer_lifetime_value(margin, retention, discount, periods=periods,
+                                       acquisition_cost=acquisition_cost)
+
+    return rates.assign(clv=rates["retention"].map(value),
+                        clv_lower=rates["ci_lower"].map(value),
+                        clv_upper=rates["ci_upper"].map(value))
+
+
 def _check_rates(retention: float, discount: float, periods: int | None) -> None:
     if not 0 <= retention < 1:
         raise AcsiSemError(f"retention must be at least 0 and below 1 (a share per period, "

@@ -11,8 +11,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from acsi_sem.loyalty.curve import SatisfactionLoyaltyCurve
+from acsi_sem.loyalty.diamond import LoyaltyDiamond
 from acsi_sem.loyalty.kano import CATEGORY_NAMES, KanoEvaluation
 from acsi_sem.loyalty.matrix import LoyaltyMatrix
+from acsi_sem.loyalty.seven_types import LoyaltyTypes
 
 _SHARE_COLOURS = {"share_detractors": "#d7301f", "share_passives": "#bdbdbd",
                   "share_promoters": "#238b45"}
@@ -146,4 +148,68 @@ def loyalty_ladder_figure(table: pd.DataFrame) -> Figure:
     axes.set_xlim(0, min(1.0, table["share"].max() * 1.3 + 0.05))
     axes.set_xlabel("share of respondents")
     axes.set_title("Loyalty ladder (Christopher, Payne & Ballantyne)", fontsize="medium")
+    return figure
+
+
+def loyalty_diamond_figure(diamond: LoyaltyDiamond) -> Figure:
+    """Knox's diamond: involvement up, repertoire breadth to the right, each quadrant's
+    count and share in its corner of the rhombus."""
+    figure = Figure(figsize=(5, 4.6), layout="constrained")
+    axes = figure.add_subplot()
+    axes.fill([0, 1, 0, -1], [1, 0, -1, 0], color="#deebf7", edgecolor="black")
+    axes.plot([-1, 1], [0, 0], color="black", linewidth=0.8)
+    axes.plot([0, 0], [-1, 1], color="black", linewidth=0.8)
+    corners = {"loyal": (-0.34, 0.3), "multi-brand": (0.34, 0.3),
+               "habitual": (-0.34, -0.3), "switcher": (0.34, -0.3)}
+    for name, row in diamond.table.iterrows():
+        across, up = corners[name]
+        axes.text(across, up, f"{name}\n{int(row['count'])} ({row['share']:.0%})",
+                  ha="center", va="center")
+    axes.text(0, 1.05, "high involvement", ha="center", va="bottom")
+    axes.text(0, -1.05, "low involvement", ha="center", va="top")
+    axes.text(-1.05, 0, "narrow\nrepertoire", ha="right", va="center")
+    axes.text(1.05, 0, "broad\nrepertoire", ha="left", va="center")
+    axes.set_xlim(-1.6, 1.6)
+    axes.set_ylim(-1.25, 1.25)
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    axes.set_title("Loyalty diamond (Knox)", fontsize="medium")
+    return figure
+
+
+def loyalty_types_figure(types: LoyaltyTypes) -> Figure:
+    """One bar per loyalty type of a :func:`~acsi_sem.loyalty.seven_types.loyalty_types`
+    result, labelled with count and share."""
+    table = types.table
+    figure = Figure(figsize=(6.5, 3.8), layout="constrained")
+    axes = figure.add_subplot()
+    axes.barh(table.index, table["share"], color="#6a8caf")
+    for position, (count, share) in enumerate(table[["count", "share"]].to_numpy()):
+        axes.text(share, position, f" {int(count)} ({share:.0%})", va="center")
+    axes.invert_yaxis()
+    axes.set_xlim(0, min(1.0, table["share"].max() * 1.3 + 0.05))
+    axes.set_xlabel("share of respondents")
+    axes.set_title("What holds the customer: seven loyalty types", fontsize="medium")
+    return figure
+
+
+def loyalty_metrics_figure(metrics: pd.DataFrame) -> Figure:
+    """One panel per metric of a :func:`~acsi_sem.loyalty.metrics.loyalty_metrics` table:
+    each group's estimate with its bootstrap interval."""
+    names = list(dict.fromkeys(metrics.index.get_level_values("metric")))
+    groups = metrics.index.get_level_values("group").nunique()
+    columns = min(2, len(names))
+    rows_of_panels = -(-len(names) // columns)
+    figure = Figure(figsize=(3.4 * columns, (0.9 + 0.35 * groups) * rows_of_panels + 0.3),
+                    layout="constrained")
+    for position, metric in enumerate(names):
+        axes = figure.add_subplot(rows_of_panels, columns, position + 1)
+        rows = metrics.xs(metric, level="metric")
+        labels = [str(label) for label in rows.index]
+        low = (rows["estimate"] - rows["ci_lower"]).fillna(0)
+        high = (rows["ci_upper"] - rows["estimate"]).fillna(0)
+        axes.errorbar(rows["estimate"], labels, xerr=[low, high], fmt="o", color="#3182bd",
+                      capsize=3)
+        axes.set_ylim(len(labels) - 0.5, -0.5)
+        axes.set_title(metric.replace("_", " "), fontsize="medium")
     return figure

@@ -6,6 +6,10 @@ NPS when a recommend item is named, the Dick-Basu matrix with an attitude and a 
 variable, the curve with a satisfaction and a loyalty variable, the ratio with performance
 and expectation, Kano when the data holds ``<feature>_functional`` / ``<feature>_dysfunctional``
 pairs (or ``kano_features`` names them).
+
+The ladder, diamond, loyalty types and metrics take computed results instead
+(:func:`ladder_section`, :func:`diamond_section`, :func:`types_section`,
+:func:`metrics_section`), since their rules have parameters worth setting first.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from acsi_sem.errors import DataError
 from acsi_sem.loyalty.curve import satisfaction_loyalty_curve
+from acsi_sem.loyalty.diamond import LoyaltyDiamond
 from acsi_sem.loyalty.inputs import Variable
 from acsi_sem.loyalty.kano import (
     DYSFUNCTIONAL_SUFFIX,
@@ -24,9 +30,11 @@ from acsi_sem.loyalty.kano import (
     kano_evaluation,
     kano_pairs,
 )
+from acsi_sem.loyalty.ladder import LoyaltyLadder
 from acsi_sem.loyalty.matrix import loyalty_matrix
 from acsi_sem.loyalty.nps import net_promoter_score
 from acsi_sem.loyalty.ratio import satisfaction_ratio_summary, satisfaction_ratios
+from acsi_sem.loyalty.seven_types import LoyaltyTypes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -132,3 +140,78 @@ def loyalty_sections(data: pd.DataFrame, *, recommend: Variable | None = None,
             "whose dissatisfaction rises without it.",
             {"features": evaluation.summary}, {"kano": plots.kano_figure(evaluation)}))
     return sections
+
+
+def ladder_section(ladder: LoyaltyLadder, transitions: pd.DataFrame | None = None
+                   ) -> ReportSection:
+    """The loyalty ladder's counts and chart and, given, the movement between two waves
+    (:func:`~acsi_sem.loyalty.ladder.ladder_transitions`)."""
+    from acsi_sem.loyalty import plots
+
+    tables = {"rungs": ladder.table}
+    if transitions is not None:
+        tables["movement between waves"] = transitions
+    return ReportSection(
+        "loyalty_ladder", "Loyalty ladder",
+        "Each respondent on the highest rung whose rules they meet, from prospect (no "
+        "purchase) through purchaser, customer (repeat purchase), supporter (favourable "
+        "attitude) and advocate (recommends) to partner (a partnership tie); a rung needs "
+        "every rung beneath it. The movement table counts respondents by their rung in the "
+        "earlier wave (rows) and the later one (columns).",
+        tables, {"loyalty_ladder": plots.loyalty_ladder_figure(ladder.table)})
+
+
+def diamond_section(diamond: LoyaltyDiamond) -> ReportSection:
+    """Knox's loyalty diamond: the four quadrants' counts and the diamond."""
+    from acsi_sem.loyalty import plots
+
+    share = ("" if diamond.share_cut is None
+             else f" or a share of category spend of at least {diamond.share_cut:g}")
+    return ReportSection(
+        "loyalty_diamond", "Loyalty diamond",
+        f"Category buyers by involvement (high at or above {diamond.involvement_cut:.3g}) "
+        f"and brand repertoire (narrow: at most {diamond.max_brands} brand(s){share}). "
+        "Loyal buyers care and stay with the brand; habitual buyers stay from routine and "
+        "can be lost to a better offer; multi-brand buyers care but share their spend; "
+        "switchers follow price and availability.",
+        {"quadrants": diamond.table}, {"loyalty_diamond": plots.loyalty_diamond_figure(diamond)})
+
+
+def types_section(types: LoyaltyTypes) -> ReportSection:
+    """The seven loyalty types (and no loyalty) with the cause that holds each."""
+    from acsi_sem.loyalty import plots
+
+    cuts = ", ".join(f"{name.replace('_', ' ')} {value:g}" for name, value in types.cuts.items())
+    return ReportSection(
+        "loyalty_types", "Loyalty types",
+        "Respondents by what holds them, rules applied from the top down: no repeat "
+        "purchase gives latent loyalty (attached) or none; repeat buyers are premium-loyal "
+        "(attached, not price sensitive), then incentive-loyal (rewards programme), "
+        "price-loyal (price sensitive), monopoly-loyal (high switching cost), "
+        f"convenience-loyal, and inertia-loyal otherwise. Cut-points (high is >=): {cuts}.",
+        {"types": types.table}, {"loyalty_types": plots.loyalty_types_figure(types)})
+
+
+def metrics_section(metrics: pd.DataFrame | None = None,
+                    retention: pd.DataFrame | None = None) -> ReportSection:
+    """Loyalty metrics (:func:`~acsi_sem.loyalty.metrics.loyalty_metrics`) and retention
+    between waves (:func:`~acsi_sem.loyalty.metrics.retention_rates`, lifetime value
+    columns included when added)."""
+    from acsi_sem.loyalty import plots
+
+    if metrics is None and retention is None:
+        raise DataError("metrics_section needs a metrics table, a retention table or both")
+    tables, figures = {}, {}
+    if metrics is not None:
+        tables["metrics"] = metrics
+        figures["loyalty_metrics"] = plots.loyalty_metrics_figure(metrics)
+    if retention is not None:
+        tables["retention"] = retention
+    return ReportSection(
+        "loyalty_metrics", "Loyalty metrics",
+        "Repeat-purchase rate (share of buyers who bought again), share of wallet (mean "
+        "brand share of each customer's category spend; aggregate: of all spend), stated "
+        "price tolerance and complaint rate, with bootstrap percentile intervals; retention "
+        "is the share of one wave's customers still buying in the next, churn the rest, and "
+        "lifetime value at the estimated retention carries its interval over.",
+        tables, figures)

@@ -26,7 +26,14 @@ def test_notebook_runs(monkeypatch) -> None:
     outputs = [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
     assert all(not any(o.output_type == "error" for o in out) for out in outputs)
     figures = sum("image/png" in o.get("data", {}) for out in outputs for o in out)
-    assert figures == 4                     # NPS, quadrant plot, curve, Kano plot
+    # NPS, quadrant plot, curve, Kano; ladder, diamond, loyalty types, metrics.
+    assert figures == 8
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    shown = {source.split("(")[0]: str(out) for source, out in zip(sources, outputs,
+                                                                   strict=True)}
     # The Kano cell shows the summary table with every shipped feature.
-    kano_output = str(outputs[-2])
+    kano_output = shown["kano = loyalty.kano_evaluation"]
     assert "free_roaming" in kano_output and "personal_offers" in kano_output
+    # The last cell: retention 213 of 296 and its lifetime value.
+    assert "213" in str(outputs[-1]) and "296" in str(outputs[-1])
+    assert "189.165" in str(outputs[-1])
