@@ -31,8 +31,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
     """Fit a model to survey data.
 
     Args:
-        model: a shipped model's name (``"acsi"``, ``"ecsi"``, ``"ccsi"``), a model file's
-            path, lavaan model text, a :class:`ModelFile` or a parsed :class:`ModelSpec`.
+        model: a shipped model's name (``"acsi"``, ``"ecsi"``, ``"ccsi"``, ``"ccsi6"``), a
+            model file's path, lavaan model text, a :class:`ModelFile` or a parsed
+            :class:`ModelSpec`.
         data: a DataFrame (one row per respondent) or a data file's path; ``None`` uses the
             model file's default data (``# data:`` in its header).
         estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"mlr"``

@@ -22,6 +22,7 @@ LAVAAN_CASES = {
                       "tests/fixtures/models/poldem_labels.lav"),
     "ecsi_mobi": ("data/mobi.csv", "models/ecsi.lav"),
     "ccsi_mobi": ("data/mobi.csv", "models/ccsi.lav"),
+    "ccsi6_mobi": ("data/mobi.csv", "models/ccsi6.lav"),
     "acsi_simulated": ("data/acsi_simulated.csv", "models/acsi.lav"),
 }
 

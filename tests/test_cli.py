@@ -24,9 +24,10 @@ def run(capsys, *arguments: str) -> tuple[int, str, str]:
 def test_models_lists_the_shipped_models(capsys) -> None:
     code, out, _ = run(capsys, "models")
     assert code == 0
-    for name in ("acsi", "ecsi", "ccsi"):
-        assert f"\n{name}" in f"\n{out}"
+    for name in ("acsi", "ecsi", "ccsi", "ccsi6"):
+        assert f"\n{name} " in f"\n{out}"
     assert "7 latent variables, 24 indicators; default data: mobi.csv" in out
+    assert "6 latent variables, 23 indicators; default data: mobi.csv" in out
 
 
 def test_fit_prints_summary_and_writes_json(capsys, tmp_path) -> None:
@@ -79,7 +80,7 @@ BAD_INPUTS = {
                                 "--data", str(write(d / "d.csv", "A,B,C\n1,2,3\n2,3,5\n3,1,4\n"))],
                      "only 3 complete rows, but the model needs at least 7"),
     "unknown model": (lambda d: ["fit", "nosuchmodel"],
-                      "no shipped model named 'nosuchmodel'.*acsi, ccsi, ecsi"),
+                      "no shipped model named 'nosuchmodel'.*acsi, ccsi, ccsi6, ecsi"),
     "not identified": (lambda d: ["fit", str(write(d / "m.lav", "f =~ NA*CUSA1 + CUSA2 + CUSA3")),
                                   "--data", str(MOBI)], "latent variable f has no scale"),
 }

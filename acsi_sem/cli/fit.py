@@ -16,7 +16,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add ``models``, ``fit`` and ``report`` to the sub-command parsers."""
     commands.add_parser("models", help="list the shipped models")
     fit = commands.add_parser("fit", help="fit a model and print its summary")
-    fit.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
+    fit.add_argument("model",
+                       help="a shipped model's name (acsi, ecsi, ccsi, ccsi6) or a model file")
     fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
                                     "default: the model's embedded data")
     fit.add_argument("--estimator", default="ml",

@@ -20,7 +20,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                     "and sector indices, a national index and change between waves. Without "
                     "--data and --design, the model file's '# study:' design is used (the "
                     "shipped acsi model has a simulated 12-company study).")
-    study.add_argument("model", help="a shipped model's name (acsi, ecsi, ccsi) or a model file")
+    study.add_argument("model",
+                       help="a shipped model's name (acsi, ecsi, ccsi, ccsi6) or a model file")
     study.add_argument("--data", help="survey file, one row per respondent")
     study.add_argument("--design", metavar="FILE",
                        help="TOML study design naming the data, revenue file and columns; "

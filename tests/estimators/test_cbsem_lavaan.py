@@ -54,7 +54,7 @@ def test_parameters_equal_lavaan(case: str) -> None:
         assert (difference <= 1e-3 * merged["se_lavaan"].fillna(0) + 1e-6).all(), column
 
 
-@pytest.mark.parametrize("case", ["ecsi_mobi", "ccsi_mobi"])
+@pytest.mark.parametrize("case", ["ecsi_mobi", "ccsi_mobi", "ccsi6_mobi"])
 def test_ill_conditioned_solutions_agree_within_sampling_error(case: str) -> None:
     # On mobi the CB-SEM solution is nearly flat along some paths (latent correlations near
     # 1); lavaan's optimiser stops earlier than ours, so compare on the scale of the SEs.
