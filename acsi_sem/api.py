@@ -27,7 +27,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         tolerance: float = 1e-7, max_iterations: int = 300,
         missing: str = "listwise", group_equal: Sequence[str] | str = (),
         ordered: Sequence[str] | str | None = None,
-        chunksize: int | None = None, weights: str | None = None) -> FitResult:
+        chunksize: int | None = None, weights: str | None = None,
+        moderation: str = "two_stage") -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -71,6 +72,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             allow it.
         weights: a column of sampling weights (zero or more; none missing). Every estimate
             weights each respondent by it; see the README's "Sampling weights".
+        moderation: PLS with interaction terms (``Y ~ A + B + A:B``): how each term is
+            measured, ``"two_stage"`` (default), ``"product_indicator"`` or
+            ``"orthogonal"``; see the README's "Moderation".
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -83,7 +87,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         model, data, estimator=estimator, scheme=scheme, bootstrap=bootstrap, seed=seed,
         ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
         max_iterations=max_iterations, missing=missing, group_equal=group_equal,
-        ordered=ordered, chunksize=chunksize, weights=weights))
+        ordered=ordered, chunksize=chunksize, weights=weights, moderation=moderation))
 
 
 def prepare(model: str | Path | ModelFile | ModelSpec,
@@ -93,7 +97,8 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
             scale: tuple[float, float] | None = None, progress: bool = False,
             tolerance: float = 1e-7, max_iterations: int = 300, missing: str = "listwise",
             group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
-            chunksize: int | None = None, weights: str | None = None
+            chunksize: int | None = None, weights: str | None = None,
+            moderation: str = "two_stage"
             ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
@@ -104,7 +109,12 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     options = FitOptions(estimator=estimator.lower(), scheme=scheme, bootstrap=bootstrap,
                          seed=seed, ci=ci, scale=scale, progress=progress,
                          tolerance=tolerance, max_iterations=max_iterations,
-                         group_equal=_classes(group_equal))
+                         group_equal=_classes(group_equal), moderation=moderation)
+    if spec.interactions and not options.is_pls:
+        terms = ", ".join(i.term for i in spec.interactions)
+        raise AcsiSemError(f"the interaction terms {terms} join constructs, which PLS "
+                           "estimates here: use estimator='pls' (--estimator pls); lavaan "
+                           "has no latent interaction term either")
     if ordered is not None and options.estimator != "wlsmv":
         raise AcsiSemError("ordered items are estimated by WLSMV; pass estimator='wlsmv'")
     if options.estimator == "wlsmv":

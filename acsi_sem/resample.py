@@ -111,6 +111,17 @@ class BootstrapResult:
             bounds.append(bound)
         return bounds[0], bounds[1]
 
+    def derive(self, names: tuple[str, ...],
+               function: Callable[[np.ndarray], np.ndarray]) -> BootstrapResult:
+        """The bootstrap of m functions of the statistics: ``function`` maps an array
+        (..., k) of statistics to (..., m), and is applied to the estimate, every draw and
+        the jackknife (for BCa) alike, so no refit is needed."""
+        return BootstrapResult(
+            names=names, estimate=function(self.estimate), draws=function(self.draws),
+            requested=self.requested, failed=self.failed, improper=self.improper,
+            jackknife_source=lambda: function(self.jackknife), seed=self.seed,
+            level=self.level, interval=self.interval)
+
     def table(self) -> pd.DataFrame:
         """One row per statistic: estimate, se, percentile and BCa bounds."""
         pct_lower, pct_upper = self.percentile()

@@ -119,6 +119,23 @@ class FitResult:
 
         return mediation_table(self)
 
+    def moderation(self) -> pd.DataFrame:
+        """Each interaction term's effect (the path of the product of the standardized
+        constructs) with its f², and the simple slopes of the independent construct at the
+        moderator's mean and one SD either side, with the bootstrap's intervals when the fit
+        has one; see :mod:`acsi_sem.statistics.moderation`."""
+        from acsi_sem.statistics.moderation import moderation_table
+
+        return moderation_table(self)
+
+    def plot_simple_slopes(self, term: str | None = None):
+        """The simple-slopes plot of an interaction term (default: the first) as a
+        matplotlib Figure: the outcome against the independent construct (both in SD
+        units) at the moderator's mean and one SD either side."""
+        from acsi_sem.report.plots import simple_slopes_figure
+
+        return simple_slopes_figure(self, term)
+
     def to_table(self, kind: str = "estimates", *, style: str = "apa",
                  language: str | None = None) -> pd.DataFrame:
         """A table for a paper as text cells, APA 7 style (three decimals, no leading zero

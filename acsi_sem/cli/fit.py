@@ -30,6 +30,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                           "comma-separated")
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
+    _add_moderation_option(fit)
     fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
                      help="bootstrap replicates for standard errors and intervals")
     fit.add_argument("--seed", type=int, help="seed of the bootstrap")
@@ -93,6 +94,7 @@ def _add_report_command(commands) -> None:
                         help="PLS: also report the index per group; CB-SEM: fit one model "
                              "per group, one diagram each")
     report.add_argument("--scale", metavar="LOW-HIGH", help="answer scale, e.g. 1-10")
+    _add_moderation_option(report)
     report.add_argument("--weights", metavar="COLUMN",
                         help="column of sampling weights (zero or more, none missing)")
     report.add_argument("--target", metavar="CONSTRUCT",
@@ -106,6 +108,15 @@ def _add_report_command(commands) -> None:
     report.add_argument("--out", required=True, metavar="DIR",
                         help="folder for report.html and the figure files (created if "
                              "missing; other files in it are left alone)")
+
+
+def _add_moderation_option(parser: argparse.ArgumentParser) -> None:
+    from acsi_sem.estimators.options import MODERATION_METHODS
+
+    parser.add_argument("--moderation", default="two_stage", choices=MODERATION_METHODS,
+                        help="PLS with interaction terms (Y ~ A + B + A:B in the model): how "
+                             "each term is measured (default: two_stage); the summary and "
+                             "the JSON 'moderation' give the effect, f2 and simple slopes")
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -137,7 +148,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                    scale=parse_scale(arguments.scale), tolerance=arguments.tolerance,
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
                    ordered=arguments.ordered, weights=arguments.weights,
-                   progress=sys.stderr.isatty())
+                   moderation=arguments.moderation, progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:
@@ -196,7 +207,7 @@ def _report(arguments: argparse.Namespace) -> int:
     result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
                  bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
                  scale=parse_scale(arguments.scale), weights=arguments.weights,
-                 progress=sys.stderr.isatty())
+                 moderation=arguments.moderation, progress=sys.stderr.isatty())
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
                         target=arguments.target)
     print(f"acsi-sem: wrote {path} and its figures")

@@ -8,6 +8,7 @@ from acsi_sem.errors import AcsiSemError
 
 ESTIMATORS = ("ml", "mlr", "wlsmv", "pls", "plsc")
 INTERVALS = ("percentile", "bca")
+MODERATION_METHODS = ("two_stage", "product_indicator", "orthogonal")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class FitOptions:
         scale: answer scale ``(lowest, highest)`` for the 0-100 index.
         progress: show a progress bar during the bootstrap.
         group_equal: CB-SEM with groups: parameter classes held equal across groups.
+        moderation: PLS with interaction terms: how each term's construct is measured
+            (:data:`MODERATION_METHODS`; see :mod:`acsi_sem.estimators.pls_moderation`).
     """
 
     estimator: str = "ml"
@@ -39,12 +42,14 @@ class FitOptions:
     scale: tuple[float, float] | None = None
     progress: bool = False
     group_equal: tuple[str, ...] = ()
+    moderation: str = "two_stage"
 
     def __post_init__(self) -> None:
         from acsi_sem.numerics.pls import SCHEMES
 
         checks = [("estimator", self.estimator, ESTIMATORS), ("scheme", self.scheme, SCHEMES),
-                  ("ci", self.ci, INTERVALS)]
+                  ("ci", self.ci, INTERVALS), ("moderation", self.moderation,
+                                                MODERATION_METHODS)]
         for name, value, allowed in checks:
             if value not in allowed:
                 raise AcsiSemError(f"unknown {name} {value!r}; choose one of "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from acsi_sem.errors import ModelSyntaxError
+from acsi_sem.errors import AcsiSemError, ModelSyntaxError
 from acsi_sem.estimators.common import (
     apply_bootstrap,
     effect_keys,
@@ -16,6 +16,7 @@ from acsi_sem.estimators.common import (
     upper_triangle,
 )
 from acsi_sem.estimators.options import FitOptions
+from acsi_sem.estimators.pls_moderation import ModeratedModel, moderated_model
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame
 from acsi_sem.model.spec import ModelSpec
@@ -25,6 +26,7 @@ from acsi_sem.resample import (
     BootstrapResult,
     FailedReplicateError,
     Replicate,
+    bootstrap,
     bootstrap_batched,
 )
 from acsi_sem.results import FitResult
@@ -116,22 +118,32 @@ def item_moments(items: np.ndarray, row_weights: np.ndarray | None = None
 
 def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
             options: FitOptions) -> FitResult:
-    """Estimate ``spec`` by PLS path modelling and collect every statistic into a result."""
+    """Estimate ``spec`` by PLS path modelling and collect every statistic into a result.
+    A model with interaction terms gets a construct for each (see
+    :mod:`acsi_sem.estimators.pls_moderation`); ``result.spec`` is then that model."""
+    moderated = _moderated(spec, data, options)
+    if moderated is not None:
+        spec = moderated.spec
     layout = checked_layout(spec)
-    items = data.frame[list(layout.indicators)].to_numpy()
+    raw = data.frame[list(moderated.raw_indicators if moderated else layout.indicators)]
+    raw = raw.to_numpy()
+    items = moderated.items(raw, options) if moderated else raw
     core = pls_core(items, layout, options, data.weights)
-    parameters = pls_parameters(spec, layout, core)
+    measured = _measured(layout, moderated)
+    parameters = pls_parameters(spec, layout, core, measured if moderated else None)
     effects = pls_effects(layout, core.solution)
-    warnings = _warnings(layout, core, parameters, options)
-    notes = list(data.notes) + _notes(spec, core, options)
+    warnings = _warnings(layout, core, parameters, options, measured)
+    notes = list(data.notes) + _notes(spec, core, options, moderated)
     boot = None
     if options.bootstrap:
-        boot = bootstrap_pls(spec, layout, items, core, parameters, effects, options,
-                             data.weights)
+        boot = bootstrap_pls(spec, layout, raw, core, parameters, effects, options,
+                             data.weights, moderated)
         parameters, effects = apply_bootstrap(parameters, effects, boot)
         notes.append(boot.summary_line())
     solution = core.solution
     correlation = as_frame(core.correlation, layout.indicators)
+    index = None if core.index is None else pd.Series(
+        core.index[measured], index=[layout.latent[j] for j in measured], name="index")
     return FitResult(
         spec=spec, model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
@@ -142,13 +154,29 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         notes=tuple(notes), implied_cov=as_frame(solution.construct_cor, layout.latent),
         sample_cov=correlation,
         outer_weights=_outer_weights(layout, core),
-        scores=_scores(items, core, layout),
-        index=None if core.index is None else pd.Series(core.index, index=list(layout.latent),
-                                                        name="index"),
-        index_by_group=_group_indices(items, data, layout, core, options),
+        scores=_scores(items, core, layout), index=index,
+        index_by_group=_group_indices(items, data, layout, core, options, measured),
         quality=pls_quality(layout, core, options), bootstrap=boot,
         sampling_weights=data.weights_report(),
     )
+
+
+def _moderated(spec: ModelSpec, data: PreparedData, options: FitOptions
+               ) -> ModeratedModel | None:
+    """The model's PLS form with interaction constructs, or None without interactions."""
+    if not spec.interactions:
+        return None
+    if data.weights is not None:
+        raise AcsiSemError("sampling weights with interaction terms are not available yet; "
+                           "fit without weights=")
+    return moderated_model(spec, options)
+
+
+def _measured(layout: PlsLayout, moderated: ModeratedModel | None) -> list[int]:
+    """Positions of the constructs measured by survey items (all but interaction terms):
+    the ones with a 0-100 index."""
+    terms = set(moderated.terms) if moderated else set()
+    return [j for j, name in enumerate(layout.latent) if name not in terms]
 
 
 def checked_layout(spec: ModelSpec) -> PlsLayout:
@@ -180,22 +208,42 @@ def checked_layout(spec: ModelSpec) -> PlsLayout:
     return pls_layout(spec)
 
 
-def pls_parameters(spec: ModelSpec, layout: PlsLayout, core: PlsCore) -> pd.DataFrame:
+def pls_parameters(spec: ModelSpec, layout: PlsLayout, core: PlsCore,
+                   measured: list[int] | None = None) -> pd.DataFrame:
     """The parameter table with lavaan's columns: loadings (``=~``), formative weights
-    (``<~``), paths (``~``) and defined parameters (``:=``), all standardized."""
+    (``<~``), paths (``~``) and defined parameters (``:=``), all standardized (``std_all``)
+    and so in ``est`` but for the paths of interaction terms (see :func:`term_scale`)."""
     table = spec.table[spec.table["op"].isin(_ESTIMATED_OPS)].reset_index(drop=True)
-    estimates = pls_row_values(spec, layout, core.solution, table)
+    standardized = pls_row_values(spec, layout, core.solution, table)
     frame = table[["lhs", "op", "rhs", "label"]].copy()
-    frame["est"] = estimates
+    frame["est"] = pls_row_values(spec, layout, core.solution, table,
+                                  term_scale(layout, core, measured))
     for column in ("se", "z", "pvalue", "ci_lower", "ci_upper"):
         frame[column] = np.nan
-    frame["std_lv"] = frame["std_all"] = estimates
+    frame["std_lv"] = frame["std_all"] = standardized
     return frame[PARAMETER_COLUMNS]
 
 
+def term_scale(layout: PlsLayout, core: PlsCore, measured: list[int] | None) -> np.ndarray:
+    """(L,) the standard deviation each construct's scores are given before the paths are
+    estimated: 1, but for an interaction term the loading-weighted mean SD of its built
+    items (Henseler & Chin's 2010 variance adjustment, as seminr). Its path is then the
+    effect of the product of the standardized constructs, so that A's simple slope at a
+    moderator value of m SD is b_A + b_AB m."""
+    scale = np.ones(len(layout.latent))
+    if measured is None:
+        return scale
+    for j in sorted(set(range(len(layout.latent))) - set(measured)):
+        block = layout.blocks[j]
+        loadings = np.abs(core.solution.loadings[block])
+        scale[j] = (core.item_sd[block] * loadings).sum() / loadings.sum()
+    return scale
+
+
 def pls_row_values(spec: ModelSpec, layout: PlsLayout, solution: PlsSolution,
-                   table: pd.DataFrame) -> np.ndarray:
-    """Estimate of each row of ``table`` (ops ``=~ <~ ~ :=``) from a PLS solution."""
+                   table: pd.DataFrame, path_scale: np.ndarray | None = None) -> np.ndarray:
+    """Estimate of each row of ``table`` (ops ``=~ <~ ~ :=``) from a PLS solution; a path
+    from construct k is divided by ``path_scale[k]`` (L,) when given."""
     latent = {name: j for j, name in enumerate(layout.latent)}
     item = {name: i for i, name in enumerate(layout.indicators)}
     values = np.full(len(table), np.nan)
@@ -208,6 +256,8 @@ def pls_row_values(spec: ModelSpec, layout: PlsLayout, solution: PlsSolution,
             values[row] = solution.weights[item[rhs], latent[lhs]]
         elif op == "~":
             values[row] = solution.paths[latent[lhs], latent[rhs]]
+            if path_scale is not None:
+                values[row] /= path_scale[latent[rhs]]
         if label and op != ":=":
             labels[label] = values[row]
     defined = table["op"].to_numpy() == ":="
@@ -281,15 +331,16 @@ def _scores(items: np.ndarray, core: PlsCore, layout: PlsLayout) -> pd.DataFrame
 
 
 def _group_indices(items: np.ndarray, data: PreparedData, layout: PlsLayout, core: PlsCore,
-                   options: FitOptions) -> pd.DataFrame | None:
+                   options: FitOptions, measured: list[int]) -> pd.DataFrame | None:
     if data.groups is None or options.scale is None:
         return None
-    return index_by_group(items, data.groups, core.item_weights, layout.blocks, options.scale,
-                          layout.latent, data.weights)
+    return index_by_group(items, data.groups, core.item_weights,
+                          tuple(layout.blocks[j] for j in measured), options.scale,
+                          tuple(layout.latent[j] for j in measured), data.weights)
 
 
 def _warnings(layout: PlsLayout, core: PlsCore, parameters: pd.DataFrame,
-              options: FitOptions) -> list[str]:
+              options: FitOptions, measured: list[int]) -> list[str]:
     solution = core.solution
     warnings = []
     if not solution.converged:
@@ -305,14 +356,21 @@ def _warnings(layout: PlsLayout, core: PlsCore, parameters: pd.DataFrame,
                                 f"{names[a]} and {names[b]} is "
                                 f"{solution.construct_cor[a, b]:.3f}, beyond 1")
     if options.scale is not None:
-        warnings += negative_weight_warnings(core.item_weights, layout.blocks, names,
+        warnings += negative_weight_warnings(core.item_weights,
+                                             tuple(layout.blocks[j] for j in measured),
+                                             tuple(names[j] for j in measured),
                                              layout.indicators)
     return warnings
 
 
-def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions) -> list[str]:
+def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions,
+           moderated: ModeratedModel | None) -> list[str]:
     notes = [f"PLS converged in {core.solution.iterations} iterations ({options.scheme} "
              f"weighting{', consistent PLS' if options.estimator == 'plsc' else ''})"]
+    if moderated is not None:
+        notes.append(f"interaction terms ({', '.join(moderated.terms)}) measured by the "
+                     f"{moderated.method.replace('_', '-')} approach; they have no 0-100 "
+                     "index")
     user_covariances = spec.table[(spec.table["op"] == "~~") & (spec.table["user"] == 1)]
     if len(user_covariances):
         notes.append("PLS does not estimate (co)variances; the model's '~~' lines are ignored")
@@ -323,37 +381,45 @@ def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions) -> list[str]:
 
 def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: PlsCore,
                   parameters: pd.DataFrame, effects: pd.DataFrame, options: FitOptions,
-                  row_weights: np.ndarray | None = None) -> BootstrapResult:
-    """Re-estimate on resampled rows: parameters, weights, effects, indices and HTMT, in
-    batches of stacked arrays (:mod:`acsi_sem.estimators.pls_batched`). A respondent drawn
-    into a resample brings its sampling weight (``row_weights`` (n,)) along."""
+                  row_weights: np.ndarray | None = None,
+                  moderated: ModeratedModel | None = None) -> BootstrapResult:
+    """Re-estimate on resampled rows of the items (n, p): parameters, weights, effects,
+    indices and HTMT, in batches of stacked arrays (:mod:`acsi_sem.estimators.pls_batched`).
+    A respondent drawn into a resample brings its sampling weight (``row_weights`` (n,))
+    along. With interaction terms (``moderated``) each resample builds their items anew from
+    its survey items, one resample at a time."""
     table = spec.table[spec.table["op"].isin(_ESTIMATED_OPS)].reset_index(drop=True)
     owner = [name for name, block in zip(layout.latent, layout.blocks, strict=True)
              for _ in block]
     pairs = (np.array([layout.latent.index(n) for n in effects["lhs"]], dtype=int),
              np.array([layout.latent.index(n) for n in effects["rhs"]], dtype=int))
+    measured = _measured(layout, moderated)
     names = ([parameter_key(*row) for row in table[["lhs", "op", "rhs"]].itertuples(index=False)]
              + [f"weight: {lv} <- {ind}" for lv, ind in zip(owner, layout.indicators,
                                                             strict=True)]
              + effect_keys(effects, "indirect") + effect_keys(effects, "total")
-             + ([f"index: {lv}" for lv in layout.latent] if core.index is not None else [])
+             + ([f"index: {layout.latent[j]}" for j in measured] if core.index is not None
+                else [])
              + htmt_keys(layout.latent))
 
     def vector(sample_core: PlsCore) -> np.ndarray:
         solution = sample_core.solution
         total = total_effects(solution.paths)[pairs]
         direct = solution.paths[pairs]
-        parts = [pls_row_values(spec, layout, solution, table), solution.weights.sum(axis=1),
-                 total - direct, total]
+        scale = term_scale(layout, sample_core, measured if moderated else None)
+        parts = [pls_row_values(spec, layout, solution, table, scale),
+                 solution.weights.sum(axis=1), total - direct, total]
         if sample_core.index is not None:
-            parts.append(sample_core.index)
+            parts.append(sample_core.index[measured])
         parts.append(upper_triangle(heterotrait_monotrait(sample_core.correlation,
                                                           layout.blocks)))
         return np.concatenate(parts)
 
     def statistic(rows: np.ndarray) -> Replicate:
         try:
-            sample_core = pls_core(items[rows], layout, options,
+            resample = items[rows] if moderated is None else moderated.items(items[rows],
+                                                                             options)
+            sample_core = pls_core(resample, layout, options,
                                    None if row_weights is None else row_weights[rows])
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
@@ -362,13 +428,16 @@ def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: P
         improper = bool(np.any(np.abs(upper_triangle(sample_core.solution.construct_cor)) > 1))
         return Replicate(vector(sample_core), improper)
 
+    settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
+                "estimate": vector(core), "progress": options.progress,
+                "interval": options.ci}
+    if moderated is not None:
+        return bootstrap(statistic, len(items), **settings)
     from acsi_sem.estimators.pls_batched import batched_pls_statistic
 
     batched = batched_pls_statistic(spec, layout, items, table, pairs, options, len(names),
                                     statistic, row_weights)
-    return bootstrap_batched(batched, len(items), replicates=options.bootstrap,
-                             seed=options.seed, names=tuple(names), estimate=vector(core),
-                             progress=options.progress, interval=options.ci)
+    return bootstrap_batched(batched, len(items), **settings)
 
 
 def index_scores_frame(result: FitResult, data: pd.DataFrame, scale: tuple[float, float]

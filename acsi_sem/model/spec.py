@@ -26,8 +26,26 @@ from acsi_sem.errors import ModelSyntaxError
 from acsi_sem.model.syntax import Statement, expression_names, parse_statements
 
 MEASUREMENT = ("=~", "<~")
+INTERACTION = ":"
 TABLE_COLUMNS = ["id", "lhs", "op", "rhs", "user", "free", "ustart", "exo", "label", "start",
                  "line"]
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """An interaction term ``A:B`` among the predictors of ``outcome``.
+
+    Attributes:
+        term: the term as written, ``"A:B"``; in PLS also the name of its construct.
+        independent: A, the construct whose effect is moderated.
+        moderator: B, the construct it is moderated by.
+        outcome: the construct regressed on the term.
+    """
+
+    term: str
+    independent: str
+    moderator: str
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,14 @@ class ModelSpec:
         return list(zip(rows["lhs"], rows["rhs"], strict=True))
 
     @cached_property
+    def interactions(self) -> tuple[Interaction, ...]:
+        """The interaction terms of the regressions, in table order."""
+        rows = self.table[(self.table["op"] == "~")
+                          & self.table["rhs"].str.contains(INTERACTION, regex=False)]
+        return tuple(Interaction(rhs, *rhs.split(INTERACTION), lhs)
+                     for lhs, rhs in zip(rows["lhs"], rows["rhs"], strict=True))
+
+    @cached_property
     def exogenous_covariates(self) -> tuple[str, ...]:
         """Observed exogenous variables whose moments are fixed to the sample (fixed.x)."""
         exo = self.table[(self.table["exo"] == 1) & (self.table["lhs"] == self.table["rhs"])]
@@ -139,6 +165,7 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     latent = _unique(s.lhs for s in parameters if s.op in MEASUREMENT)
     observed = _observed_names(parameters, latent)
     _check_labels(parameters, definitions, latent + observed, source)
+    _check_interactions(parameters, latent, source)
     rows = _user_rows(parameters, latent)
     rows += _default_rows(parameters, latent, observed, rows)
     rows += [_row(s.lhs, ":=", s.rhs, user=1, label=s.lhs, line=s.line) for s in definitions]
@@ -178,7 +205,7 @@ def _observed_names(parameters: list[Statement], latent: list[str]) -> list[str]
     names = []
     for s in parameters:
         names += [s.rhs] if s.op in MEASUREMENT else [s.lhs, s.rhs]
-    return [n for n in _unique(names) if n and n not in latent]
+    return [n for n in _unique(names) if n and n not in latent and INTERACTION not in n]
 
 
 def _key(statement: Statement) -> tuple[str, str, str]:
@@ -217,6 +244,28 @@ def _check_labels(parameters: list[Statement], definitions: list[Statement],
                                    "labelled with", source=source, line=d.line,
                                    column=d.column)
         defined.add(d.lhs)
+
+
+def _check_interactions(parameters: list[Statement], latent: list[str], source: str) -> None:
+    """An interaction joins two constructs, each also a predictor of the same outcome."""
+    predictors: dict[str, set[str]] = {}
+    for s in parameters:
+        if s.op == "~":
+            predictors.setdefault(s.lhs, set()).add(s.rhs)
+    for s in parameters:
+        if s.op != "~" or INTERACTION not in s.rhs:
+            continue
+        where = {"source": source, "line": s.line, "column": s.column}
+        for part in s.rhs.split(INTERACTION):
+            if part not in latent:
+                raise ModelSyntaxError(f"the interaction {s.rhs} names {part}, which is not a "
+                                       "construct of the model; an interaction joins two "
+                                       "constructs (X =~ items)", **where)
+            if part not in predictors[s.lhs]:
+                raise ModelSyntaxError(f"{s.lhs} ~ {s.rhs} needs the main effect "
+                                       f"{s.lhs} ~ {part} as well (write {s.lhs} ~ "
+                                       f"{' + '.join(s.rhs.split(INTERACTION))} + {s.rhs})",
+                                       **where)
 
 
 def _user_rows(parameters: list[Statement], latent: list[str]) -> list[dict]:

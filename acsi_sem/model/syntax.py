@@ -6,8 +6,9 @@ them to :func:`~acsi_sem.model.spec.build_spec`, which adds lavaan's default par
 
 Supported: ``=~`` (reflective measurement), ``<~`` (formative/composite block, PLS mode B),
 ``~`` (regression), ``~~`` (variance and covariance),
-``~ 1`` (intercept), ``:=`` (defined parameter), modifiers ``1*x`` (fixed), ``NA*x`` (free),
-``a*x`` (label), ``start(0.5)*x``, ``label("a")*x``, comments with ``#`` or ``!``,
+``~ 1`` (intercept), ``:=`` (defined parameter), interaction terms ``A:B`` among a
+regression's predictors (two constructs, estimated by PLS), modifiers ``1*x`` (fixed),
+``NA*x`` (free), ``a*x`` (label), ``start(0.5)*x``, ``label("a")*x``, comments with ``#`` or ``!``,
 several statements on a line separated by ``;`` and statements continued on the next line
 after a trailing operator or ``+``.
 """
@@ -26,7 +27,7 @@ _UNSUPPORTED = {"==": "equality constraints with '=='", "<": "inequality constra
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*(?::[A-Za-z_][A-Za-z0-9_.]*)*)
   | (?P<string>"[^"]*"|'[^']*')
   | (?P<op>~\*~|=~|<~|~~|:=|==|<=|>=|[~*+\-()/^,<>|])
 """, re.VERBOSE)
@@ -153,9 +154,28 @@ def _parse_statement(tokens: list[Token], source: str) -> list[Statement]:
     operator = tokens[position]
     if operator.text == ":=":
         return [_parse_definition(tokens[:position], operator, tokens[position + 1:], source)]
+    _check_interactions(tokens, position, source)
     left = _parse_left(tokens[:position], operator, source)
     terms = _split_terms(tokens[position + 1:], operator, source)
     return [_parse_term(lhs, operator, term, source) for lhs in left for term in terms]
+
+
+def _check_interactions(tokens: list[Token], operator: int, source: str) -> None:
+    """An interaction ``A:B`` of two names may only be a predictor of a regression."""
+    for position, token in enumerate(tokens):
+        parts = token.text.split(":") if token.kind == "name" else []
+        if len(parts) < 2:
+            continue
+        where = {"source": source, "line": token.line, "column": token.column}
+        if position < operator or tokens[operator].text != "~":
+            raise ModelSyntaxError(f"the interaction term {token.text} may appear only among "
+                                   "the predictors of a regression (Y ~ A + B + A:B)", **where)
+        if len(parts) > 2:
+            raise ModelSyntaxError(f"{token.text} joins {len(parts)} variables; only two-way "
+                                   "interactions (A:B) are supported", **where)
+        if parts[0] == parts[1]:
+            raise ModelSyntaxError(f"{token.text} is an interaction of {parts[0]} with itself; "
+                                   "an interaction joins two different constructs", **where)
 
 
 def _join(tokens: list[Token]) -> str:

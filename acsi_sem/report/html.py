@@ -353,6 +353,11 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
     if result.bootstrap is not None:
         figures["bootstrap"] = (plots.bootstrap_plot(result),
                                 "Bootstrap distributions of the structural paths")
+    for number, interaction in enumerate(result.spec.interactions, start=1):
+        figures[f"simple_slopes_{number}"] = (
+            plots.simple_slopes_figure(result, interaction.term),
+            f"Simple slopes of {interaction.independent} on {interaction.outcome} at "
+            f"{interaction.moderator}'s mean and one SD either side")
     return figures, notes
 
 
@@ -494,6 +499,8 @@ def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ..
         ("indices", "0-100 indices", _index_section(result, figures, target)),
     ]
     for key, title, content in (("mediation", "Mediation", _mediation_section(result)),
+                                ("moderation", "Moderation",
+                                 _moderation_section(result, figures)),
                                 ("modindices", "Modification indices",
                                  _modindices_section(result))):
         if content:
@@ -527,6 +534,21 @@ def _mediation_section(result: FitResult) -> str:
             "type is Zhao, Lynch and Chen's (2010), an effect counting as significant when "
             "its interval excludes 0.</p>"
             + html_table(shown, index=False, table_id="mediation"))
+
+
+def _moderation_section(result: FitResult, figures: dict[str, str]) -> str:
+    """Interaction effects, f² and simple slopes, with the slope plots ("" without
+    interaction terms)."""
+    if not result.spec.interactions:
+        return ""
+    table = result.moderation().drop(columns=["independent", "moderator"])
+    plots = "".join(figures.get(f"simple_slopes_{number}", "")
+                    for number in range(1, len(result.spec.interactions) + 1))
+    return ("<p>Each interaction's path is the effect of the product of the standardized "
+            "constructs (A's simple slope at the moderator's value m, in SD, is "
+            "b<sub>A</sub> + b<sub>A:B</sub> m); f² compares R² with and without the "
+            "interaction. Intervals are the bootstrap's, when the fit has one.</p>"
+            + html_table(table, index=False, table_id="moderation") + plots)
 
 
 MODINDEX_MINIMUM = 3.84  # the 5% critical value of chi-square with 1 df

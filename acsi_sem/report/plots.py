@@ -146,7 +146,8 @@ def importance_performance(result: FitResult, target: str | None = None) -> pd.D
     """The importance-performance table for ``target``.
 
     Importance is the standardized total effect (``effects.total_std_all``) of each
-    construct with a path to ``target``; performance its 0-100 index.
+    construct with a path to ``target``; performance its 0-100 index. Interaction terms
+    have no index and are left out.
 
     Returns:
         DataFrame indexed by construct with ``importance`` and ``performance``, ordered by
@@ -158,7 +159,8 @@ def importance_performance(result: FitResult, target: str | None = None) -> pd.D
         raise AcsiSemError(f"no construct named {target!r}; the model's constructs are: "
                            f"{', '.join(result.spec.latent)}")
     effects = result.effects[(result.effects["lhs"] == target)
-                             & (result.effects["total_std_all"].abs() > 0)]
+                             & (result.effects["total_std_all"].abs() > 0)
+                             & result.effects["rhs"].isin(index.index)]
     if effects.empty:
         raise AcsiSemError(f"no construct has an effect on {target!r}; choose an "
                            "endogenous target")
@@ -245,4 +247,46 @@ def bootstrap_plot(result: FitResult, statistics: list[str] | None = None, *,
         axes.set_visible(False)
     figure.suptitle(f"Bootstrap distributions ({len(boot.draws)} replicates; dashed: "
                     f"{_interval_text(result)})", fontsize=9)
+    return figure
+
+
+def simple_slopes_figure(result: FitResult, term: str | None = None) -> Figure:
+    """The simple-slopes plot of an interaction term ``A:B`` (default: the model's first):
+    the outcome against A, both in SD units, as the regression predicts it at B one SD
+    below its mean, at its mean and one SD above (line styles differ, so the plot reads in
+    grayscale). Lines carry ``gid`` ``slope:-1``, ``slope:0``, ``slope:+1``.
+
+    Raises:
+        AcsiSemError: the model has no interaction term, or none named ``term``.
+    """
+    import matplotlib.pyplot as plt
+
+    from acsi_sem.statistics.moderation import LEVELS
+
+    table = result.moderation()
+    term = term or table["term"].iloc[0]
+    rows = table[table["term"] == term]
+    if rows.empty:
+        raise AcsiSemError(f"no interaction term {term!r}; the model's are "
+                           f"{', '.join(dict.fromkeys(table['term']))}")
+    first = rows.iloc[0]
+    paths = result.parameters[result.parameters["op"] == "~"].set_index(["lhs", "rhs"])
+    moderator_path = paths.at[(first["outcome"], first["moderator"]), "est"]
+    # The product term is centred: at A = B = 0 it sits at -mean(A B).
+    offset = -first["estimate"] * float(
+        (result.scores[first["independent"]] * result.scores[first["moderator"]]).mean())
+    shown, font = _shown_names(result, None)
+    x = np.linspace(-2, 2, 2)
+    figure, axes = plt.subplots(figsize=(5.2, 3.6), layout="constrained")
+    for level, slope, style in zip(LEVELS, rows["estimate"].iloc[1:], ("--", "-", ":"),
+                                   strict=True):
+        axes.plot(x, slope * x + moderator_path * level + offset, style, color="#222222",
+                  gid=f"slope:{level:+g}".replace("+0", "0"),
+                  label=f"{shown.get(first['moderator'], first['moderator'])} at "
+                        f"{level:+g} SD (slope {slope:.3f})".replace("+0 SD", "mean"))
+    axes.set_xlabel(f"{shown.get(first['independent'], first['independent'])} (SD)", **font)
+    axes.set_ylabel(f"{shown.get(first['outcome'], first['outcome'])} (SD)", **font)
+    axes.set_title(f"Simple slopes: {term}", fontsize=10, loc="left")
+    axes.legend(frameon=False, prop={"size": 8, **font})
+    axes.spines[["top", "right"]].set_visible(False)
     return figure

@@ -74,6 +74,7 @@ def format_summary(result: FitResult) -> str:
     lines += ["", f"Parameter estimates (standard errors: {source}):"]
     lines += _estimate_lines(result)
     lines += _pls_lines(result)
+    lines += _moderation_lines(result)
     lines += _quality_lines(result)
     if result.notes:
         lines += ["", "Notes:"] + [textwrap.fill(note, WIDTH, initial_indent="  - ",
@@ -115,6 +116,26 @@ def _pls_lines(result: FitResult) -> list[str]:
         lines += ["", "ACSI 0-100 index:", *_index_lines(result)]
     if result.index_by_group is not None:
         lines += ["", "Index by group:", result.index_by_group.round(1).to_string()]
+    return lines
+
+
+def _moderation_lines(result: FitResult) -> list[str]:
+    """The interaction effects with f², and the simple slopes at -1, 0, +1 SD."""
+    if not result.spec.interactions:
+        return []
+    lines = ["", "Moderation (interaction: effect of the product of the standardized "
+             "constructs):", f"{'':<44}{'Estimate':>9}{'Std.Err':>9}{'95% interval':>18}"]
+    for row in result.moderation().itertuples(index=False):
+        if row.effect == "interaction":
+            lines.append(f"  {row.outcome} ~ {row.term}  (f2 = {_number(row.f2)})")
+            name = "interaction"
+        else:
+            name = f"{row.independent} slope, {row.moderator} at " + (
+                "mean" if row.moderator_sd == 0 else f"{row.moderator_sd:+g} SD")
+        interval = ("" if math.isnan(row.ci_lower)
+                    else f"[{_number(row.ci_lower)}, {_number(row.ci_upper)}]")
+        lines.append(f"    {name:<40}{_number(row.estimate):>9}{_number(row.se):>9}"
+                     f"{interval:>18}")
     return lines
 
 

@@ -101,12 +101,8 @@ def _rows(boot: BootstrapResult, paths: list[tuple[str, ...]],
             names.append(name)
             kinds.append((cause, outcome, kind, direct is not None))
             functions.append(function)
-    derived = BootstrapResult(
-        names=tuple(names), estimate=np.array([f(boot.estimate) for f in functions]),
-        draws=np.column_stack([f(boot.draws) for f in functions]),
-        requested=boot.requested, failed=boot.failed, improper=boot.improper,
-        jackknife_source=lambda: np.column_stack([f(boot.jackknife) for f in functions]),
-        seed=boot.seed, level=boot.level, interval=boot.interval)
+    derived = boot.derive(tuple(names), lambda values: np.stack(
+        [f(values) for f in functions], axis=-1))
     table = derived.intervals().reset_index(names="path")
     table.insert(0, "cause", [k[0] for k in kinds])
     table.insert(1, "outcome", [k[1] for k in kinds])
