@@ -32,6 +32,8 @@ _LAZY = {
     "shipped_models": "acsi_sem.model.modelfile",
     "ModelSpec": "acsi_sem.model.spec", "parse_model": "acsi_sem.model.spec",
     "FitResult": "acsi_sem.results",
+    "pls_predict": "acsi_sem.prediction", "compare_predictions": "acsi_sem.prediction",
+    "PredictionResult": "acsi_sem.prediction",
     "StudyResult": "acsi_sem.studies.result", "study": "acsi_sem.studies.run",
     "prepare_data": "acsi_sem.survey.prepare", "read_table": "acsi_sem.survey.prepare",
 }
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from acsi_sem.invariance import InvarianceResult, measurement_invariance
     from acsi_sem.model.modelfile import ModelFile, load_model_file, shipped_models
     from acsi_sem.model.spec import ModelSpec, parse_model
+    from acsi_sem.prediction import PredictionResult, compare_predictions, pls_predict
     from acsi_sem.results import FitResult
     from acsi_sem.studies.result import StudyResult
     from acsi_sem.studies.run import study
@@ -63,6 +66,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AcsiSemError", "ConvergenceError", "DataError", "FitResult", "IdentificationError",
     "InvarianceResult", "ModelFile", "ModelNotFoundError", "ModelSpec", "ModelSyntaxError",
-    "StudyResult", "__version__", "fit", "load_model_file", "measurement_invariance",
-    "parse_model", "prepare_data", "read_table", "shipped_models", "study",
+    "PredictionResult", "StudyResult", "__version__", "compare_predictions", "fit",
+    "load_model_file", "measurement_invariance", "parse_model", "pls_predict",
+    "prepare_data", "read_table", "shipped_models", "study",
 ]

@@ -100,6 +100,9 @@ def _add_report_command(commands) -> None:
     report.add_argument("--target", metavar="CONSTRUCT",
                         help="construct of the importance-performance map (default: the "
                              "last in the causal order, e.g. Loyalty)")
+    report.add_argument("--predict", action="store_true",
+                        help="PLS: add PLSpredict and CVPAT (10 folds x 10 repetitions, "
+                             "seeded by --seed)")
     report.add_argument("--no-indicators", action="store_true",
                         help="draw the constructs only in the path diagram")
     report.add_argument("--pdf", action="store_true",
@@ -208,8 +211,15 @@ def _report(arguments: argparse.Namespace) -> int:
                  bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
                  scale=parse_scale(arguments.scale), weights=arguments.weights,
                  moderation=arguments.moderation, progress=sys.stderr.isatty())
+    sections = []
+    if arguments.predict:
+        from acsi_sem.prediction import pls_predict
+        from acsi_sem.report.prediction import prediction_section
+
+        sections.append(prediction_section(pls_predict(arguments.model, arguments.data,
+                                                       seed=arguments.seed)))
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
-                        target=arguments.target)
+                        target=arguments.target, sections=sections)
     print(f"acsi-sem: wrote {path} and its figures")
     if arguments.pdf:
         from acsi_sem.report.pdf import print_to_pdf

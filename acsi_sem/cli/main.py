@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from acsi_sem.cli import fit, loyalty, simulation, study, tables
+from acsi_sem.cli import fit, loyalty, pls_tools, simulation, study, tables
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.version import __version__
 
-SUBCOMMAND_MODULES = (fit, study, loyalty, simulation, tables)
+SUBCOMMAND_MODULES = (fit, study, loyalty, simulation, tables, pls_tools)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,6 @@ The ladder, diamond, loyalty types and metrics take computed results instead
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,31 +34,12 @@ from acsi_sem.loyalty.matrix import loyalty_matrix
 from acsi_sem.loyalty.nps import net_promoter_score
 from acsi_sem.loyalty.ratio import satisfaction_ratio_summary, satisfaction_ratios
 from acsi_sem.loyalty.seven_types import LoyaltyTypes
+from acsi_sem.report.sections import ReportSection
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 _KANO_SUFFIXES = (FUNCTIONAL_SUFFIX, DYSFUNCTIONAL_SUFFIX)
-
-
-@dataclass(frozen=True)
-class ReportSection:
-    """One section of the report.
-
-    Attributes:
-        key: a stable identifier (``nps``, ``loyalty_matrix``, ``satisfaction_loyalty_curve``,
-            ``satisfaction_ratio``, ``kano``) for anchors and file names.
-        title: the heading.
-        text: one paragraph on what the section shows and how to read it.
-        tables: named DataFrames, in display order.
-        figures: named matplotlib figures, in display order.
-    """
-
-    key: str
-    title: str
-    text: str
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, Figure] = field(default_factory=dict)
 
 
 def loyalty_sections(data: pd.DataFrame, *, recommend: Variable | None = None,

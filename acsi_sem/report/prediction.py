@@ -1,0 +1,60 @@
+"""PLSpredict in the report: the per-item table, the CVPAT tests and the RMSE chart."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from acsi_sem.prediction import BENCHMARKS
+from acsi_sem.report.sections import ReportSection
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from acsi_sem.prediction import PredictionResult
+
+
+def prediction_figure(prediction: PredictionResult) -> Figure:
+    """Out-of-sample RMSE of each predicted item, the model's bars beside the linear
+    model's (hatched, so the chart reads in grayscale). Bars carry ``gid`` ``pls:ITEM``
+    and ``lm:ITEM``."""
+    import matplotlib.pyplot as plt
+
+    metrics = prediction.metrics
+    rows = np.arange(len(metrics))
+    figure, axes = plt.subplots(figsize=(6.4, 0.28 * len(metrics) + 1.4),
+                                layout="constrained")
+    for offset, column, style, prefix in ((-0.2, "rmse", {"color": "#3b6ea8"}, "pls"),
+                                          (0.2, "lm_rmse", {"color": "white",
+                                                            "edgecolor": "#222222",
+                                                            "hatch": "///"}, "lm")):
+        bars = axes.barh(rows + offset, metrics[column], height=0.38, **style,
+                         label="PLS" if prefix == "pls" else "LM benchmark")
+        for bar, item in zip(bars, metrics["indicator"], strict=True):
+            bar.set_gid(f"{prefix}:{item}")
+    axes.set_yticks(rows, metrics["indicator"])
+    axes.invert_yaxis()
+    axes.set_xlabel("out-of-sample RMSE (item metric)")
+    axes.set_title(f"PLSpredict: {prediction.folds} folds x {prediction.repetitions} "
+                   "repetitions", fontsize=10, loc="left")
+    axes.legend(frameon=False, fontsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    return figure
+
+
+def prediction_section(prediction: PredictionResult) -> ReportSection:
+    """The report section of a PLSpredict result."""
+    tests = pd.DataFrame({benchmark.upper(): prediction.cvpat(benchmark)
+                          for benchmark in BENCHMARKS}).T
+    below = int(prediction.metrics["rmse_below_lm"].sum())
+    text = (f"Out-of-sample prediction of the endogenous constructs' items by "
+            f"{prediction.folds}-fold cross-validation, repeated {prediction.repetitions} "
+            f"times ({prediction.technique} antecedents). Q²predict above 0 means the model "
+            "predicts better than the training mean; the model's RMSE is below the linear "
+            f"model's for {below} of {len(prediction.metrics)} items. CVPAT tests whether "
+            "the model's average loss is below a benchmark's (one-sided t test).")
+    return ReportSection("prediction", "Prediction (PLSpredict, CVPAT)", text,
+                         tables={"items": prediction.metrics, "cvpat": tests},
+                         figures={"rmse": prediction_figure(prediction)})
