@@ -54,6 +54,8 @@ class FitResult:
             ``sample_cov`` a first index level ``group``.
         sampling_weights: the sampling weights used: ``column``, ``n``, ``sum``, ``min``,
             ``max`` and Kish's ``effective_n``; None when every respondent counts once.
+        model_fit: PLS only: SRMR, d_ULS and d_G (rows) of the ``saturated`` and the
+            ``estimated`` model (columns); see :mod:`acsi_sem.statistics.pls_fit`.
     """
 
     spec: ModelSpec
@@ -83,6 +85,7 @@ class FitResult:
     missing: dict | None = field(default=None, repr=False)
     groups: dict | None = field(default=None, repr=False)
     sampling_weights: dict | None = field(default=None, repr=False)
+    model_fit: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

@@ -31,6 +31,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
     _add_moderation_option(fit)
+    fit.add_argument("--exact-fit", type=int, metavar="R",
+                     help="PLS/PLSc: bootstrap test of exact fit with R replicates (499 is "
+                          "usual; seeded by --seed): HI95, HI99 and p-values of SRMR, d_ULS "
+                          "and d_G")
     fit.add_argument("--bootstrap", type=int, default=0, metavar="N",
                      help="bootstrap replicates for standard errors and intervals")
     fit.add_argument("--seed", type=int, help="seed of the bootstrap")
@@ -169,6 +173,17 @@ def _fit(arguments: argparse.Namespace) -> int:
             table.drop(columns=["cause", "outcome"]).to_string(
                 index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
         document["mediation"] = table_records(table)
+    if arguments.exact_fit is not None:
+        from acsi_sem.estimators.pls_fit_test import exact_fit_test
+
+        table = exact_fit_test(arguments.model, arguments.data, replicates=arguments.exact_fit,
+                               seed=arguments.seed, estimator=arguments.estimator,
+                               scheme=arguments.scheme, tolerance=arguments.tolerance,
+                               max_iterations=arguments.max_iterations)
+        text += ("\n\nTest of exact fit (bootstrap of the rotated data; reject exact fit "
+                 "when the value exceeds HI95):\n" + table.to_string(
+                     index=False, float_format=lambda v: f"{v:.4f}"))
+        document["exact_fit"] = table_records(table)
     if arguments.tables:
         written = _write_tables(result, document, arguments.tables)
         text += f"\n\nTables for a paper (APA 7) written to {written}"

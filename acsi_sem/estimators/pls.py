@@ -158,7 +158,20 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         index_by_group=_group_indices(items, data, layout, core, options, measured),
         quality=pls_quality(layout, core, options), bootstrap=boot,
         sampling_weights=data.weights_report(),
+        model_fit=None if moderated else pls_model_fit(layout, core, options),
     )
+
+
+def pls_model_fit(layout: PlsLayout, core: PlsCore, options: FitOptions) -> pd.DataFrame:
+    """SRMR, d_ULS and d_G (rows) of the saturated and the estimated model (columns)."""
+    from acsi_sem.statistics.pls_fit import DISTANCES, MODELS, composite_blocks, model_distances
+
+    solution = core.solution
+    distances = model_distances(core.correlation[None], solution.loadings[None],
+                                solution.construct_cor[None], solution.paths[None], layout,
+                                composite_blocks(layout, options.estimator))[0]
+    return pd.DataFrame(distances.T, index=pd.Index(DISTANCES, name="distance"),
+                        columns=list(MODELS))
 
 
 def _moderated(spec: ModelSpec, data: PreparedData, options: FitOptions

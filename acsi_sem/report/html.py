@@ -161,8 +161,15 @@ def fit_table(result: FitResult) -> pd.DataFrame:
 
 def _fit_section(result: FitResult) -> str:
     if not len(result.fit_indices):
-        return ("<p>PLS path modelling has no likelihood-based test of the model; judge it "
-                "by R², measurement quality and the bootstrap intervals.</p>")
+        text = ("<p>PLS path modelling has no likelihood-based test of the model; judge it "
+                "by R², measurement quality and the bootstrap intervals.")
+        if result.model_fit is None:
+            return text + "</p>"
+        return (text + " The distances of the sample indicator correlations from the "
+                "model-implied ones (SRMR below .08 is the usual rule of thumb; d_G with "
+                "base-10 logarithms, as ADANCO; <code>acsi-sem fit --exact-fit 499</code> "
+                "tests exact fit by the bootstrap):</p>"
+                + html_table(result.model_fit, table_id="model-fit"))
     table = fit_table(result)
     classes = pd.DataFrame("", index=table.index, columns=table.columns)
     classes["verdict"] = table["verdict"]

@@ -97,6 +97,10 @@ def _r2(result: FitResult) -> dict:
 
 def _pls_keys(result: FitResult) -> dict:
     keys: dict = {}
+    if result.model_fit is not None:
+        keys["model_fit"] = {model: {name: finite_or_none(value) for name, value
+                                     in result.model_fit[model].items()}
+                             for model in result.model_fit.columns}
     if result.outer_weights is not None:
         weights: dict[str, dict[str, float | None]] = {}
         for _, row in result.outer_weights.iterrows():

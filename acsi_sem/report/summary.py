@@ -107,6 +107,12 @@ def _r2_lines(r2: pd.Series) -> list[str]:
 
 def _pls_lines(result: FitResult) -> list[str]:
     lines = []
+    if result.model_fit is not None:
+        lines += ["", "Model fit (implied indicator correlations; d_G with log10):",
+                  f"{'':<24}{'Saturated':>11}{'Estimated':>11}"]
+        for name, row in result.model_fit.iterrows():
+            lines.append(f"  {MODEL_FIT_NAMES[name]:<22}{_number(row['saturated']):>11}"
+                         f"{_number(row['estimated']):>11}")
     if result.outer_weights is not None:
         lines += ["", "Outer weights:", f"{'':<24}{'Weight':>9}{'Item-metric':>13}"]
         for _, row in result.outer_weights.iterrows():
@@ -117,6 +123,9 @@ def _pls_lines(result: FitResult) -> list[str]:
     if result.index_by_group is not None:
         lines += ["", "Index by group:", result.index_by_group.round(1).to_string()]
     return lines
+
+
+MODEL_FIT_NAMES = {"srmr": "SRMR", "d_uls": "d_ULS", "d_g": "d_G"}
 
 
 def _moderation_lines(result: FitResult) -> list[str]:

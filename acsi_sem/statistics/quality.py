@@ -71,6 +71,7 @@ class MeasurementQuality:
     inner_vif: pd.DataFrame
     f_squared: pd.DataFrame
     flags: list[str] = field(default_factory=list)
+    htmt2: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready tables (NaN as None)."""
@@ -85,7 +86,7 @@ class MeasurementQuality:
                 "cross_loadings": records(self.cross_loadings),
                 "indicator_vif": records(self.indicator_vif),
                 "inner_vif": records(self.inner_vif), "f_squared": records(self.f_squared),
-                "flags": list(self.flags)}
+                "htmt2": records(self.htmt2), "flags": list(self.flags)}
 
 
 def cronbach_alpha(block_correlation: np.ndarray) -> float:
@@ -108,25 +109,35 @@ def average_variance_extracted(loadings: np.ndarray, residuals: np.ndarray) -> f
     return squares / (squares + residuals.sum())
 
 
-def heterotrait_monotrait(correlation: np.ndarray, blocks: tuple[np.ndarray, ...]
-                          ) -> np.ndarray:
+def heterotrait_monotrait(correlation: np.ndarray, blocks: tuple[np.ndarray, ...], *,
+                          geometric: bool = False) -> np.ndarray:
     """(L, L) HTMT: mean between-block correlation over the geometric mean of the mean
-    within-block correlations (Henseler et al. 2015); single items count as 1.
+    within-block correlations (Henseler et al. 2015); single items count as 1. With
+    ``geometric`` every mean is a geometric mean: HTMT2 (Roemer, Schuberth & Henseler 2021),
+    consistent also when a block's loadings differ (tau-equivalence not needed).
 
     Absolute correlations are averaged, as seminr does, so that a reverse-worded item does
-    not cancel the others.
+    not cancel the others (cSEM's HTMT2 takes the signed ones; they agree when every
+    correlation is positive).
     """
     correlation = np.abs(correlation)
+
+    def mean(values: np.ndarray) -> float:
+        if not geometric:
+            return values.mean()
+        with np.errstate(divide="ignore"):  # a zero correlation makes the mean 0
+            return float(np.exp(np.log(values).mean()))
+
     size = len(blocks)
     monotrait = np.ones(size)
     for j, block in enumerate(blocks):
         if len(block) > 1:
             inner = correlation[np.ix_(block, block)]
-            monotrait[j] = inner[np.triu_indices(len(block), 1)].mean()
+            monotrait[j] = mean(inner[np.triu_indices(len(block), 1)])
     values = np.full((size, size), np.nan)
     for a in range(size):
         for b in range(a + 1, size):
-            hetero = correlation[np.ix_(blocks[a], blocks[b])].mean()
+            hetero = mean(correlation[np.ix_(blocks[a], blocks[b])].ravel())
             values[a, b] = values[b, a] = hetero / np.sqrt(monotrait[a] * monotrait[b])
     return values
 
@@ -204,8 +215,10 @@ def measurement_quality(data: QualityInput) -> MeasurementQuality:
         triples = f_squared(data.construct_cor, data.predecessors)
     effect_sizes = pd.DataFrame([(latent[j], latent[k], f2) for j, k, f2 in triples],
                                 columns=["outcome", "predictor", "f2"])
+    htmt2 = pd.DataFrame(heterotrait_monotrait(data.correlation, data.blocks, geometric=True),
+                         index=latent, columns=latent)
     quality = MeasurementQuality(reliability, loadings, fornell, htmt, cross, indicator_vif,
-                                 inner_vif, effect_sizes)
+                                 inner_vif, effect_sizes, htmt2=htmt2)
     quality.flags.extend(_flags(quality))
     return quality
 
