@@ -8,7 +8,12 @@ ECSI on mobi (250 respondents, 24 items), side by side in this one process:
    fold estimated at once) against seminr's ``predict_pls`` called once per repetition with
    the same folds (seminr 0.2.1 from PyPI, one core);
 2. the same through the whole command ``acsi-sem predict ecsi`` in a child process
-   (start-up, imports, reading, text and JSON).
+   (start-up, imports, reading, text and JSON);
+3. the two-group comparison, mobi split into its first and second 125 respondents:
+   ``acsi_sem.pls_groups.compare_groups`` with ``--permutations`` permutations (MICOM and the
+   permutation test) and ``--mga-bootstrap`` replicates per group (Henseler's MGA), against
+   seminr's ``estimate_pls_mga`` with the same bootstrap (seminr has no MICOM or
+   permutation test).
 
 Prints the median seconds of ``--repeats`` runs and the ratios (seminr / acsi-sem: above 1
 means acsi-sem is faster); nothing is asserted. BLAS runs single-threaded (set before numpy
@@ -75,6 +80,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--repetitions", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--permutations", type=int, default=5000)
+    parser.add_argument("--mga-bootstrap", type=int, default=1000)
     arguments = parser.parse_args()
 
     from acsi_sem.prediction import draw_folds, pls_predict
@@ -94,10 +101,39 @@ def main() -> None:
     other = seminr_predict(assignments)
     if other is None:
         print("  seminr                   not installed (pip install seminr==0.2.1)")
+    else:
+        theirs = median_seconds(other, arguments.repeats)
+        print(f"  seminr predict_pls       {theirs:8.3f} s   ratio {theirs / ours:6.1f} in "
+              f"process, {theirs / whole:6.1f} whole command")
+    groups(arguments)
+
+
+def groups(arguments: argparse.Namespace) -> None:
+    from acsi_sem.pls_groups import compare_groups
+
+    data = pd.read_csv(ROOT / "data" / "mobi.csv")
+    first = np.arange(len(data)) < len(data) // 2
+    data["half"] = np.where(first, "first", "second")
+    ours = median_seconds(lambda: compare_groups(
+        "ecsi", data, group="half", permutations=arguments.permutations,
+        bootstrap=arguments.mga_bootstrap, seed=1), arguments.repeats)
+    print(f"Groups, ECSI on mobi halves: {arguments.permutations} permutations + "
+          f"{arguments.mga_bootstrap} bootstrap replicates per group")
+    print(f"  acsi-sem compare_groups  {ours:8.3f} s")
+    try:
+        from seminr import estimate_pls, estimate_pls_mga, path_weighting
+    except ImportError:
+        print("  seminr                   not installed (pip install seminr==0.2.1)")
         return
-    theirs = median_seconds(other, arguments.repeats)
-    print(f"  seminr predict_pls       {theirs:8.3f} s   ratio {theirs / ours:6.1f} in "
-          f"process, {theirs / whole:6.1f} whole command")
+    from make_fixtures import measurement_model, structural_model
+
+    model = estimate_pls(data.drop(columns="half"), measurement_model("modeA"),
+                         structural_model(), inner_weights=path_weighting)
+    theirs = median_seconds(lambda: estimate_pls_mga(model, first,
+                                                     nboot=arguments.mga_bootstrap, seed=1),
+                            arguments.repeats)
+    print(f"  seminr estimate_pls_mga  {theirs:8.3f} s   (bootstrap MGA only) ratio "
+          f"{theirs / ours:6.1f}")
 
 
 if __name__ == "__main__":

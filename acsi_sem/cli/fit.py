@@ -107,6 +107,10 @@ def _add_report_command(commands) -> None:
     report.add_argument("--predict", action="store_true",
                         help="PLS: add PLSpredict and CVPAT (10 folds x 10 repetitions, "
                              "seeded by --seed)")
+    report.add_argument("--compare-groups", action="store_true",
+                        help="with --group of two groups: add MICOM and the multi-group "
+                             "analysis (5000 permutations, 1000 bootstrap replicates per "
+                             "group, seeded by --seed)")
     report.add_argument("--no-indicators", action="store_true",
                         help="draw the constructs only in the path diagram")
     report.add_argument("--pdf", action="store_true",
@@ -229,10 +233,12 @@ def _report(arguments: argparse.Namespace) -> int:
     sections = []
     if arguments.predict:
         from acsi_sem.prediction import pls_predict
-        from acsi_sem.report.prediction import prediction_section
+        from acsi_sem.report.pls_sections import prediction_section
 
         sections.append(prediction_section(pls_predict(arguments.model, arguments.data,
                                                        seed=arguments.seed)))
+    if arguments.compare_groups:
+        sections.append(_groups_section(arguments))
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
                         target=arguments.target, sections=sections)
     print(f"acsi-sem: wrote {path} and its figures")
@@ -242,6 +248,16 @@ def _report(arguments: argparse.Namespace) -> int:
         pdf = print_to_pdf(path, path.with_suffix(".pdf"))
         print(f"acsi-sem: wrote {pdf}")
     return 0
+
+
+def _groups_section(arguments: argparse.Namespace):
+    from acsi_sem.pls_groups import compare_groups
+    from acsi_sem.report.pls_sections import groups_section
+
+    if arguments.group is None:
+        raise AcsiSemError("--compare-groups needs --group COLUMN")
+    return groups_section(compare_groups(arguments.model, arguments.data, group=arguments.group,
+                                         seed=arguments.seed))
 
 
 def _invariance(arguments: argparse.Namespace, options: dict) -> tuple[object, str, dict]:

@@ -1,4 +1,5 @@
-"""The PLS analyses beside the fit: ``acsi-sem predict`` (PLSpredict and CVPAT)."""
+"""The PLS analyses beside the fit: ``acsi-sem predict`` (PLSpredict and CVPAT) and
+``acsi-sem groups`` (MICOM and multi-group analysis)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 from acsi_sem.cli.common import emit
 from acsi_sem.errors import DataError
 
-COMMANDS = ("predict",)
+COMMANDS = ("predict", "groups")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Add ``predict`` to the sub-command parsers."""
+    """Add ``predict`` and ``groups`` to the sub-command parsers."""
+    _add_groups(commands)
     predict = commands.add_parser(
         "predict", help="PLSpredict: out-of-sample prediction by repeated k-fold "
                         "cross-validation, with CVPAT against benchmarks or a second model")
@@ -34,8 +36,47 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                          help="save the RMSE chart as prediction.png in FOLDER")
 
 
+def _add_groups(commands: argparse._SubParsersAction) -> None:
+    groups = commands.add_parser(
+        "groups", help="two groups in PLS: MICOM (compositional invariance, equal means and "
+                       "variances) and multi-group analysis of the paths (permutation, "
+                       "Henseler's bootstrap MGA, parametric and Welch tests)")
+    groups.add_argument("model", help="a shipped model's name or a model file")
+    groups.add_argument("--data", help="survey file; default: the model's embedded data")
+    groups.add_argument("--group", required=True, metavar="COLUMN",
+                        help="the column naming the groups")
+    groups.add_argument("--compare", metavar="A,B",
+                        help="the two groups to compare when the column has more")
+    groups.add_argument("--permutations", type=int, default=5000,
+                        help="label permutations (default: 5000)")
+    groups.add_argument("--bootstrap", type=int, default=1000,
+                        help="bootstrap replicates per group (default: 1000; 0: none)")
+    groups.add_argument("--seed", type=int, help="seed of the permutations and bootstrap")
+    groups.add_argument("--json", metavar="FILE", help="write the results as JSON ('-': "
+                                                       "standard output)")
+
+
 def run(arguments: argparse.Namespace) -> int:
-    """Run ``predict``; returns the exit status."""
+    """Run ``predict`` or ``groups``; returns the exit status."""
+    if arguments.command == "groups":
+        return _groups(arguments)
+    return _predict(arguments)
+
+
+def _groups(arguments: argparse.Namespace) -> int:
+    from acsi_sem.pls_groups import compare_groups
+
+    chosen = None
+    if arguments.compare:
+        chosen = tuple(name.strip() for name in arguments.compare.split(","))
+    result = compare_groups(arguments.model, arguments.data, group=arguments.group,
+                            groups=chosen, permutations=arguments.permutations,
+                            bootstrap=arguments.bootstrap, seed=arguments.seed)
+    emit(result.summary(), result.to_dict(), arguments.json)
+    return 0
+
+
+def _predict(arguments: argparse.Namespace) -> int:
     from acsi_sem.prediction import compare_predictions, draw_folds, pls_predict
 
     if arguments.plot and not Path(arguments.plot).is_dir():
@@ -57,7 +98,7 @@ def run(arguments: argparse.Namespace) -> int:
                  f"one-sided p = {test['pvalue']:.4f}")
         document["compare"] = {"model": arguments.compare, **test.to_dict()}
     if arguments.plot:
-        from acsi_sem.report.prediction import prediction_figure
+        from acsi_sem.report.pls_sections import prediction_figure
 
         prediction_figure(first).savefig(Path(arguments.plot) / "prediction.png", dpi=120)
     emit(text, document, arguments.json)

@@ -1,4 +1,5 @@
-"""PLSpredict in the report: the per-item table, the CVPAT tests and the RMSE chart."""
+"""Report sections of the PLS analyses beside the fit: PLSpredict (the per-item table, the
+CVPAT tests and the RMSE chart) and the two-group comparison (MICOM and MGA tables)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from acsi_sem.report.sections import ReportSection
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from acsi_sem.pls_groups import GroupComparison
     from acsi_sem.prediction import PredictionResult
 
 
@@ -58,3 +60,21 @@ def prediction_section(prediction: PredictionResult) -> ReportSection:
     return ReportSection("prediction", "Prediction (PLSpredict, CVPAT)", text,
                          tables={"items": prediction.metrics, "cvpat": tests},
                          figures={"rmse": prediction_figure(prediction)})
+
+
+def groups_section(comparison: GroupComparison) -> ReportSection:
+    """The report section of a two-group comparison (MICOM and multi-group analysis)."""
+    first, second = comparison.groups
+    steps = comparison.means_variances["invariance"].value_counts()
+    text = (f"Groups {first} (n = {comparison.sizes[0]}) and {second} (n = "
+            f"{comparison.sizes[1]}), {comparison.permutations} permutations. MICOM step 2 "
+            "tests that each composite is the same in both groups (c = 1); step 3 that its "
+            "mean and variance are equal. Invariance: "
+            + ", ".join(f"{count} {kind}" for kind, count in steps.items())
+            + f". The paths' differences ({first} - {second}) are tested by permutation"
+            + (", Henseler's bootstrap MGA and the parametric and Welch tests."
+               if comparison.bootstrap else "."))
+    return ReportSection("groups", "Groups (MICOM, multi-group analysis)", text,
+                         tables={"micom_step_2": comparison.compositional,
+                                 "micom_step_3": comparison.means_variances,
+                                 "paths": comparison.paths})
