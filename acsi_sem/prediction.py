@@ -345,3 +345,84 @@ def _metrics(predictions: Predictions, names: list[tuple[str, str]]) -> pd.DataF
         "lm_rmse": rmse(predictions.lm), "lm_mae": mae(predictions.lm)})
     table["rmse_below_lm"] = table["rmse"] < table["lm_rmse"]
     return table
+
+
+def blindfolding(model: str | Path | ModelSpec, data: pd.DataFrame | str | Path | None = None,
+                 *, omission_distance: int = 7, scheme: str = "path",
+                 tolerance: float = 1e-7, max_iterations: int = 300) -> pd.DataFrame:
+    """Stone-Geisser's Q² by blindfolding, the cross-validated redundancy (Chin 1998; Hair et
+    al. 2017, ch. 6).
+
+    For each endogenous construct, the answers to its items, standardized on the whole
+    sample and numbered item by item (all respondents' answers to the first item, then to
+    the second), are left out in D rounds: round d omits every D-th answer starting at d.
+    Each omitted answer is replaced by the mean of its item's remaining answers, the model
+    is estimated, and the omitted answer predicted as the item's loading times the
+    construct's score predicted from its predictors' scores (in the standardized metric of
+    the full sample). Over all rounds, ``Q² = 1 - SSE / SSO`` with SSE the squared
+    prediction errors and SSO the squared standardized answers.
+
+    Args:
+        model, data: as for :func:`acsi_sem.fit`.
+        omission_distance: D, from 5 to 12 by convention; the number of respondents must
+            not be a multiple of it (else the same items would always be omitted together).
+
+    Returns:
+        One row per endogenous construct: ``construct, sso, sse, q2``.
+
+    Raises:
+        AcsiSemError: a bad omission distance, or a model without endogenous constructs.
+    """
+    from acsi_sem.api import prepare
+
+    spec, prepared, _, options = prepare(model, data, estimator="pls", scheme=scheme,
+                                         tolerance=tolerance, max_iterations=max_iterations)
+    if spec.interactions:
+        raise AcsiSemError("blindfolding of a model with interaction terms is not available "
+                           "yet")
+    layout = checked_layout(spec)
+    items = prepared.frame[list(layout.indicators)].to_numpy()
+    n = len(items)
+    if not 2 <= omission_distance < n or n % omission_distance == 0:
+        raise AcsiSemError(f"the omission distance must be at least 2, below the {n} "
+                           f"respondents and not a divisor of {n}, not {omission_distance}")
+    if not layout.endogenous:
+        raise AcsiSemError("blindfolding predicts endogenous constructs; the model has none")
+    standardized = (items - items.mean(axis=0)) / items.std(axis=0, ddof=1)
+    rows = []
+    for j in layout.endogenous:
+        sse, sso = _blindfold_construct(standardized, layout, options, j, omission_distance)
+        rows.append({"construct": layout.latent[j], "sso": sso, "sse": sse,
+                     "q2": 1 - sse / sso})
+    return pd.DataFrame(rows)
+
+
+def _blindfold_construct(standardized: np.ndarray, layout: PlsLayout, options: FitOptions,
+                         construct: int, distance: int) -> tuple[float, float]:
+    """``(SSE, SSO)`` of one endogenous construct's items over the D rounds."""
+    from acsi_sem.estimators.pls import pls_core
+
+    block = layout.blocks[construct]
+    n, k = len(standardized), len(block)
+    position = np.arange(n * k).reshape(k, n).T  # item by item, as SmartPLS counts
+    sse = sso = 0.0
+    for round_number in range(distance):
+        omitted = position % distance == round_number
+        if not omitted.any():
+            continue
+        modified = standardized.copy()
+        values = modified[:, block]
+        kept_means = np.array([values[~omitted[:, m], m].mean() for m in range(k)])
+        values[omitted] = np.broadcast_to(kept_means, values.shape)[omitted]
+        modified[:, block] = values
+        core = pls_core(modified, layout, options)
+        solution = core.solution
+        scores = (modified - core.item_means) / core.item_sd @ solution.weights
+        predicted_score = scores @ solution.paths[construct]
+        # Back to the full sample's standardized metric of each item.
+        predicted = (core.item_means[block] + core.item_sd[block]
+                     * solution.loadings[block] * predicted_score[:, None])
+        actual = standardized[:, block]
+        sse += float(((actual - predicted)[omitted] ** 2).sum())
+        sso += float((actual[omitted] ** 2).sum())
+    return sse, sso

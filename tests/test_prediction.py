@@ -13,7 +13,7 @@ from scipy import stats
 import acsi_sem
 from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.prediction import draw_folds, loss_test, pls_predict
+from acsi_sem.prediction import blindfolding, draw_folds, loss_test, pls_predict
 from tests.conftest import FIXTURES, ROOT
 
 SEMINR = FIXTURES / "seminr"
@@ -131,13 +131,15 @@ def test_cli_predicts_compares_and_writes_json(tmp_path, capsys) -> None:
     smaller.write_text("# data: mobi.csv\n" + SMALLER)
     target = tmp_path / "p.json"
     code = main(["predict", "ecsi", "--folds", "5", "--repetitions", "2", "--seed", "7",
-                 "--compare", str(smaller), "--json", str(target), "--plot", str(tmp_path)])
+                 "--compare", str(smaller), "--json", str(target), "--plot", str(tmp_path),
+                 "--blindfolding", "7"])
     assert code == 0
     document = json.loads(target.read_text())
     reference = pls_predict("ecsi", folds=5, repetitions=2, seed=7)
     assert document["metrics"][0]["rmse"] == pytest.approx(reference.metrics["rmse"][0])
     assert document["cvpat"]["lm"]["t"] == pytest.approx(reference.cvpat("lm")["t"])
     assert document["compare"]["difference"] > 0
+    assert [row["construct"] for row in document["blindfolding"]][-1] == "Loyalty"
     assert (tmp_path / "prediction.png").exists()
     assert "CVPAT against" in capsys.readouterr().out
 
@@ -147,3 +149,42 @@ def test_report_gets_a_prediction_section(tmp_path) -> None:
     assert code == 0
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "id='section-prediction'" in page and "prediction_rmse.svg" in page
+
+
+def test_blindfolding_q2_refits_each_round_with_mean_replacement() -> None:
+    text = (ROOT / "models" / "ecsi.lav").read_text()
+    model = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    table = blindfolding(model, MOBI, omission_distance=7).set_index("construct")
+    items = ["CUSA1", "CUSA2", "CUSA3"]
+    answers = MOBI.copy()
+    all_items = [c for c in MOBI.columns if c != "half"]
+    standardized = (answers[all_items] - answers[all_items].mean()) / answers[all_items].std()
+    n = len(MOBI)
+    sse = sso = 0.0
+    for round_number in range(7):
+        modified = standardized.copy()
+        omitted = {}
+        for m, item in enumerate(items):
+            rows = [i for i in range(n) if (m * n + i) % 7 == round_number]
+            omitted[item] = rows
+            keep = modified[item].drop(index=rows)
+            modified.loc[rows, item] = keep.mean()
+        fit = acsi_sem.fit(model, modified, estimator="pls")
+        paths = fit.parameters[(fit.parameters["op"] == "~")
+                               & (fit.parameters["lhs"] == "Satisfaction")]
+        predicted_score = sum(fit.scores[row.rhs] * row.est for row in paths.itertuples())
+        loadings = fit.parameters.set_index("rhs").query("op == '=~'")["est"]
+        for item in items:
+            rows = omitted[item]
+            mean, sd = modified[item].mean(), modified[item].std()
+            predicted = mean + sd * loadings[item] * predicted_score[rows]
+            sse += float(((standardized.loc[rows, item] - predicted) ** 2).sum())
+            sso += float((standardized.loc[rows, item] ** 2).sum())
+    assert table.at["Satisfaction", "sse"] == pytest.approx(sse, rel=1e-9)
+    assert table.at["Satisfaction", "q2"] == pytest.approx(1 - sse / sso, rel=1e-9)
+    assert (table["q2"] > 0).all()  # ECSI has predictive relevance for every construct
+
+
+def test_blindfolding_refuses_an_omission_distance_dividing_the_sample() -> None:
+    with pytest.raises(AcsiSemError, match="not a divisor of 250, not 5"):
+        blindfolding("ecsi", omission_distance=5)

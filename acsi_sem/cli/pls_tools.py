@@ -30,6 +30,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--compare", metavar="MODEL",
                          help="a second model predicting the same items: CVPAT of the first "
                               "against it, on the same folds")
+    predict.add_argument("--blindfolding", type=int, metavar="D",
+                         help="also Stone-Geisser's Q2 by blindfolding with omission "
+                              "distance D (e.g. 7)")
     predict.add_argument("--json", metavar="FILE", help="write the results as JSON ('-': "
                                                         "standard output)")
     predict.add_argument("--plot", metavar="FOLDER",
@@ -97,6 +100,16 @@ def _predict(arguments: argparse.Namespace) -> int:
                  f"{test['benchmark_loss']:.4f}, t({int(test['df'])}) = {test['t']:.3f}, "
                  f"one-sided p = {test['pvalue']:.4f}")
         document["compare"] = {"model": arguments.compare, **test.to_dict()}
+    if arguments.blindfolding is not None:
+        from acsi_sem.prediction import blindfolding
+        from acsi_sem.report.json_document import table_records
+
+        table = blindfolding(arguments.model, arguments.data,
+                             omission_distance=arguments.blindfolding)
+        text += (f"\n\nBlindfolding Q2 (cross-validated redundancy, omission distance "
+                 f"{arguments.blindfolding}):\n"
+                 + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        document["blindfolding"] = table_records(table)
     if arguments.plot:
         from acsi_sem.report.pls_sections import prediction_figure
 
