@@ -28,7 +28,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         missing: str = "listwise", group_equal: Sequence[str] | str = (),
         ordered: Sequence[str] | str | None = None,
         chunksize: int | None = None, weights: str | None = None,
-        moderation: str = "two_stage") -> FitResult:
+        moderation: str = "two_stage", higher_order: str = "two_stage") -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -75,6 +75,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         moderation: PLS with interaction terms (``Y ~ A + B + A:B``): how each term is
             measured, ``"two_stage"`` (default), ``"product_indicator"`` or
             ``"orthogonal"``; see the README's "Moderation".
+        higher_order: PLS with higher-order constructs (``H =~ A + B`` for constructs A and
+            B): ``"two_stage"`` (default) or ``"repeated_indicators"``; see the README's
+            "Higher-order constructs".
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -87,7 +90,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         model, data, estimator=estimator, scheme=scheme, bootstrap=bootstrap, seed=seed,
         ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
         max_iterations=max_iterations, missing=missing, group_equal=group_equal,
-        ordered=ordered, chunksize=chunksize, weights=weights, moderation=moderation))
+        ordered=ordered, chunksize=chunksize, weights=weights, moderation=moderation,
+        higher_order=higher_order))
 
 
 def prepare(model: str | Path | ModelFile | ModelSpec,
@@ -98,7 +102,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
             tolerance: float = 1e-7, max_iterations: int = 300, missing: str = "listwise",
             group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
             chunksize: int | None = None, weights: str | None = None,
-            moderation: str = "two_stage"
+            moderation: str = "two_stage", higher_order: str = "two_stage"
             ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
@@ -109,7 +113,8 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     options = FitOptions(estimator=estimator.lower(), scheme=scheme, bootstrap=bootstrap,
                          seed=seed, ci=ci, scale=scale, progress=progress,
                          tolerance=tolerance, max_iterations=max_iterations,
-                         group_equal=_classes(group_equal), moderation=moderation)
+                         group_equal=_classes(group_equal), moderation=moderation,
+                         higher_order=higher_order)
     if spec.interactions and not options.is_pls:
         terms = ", ".join(i.term for i in spec.interactions)
         raise AcsiSemError(f"the interaction terms {terms} join constructs, which PLS "

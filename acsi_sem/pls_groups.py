@@ -38,6 +38,7 @@ from scipy import stats
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.estimators.pls import checked_layout, pls_core
+from acsi_sem.estimators.pls_higher_order import refuse_built_constructs
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.batched import weighted_moments
 from acsi_sem.numerics.pls import PlsLayout
@@ -134,9 +135,7 @@ def compare_groups(model: str | Path | ModelSpec, data: pd.DataFrame | str | Pat
     spec, prepared, _, options = prepare(model, data, estimator="pls", scheme=scheme,
                                          tolerance=tolerance, max_iterations=max_iterations,
                                          group=group)
-    if spec.interactions:
-        raise AcsiSemError("group comparisons of a model with interaction terms are not "
-                           "available yet")
+    refuse_built_constructs(spec, "a group comparison")
     layout = checked_layout(spec)
     items = prepared.frame[list(layout.indicators)].to_numpy()
     kept, first, names = _two_groups(prepared.groups, group, groups, _rows_needed(layout))

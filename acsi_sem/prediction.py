@@ -33,6 +33,7 @@ from scipy import stats
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.estimators.pls import checked_layout
+from acsi_sem.estimators.pls_higher_order import refuse_built_constructs
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.batched import weighted_moments
 from acsi_sem.numerics.pls import PlsLayout
@@ -144,9 +145,7 @@ def pls_predict(model: str | Path | ModelSpec, data: pd.DataFrame | str | Path |
     if technique not in TECHNIQUES:
         raise AcsiSemError(f"unknown prediction technique {technique!r}; choose direct or "
                            "earliest")
-    if spec.interactions:
-        raise AcsiSemError("PLSpredict of a model with interaction terms is not available "
-                           "yet; predict the model without them")
+    refuse_built_constructs(spec, "PLSpredict")
     layout = checked_layout(spec)
     items = prepared.frame[list(layout.indicators)].to_numpy()
     if assignments is None:
@@ -377,9 +376,7 @@ def blindfolding(model: str | Path | ModelSpec, data: pd.DataFrame | str | Path 
 
     spec, prepared, _, options = prepare(model, data, estimator="pls", scheme=scheme,
                                          tolerance=tolerance, max_iterations=max_iterations)
-    if spec.interactions:
-        raise AcsiSemError("blindfolding of a model with interaction terms is not available "
-                           "yet")
+    refuse_built_constructs(spec, "blindfolding")
     layout = checked_layout(spec)
     items = prepared.frame[list(layout.indicators)].to_numpy()
     n = len(items)

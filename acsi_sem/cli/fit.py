@@ -122,12 +122,16 @@ def _add_report_command(commands) -> None:
 
 
 def _add_moderation_option(parser: argparse.ArgumentParser) -> None:
-    from acsi_sem.estimators.options import MODERATION_METHODS
+    from acsi_sem.estimators.options import HIGHER_ORDER_METHODS, MODERATION_METHODS
 
     parser.add_argument("--moderation", default="two_stage", choices=MODERATION_METHODS,
                         help="PLS with interaction terms (Y ~ A + B + A:B in the model): how "
                              "each term is measured (default: two_stage); the summary and "
                              "the JSON 'moderation' give the effect, f2 and simple slopes")
+    parser.add_argument("--higher-order", default="two_stage", choices=HIGHER_ORDER_METHODS,
+                        help="PLS with higher-order constructs (H =~ A + B for constructs A "
+                             "and B): the two-stage approach (default) or repeated "
+                             "indicators")
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -159,7 +163,8 @@ def _fit(arguments: argparse.Namespace) -> int:
                    scale=parse_scale(arguments.scale), tolerance=arguments.tolerance,
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
                    ordered=arguments.ordered, weights=arguments.weights,
-                   moderation=arguments.moderation, progress=sys.stderr.isatty())
+                   moderation=arguments.moderation, higher_order=arguments.higher_order,
+                   progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:
@@ -229,7 +234,8 @@ def _report(arguments: argparse.Namespace) -> int:
     result = fit(arguments.model, arguments.data, estimator=arguments.estimator,
                  bootstrap=arguments.bootstrap, seed=arguments.seed, group=arguments.group,
                  scale=parse_scale(arguments.scale), weights=arguments.weights,
-                 moderation=arguments.moderation, progress=sys.stderr.isatty())
+                 moderation=arguments.moderation, higher_order=arguments.higher_order,
+                 progress=sys.stderr.isatty())
     sections = []
     if arguments.predict:
         from acsi_sem.prediction import pls_predict

@@ -9,6 +9,7 @@ from acsi_sem.errors import AcsiSemError
 ESTIMATORS = ("ml", "mlr", "wlsmv", "pls", "plsc")
 INTERVALS = ("percentile", "bca")
 MODERATION_METHODS = ("two_stage", "product_indicator", "orthogonal")
+HIGHER_ORDER_METHODS = ("two_stage", "repeated_indicators")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class FitOptions:
         group_equal: CB-SEM with groups: parameter classes held equal across groups.
         moderation: PLS with interaction terms: how each term's construct is measured
             (:data:`MODERATION_METHODS`; see :mod:`acsi_sem.estimators.pls_moderation`).
+        higher_order: PLS with higher-order constructs: :data:`HIGHER_ORDER_METHODS` (see
+            :mod:`acsi_sem.estimators.pls_higher_order`).
     """
 
     estimator: str = "ml"
@@ -43,13 +46,15 @@ class FitOptions:
     progress: bool = False
     group_equal: tuple[str, ...] = ()
     moderation: str = "two_stage"
+    higher_order: str = "two_stage"
 
     def __post_init__(self) -> None:
         from acsi_sem.numerics.pls import SCHEMES
 
         checks = [("estimator", self.estimator, ESTIMATORS), ("scheme", self.scheme, SCHEMES),
                   ("ci", self.ci, INTERVALS), ("moderation", self.moderation,
-                                                MODERATION_METHODS)]
+                                                MODERATION_METHODS),
+                  ("higher_order", self.higher_order, HIGHER_ORDER_METHODS)]
         for name, value, allowed in checks:
             if value not in allowed:
                 raise AcsiSemError(f"unknown {name} {value!r}; choose one of "

@@ -16,6 +16,11 @@ from acsi_sem.estimators.common import (
     upper_triangle,
 )
 from acsi_sem.estimators.options import FitOptions
+from acsi_sem.estimators.pls_higher_order import (
+    HigherOrderModel,
+    higher_order_constructs,
+    higher_order_model,
+)
 from acsi_sem.estimators.pls_moderation import ModeratedModel, moderated_model
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame
@@ -130,7 +135,11 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     items = moderated.items(raw, options) if moderated else raw
     core = pls_core(items, layout, options, data.weights)
     measured = _measured(layout, moderated)
-    parameters = pls_parameters(spec, layout, core, measured if moderated else None)
+    interactions = isinstance(moderated, ModeratedModel)
+    parameters = pls_parameters(spec, layout, core, measured if interactions else None)
+    if isinstance(moderated, HigherOrderModel) and moderated.method == "two_stage":
+        parameters = _with_first_stage(parameters, moderated.first_stage_loadings(raw,
+                                                                                  options))
     effects = pls_effects(layout, core.solution)
     warnings = _warnings(layout, core, parameters, options, measured)
     notes = list(data.notes) + _notes(spec, core, options, moderated)
@@ -162,6 +171,14 @@ def fit_pls(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     )
 
 
+def _with_first_stage(parameters: pd.DataFrame, first_stage: pd.DataFrame) -> pd.DataFrame:
+    """The parameter table with stage 1's lower-order loadings before the stage-2 rows."""
+    rows = first_stage.reindex(columns=parameters.columns)
+    rows["std_lv"] = rows["std_all"] = rows["est"]
+    rows["label"] = ""
+    return pd.concat([rows, parameters], ignore_index=True)
+
+
 def pls_model_fit(layout: PlsLayout, core: PlsCore, options: FitOptions) -> pd.DataFrame:
     """SRMR, d_ULS and d_G (rows) of the saturated and the estimated model (columns)."""
     from acsi_sem.statistics.pls_fit import DISTANCES, MODELS, composite_blocks, model_distances
@@ -175,17 +192,25 @@ def pls_model_fit(layout: PlsLayout, core: PlsCore, options: FitOptions) -> pd.D
 
 
 def _moderated(spec: ModelSpec, data: PreparedData, options: FitOptions
-               ) -> ModeratedModel | None:
-    """The model's PLS form with interaction constructs, or None without interactions."""
-    if not spec.interactions:
+               ) -> ModeratedModel | HigherOrderModel | None:
+    """The model's PLS form with built items: a construct for each interaction term, or the
+    higher-order constructs' stage-2 or repeated-indicator form; None for a plain model."""
+    higher = higher_order_constructs(spec)
+    if not spec.interactions and not higher:
         return None
+    if spec.interactions and higher:
+        raise AcsiSemError("a model with both interaction terms and higher-order constructs "
+                           "is not available yet")
     if data.weights is not None:
-        raise AcsiSemError("sampling weights with interaction terms are not available yet; "
-                           "fit without weights=")
+        raise AcsiSemError("sampling weights with interaction terms or higher-order "
+                           "constructs are not available yet; fit without weights=")
+    if higher:
+        return higher_order_model(spec, options)
     return moderated_model(spec, options)
 
 
-def _measured(layout: PlsLayout, moderated: ModeratedModel | None) -> list[int]:
+def _measured(layout: PlsLayout, moderated: ModeratedModel | HigherOrderModel | None
+              ) -> list[int]:
     """Positions of the constructs measured by survey items (all but interaction terms):
     the ones with a 0-100 index."""
     terms = set(moderated.terms) if moderated else set()
@@ -377,13 +402,11 @@ def _warnings(layout: PlsLayout, core: PlsCore, parameters: pd.DataFrame,
 
 
 def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions,
-           moderated: ModeratedModel | None) -> list[str]:
+           moderated: ModeratedModel | HigherOrderModel | None) -> list[str]:
     notes = [f"PLS converged in {core.solution.iterations} iterations ({options.scheme} "
              f"weighting{', consistent PLS' if options.estimator == 'plsc' else ''})"]
     if moderated is not None:
-        notes.append(f"interaction terms ({', '.join(moderated.terms)}) measured by the "
-                     f"{moderated.method.replace('_', '-')} approach; they have no 0-100 "
-                     "index")
+        notes.append(moderated.note)
     user_covariances = spec.table[(spec.table["op"] == "~~") & (spec.table["user"] == 1)]
     if len(user_covariances):
         notes.append("PLS does not estimate (co)variances; the model's '~~' lines are ignored")
@@ -395,7 +418,8 @@ def _notes(spec: ModelSpec, core: PlsCore, options: FitOptions,
 def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: PlsCore,
                   parameters: pd.DataFrame, effects: pd.DataFrame, options: FitOptions,
                   row_weights: np.ndarray | None = None,
-                  moderated: ModeratedModel | None = None) -> BootstrapResult:
+                  moderated: ModeratedModel | HigherOrderModel | None = None
+                  ) -> BootstrapResult:
     """Re-estimate on resampled rows of the items (n, p): parameters, weights, effects,
     indices and HTMT, in batches of stacked arrays (:mod:`acsi_sem.estimators.pls_batched`).
     A respondent drawn into a resample brings its sampling weight (``row_weights`` (n,))
@@ -419,7 +443,8 @@ def bootstrap_pls(spec: ModelSpec, layout: PlsLayout, items: np.ndarray, core: P
         solution = sample_core.solution
         total = total_effects(solution.paths)[pairs]
         direct = solution.paths[pairs]
-        scale = term_scale(layout, sample_core, measured if moderated else None)
+        scale = term_scale(layout, sample_core,
+                           measured if isinstance(moderated, ModeratedModel) else None)
         parts = [pls_row_values(spec, layout, solution, table, scale),
                  solution.weights.sum(axis=1), total - direct, total]
         if sample_core.index is not None:

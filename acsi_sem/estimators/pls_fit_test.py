@@ -21,6 +21,7 @@ import pandas as pd
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.estimators.pls import checked_layout, pls_core
+from acsi_sem.estimators.pls_higher_order import refuse_built_constructs
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.batched import weighted_moments
 from acsi_sem.numerics.pls import PlsLayout
@@ -65,9 +66,7 @@ def exact_fit_test(model: str | Path | ModelSpec,
                            f"quantile, not {replicates}")
     spec, prepared, _, options = prepare(model, data, estimator=estimator, scheme=scheme,
                                          tolerance=tolerance, max_iterations=max_iterations)
-    if spec.interactions:
-        raise AcsiSemError("the overall fit of a model with interaction terms is not "
-                           "defined (the implied correlations assume a linear model)")
+    refuse_built_constructs(spec, "the test of exact fit")
     layout = checked_layout(spec)
     items = prepared.frame[list(layout.indicators)].to_numpy()
     composite = composite_blocks(layout, options.estimator)

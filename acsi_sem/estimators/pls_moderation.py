@@ -54,6 +54,12 @@ class ModeratedModel:
         """The interaction constructs' names (``"A:B"``)."""
         return tuple(interaction.term for interaction in self.spec.interactions)
 
+    @property
+    def note(self) -> str:
+        """What the result's reader must know about the estimation."""
+        return (f"interaction terms ({', '.join(self.terms)}) measured by the "
+                f"{self.method.replace('_', '-')} approach; they have no 0-100 index")
+
     def items(self, raw: np.ndarray, options: FitOptions) -> np.ndarray:
         """(n, p + q): the raw items (n, p) in :attr:`raw_indicators` order, then each
         term's built items."""
