@@ -16,6 +16,8 @@ LAVAAN = FIXTURES / "lavaan"
 LAVAAN_CASES = {
     "hs_cfa": ("tests/fixtures/data/holzinger1939.csv", "tests/fixtures/models/hs_cfa.lav"),
     "hs_sem": ("tests/fixtures/data/holzinger1939.csv", "tests/fixtures/models/hs_sem.lav"),
+    "hs_second_order": ("tests/fixtures/data/holzinger1939.csv",
+                        "tests/fixtures/models/hs_second_order.lav"),
     "poldem": ("tests/fixtures/data/political_democracy.csv",
                "tests/fixtures/models/poldem.lav"),
     "poldem_labels": ("tests/fixtures/data/political_democracy.csv",

@@ -224,9 +224,15 @@ def construct_layout(spec: ModelSpec) -> PlsLayout:
     """The blocks of latent variables and their indicators, with the regressions among
     latent variables only (a path to or from an observed variable is not between blocks)."""
     table = spec.table
+    # A second-order factor has no items of its own: it is not a block.
+    first_order = tuple(lv for lv in spec.latent
+                        if any(item not in spec.latent for item in spec.indicators[lv]))
     between_blocks = ((table["op"] != "~")
-                      | (table["lhs"].isin(spec.latent) & table["rhs"].isin(spec.latent)))
-    return pls_layout(spec.with_table(table[between_blocks]))
+                      | (table["lhs"].isin(first_order) & table["rhs"].isin(first_order)))
+    second_order = table["op"].isin(["=~", "<~"]) & ~table["lhs"].isin(first_order)
+    return pls_layout(ModelSpec(table=table[between_blocks & ~second_order],
+                                latent=first_order, observed=spec.observed,
+                                source=spec.source))
 
 
 def _covariates(spec: ModelSpec) -> tuple[int, ...]:

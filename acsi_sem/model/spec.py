@@ -324,7 +324,11 @@ def _default_rows(parameters: list[Statement], latent: list[str], observed: list
             add(name, name)
     for name in latent:
         add(name, name)
-    exogenous_latent = [lv for lv in latent if lv not in dependent]
+    # A first-order factor measuring a second-order one is endogenous (lavaan: its
+    # variance is a disturbance, and it does not covary with the exogenous factors).
+    measured_by_latent = {s.rhs for s in parameters if s.op in MEASUREMENT and s.rhs in latent}
+    exogenous_latent = [lv for lv in latent if lv not in dependent
+                        and lv not in measured_by_latent]
     for a, b in combinations(exogenous_latent, 2):
         add(a, b)
     pure_dependent = [v for v in latent + observed if v in dependent and v not in predictors]

@@ -61,8 +61,8 @@ def _scale(op: str, i: int, j: int, value: float, total_sd: np.ndarray,
            residual_sd: np.ndarray, latent_sd: np.ndarray,
            latent_residual_sd: np.ndarray) -> tuple[float, float]:
     with np.errstate(divide="ignore", invalid="ignore"):
-        if op == "=~":  # latent i -> indicator j
-            return value * latent_sd[i], value * total_sd[i] / total_sd[j]
+        if op == "=~":  # latent i -> indicator j (a latent one in a second-order model)
+            return value * latent_sd[i] / latent_sd[j], value * total_sd[i] / total_sd[j]
         if op == "~":  # predictor j -> outcome i
             return (value * latent_sd[j] / latent_sd[i], value * total_sd[j] / total_sd[i])
         if op in ("~1", "|"):
