@@ -346,6 +346,11 @@ def _metrics(predictions: Predictions, names: list[tuple[str, str]]) -> pd.DataF
     return table
 
 
+def default_omission_distance(n: int) -> int:
+    """The first of 7, 8, 9, 6, 5, 10, 11, 12 that does not divide n respondents."""
+    return next(d for d in (7, 8, 9, 6, 5, 10, 11, 12) if n % d)
+
+
 def blindfolding(model: str | Path | ModelSpec, data: pd.DataFrame | str | Path | None = None,
                  *, omission_distance: int = 7, scheme: str = "path",
                  tolerance: float = 1e-7, max_iterations: int = 300) -> pd.DataFrame:

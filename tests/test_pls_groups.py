@@ -156,3 +156,15 @@ def test_cli_writes_the_comparison(tmp_path, capsys) -> None:
         reference.compositional["c"].iloc[0])
     assert document["paths"][0]["permutation_p"] == reference.paths["permutation_p"].iloc[0]
     assert "MICOM step 2" in capsys.readouterr().out
+
+
+def test_each_groups_paths_equal_seminr_mga() -> None:
+    # tests/fixtures/seminr/make_mga_fixtures.py: seminr 0.2.1's estimate_pls_mga, ECSI on
+    # the two halves of mobi.
+    theirs = pd.read_csv(ROOT / "tests" / "fixtures" / "seminr" / "mga__paths.csv").set_index(
+        ["lhs", "rhs"])
+    ours = compare_groups("ecsi", MOBI, group="half", permutations=19, bootstrap=0,
+                          seed=1).paths
+    ours.index = ours.index.set_names(["lhs", "rhs"])
+    assert np.abs(ours.loc[theirs.index, "first"] - theirs["group1_beta"]).max() < 1e-10
+    assert np.abs(ours.loc[theirs.index, "second"] - theirs["group2_beta"]).max() < 1e-10

@@ -13,7 +13,13 @@ from scipy import stats
 import acsi_sem
 from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.prediction import blindfolding, draw_folds, loss_test, pls_predict
+from acsi_sem.prediction import (
+    blindfolding,
+    default_omission_distance,
+    draw_folds,
+    loss_test,
+    pls_predict,
+)
 from tests.conftest import FIXTURES, ROOT
 
 SEMINR = FIXTURES / "seminr"
@@ -149,6 +155,7 @@ def test_report_gets_a_prediction_section(tmp_path) -> None:
     assert code == 0
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "id='section-prediction'" in page and "prediction_rmse.svg" in page
+    assert "prediction-blindfolding_q2" in page
 
 
 def test_blindfolding_q2_refits_each_round_with_mean_replacement() -> None:
@@ -188,3 +195,4 @@ def test_blindfolding_q2_refits_each_round_with_mean_replacement() -> None:
 def test_blindfolding_refuses_an_omission_distance_dividing_the_sample() -> None:
     with pytest.raises(AcsiSemError, match="not a divisor of 250, not 5"):
         blindfolding("ecsi", omission_distance=5)
+    assert default_omission_distance(250) == 7 and default_omission_distance(56) == 9

@@ -106,7 +106,7 @@ def _add_report_command(commands) -> None:
                              "last in the causal order, e.g. Loyalty)")
     report.add_argument("--predict", action="store_true",
                         help="PLS: add PLSpredict and CVPAT (10 folds x 10 repetitions, "
-                             "seeded by --seed)")
+                             "seeded by --seed) and blindfolding's Q2")
     report.add_argument("--compare-groups", action="store_true",
                         help="with --group of two groups: add MICOM and the multi-group "
                              "analysis (5000 permutations, 1000 bootstrap replicates per "
@@ -238,11 +238,7 @@ def _report(arguments: argparse.Namespace) -> int:
                  progress=sys.stderr.isatty())
     sections = []
     if arguments.predict:
-        from acsi_sem.prediction import pls_predict
-        from acsi_sem.report.pls_sections import prediction_section
-
-        sections.append(prediction_section(pls_predict(arguments.model, arguments.data,
-                                                       seed=arguments.seed)))
+        sections.append(_prediction_section(arguments, result.n_obs))
     if arguments.compare_groups:
         sections.append(_groups_section(arguments))
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
@@ -254,6 +250,15 @@ def _report(arguments: argparse.Namespace) -> int:
         pdf = print_to_pdf(path, path.with_suffix(".pdf"))
         print(f"acsi-sem: wrote {pdf}")
     return 0
+
+
+def _prediction_section(arguments: argparse.Namespace, n_obs: int):
+    from acsi_sem.prediction import blindfolding, default_omission_distance, pls_predict
+    from acsi_sem.report.pls_sections import prediction_section
+
+    prediction = pls_predict(arguments.model, arguments.data, seed=arguments.seed)
+    return prediction_section(prediction, blindfolding(
+        arguments.model, arguments.data, omission_distance=default_omission_distance(n_obs)))
 
 
 def _groups_section(arguments: argparse.Namespace):

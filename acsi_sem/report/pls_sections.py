@@ -46,8 +46,9 @@ def prediction_figure(prediction: PredictionResult) -> Figure:
     return figure
 
 
-def prediction_section(prediction: PredictionResult) -> ReportSection:
-    """The report section of a PLSpredict result."""
+def prediction_section(prediction: PredictionResult,
+                       blindfolding: pd.DataFrame | None = None) -> ReportSection:
+    """The report section of a PLSpredict result, with blindfolding's Q² when given."""
     tests = pd.DataFrame({benchmark.upper(): prediction.cvpat(benchmark)
                           for benchmark in BENCHMARKS}).T
     below = int(prediction.metrics["rmse_below_lm"].sum())
@@ -57,9 +58,13 @@ def prediction_section(prediction: PredictionResult) -> ReportSection:
             "predicts better than the training mean; the model's RMSE is below the linear "
             f"model's for {below} of {len(prediction.metrics)} items. CVPAT tests whether "
             "the model's average loss is below a benchmark's (one-sided t test).")
-    return ReportSection("prediction", "Prediction (PLSpredict, CVPAT)", text,
-                         tables={"items": prediction.metrics, "cvpat": tests},
-                         figures={"rmse": prediction_figure(prediction)})
+    tables = {"items": prediction.metrics, "cvpat": tests}
+    if blindfolding is not None:
+        tables["blindfolding_q2"] = blindfolding.set_index("construct")
+        text += (" Blindfolding's Q² (cross-validated redundancy) above 0 means predictive "
+                 "relevance for the construct.")
+    return ReportSection("prediction", "Prediction (PLSpredict, CVPAT, blindfolding)", text,
+                         tables=tables, figures={"rmse": prediction_figure(prediction)})
 
 
 def groups_section(comparison: GroupComparison) -> ReportSection:
