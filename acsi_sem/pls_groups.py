@@ -40,7 +40,7 @@ from acsi_sem.estimators.options import FitOptions
 from acsi_sem.estimators.pls import checked_layout, pls_core
 from acsi_sem.estimators.pls_higher_order import refuse_built_constructs
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.batched import weighted_moments
+from acsi_sem.numerics.batched import weighted_correlations
 from acsi_sem.numerics.pls import PlsLayout
 from acsi_sem.numerics.pls_batched import BatchedPlsSolution, estimate_pls_batched
 from acsi_sem.resample import resampled_rows
@@ -211,8 +211,7 @@ class _SplitFits:
 def _split_fit(items: np.ndarray, first: np.ndarray, layout: PlsLayout,
                options: FitOptions) -> _SplitFits:
     """Estimate each group of b splits (b, n) (True: the first group)."""
-    solutions = [_fit_rows(items, mask.astype(float), layout, options)
-                 for mask in (first, ~first)]
+    solutions = [_fit_rows(items, mask, layout, options) for mask in (first, ~first)]
     kept = np.flatnonzero(solutions[0].converged & solutions[1].converged)
     if not len(kept):
         raise AcsiSemError("PLS did not converge in either group; check the model")
@@ -221,16 +220,15 @@ def _split_fit(items: np.ndarray, first: np.ndarray, layout: PlsLayout,
 
 def _fit_rows(items: np.ndarray, weights: np.ndarray, layout: PlsLayout,
               options: FitOptions) -> BatchedPlsSolution:
-    """Batched PLS of the rows weighted by ``weights`` (b, n), in batches."""
+    """Batched PLS of the rows weighted by ``weights`` (b, n; counts or a boolean mask),
+    in batches."""
     parts = []
     for start in range(0, len(weights), BATCH):
-        _, covariances = weighted_moments(items, weights[start:start + BATCH])
-        sd = np.sqrt(np.einsum("bii->bi", covariances))
-        if (sd <= 0).any():
-            raise DataError("an item does not vary within a group; the groups cannot be "
-                            "compared")
-        correlations = covariances / (sd[:, :, None] * sd[:, None, :])
-        parts.append(estimate_pls_batched(correlations, layout, scheme=options.scheme,
+        moments = weighted_correlations(items, weights[start:start + BATCH].astype(float))
+        if moments.failed.any():
+            raise DataError("an item does not vary within a group (or a permutation of "
+                            "one); the groups cannot be compared")
+        parts.append(estimate_pls_batched(moments.correlations, layout, scheme=options.scheme,
                                           tolerance=options.tolerance,
                                           max_iterations=options.max_iterations))
     return BatchedPlsSolution(*(np.concatenate([getattr(part, name) for part in parts])

@@ -35,7 +35,7 @@ from acsi_sem.estimators.options import FitOptions
 from acsi_sem.estimators.pls import checked_layout
 from acsi_sem.estimators.pls_higher_order import refuse_built_constructs
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.batched import weighted_moments
+from acsi_sem.numerics.batched import weighted_correlations
 from acsi_sem.numerics.pls import PlsLayout
 from acsi_sem.numerics.pls_batched import estimate_pls_batched
 
@@ -76,6 +76,8 @@ class PredictionResult:
         predictions: the out-of-sample predictions behind them.
         items: the q predicted items, in ``metrics`` order.
         folds, repetitions, seed, technique: the settings.
+        assignments: (r, n) each respondent's fold in each repetition (to predict another
+            model on the same folds).
     """
 
     metrics: pd.DataFrame
@@ -85,6 +87,7 @@ class PredictionResult:
     repetitions: int
     seed: int | None
     technique: str
+    assignments: np.ndarray | None = field(default=None, repr=False)
 
     def cvpat(self, benchmark: str = "lm") -> pd.Series:
         """CVPAT of the model against ``"lm"`` (the linear model) or ``"ia"`` (indicator
@@ -154,7 +157,7 @@ def pls_predict(model: str | Path | ModelSpec, data: pd.DataFrame | str | Path |
     predictions, names = cross_validate(items, layout, options, assignments, technique)
     return PredictionResult(_metrics(predictions, names), predictions,
                             tuple(item for _, item in names), int(assignments.max()) + 1,
-                            len(assignments), seed, technique)
+                            len(assignments), seed, technique, assignments)
 
 
 def loss_test(losses: np.ndarray, benchmark: np.ndarray) -> pd.Series:
@@ -205,6 +208,8 @@ def _checked_assignments(assignments: np.ndarray, n: int) -> np.ndarray:
     if assignments.ndim != 2 or assignments.shape[1] != n:
         raise AcsiSemError(f"fold assignments must be (repetitions, {n}), one fold number per "
                            f"respondent, not of shape {assignments.shape}")
+    if not np.issubdtype(assignments.dtype, np.integer) or assignments.min() < 0:
+        raise AcsiSemError("fold assignments must be whole fold numbers from 0 to k - 1")
     for row in assignments:
         counts = np.bincount(row)
         if row.min() < 0 or len(counts) < 2 or (counts == 0).any():
@@ -268,14 +273,13 @@ class _Moments:
 
 
 def _training_moments(items: np.ndarray, training: np.ndarray) -> _Moments:
-    means, covariances = weighted_moments(items, training)
-    variances = np.einsum("bii->bi", covariances)
-    if (variances <= 0).any():
+    moments = weighted_correlations(items, training)
+    if moments.failed.any():
         raise AcsiSemError("an item does not vary within a training fold; use fewer folds")
-    root = np.sqrt(variances)
+    root = np.sqrt(np.einsum("bii->bi", moments.covariances))
     total = training.sum(axis=1)[:, None]
-    return _Moments(means, covariances, root * np.sqrt(total / (total - 1)),
-                    covariances / (root[:, :, None] * root[:, None, :]))
+    return _Moments(moments.means, moments.covariances, root * np.sqrt(total / (total - 1)),
+                    moments.correlations)
 
 
 def _predicted_scores(scores: np.ndarray, paths: np.ndarray, layout: PlsLayout,
@@ -300,6 +304,9 @@ def _causal_order(layout: PlsLayout) -> list[int]:
     pending = list(layout.endogenous)
     while pending:
         ready = [j for j in pending if set(np.flatnonzero(layout.predecessors[j])) <= done]
+        if not ready:
+            raise AcsiSemError("predicting from the earliest antecedents needs a recursive "
+                               "model (no loops); use technique='direct'")
         order += ready
         done |= set(ready)
         pending = [j for j in pending if j not in ready]
@@ -347,8 +354,16 @@ def _metrics(predictions: Predictions, names: list[tuple[str, str]]) -> pd.DataF
 
 
 def default_omission_distance(n: int) -> int:
-    """The first of 7, 8, 9, 6, 5, 10, 11, 12 that does not divide n respondents."""
-    return next(d for d in (7, 8, 9, 6, 5, 10, 11, 12) if n % d)
+    """The first of 7, 8, 9, 6, 5, 10, 11, 12 that does not divide n respondents.
+
+    Raises:
+        AcsiSemError: all of them divide n (a multiple of 27,720).
+    """
+    distance = next((d for d in (7, 8, 9, 6, 5, 10, 11, 12) if n % d), None)
+    if distance is None:
+        raise AcsiSemError(f"every usual omission distance (5 to 12) divides the {n} "
+                           "respondents; choose one with omission_distance=")
+    return distance
 
 
 def blindfolding(model: str | Path | ModelSpec, data: pd.DataFrame | str | Path | None = None,

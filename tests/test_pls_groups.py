@@ -168,3 +168,9 @@ def test_each_groups_paths_equal_seminr_mga() -> None:
     ours.index = ours.index.set_names(["lhs", "rhs"])
     assert np.abs(ours.loc[theirs.index, "first"] - theirs["group1_beta"]).max() < 1e-10
     assert np.abs(ours.loc[theirs.index, "second"] - theirs["group2_beta"]).max() < 1e-10
+
+
+def test_an_item_constant_in_one_group_is_named() -> None:
+    constant = MOBI.assign(IMAG1=np.where(MOBI["half"] == "first", 7, MOBI["IMAG1"]))
+    with pytest.raises(DataError, match="does not vary within a group"):
+        compare_groups(SMALL, constant, group="half", permutations=19, bootstrap=0)

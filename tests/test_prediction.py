@@ -196,3 +196,27 @@ def test_blindfolding_refuses_an_omission_distance_dividing_the_sample() -> None
     with pytest.raises(AcsiSemError, match="not a divisor of 250, not 5"):
         blindfolding("ecsi", omission_distance=5)
     assert default_omission_distance(250) == 7 and default_omission_distance(56) == 9
+
+
+def test_misuse_found_in_review_gets_the_packages_errors() -> None:
+    loop = "A =~ CUSA1 + CUSA2\nB =~ CUSL1 + CUSL3\nC =~ IMAG1 + IMAG2\nA ~ C + B\nB ~ A"
+    with pytest.raises(AcsiSemError, match="needs a recursive model"):
+        pls_predict(loop, MOBI, technique="earliest", folds=2, repetitions=1)
+    for bad in (np.full((1, 250), -1), np.zeros((1, 250)) + 0.5):
+        with pytest.raises(AcsiSemError, match="whole fold numbers"):
+            pls_predict("ecsi", assignments=bad)
+    with pytest.raises(AcsiSemError, match="divides the 27720 respondents"):
+        default_omission_distance(27720)
+    # An item constant in a training fold is named, whatever rounding the moments leave.
+    constant = MOBI.assign(CUSA1=np.where(np.arange(250) < 125, 5, MOBI["CUSA1"]))
+    folds = (np.arange(250) >= 125).astype(int)[None]
+    with pytest.raises(AcsiSemError, match="does not vary within a training fold"):
+        pls_predict("ecsi", constant, assignments=folds)
+
+
+def test_cli_refuses_weights_with_the_analyses_beside_the_fit(tmp_path, capsys) -> None:
+    survey = tmp_path / "mobi.csv"
+    MOBI.assign(w=1.0).to_csv(survey, index=False)
+    code = main(["report", "ecsi", "--data", str(survey), "--weights", "w", "--predict",
+                 "--out", str(tmp_path / "out")])
+    assert code == 2 and "--predict does not take sampling weights" in capsys.readouterr().err

@@ -185,6 +185,8 @@ def _fit(arguments: argparse.Namespace) -> int:
     if arguments.exact_fit is not None:
         from acsi_sem.estimators.pls_fit_test import exact_fit_test
 
+        _refuse_weights(arguments, "--exact-fit")
+
         table = exact_fit_test(arguments.model, arguments.data, replicates=arguments.exact_fit,
                                seed=arguments.seed, estimator=arguments.estimator,
                                scheme=arguments.scheme, tolerance=arguments.tolerance,
@@ -237,6 +239,10 @@ def _report(arguments: argparse.Namespace) -> int:
                  moderation=arguments.moderation, higher_order=arguments.higher_order,
                  progress=sys.stderr.isatty())
     sections = []
+    for flag, wanted in (("--predict", arguments.predict),
+                         ("--compare-groups", arguments.compare_groups)):
+        if wanted:
+            _refuse_weights(arguments, flag)
     if arguments.predict:
         sections.append(_prediction_section(arguments, result.n_obs))
     if arguments.compare_groups:
@@ -250,6 +256,14 @@ def _report(arguments: argparse.Namespace) -> int:
         pdf = print_to_pdf(path, path.with_suffix(".pdf"))
         print(f"acsi-sem: wrote {pdf}")
     return 0
+
+
+def _refuse_weights(arguments: argparse.Namespace, flag: str) -> None:
+    """The analyses beside the fit take no sampling weights yet: say so rather than mix a
+    weighted fit with unweighted tests."""
+    if arguments.weights:
+        raise AcsiSemError(f"{flag} does not take sampling weights yet; leave out --weights "
+                           "or run it on its own")
 
 
 def _prediction_section(arguments: argparse.Namespace, n_obs: int):

@@ -80,7 +80,7 @@ def _groups(arguments: argparse.Namespace) -> int:
 
 
 def _predict(arguments: argparse.Namespace) -> int:
-    from acsi_sem.prediction import compare_predictions, draw_folds, pls_predict
+    from acsi_sem.prediction import compare_predictions, pls_predict
 
     if arguments.plot and not Path(arguments.plot).is_dir():
         raise DataError(f"{arguments.plot}: cannot save the figure there, the folder does not "
@@ -90,8 +90,8 @@ def _predict(arguments: argparse.Namespace) -> int:
                         repetitions=arguments.repetitions, **settings)
     text, document = first.summary(), first.to_dict()
     if arguments.compare:
-        folds = draw_folds(len(first.predictions.actual), arguments.folds,
-                           arguments.repetitions, arguments.seed)
+        # The second model is judged on the first one's folds, drawn or not by a seed.
+        folds = first.assignments
         # Both models predict the same respondents: the first model's data.
         data = arguments.data or _default_data(arguments.model)
         second = pls_predict(arguments.compare, data, assignments=folds, **settings)

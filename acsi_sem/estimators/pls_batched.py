@@ -18,13 +18,10 @@ import pandas as pd
 from acsi_sem.estimators.cbsem_batched import batched_htmt
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.batched import weighted_moments
+from acsi_sem.numerics.batched import weighted_correlations
 from acsi_sem.numerics.pls import PlsLayout, total_effects
 from acsi_sem.numerics.pls_batched import BatchedPlsSolution, estimate_pls_batched
 from acsi_sem.resample import Replicate, ReplicateBatch, settle_failed
-
-# A resampled item whose variance falls below this share of the sample's is constant.
-_CONSTANT = 1e-12
 
 
 def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
@@ -43,17 +40,15 @@ def batched_pls_statistic(spec: ModelSpec, layout: PlsLayout, items: np.ndarray,
         one_at_a_time: the one-at-a-time statistic, given row indices.
         row_weights: (n,) sampling weights, multiplied into each replicate's counts.
     """
-    sample_variance = items.var(axis=0)
     rows = _RowMap.of(layout, table)
 
     def statistic(counts: np.ndarray) -> ReplicateBatch:
         weights = counts if row_weights is None else counts * row_weights
-        means, covariances = weighted_moments(items, weights)
-        variances = np.einsum("bii->bi", covariances)
-        failed = (variances <= _CONSTANT * sample_variance).any(axis=1)
-        sd = np.sqrt(np.where(failed[:, None], 1.0, variances))
-        correlations = covariances / (sd[:, :, None] * sd[:, None, :])
-        correlations[failed] = np.eye(items.shape[1])
+        moments = weighted_correlations(items, weights)
+        means, covariances, correlations = (moments.means, moments.covariances,
+                                             moments.correlations)
+        failed = moments.failed.copy()
+        sd = np.sqrt(np.where(failed[:, None], 1.0, np.einsum("bii->bi", covariances)))
         try:
             solution = estimate_pls_batched(
                 correlations, layout, scheme=options.scheme,

@@ -23,7 +23,7 @@ from acsi_sem.estimators.options import FitOptions
 from acsi_sem.estimators.pls import checked_layout, pls_core
 from acsi_sem.estimators.pls_higher_order import refuse_built_constructs
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.batched import weighted_moments
+from acsi_sem.numerics.batched import weighted_correlations
 from acsi_sem.numerics.pls import PlsLayout
 from acsi_sem.numerics.pls_batched import estimate_pls_batched
 from acsi_sem.resample import ReplicateBatch, bootstrap_batched
@@ -96,7 +96,7 @@ def sample_distances(items: np.ndarray, layout: PlsLayout, options: FitOptions,
 
 
 def rotated_items(items: np.ndarray, layout: PlsLayout, options: FitOptions,
-             composite: np.ndarray, *, saturated: bool) -> np.ndarray:
+                  composite: np.ndarray, *, saturated: bool) -> np.ndarray:
     """``Z S^-1/2 Sigma^1/2``: standardized items whose correlations are the implied ones."""
     solution = pls_core(items, layout, options).solution
     correlation = np.atleast_2d(np.corrcoef(items, rowvar=False))
@@ -126,16 +126,15 @@ def _bootstrap(rotated: np.ndarray, layout: PlsLayout, options: FitOptions,
                seed: int | None) -> np.ndarray:
     """(used, 3) the distances of the model (0 saturated, 1 estimated) in each resample."""
     def statistic(counts: np.ndarray) -> ReplicateBatch:
-        _, covariances = weighted_moments(rotated, counts)
-        sd = np.sqrt(np.einsum("bii->bi", covariances))
-        correlations = covariances / (sd[:, :, None] * sd[:, None, :])
+        moments = weighted_correlations(rotated, counts)
+        correlations = moments.correlations
         solution = estimate_pls_batched(correlations, layout, scheme=options.scheme,
                                         consistent=options.estimator == "plsc",
                                         tolerance=options.tolerance,
                                         max_iterations=options.max_iterations)
         values = model_distances(correlations, solution.loadings, solution.construct_cor,
                                  solution.paths, layout, composite)[:, position]
-        failed = ~solution.converged | ~np.isfinite(values).all(axis=1)
+        failed = moments.failed | ~solution.converged | ~np.isfinite(values).all(axis=1)
         return ReplicateBatch(values, failed, np.zeros(len(counts), dtype=bool))
 
     result = bootstrap_batched(statistic, len(rotated), replicates=replicates, seed=seed,

@@ -132,12 +132,14 @@ class HigherOrderModel:
         return pd.DataFrame(rows, columns=["lhs", "rhs", "est"]).assign(op="=~")
 
     def items(self, raw: np.ndarray, options: FitOptions) -> np.ndarray:
-        """(n, q) the items of :attr:`spec` from the survey items (n, p)."""
+        """(n, q) the items of :attr:`spec`, in its PLS layout's order, from the survey
+        items (n, p)."""
         position = {name: i for i, name in enumerate(self.raw_indicators)}
         columns = []
         scores = (self.first_stage_scores(raw, options) if self.method == "two_stage"
                   else None)
-        for name in self.spec.observed:
+        # Block by block, as PLS lays them out (not the table's order of first mention).
+        for name in pls_layout(self.spec).indicators:
             if scores is not None and name in scores:
                 columns.append(scores[name])
             else:

@@ -52,7 +52,7 @@ class ModeratedModel:
     @property
     def terms(self) -> tuple[str, ...]:
         """The interaction constructs' names (``"A:B"``)."""
-        return tuple(interaction.term for interaction in self.spec.interactions)
+        return tuple(dict.fromkeys(i.term for i in self.spec.interactions))
 
     @property
     def note(self) -> str:
@@ -67,7 +67,9 @@ class ModeratedModel:
                   if self.method == "two_stage" else None)
         position = {name: j for j, name in enumerate(self.main_effects.latent)}
         built = [raw]
-        for interaction in self.spec.interactions:
+        # A term in two regressions is one construct: build its items once.
+        unique = {i.term: i for i in self.spec.interactions}
+        for interaction in unique.values():
             first, second = position[interaction.independent], position[interaction.moderator]
             if scores is not None:
                 built.append((scores[:, first] * scores[:, second])[:, None])

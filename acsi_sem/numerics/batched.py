@@ -186,6 +186,35 @@ class BatchedRam:
         return scatter.T @ cell_matrices @ scatter
 
 
+# A weighted item whose variance falls below this share of the sample's is constant (the
+# moments leave a rounding residue of about 1e-15 for a constant column).
+CONSTANT_VARIANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class WeightedCorrelations:
+    """Moments of b weighted copies of the data: ``means`` (b, p), ``covariances``
+    (b, p, p) (divisor: the weights' sum), ``correlations`` (b, p, p; the identity where
+    ``failed``) and ``failed`` (b,): an item is constant among the rows weighted above 0."""
+
+    means: np.ndarray
+    covariances: np.ndarray
+    correlations: np.ndarray
+    failed: np.ndarray
+
+
+def weighted_correlations(items: np.ndarray, weights: np.ndarray) -> WeightedCorrelations:
+    """:func:`weighted_moments` with correlations, flagging the weightings (b, n) under
+    which an item of items (n, p) is constant."""
+    means, covariances = weighted_moments(items, weights)
+    variances = np.einsum("bii->bi", covariances)
+    failed = (variances <= CONSTANT_VARIANCE * items.var(axis=0)).any(axis=1)
+    sd = np.sqrt(np.where(failed[:, None], 1.0, variances))
+    correlations = covariances / (sd[:, :, None] * sd[:, None, :])
+    correlations[failed] = np.eye(items.shape[1])
+    return WeightedCorrelations(means, covariances, correlations, failed)
+
+
 def _inverse_each(matrices: np.ndarray) -> np.ndarray:
     """Inverses of stacked (b, m, m) matrices; NaN for the singular ones."""
     try:

@@ -136,3 +136,11 @@ def test_analyses_not_defined_for_higher_order_models_say_so(analysis: str) -> N
            "exact_fit": lambda: exact_fit_test(MODEL, MOBI)}[analysis]
     with pytest.raises(AcsiSemError, match="with higher-order constructs is not available"):
         run()
+
+
+@pytest.mark.parametrize("method", ["two_stage", "repeated_indicators"])
+def test_a_block_written_over_two_lines_gives_the_same_estimates(method: str) -> None:
+    split = MODEL.replace("Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5",
+                          "Image =~ IMAG1 + IMAG2\nImage =~ IMAG3 + IMAG4 + IMAG5")
+    ours = rows(acsi_sem.fit(split, MOBI, estimator="pls", higher_order=method), ("~",))
+    assert np.abs(ours - rows(fitted("A", method), ("~",))[ours.index]).max() < 1e-12

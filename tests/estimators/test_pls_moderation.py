@@ -202,3 +202,15 @@ def test_the_interaction_interval_has_near_nominal_size_without_moderation() -> 
     # Seen: 6 of 60 (10%), a little liberal, as percentile intervals of PLS interaction
     # paths tend to be at n = 200.
     assert np.mean(excluded) <= 0.13
+
+
+def test_one_term_in_two_regressions_is_one_construct() -> None:
+    model = MODEL.read_text() + ("\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\n"
+                                 "Loyalty ~ Image + Expectation + Image:Expectation\n")
+    result = acsi_sem.fit(model, MOBI, estimator="pls")
+    assert result.spec.latent.count(TERM) == 1
+    table = result.moderation()
+    assert set(table["outcome"]) == {"Satisfaction", "Loyalty"}
+    loyalty = table[(table["outcome"] == "Loyalty") & (table["effect"] == "interaction")]
+    path = result.parameters.query("lhs == 'Loyalty' and rhs == @TERM")["est"].iat[0]
+    assert loyalty["estimate"].iat[0] == pytest.approx(path)
