@@ -150,12 +150,19 @@ class HigherOrderModel:
         """Standardized stage-1 scores (n,) of every lower-order construct."""
         layout = self.first_stage
         positions = [self.raw_indicators.index(name) for name in layout.indicators]
-        items = raw[:, positions]
-        solution = first_stage_solution(items, layout, options)
-        standardized = (items - items.mean(axis=0)) / items.std(axis=0, ddof=1)
-        scores = standardized @ solution.weights
+        scores = first_stage_scores(raw[:, positions], layout, options)
         lower = {name for names in self.lower.values() for name in names}
         return {name: scores[:, j] for j, name in enumerate(layout.latent) if name in lower}
+
+
+def first_stage_scores(items: np.ndarray, layout: PlsLayout, options: FitOptions
+                       ) -> np.ndarray:
+    """(n, L) standardized construct scores of a first-stage model (the two-stage
+    approaches of higher-order constructs and of interaction terms) on items (n, p) in
+    ``layout`` order."""
+    solution = first_stage_solution(items, layout, options)
+    standardized = (items - items.mean(axis=0)) / items.std(axis=0, ddof=1)
+    return standardized @ solution.weights
 
 
 def first_stage_solution(items: np.ndarray, layout: PlsLayout, options: FitOptions):

@@ -24,8 +24,9 @@ import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimators.options import FitOptions
+from acsi_sem.estimators.pls_higher_order import first_stage_scores
 from acsi_sem.model.spec import ModelSpec, number_free_parameters
-from acsi_sem.numerics.pls import PlsLayout, estimate_pls, pls_layout
+from acsi_sem.numerics.pls import PlsLayout, pls_layout
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class ModeratedModel:
     def items(self, raw: np.ndarray, options: FitOptions) -> np.ndarray:
         """(n, p + q): the raw items (n, p) in :attr:`raw_indicators` order, then each
         term's built items."""
-        scores = (_first_stage_scores(raw, self.main_effects, options)
+        scores = (first_stage_scores(raw, self.main_effects, options)
                   if self.method == "two_stage" else None)
         position = {name: j for j, name in enumerate(self.main_effects.latent)}
         built = [raw]
@@ -130,16 +131,6 @@ def _with_term_constructs(spec: ModelSpec, items: dict[str, list[str]]) -> Model
 
 def _standardized(values: np.ndarray) -> np.ndarray:
     return (values - values.mean(axis=0)) / values.std(axis=0, ddof=1)
-
-
-def _first_stage_scores(raw: np.ndarray, layout: PlsLayout, options: FitOptions
-                        ) -> np.ndarray:
-    """(n, L) standardized construct scores of the model without interactions."""
-    standardized = _standardized(raw)
-    solution = estimate_pls(np.atleast_2d(np.corrcoef(raw, rowvar=False)), layout,
-                            scheme=options.scheme, tolerance=options.tolerance,
-                            max_iterations=options.max_iterations)
-    return standardized @ solution.weights
 
 
 def _item_products(raw: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
