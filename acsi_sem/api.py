@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.estimators.checks import check_no_constraints
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile, load_model_file
 from acsi_sem.model.spec import ModelSpec, parse_model
@@ -193,6 +194,8 @@ def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
 
 def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,
               model_file: ModelFile | None, options: FitOptions) -> FitResult:
+    if options.is_pls or options.estimator == "wlsmv":
+        check_no_constraints(spec, options.estimator.upper())
     if options.is_pls:
         from acsi_sem.estimators.pls import fit_pls
 

@@ -56,6 +56,9 @@ class FitResult:
             ``max`` and Kish's ``effective_n``; None when every respondent counts once.
         model_fit: PLS only: SRMR, d_ULS and d_G (rows) of the ``saturated`` and the
             ``estimated`` model (columns); see :mod:`acsi_sem.statistics.pls_fit`.
+        constraints: CB-SEM with ``==``/``<``/``>`` constraints: ``lhs, op, rhs``, both
+            sides' values at the estimates and whether each ``binding``; see
+            :mod:`acsi_sem.numerics.constrained`.
     """
 
     spec: ModelSpec
@@ -86,6 +89,7 @@ class FitResult:
     groups: dict | None = field(default=None, repr=False)
     sampling_weights: dict | None = field(default=None, repr=False)
     model_fit: pd.DataFrame | None = field(default=None, repr=False)
+    constraints: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

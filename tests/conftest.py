@@ -22,6 +22,8 @@ LAVAAN_CASES = {
                "tests/fixtures/models/poldem.lav"),
     "poldem_labels": ("tests/fixtures/data/political_democracy.csv",
                       "tests/fixtures/models/poldem_labels.lav"),
+    "poldem_constraints": ("tests/fixtures/data/political_democracy.csv",
+                           "tests/fixtures/models/poldem_constraints.lav"),
     "ecsi_mobi": ("data/mobi.csv", "models/ecsi.lav"),
     "ccsi_mobi": ("data/mobi.csv", "models/ccsi.lav"),
     "ccsi6_mobi": ("data/mobi.csv", "models/ccsi6.lav"),

@@ -20,7 +20,14 @@ from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.cbsem import CbsemSolution, fill_fixed_x, fit_fiml, fit_ml
+from acsi_sem.numerics.cbsem import (
+    CbsemSolution,
+    fill_fixed_x,
+    fit_fiml,
+    fit_ml,
+    minimize_constrained_ml,
+)
+from acsi_sem.numerics.constrained import constraint_system, solution_constraints
 from acsi_sem.numerics.fiml import independence_loglik
 from acsi_sem.numerics.ml import minimize_ml
 from acsi_sem.numerics.pls import PlsLayout, pls_layout
@@ -120,6 +127,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         missing=data.missing_report(),
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
         index=index, index_weights=index_weights,
+        constraints=solution_constraints(solution.spec, solution.constraints),
     )
 
 
@@ -162,9 +170,11 @@ def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     items = data.frame.to_numpy()
     if not data.has_missing:
         return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec),
-                         data.weights, meanstructure=solution.spec.has_intercepts)
+                         data.weights, meanstructure=solution.spec.has_intercepts,
+                         basis=solution.basis)
     return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
-                       data.means, data.covariance, bread=solution.information)
+                       data.means, data.covariance, bread=solution.information,
+                       basis=solution.basis)
 
 
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
@@ -248,7 +258,7 @@ def _moment_fit(solution: CbsemSolution, data: PreparedData, implied: np.ndarray
     # Without modelled means (ram.m_rows) the intercepts are the saturated sample means.
     implied_means = ram.implied_mean(solution.theta) if ram.m_rows.size else data.means
     return MomentFit(sample_cov=data.covariance, implied_cov=implied, n_obs=data.n_obs,
-                     npar=spec.n_free,
+                     npar=spec.n_free - solution.equality_rank,
                      n_moments=p * (p + 1) // 2 + (p if meanstructure else 0),
                      meanstructure=meanstructure, covariates=_covariates(spec),
                      sample_means=data.means if meanstructure else None,
@@ -334,6 +344,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     has_covariates = bool((spec.table["exo"] == 1).any())
     variance_rows = ((spec.table["op"] == "~~") & (spec.table["lhs"] == spec.table["rhs"])
                      ).to_numpy()
+    system = constraint_system(spec)
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
@@ -341,7 +352,9 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                             is None else data.weights[rows])
         ram = build_ram(fill_fixed_x(spec, covariance)) if has_covariates else solution.ram
         try:
-            fitted = minimize_ml(ram, solution.theta, covariance, max_iterations=50)
+            fitted = (minimize_ml(ram, solution.theta, covariance, max_iterations=50)
+                      if system is None else minimize_constrained_ml(
+                          ram, solution.theta, covariance, system, max_iterations=50).scoring)
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
         if not fitted.converged:
@@ -366,8 +379,9 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    layout.blocks))])
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": estimate, "progress": options.progress, "interval": options.ci}
-    if has_covariates:
-        # fixed.x covariates change the model with every resample: one at a time.
+    if has_covariates or system is not None:
+        # fixed.x covariates change the model with every resample, and the batched
+        # iterations know no constraints: one at a time.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 

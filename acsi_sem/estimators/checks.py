@@ -32,3 +32,13 @@ def check_mean_structure(spec: ModelSpec) -> None:
         raise ModelSyntaxError(f"'{row['lhs']} ~ 1' makes {what}; the ML estimator handles "
                                "only free observed intercepts with latent means fixed at 0",
                                source=spec.source, line=int(row["line"]) or None)
+
+
+def check_no_constraints(spec: ModelSpec, estimator: str) -> None:
+    """Refuse ``==``/``<``/``>`` constraints where ``estimator`` does not impose them."""
+    if spec.constraints:
+        first = spec.constraints[0]
+        raise ModelSyntaxError(f"the constraint '{first}' is imposed by the ML and MLR "
+                               f"estimators (with or without groups and FIML), not by "
+                               f"{estimator}; drop it or choose estimator 'ml'",
+                               source=spec.source, line=first.line or None)

@@ -15,6 +15,7 @@ from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.cbsem import fit_ml
+from acsi_sem.numerics.constrained import solution_constraints
 from acsi_sem.numerics.multigroup import (
     GroupedSolution,
     GroupMoments,
@@ -136,7 +137,8 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
         meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
         for m, p in zip(moments, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
-    indices = grouped_fit_indices(fit_groups, solution.grouped.n_free)
+    indices = grouped_fit_indices(fit_groups,
+                                  solution.grouped.n_free - solution.equality_rank)
     if robust is not None:
         items = group_items(data, labels)
         indices = pd.concat([indices, robust_indices(
@@ -163,6 +165,7 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
                 "n_obs": {label: m.n_obs for label, m in zip(labels, moments, strict=True)},
                 "equal": list(solution.grouped.equal),
                 "labelled": list(solution.grouped.labelled)},
+        constraints=solution_constraints(solution.grouped.spec, solution.constraints),
     )
 
 

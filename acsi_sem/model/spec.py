@@ -23,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import ModelSyntaxError
-from acsi_sem.model.syntax import Statement, expression_names, parse_statements
+from acsi_sem.model.syntax import (
+    CONSTRAINT_OPERATORS,
+    Statement,
+    expression_names,
+    parse_statements,
+)
 
 MEASUREMENT = ("=~", "<~")
 INTERACTION = ":"
@@ -49,6 +54,39 @@ class Interaction:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A constraint ``lhs op rhs`` on the free parameters, as written (lavaan's ``==``, ``<``
+    and ``>`` rows).
+
+    Attributes:
+        lhs, rhs: expressions of labels, defined parameters and numbers.
+        op: ``"=="``, ``"<"`` or ``">"``.
+        line: the line of the model text it came from.
+    """
+
+    lhs: str
+    op: str
+    rhs: str
+    line: int = 0
+
+    @property
+    def is_equality(self) -> bool:
+        """Whether the constraint is an equality (``==``)."""
+        return self.op == "=="
+
+    @property
+    def slack_code(self):
+        """The compiled expression that is 0 on an equality and positive where an
+        inequality holds with room to spare: ``lhs - rhs`` (``rhs - lhs`` for ``<``)."""
+        first, second = (self.rhs, self.lhs) if self.op == "<" else (self.lhs, self.rhs)
+        text = f"({first}) - ({second})".replace("^", "**")
+        return compile(text, "<constraint>", "eval")
+
+    def __str__(self) -> str:
+        return f"{self.lhs} {self.op} {self.rhs}"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A parsed model: the parameter table and the variables it names.
 
@@ -59,12 +97,14 @@ class ModelSpec:
         latent: latent variable names in order of appearance.
         observed: observed variable names in order of appearance.
         source: where the model came from (a file path or ``<model>``).
+        constraints: the ``==``, ``<`` and ``>`` constraints, in the order written.
     """
 
     table: pd.DataFrame
     latent: tuple[str, ...]
     observed: tuple[str, ...]
     source: str = "<model>"
+    constraints: tuple[Constraint, ...] = ()
 
     @cached_property
     def n_free(self) -> int:
@@ -141,7 +181,7 @@ class ModelSpec:
     def with_table(self, table: pd.DataFrame) -> ModelSpec:
         """A copy of this specification with another parameter table."""
         return ModelSpec(table=table, latent=self.latent, observed=self.observed,
-                         source=self.source)
+                         source=self.source, constraints=self.constraints)
 
 
 def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
@@ -161,10 +201,12 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     """Build the full parameter table from the user's statements (lavaan ``sem()`` defaults)."""
     _check_duplicates(statements, source)
     definitions = [s for s in statements if s.op == ":="]
-    parameters = [s for s in statements if s.op != ":="]
+    constraints = [s for s in statements if s.op in CONSTRAINT_OPERATORS]
+    parameters = [s for s in statements if s.op != ":=" and s.op not in CONSTRAINT_OPERATORS]
     latent = _unique(s.lhs for s in parameters if s.op in MEASUREMENT)
     observed = _observed_names(parameters, latent)
     _check_labels(parameters, definitions, latent + observed, source)
+    _check_constraints(parameters, definitions, constraints, source)
     _check_interactions(parameters, latent, source)
     rows = _user_rows(parameters, latent)
     rows += _default_rows(parameters, latent, observed, rows)
@@ -172,7 +214,9 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS[1:])
     table.insert(0, "id", np.arange(1, len(table) + 1))
     table["free"] = number_free_parameters(table)
-    return ModelSpec(table=table, latent=tuple(latent), observed=tuple(observed), source=source)
+    return ModelSpec(table=table, latent=tuple(latent), observed=tuple(observed), source=source,
+                     constraints=tuple(Constraint(c.lhs, c.op, c.rhs, c.line)
+                                       for c in constraints))
 
 
 def with_mean_structure(spec: ModelSpec) -> ModelSpec:
@@ -244,6 +288,24 @@ def _check_labels(parameters: list[Statement], definitions: list[Statement],
                                    "labelled with", source=source, line=d.line,
                                    column=d.column)
         defined.add(d.lhs)
+
+
+def _check_constraints(parameters: list[Statement], definitions: list[Statement],
+                       constraints: list[Statement], source: str) -> None:
+    """Each constraint names only labels and defined parameters, and at least one."""
+    known = {s.label for s in parameters if s.label} | {d.lhs for d in definitions}
+    for constraint in constraints:
+        where = {"source": source, "line": constraint.line, "column": constraint.column}
+        names = expression_names(constraint.lhs) | expression_names(constraint.rhs)
+        unknown = names - known
+        if unknown:
+            raise ModelSyntaxError(f"the constraint '{constraint.lhs} {constraint.op} "
+                                   f"{constraint.rhs}' uses {', '.join(sorted(unknown))}, "
+                                   "which no parameter is labelled with (label one: a1*y2)",
+                                   **where)
+        if not names:
+            raise ModelSyntaxError(f"the constraint '{constraint.lhs} {constraint.op} "
+                                   f"{constraint.rhs}' names no parameter", **where)
 
 
 def _check_interactions(parameters: list[Statement], latent: list[str], source: str) -> None:

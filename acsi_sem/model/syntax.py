@@ -6,11 +6,12 @@ them to :func:`~acsi_sem.model.spec.build_spec`, which adds lavaan's default par
 
 Supported: ``=~`` (reflective measurement), ``<~`` (formative/composite block, PLS mode B),
 ``~`` (regression), ``~~`` (variance and covariance),
-``~ 1`` (intercept), ``:=`` (defined parameter), interaction terms ``A:B`` among a
-regression's predictors (two constructs, estimated by PLS), modifiers ``1*x`` (fixed),
-``NA*x`` (free), ``a*x`` (label), ``start(0.5)*x``, ``label("a")*x``, comments with ``#`` or ``!``,
-several statements on a line separated by ``;`` and statements continued on the next line
-after a trailing operator or ``+``.
+``~ 1`` (intercept), ``:=`` (defined parameter), constraints ``==``, ``<`` and ``>`` between
+expressions of labels (``a1 == a2``, ``b1 + b2 == 1``, ``v1 > 0``), interaction terms
+``A:B`` among a regression's predictors (two constructs, estimated by PLS), modifiers
+``1*x`` (fixed), ``NA*x`` (free), ``a*x`` (label), ``start(0.5)*x``, ``label("a")*x``,
+comments with ``#`` or ``!``, several statements on a line separated by ``;`` and
+statements continued on the next line after a trailing operator or ``+``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from acsi_sem.errors import ModelSyntaxError
 
 OPERATORS = ("=~", "<~", "~~", "~", ":=")
-_UNSUPPORTED = {"==": "equality constraints with '=='", "<": "inequality constraints",
-                ">": "inequality constraints", "|": "thresholds ('|')", "~*~": "scaling factors"}
+CONSTRAINT_OPERATORS = ("==", "<", ">")
+_UNSUPPORTED = {"|": "thresholds ('|')", "~*~": "scaling factors", "<=": "'<=' constraints",
+                ">=": "'>=' constraints"}
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
@@ -31,7 +33,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>"[^"]*"|'[^']*')
   | (?P<op>~\*~|=~|<~|~~|:=|==|<=|>=|[~*+\-()/^,<>|])
 """, re.VERBOSE)
-_CONTINUES = ("+", "*", "=~", "<~", "~~", "~", ":=", ",", "(", "-", "/", "^")
+_CONTINUES = ("+", "*", "=~", "<~", "~~", "~", ":=", "==", "<", ">", ",", "(", "-", "/", "^")
 _FUNCTIONS = {"exp", "log", "sqrt", "abs"}
 
 
@@ -141,10 +143,13 @@ def _logical_statements(text: str, source: str) -> list[list[Token]]:
 def _parse_statement(tokens: list[Token], source: str) -> list[Statement]:
     for token in tokens:
         if token.text in _UNSUPPORTED:
-            raise ModelSyntaxError(
-                f"{_UNSUPPORTED[token.text]} are not supported; give parameters the same "
-                "label to constrain them to be equal", source=source, line=token.line,
-                column=token.column)
+            hint = ("; write '<' or '>' (lavaan's inequality operators)"
+                    if token.text in ("<=", ">=") else "")
+            raise ModelSyntaxError(f"{_UNSUPPORTED[token.text]} are not supported{hint}",
+                                   source=source, line=token.line, column=token.column)
+    comparison = next((i for i, t in enumerate(tokens) if t.text in CONSTRAINT_OPERATORS), None)
+    if comparison is not None:
+        return [_parse_constraint(tokens, comparison, source)]
     position = next((i for i, t in enumerate(tokens) if t.text in OPERATORS), None)
     if position is None:
         first = tokens[0]
@@ -303,6 +308,30 @@ def _parse_definition(left: list[Token], operator: Token, right: list[Token],
     expression = "".join(t.text for t in right)
     check_expression(expression, source=source, line=right[0].line, column=right[0].column)
     return Statement(left[0].text, ":=", expression, line=left[0].line,
+                     column=left[0].column)
+
+
+def _parse_constraint(tokens: list[Token], position: int, source: str) -> Statement:
+    """``left == right``, ``left < right`` or ``left > right``: both sides arithmetic on
+    labels and numbers, as lavaan writes them in its parameter table."""
+    operator = tokens[position]
+    where = {"source": source, "line": operator.line, "column": operator.column}
+    other = next((t for t in tokens if t is not operator and t.text in
+                  (*OPERATORS, *CONSTRAINT_OPERATORS)), None)
+    if other is not None:
+        raise ModelSyntaxError(f"'{other.text}' and '{operator.text}' in one statement; a "
+                               "constraint compares two expressions of labels (a1 == a2)",
+                               source=source, line=other.line, column=other.column)
+    left, right = tokens[:position], tokens[position + 1:]
+    if not left or not right:
+        side = "left" if not left else "right"
+        raise ModelSyntaxError(f"nothing on the {side} of '{operator.text}'", **where)
+    sides = []
+    for side in (left, right):
+        expression = "".join(t.text for t in side)
+        check_expression(expression, source=source, line=side[0].line, column=side[0].column)
+        sides.append(expression)
+    return Statement(sides[0], operator.text, sides[1], line=left[0].line,
                      column=left[0].column)
 
 

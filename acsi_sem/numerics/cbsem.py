@@ -22,8 +22,21 @@ import pandas as pd
 
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec, with_mean_structure
-from acsi_sem.numerics.fiml import fiml_hessian, minimize_fiml
-from acsi_sem.numerics.ml import minimize_ml, ml_discrepancy
+from acsi_sem.numerics.constrained import (
+    ConstrainedFit,
+    ConstraintSystem,
+    constrained_inverse,
+    constraint_system,
+    minimize_constrained,
+)
+from acsi_sem.numerics.fiml import MissingPatterns, fiml_hessian, fiml_objective, minimize_fiml
+from acsi_sem.numerics.ml import (
+    Discrepancy,
+    minimize_ml,
+    ml_discrepancy,
+    ml_gradient,
+    ml_value,
+)
 from acsi_sem.numerics.quasi_newton import quasi_newton_fit
 from acsi_sem.survey.prepare import PreparedData
 
@@ -41,6 +54,11 @@ class CbsemSolution:
             could not be inverted.
         converged: whether the gradient vanished.
         messages: remarks on the optimisation (fallbacks, singular information).
+        information: (q, q) unit expected (or, under FIML, observed) information.
+        constraints: the fit under the model's ``==``/``<``/``>`` constraints (which bind,
+            and the basis of the directions they leave free), ``None`` without constraints.
+        equality_rank: the number of independent equality constraints, each one degree of
+            freedom more and one parameter fewer in the information criteria.
     """
 
     spec: ModelSpec
@@ -51,14 +69,24 @@ class CbsemSolution:
     converged: bool
     messages: tuple[str, ...]
     information: np.ndarray
+    constraints: ConstrainedFit | None = None
+    equality_rank: int = 0
+
+    @property
+    def basis(self) -> np.ndarray | None:
+        """(q, q - r) directions the binding constraints leave free, or ``None``."""
+        return None if self.constraints is None else self.constraints.basis
 
 
 def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     """Fit ``spec`` to ``data`` by normal-theory maximum likelihood."""
     spec = fill_fixed_x(spec, data.covariance)
     ram = build_ram(spec)
-    messages: list[str] = []
     start = simple_start_values(spec, ram, data.covariance)
+    system = constraint_system(spec)
+    if system is not None:
+        return _fit_ml_constrained(spec, ram, data, start, system)
+    messages: list[str] = []
     # Our own quasi-Newton run first (fast, no semopy import); semopy's start if it fails.
     scoring = quasi_newton_fit(ram, start, data.covariance)
     if scoring is None:
@@ -84,6 +112,47 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
                          information=information)
 
 
+def _fit_ml_constrained(spec: ModelSpec, ram: RamModel, data: PreparedData, start: np.ndarray,
+                        system: ConstraintSystem) -> CbsemSolution:
+    """ML under the model's constraints, from lavaan's simple start values."""
+    found = minimize_constrained_ml(ram, start, data.covariance, system)
+    information = ml_discrepancy(ram, found.scoring.theta, data.covariance).information / 2
+    return _constrained_solution(spec, ram, found, system, information, data.n_obs)
+
+
+def _constrained_solution(spec: ModelSpec, ram: RamModel, found: ConstrainedFit,
+                          system: ConstraintSystem, information: np.ndarray, n_obs: int
+                          ) -> CbsemSolution:
+    scoring = found.scoring
+    messages = [] if scoring.converged else [constraint_message(system, found)]
+    return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
+                         vcov=invert_information(information, n_obs, found.basis),
+                         converged=scoring.converged, messages=tuple(messages),
+                         information=information, constraints=found,
+                         equality_rank=system.equality_rank(scoring.theta))
+
+
+def minimize_constrained_ml(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray,
+                            system: ConstraintSystem, *, max_iterations: int = 200
+                            ) -> ConstrainedFit:
+    """F_ML minimised from ``theta`` (q,) under ``system``'s constraints."""
+    return minimize_constrained(
+        lambda t: ml_discrepancy(ram, t, sample_cov), lambda t: ml_gradient(ram, t, sample_cov),
+        lambda t: ml_value(ram.implied_covariance(t), sample_cov), theta, system,
+        max_iterations=max_iterations)
+
+
+def constraint_message(system: ConstraintSystem, found: ConstrainedFit) -> str:
+    """Why a constrained fit did not converge: the constraint furthest from holding and the
+    largest gradient along the directions the constraints leave free."""
+    slack = system.slack(found.scoring.theta)
+    miss = np.where(found.active, np.abs(slack), np.clip(-slack, 0, None))
+    worst = int(np.argmax(miss))
+    reduced = np.max(np.abs(found.basis.T @ found.scoring.gradient), initial=0)
+    return (f"the optimiser stopped {miss[worst]:.2g} from meeting '{system.constraints[worst]}'"
+            f" with gradient {reduced:.2g} along the constraints")
+
+
 def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     """Fit ``spec`` by full-information ML to data with missing answers (NaN in the frame).
 
@@ -97,6 +166,9 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     start = simple_start_values(spec, covariance_ram, data.covariance)
     start = minimize_ml(covariance_ram, start, data.covariance).theta
     theta = np.concatenate([start, _intercept_starts(spec, covariance_ram, start, data.means)])
+    system = constraint_system(spec)
+    if system is not None:
+        return _fit_fiml_constrained(spec, ram, patterns, theta, system)
     found = minimize_fiml(ram, patterns, theta)
     messages = []
     if not found.converged:
@@ -108,6 +180,22 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     return CbsemSolution(spec=spec, ram=ram, theta=found.theta, discrepancy=found.value,
                          vcov=vcov, converged=found.converged, messages=tuple(messages),
                          information=information)
+
+
+def _fit_fiml_constrained(spec: ModelSpec, ram: RamModel, patterns: MissingPatterns,
+                          theta: np.ndarray, system: ConstraintSystem) -> CbsemSolution:
+    """FIML under the model's constraints: Newton steps on the observed information."""
+
+    def evaluate(t: np.ndarray) -> Discrepancy:
+        value, gradient = fiml_objective(ram, patterns, t)
+        return Discrepancy(value, gradient, fiml_hessian(ram, patterns, t)
+                           if np.isfinite(value) else None)
+
+    found = minimize_constrained(evaluate, lambda t: fiml_objective(ram, patterns, t)[1],
+                                 lambda t: fiml_objective(ram, patterns, t)[0], theta, system)
+    return _constrained_solution(spec, ram, found, system,
+                                 fiml_hessian(ram, patterns, found.scoring.theta),
+                                 patterns.n_obs)
 
 
 def _intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
@@ -225,13 +313,17 @@ def semopy_estimates(spec: ModelSpec, data: PreparedData, *, fallback: np.ndarra
     return theta
 
 
-def invert_information(information: np.ndarray, n_obs: int) -> np.ndarray | None:
+def invert_information(information: np.ndarray, n_obs: int,
+                       basis: np.ndarray | None = None) -> np.ndarray | None:
     """(q, q) covariance of the estimates, the inverse of N times the (q, q) unit
-    information, as lavaan; ``None`` where the information is (nearly) singular."""
+    information, as lavaan; under constraints the inverse on the directions ``basis``
+    (q, q - r) leaves free (:func:`~acsi_sem.numerics.constrained.constrained_inverse`).
+    ``None`` where the information is (nearly) singular there."""
+    reduced = information if basis is None else basis.T @ information @ basis
     try:
-        eigenvalues = np.linalg.eigvalsh(information)
+        eigenvalues = np.linalg.eigvalsh(reduced)
     except np.linalg.LinAlgError:
         return None
     if eigenvalues.min() <= 1e-10 * max(eigenvalues.max(), 1.0):
         return None
-    return np.linalg.inv(information * n_obs)
+    return constrained_inverse(information * n_obs, basis)

@@ -15,7 +15,12 @@ import numpy as np
 
 from acsi_sem.model.groups import GroupedSpec
 from acsi_sem.model.ram import RamModel, build_ram
-from acsi_sem.numerics.cbsem import CbsemSolution, invert_information
+from acsi_sem.numerics.cbsem import CbsemSolution, constraint_message, invert_information
+from acsi_sem.numerics.constrained import (
+    ConstrainedFit,
+    constraint_system,
+    minimize_constrained,
+)
 from acsi_sem.numerics.ml import (
     Discrepancy,
     hessian_from_gradient,
@@ -60,6 +65,8 @@ class GroupedSolution:
         information: (Q, Q) unit expected information.
         converged: whether the gradient vanished.
         messages: remarks on the optimisation.
+        constraints, equality_rank: as for
+            :class:`~acsi_sem.numerics.cbsem.CbsemSolution`, over the (Q,) parameters.
     """
 
     grouped: GroupedSpec
@@ -70,6 +77,8 @@ class GroupedSolution:
     information: np.ndarray
     converged: bool
     messages: tuple[str, ...]
+    constraints: ConstrainedFit | None = None
+    equality_rank: int = 0
 
     def group_solution(self, group: int) -> CbsemSolution:
         """Group ``group`` (0-based) as a single-group solution, for the per-group tables."""
@@ -114,18 +123,27 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
         return grouped_discrepancy(grouped, rams, moments, theta,
                                    with_information=with_information)
 
-    found = minimize_scoring(evaluate, lambda t: evaluate(t, False).gradient,
-                             lambda t: evaluate(t, False).value, start)
+    functions = (evaluate, lambda t: evaluate(t, False).gradient,
+                 lambda t: evaluate(t, False).value)
+    system = constraint_system(grouped.spec)
+    constrained = None if system is None else minimize_constrained(*functions, start, system)
+    found = minimize_scoring(*functions, start) if constrained is None else constrained.scoring
     messages = []
-    if not found.converged:
+    if constrained is not None and not found.converged:
+        messages.append(constraint_message(system, constrained))
+    elif not found.converged:
         worst = int(np.argmax(np.abs(found.gradient)))
         messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
                         f"parameter {parameter_names(grouped)[worst]}")
     information = found.information / 2
-    vcov = invert_information(information, sum(m.n_obs for m in moments))
+    basis = None if constrained is None else constrained.basis
+    vcov = invert_information(information, sum(m.n_obs for m in moments), basis)
     return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
                            discrepancy=found.value, vcov=vcov, information=information,
-                           converged=found.converged, messages=tuple(messages))
+                           converged=found.converged, messages=tuple(messages),
+                           constraints=constrained,
+                           equality_rank=0 if system is None else system.equality_rank(
+                               found.theta))
 
 
 def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
@@ -154,7 +172,8 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
     bread = hessian_from_gradient(
         lambda t: grouped_discrepancy(grouped, solution.rams, moments, t,
                                       with_information=False).gradient, theta) / 2
-    return sandwich(bread, meat, total, saturated)
+    basis = None if solution.constraints is None else solution.constraints.basis
+    return sandwich(bread, meat, total, saturated, basis)
 
 
 def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],

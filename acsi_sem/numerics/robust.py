@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from acsi_sem.model.ram import RamModel
+from acsi_sem.numerics.constrained import constrained_inverse
 from acsi_sem.numerics.ml import numerical_hessian
 
 
@@ -78,11 +79,12 @@ def mean_structure_scores(residual: np.ndarray, sigma: np.ndarray, derivatives: 
 
 def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
               covariates: tuple[int, ...] = (), weights: np.ndarray | None = None,
-              meanstructure: bool = False) -> RobustML:
+              meanstructure: bool = False, basis: np.ndarray | None = None) -> RobustML:
     """The MLR sandwich and traces at the ML estimate ``theta`` (q,) for raw answers (n, p);
     ``covariates`` are the positions of fixed.x covariates, whose moments are not data;
     ``weights`` (n,) are sampling weights (any scale) or None; ``meanstructure`` adds the
-    saturated means' terms to both traces (they cancel without weights)."""
+    saturated means' terms to both traces (they cancel without weights); ``basis``
+    (q, q - r) the directions binding constraints leave free, or None."""
     n = len(items)
     unit = unit_weights(weights, n)
     deviations = items - unit @ items / n
@@ -91,7 +93,7 @@ def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
     scores = covariance_scores(deviations, sigma, ram.sigma_derivatives(theta))
     meat = (scores * unit[:, None] ** 2).T @ scores / n
     bread = numerical_hessian(ram, theta, sample_cov) / 2
-    robust = sandwich(bread, meat, n, saturated_trace(deviations, covariates, weights))
+    robust = sandwich(bread, meat, n, saturated_trace(deviations, covariates, weights), basis)
     if not meanstructure or weights is None:
         return robust
     return replace(robust,
@@ -123,11 +125,12 @@ def unit_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def sandwich(bread: np.ndarray, meat: np.ndarray, n_obs: int,
-             saturated: float) -> RobustML:
+             saturated: float, basis: np.ndarray | None = None) -> RobustML:
     """``A^-1 B A^-1 / N`` and tr(A^-1 B) from the (q, q) bread A (unit observed
-    information) and meat B (mean score outer product); ``saturated`` is tr(A1^-1 B1)."""
+    information) and meat B (mean score outer product); ``saturated`` is tr(A1^-1 B1).
+    Under constraints ``A^-1`` is the inverse on the free directions ``basis`` (q, q - r)."""
     try:
-        bread_inv = np.linalg.inv(bread)
+        bread_inv = constrained_inverse(bread, basis)
     except np.linalg.LinAlgError:
         return RobustML(None, np.nan, saturated)
     return RobustML(bread_inv @ meat @ bread_inv / n_obs, float(np.trace(bread_inv @ meat)),

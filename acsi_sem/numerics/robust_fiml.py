@@ -24,20 +24,22 @@ from acsi_sem.numerics.robust import (
 
 def robust_fiml(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
                 theta: np.ndarray, em_means: np.ndarray, em_cov: np.ndarray, *,
-                bread: np.ndarray | None = None) -> RobustML:
+                bread: np.ndarray | None = None, basis: np.ndarray | None = None
+                ) -> RobustML:
     """The MLR sandwich and traces of a FIML solution ``theta`` (q,).
 
     Args:
         items: (n, p) answers, NaN where missing.
         em_means, em_cov: (p,) and (p, p) saturated ML moments (EM).
         bread: (q, q) the FIML Hessian at ``theta`` if the fit has it already.
+        basis: (q, q - r) the directions binding constraints leave free, or None.
     """
     n = patterns.n_obs
     scores = model_scores(ram, patterns, items, theta)
     if bread is None:
         bread = fiml_hessian(ram, patterns, theta)
     return sandwich(bread, scores.T @ scores / n, n,
-                    saturated_missing_trace(patterns, items, em_means, em_cov))
+                    saturated_missing_trace(patterns, items, em_means, em_cov), basis)
 
 
 def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,

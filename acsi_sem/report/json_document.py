@@ -74,6 +74,8 @@ def result_document(result: FitResult) -> dict:
         document["sampling_weights"] = result.sampling_weights
     if result.quality is not None:
         document["quality"] = result.quality.to_dict()
+    if result.constraints is not None:
+        document["constraints"] = table_records(result.constraints)
     if result.spec.interactions:
         document["moderation"] = table_records(result.moderation())
     if result.bootstrap is not None:

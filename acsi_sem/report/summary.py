@@ -73,6 +73,7 @@ def format_summary(result: FitResult) -> str:
     source = _standard_error_source(result)
     lines += ["", f"Parameter estimates (standard errors: {source}):"]
     lines += _estimate_lines(result)
+    lines += _constraint_lines(result)
     lines += _pls_lines(result)
     lines += _moderation_lines(result)
     lines += _quality_lines(result)
@@ -126,6 +127,19 @@ def _pls_lines(result: FitResult) -> list[str]:
 
 
 MODEL_FIT_NAMES = {"srmr": "SRMR", "d_uls": "d_ULS", "d_g": "d_G"}
+
+
+def _constraint_lines(result: FitResult) -> list[str]:
+    """Each constraint with both sides at the estimates; binding inequalities marked."""
+    if result.constraints is None:
+        return []
+    lines = ["", "Constraints:", f"{'':<44}{'lhs':>9}{'rhs':>9}"]
+    for row in result.constraints.itertuples(index=False):
+        text = f"{row.lhs} {row.op} {row.rhs}"
+        mark = "  (binds)" if row.binding and row.op != "==" else ""
+        lines.append(f"  {text:<42}{_number(row.lhs_value):>9}{_number(row.rhs_value):>9}"
+                     f"{mark}")
+    return lines
 
 
 def _moderation_lines(result: FitResult) -> list[str]:

@@ -26,12 +26,13 @@ import pandas as pd
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.constrained import binding_basis, constrained_inverse, constraint_system
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
-TOLERANCE = np.sqrt(np.finfo(float).eps)
+TOLERANCE = np.finfo(float).eps ** (1 / 3)  # lavaan's bound on V
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,17 @@ class Candidate:
 
 
 def modification_indices(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
-                         sample_cov: np.ndarray, n_obs: int) -> pd.DataFrame:
+                         sample_cov: np.ndarray, n_obs: int,
+                         basis: np.ndarray | None = None) -> pd.DataFrame:
     """lavaan's ``modindices(fit, sort. = FALSE)`` columns (dots as underscores).
 
     Args:
         spec: the fitted specification (fixed.x values filled in).
         ram: its RAM form; theta: (q,) the ML estimates.
         sample_cov: (p, p) sample covariance with divisor N; n_obs: N.
+        basis: (q, q - r) the directions the model's binding constraints leave free
+            (:func:`~acsi_sem.numerics.constrained.binding_basis`), or None: the candidate's
+            variance then accounts for the parameters only along those directions.
 
     Returns:
         One row per identified candidate in lavaan's order (loadings, covariances,
@@ -68,7 +73,8 @@ def modification_indices(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
     info_ff = 0.5 * np.einsum("aij,bji->ab", free, free)
     info_cf = 0.5 * np.einsum("aij,bji->ab", added, free)
     info_cc = 0.5 * np.einsum("aij,aji->a", added, added)
-    variance = info_cc - np.einsum("ab,ab->a", info_cf, np.linalg.solve(info_ff, info_cf.T).T)
+    variance = info_cc - np.einsum("ab,ab->a", info_cf,
+                                   (constrained_inverse(info_ff, basis) @ info_cf.T).T)
     residual = inverse @ (sample_cov - sigma)
     score = 0.5 * np.einsum("ij,aji->a", residual, added)
     keep = variance >= TOLERANCE
@@ -103,15 +109,25 @@ def result_modification_indices(result: FitResult) -> pd.DataFrame:
     free = spec.table["free"].to_numpy()
     rows = free > 0
     theta[free[rows] - 1] = result.parameters["est"].to_numpy()[rows]
-    return modification_indices(spec, ram, theta, result.sample_cov.to_numpy(), result.n_obs)
+    system = constraint_system(spec)
+    basis = None if system is None else binding_basis(
+        system, theta, result.constraints["binding"].to_numpy())
+    return modification_indices(spec, ram, theta, result.sample_cov.to_numpy(), result.n_obs,
+                                basis)
 
 
 def candidate_parameters(spec: ModelSpec, ram: RamModel) -> list[Candidate]:
     """Every loading, covariance (observed pairs, then latent pairs) and regression between
-    latent variables the model does not have, in lavaan's order."""
+    latent variables the model does not have or fixes, in lavaan's order (lavaan frees
+    every fixed parameter; a freed marker loading is left out later, as not identified,
+    unless a constraint fixes the factor's scale). A regression between latent variables
+    that already covary is left out, as lavaan does."""
     table = spec.table
-    present = set(zip(table["lhs"], table["op"], table["rhs"], strict=True))
+    kept = (table["free"] > 0) | (table["exo"] == 1)
+    present = set(zip(table.loc[kept, "lhs"], table.loc[kept, "op"], table.loc[kept, "rhs"],
+                      strict=True))
     present |= {(rhs, "~~", lhs) for lhs, op, rhs in present if op == "~~"}
+    covary = {(lhs, rhs) for lhs, op, rhs in present if op == "~~"}
     position = {name: i for i, name in enumerate(ram.variables)}
     observed = [name for name in spec.observed if name not in spec.exogenous_covariates]
     latent = list(spec.latent)
@@ -124,7 +140,8 @@ def candidate_parameters(spec: ModelSpec, ram: RamModel) -> list[Candidate]:
                    if (names[i], "~~", names[j]) not in present]
     regressions = [Candidate(lhs, "~", rhs, "A", position[lhs], position[rhs])
                    for lhs in latent for rhs in latent
-                   if lhs != rhs and (lhs, "~", rhs) not in present]
+                   if lhs != rhs and (lhs, "~", rhs) not in present
+                   and (lhs, rhs) not in covary]
     return loadings + covariances + regressions
 
 

@@ -19,7 +19,8 @@ from tests.conftest import (
 )
 
 # Models whose every parameter is well determined: lavaan and acsi-sem agree to 1e-3.
-EXACT_CASES = ["hs_cfa", "hs_sem", "hs_second_order", "poldem", "poldem_labels", "acsi_simulated"]
+EXACT_CASES = ["hs_cfa", "hs_sem", "hs_second_order", "poldem", "poldem_labels",
+               "poldem_constraints", "acsi_simulated"]
 FIT_NAMES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli",
              "nfi", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "aic",
              "bic", "bic2", "loglik", "unrestricted_loglik", "gfi", "agfi"]

@@ -55,7 +55,11 @@ def test_negative_fixed_values_and_several_left_names() -> None:
     ("f =~ x1 + + x2", 1, 11, "missing around '+'"),
     ("f =~ 2 x1", 1, 6, "expected '*'"),
     ("f =~ x1 + x2\nf =~ x1", 2, 6, "specified twice"),
-    ("f =~ x1 + x2\nx1 == x2", 2, 4, "'=='"),
+    ("f =~ x1 + x2\nx1 == x2", 2, 1, "x1, x2, which no parameter is labelled"),
+    ("f =~ x1 + a*x2\na <= 2", 2, 3, "'<=' constraints are not supported"),
+    ("f =~ x1 + a*x2\na ==", 2, 3, "nothing on the right of '=='"),
+    ("f =~ x1 + a*x2\n1 == 2", 2, 1, "names no parameter"),
+    ("f =~ x1 + a*x2\nf =~ a == 2", 2, 3, "'=~' and '=='"),
     ("f =~ x1 + a*x2\nd := a * q", 2, 1, "which no parameter is labelled"),
     ("f =~ x1 + a*x2\nd := __import__('os')", 2, 6, "may use only labels"),
     ("f =~ x1 + f2*x2\nf2 =~ x3", 1, 11, "also a variable name"),
@@ -85,3 +89,11 @@ def test_any_measurement_model_round_trips(names: list[str], space: str, value: 
     assert [s.rhs for s in parsed] == indicators
     assert parsed[0].fixed == pytest.approx(value)
     assert all(s.lhs == latent and s.op == "=~" for s in parsed)
+
+
+def test_constraints_keep_both_sides_and_their_line() -> None:
+    spec = parse_model("f =~ x1 + a*x2 + b*x3\na ==\n  b\nb + 2*a < 3\nd := a*b\nd > 0.1")
+    assert [(c.lhs, c.op, c.rhs, c.line) for c in spec.constraints] == [
+        ("a", "==", "b", 2), ("b+2*a", "<", "3", 4), ("d", ">", "0.1", 6)]
+    # The constraints are not parameters: the table holds only the model's rows.
+    assert not spec.table["op"].isin(["==", "<", ">"]).any()
