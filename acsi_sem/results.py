@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -11,6 +12,9 @@ from acsi_sem.json_output import json_text
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.resample import BootstrapResult
 from acsi_sem.statistics.quality import MeasurementQuality
+
+if TYPE_CHECKING:
+    from acsi_sem.statistics.score_test import ScoreTest
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class FitResult:
         constraints: CB-SEM with ``==``/``<``/``>`` constraints: ``lhs, op, rhs``, both
             sides' values at the estimates and whether each ``binding``; see
             :mod:`acsi_sem.numerics.constrained`.
+        score_test: lavaan's ``lavTestScore()``: the score tests of releasing the equality
+            constraints (shared labels, ``group_equal``, ``==``), all at once (``total``) and
+            one at a time (``univariate``); ML/MLR fits of complete data without a mean
+            structure of their own, or with groups, and without inequalities; see
+            :mod:`acsi_sem.statistics.score_test`.
     """
 
     spec: ModelSpec
@@ -90,6 +99,7 @@ class FitResult:
     sampling_weights: dict | None = field(default=None, repr=False)
     model_fit: pd.DataFrame | None = field(default=None, repr=False)
     constraints: pd.DataFrame | None = field(default=None, repr=False)
+    score_test: ScoreTest | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

@@ -69,6 +69,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="CB-SEM (ML): also print the modification indices of the "
                           "parameters left out, those of at least MIN (default: all; e.g. "
                           "3.84), largest first; the JSON gets 'modification_indices'")
+    fit.add_argument("--score-test", action="store_true",
+                     help="CB-SEM (ML/MLR, complete data): also print lavaan's lavTestScore() "
+                          "of the equality constraints (shared labels, --group-equal, '=='): "
+                          "releasing all at once and each alone (the JSON has 'score_test' "
+                          "whenever it is defined)")
     fit.add_argument("--tables", metavar="FILE",
                      help="also write the paper's APA tables (estimates, fit, measurement, "
                           "discriminant validity, index, mediation, invariance: those the fit "
@@ -176,6 +181,8 @@ def _fit(arguments: argparse.Namespace) -> int:
         table = result.modification_indices(arguments.modindices)
         text += "\n\n" + modification_text(table, arguments.modindices)
         document["modification_indices"] = table_records(table)
+    if arguments.score_test:
+        text += "\n\n" + score_test_text(result)
     if arguments.mediation:
         table = result.mediation()
         text += "\n\nMediation (bootstrap intervals; Zhao, Lynch & Chen 2010):\n" + \
@@ -209,6 +216,21 @@ def _write_tables(result, document: dict, path: str):
     file_format = table_format(path)
     figures = result.paper_figures() if file_format == "docx" else ()
     return write_tables(paper_tables(document), path, file_format, figures=figures)
+
+
+def score_test_text(result) -> str:
+    """lavTestScore()'s two tables as text; an error where the fit has none."""
+    test = result.score_test
+    if test is None:
+        raise AcsiSemError("no score test: it needs a CB-SEM fit (ML/MLR) of complete data "
+                           "with equality constraints (shared labels, --group-equal or '==') "
+                           "and no '<'/'>'")
+    total = test.total
+    lines = [f"Score test of releasing the {int(total['df'])} equality constraints: "
+             f"X2 = {total['X2']:.3f}, df = {int(total['df'])}, p = {total['pvalue']:.3f}",
+             "Releasing each alone (chi-square with 1 df):",
+             test.univariate.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+    return "\n".join(lines)
 
 
 def modification_text(table, minimum: float) -> str:

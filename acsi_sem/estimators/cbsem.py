@@ -19,7 +19,7 @@ from acsi_sem.estimators.common import (
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
-from acsi_sem.model.spec import ModelSpec
+from acsi_sem.model.spec import ModelSpec, with_labels_released
 from acsi_sem.numerics.cbsem import (
     CbsemSolution,
     fill_fixed_x,
@@ -29,7 +29,7 @@ from acsi_sem.numerics.cbsem import (
 )
 from acsi_sem.numerics.constrained import constraint_system, solution_constraints
 from acsi_sem.numerics.fiml import independence_loglik
-from acsi_sem.numerics.ml import minimize_ml
+from acsi_sem.numerics.ml import minimize_ml, ml_discrepancy
 from acsi_sem.numerics.pls import PlsLayout, pls_layout
 from acsi_sem.numerics.robust import (
     RobustML,
@@ -68,6 +68,7 @@ from acsi_sem.statistics.quality import (
     heterotrait_monotrait,
     measurement_quality,
 )
+from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
 from acsi_sem.statistics.standardize import row_values
 from acsi_sem.survey.moments import SurveyMoments
 from acsi_sem.survey.prepare import PreparedData
@@ -128,7 +129,22 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
         index=index, index_weights=index_weights,
         constraints=solution_constraints(solution.spec, solution.constraints),
+        score_test=_score_test(solution, data),
     )
+
+
+def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
+                ) -> ScoreTest | None:
+    """lavaan's lavTestScore() for a complete-data fit with equality constraints (shared
+    labels or ``==``) and no inequalities; ``None`` otherwise."""
+    spec = solution.spec
+    released, pairs = with_labels_released(spec)
+    inequality = any(not c.is_equality for c in spec.constraints)
+    if data.has_missing or spec.has_intercepts or inequality or not (pairs or spec.constraints):
+        return None
+    theta = released_theta(spec, released, solution.theta)
+    discrepancy = ml_discrepancy(build_ram(released), theta, data.covariance)
+    return released_score_test(released, pairs, theta, discrepancy, data.n_obs)
 
 
 WEIGHTED_ML_NOTE = ("with sampling weights, ML is lavaan's sem(sampling.weights = ): ML on the "

@@ -10,9 +10,9 @@ import pandas as pd
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
 from acsi_sem.estimators.options import FitOptions
-from acsi_sem.model.groups import group_spec
+from acsi_sem.model.groups import group_spec, with_group_labels_released
 from acsi_sem.model.modelfile import ModelFile
-from acsi_sem.model.ram import as_frame
+from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.cbsem import fit_ml
 from acsi_sem.numerics.constrained import solution_constraints
@@ -21,6 +21,7 @@ from acsi_sem.numerics.multigroup import (
     GroupMoments,
     baseline_scaling,
     fit_ml_groups,
+    grouped_discrepancy,
     grouped_start_values,
     parameter_names,
     robust_groups,
@@ -35,6 +36,7 @@ from acsi_sem.statistics.effects import effects_table
 from acsi_sem.statistics.estimates import parameter_table, r_squared
 from acsi_sem.statistics.fit_indices import MomentFit, grouped_fit_indices, robust_indices
 from acsi_sem.statistics.identification import check_identification
+from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
 from acsi_sem.statistics.standardize import row_values
 from acsi_sem.survey.prepare import PreparedData
 
@@ -166,7 +168,24 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
                 "equal": list(solution.grouped.equal),
                 "labelled": list(solution.grouped.labelled)},
         constraints=solution_constraints(solution.grouped.spec, solution.constraints),
+        score_test=_score_test(solution, moments),
     )
+
+
+def _score_test(solution: GroupedSolution, moments: tuple[GroupMoments, ...]
+                ) -> ScoreTest | None:
+    """lavaan's lavTestScore() of the equalities across groups (``group_equal``, shared
+    labels) and ``==`` rows; ``None`` without any or with an inequality."""
+    grouped = solution.grouped
+    released, pairs = with_group_labels_released(grouped)
+    constraints = grouped.spec.constraints
+    if any(not c.is_equality for c in constraints) or not (pairs or constraints):
+        return None
+    theta = released_theta(grouped.spec, released.spec, solution.theta)
+    rams = tuple(build_ram(view.spec, means=True) for view in released.views)
+    discrepancy = grouped_discrepancy(released, rams, moments, theta)
+    return released_score_test(released.spec, pairs, theta, discrepancy,
+                               sum(m.n_obs for m in moments), released.labels)
 
 
 def _convergence_warnings(solution: GroupedSolution) -> list[str]:

@@ -13,13 +13,18 @@ groups 2..G, so that group differences in the items' levels go to the constructs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.model.spec import ModelSpec, number_free_parameters, with_mean_structure
+from acsi_sem.model.spec import (
+    ModelSpec,
+    number_free_parameters,
+    with_labels_released,
+    with_mean_structure,
+)
 
 EQUALITY_CLASSES = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
                     "regressions", "lv.variances", "lv.covariances")
@@ -142,6 +147,16 @@ def _constrained_rows(table: pd.DataFrame, spec: ModelSpec, equal: tuple[str, ..
     for name in equal:
         selected |= classes[name]
     return selected
+
+
+def with_group_labels_released(grouped: GroupedSpec
+                               ) -> tuple[GroupedSpec, list[tuple[int, int]]]:
+    """:func:`~acsi_sem.model.spec.with_labels_released` over all groups: every parameter
+    held equal across groups (by ``group_equal`` or a label) becomes one per group."""
+    released, pairs = with_labels_released(grouped.spec)
+    views = tuple(_view(released, group, label)
+                  for group, label in enumerate(grouped.labels, start=1))
+    return replace(grouped, spec=released, views=views), pairs
 
 
 def _view(grouped: ModelSpec, group: int, label: str) -> GroupView:

@@ -234,6 +234,26 @@ def with_mean_structure(spec: ModelSpec) -> ModelSpec:
     return spec.with_table(table)
 
 
+def with_labels_released(spec: ModelSpec) -> tuple[ModelSpec, list[tuple[int, int]]]:
+    """``spec`` with every labelled row a parameter of its own, and the equalities the
+    shared labels imposed: ``(first row's index, other row's index)`` pairs (0-based free
+    indices of the new table), in row order. The labels stay in the table, so that the
+    constraints and defined parameters refer to each label's first row (lavaan's
+    ``ceq.simple = FALSE`` form, whose ``==`` rows :func:`lavTestScore` releases)."""
+    table = spec.table.copy()
+    table["free"] = number_free_parameters(table.assign(label=""))
+    first: dict[str, int] = {}
+    pairs = []
+    for label, free, op in zip(table["label"], table["free"], table["op"], strict=True):
+        if not label or free == 0 or op == ":=":
+            continue
+        if label in first:
+            pairs.append((first[label], int(free) - 1))
+        else:
+            first[label] = int(free) - 1
+    return spec.with_table(table), pairs
+
+
 def _row(lhs: str, op: str, rhs: str, *, user: int = 0, free: bool = True,
          ustart: float = np.nan, exo: int = 0, label: str = "", start: float = np.nan,
          line: int = 0) -> dict:

@@ -76,6 +76,11 @@ def result_document(result: FitResult) -> dict:
         document["quality"] = result.quality.to_dict()
     if result.constraints is not None:
         document["constraints"] = table_records(result.constraints)
+    if result.score_test is not None:
+        document["score_test"] = {
+            "total": {key: finite_or_none(value) for key, value in
+                      result.score_test.total.items()},
+            "univariate": table_records(result.score_test.univariate)}
     if result.spec.interactions:
         document["moderation"] = table_records(result.moderation())
     if result.bootstrap is not None:
