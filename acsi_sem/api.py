@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError, DataError
-from acsi_sem.estimators.checks import check_no_constraints
+from acsi_sem.estimators.checks import check_no_constraints, check_no_modelled_means
 from acsi_sem.estimators.options import FitOptions
-from acsi_sem.model.modelfile import ModelFile, load_model_file
-from acsi_sem.model.spec import ModelSpec, parse_model
+from acsi_sem.model.modelfile import MODEL_KINDS, ModelFile, load_model_file
+from acsi_sem.model.spec import ModelSpec, parse_model, with_mean_structure
 from acsi_sem.results import FitResult
 from acsi_sem.survey.moments import SurveyMoments
 from acsi_sem.survey.prepare import PreparedData, prepare_data, read_table
@@ -29,7 +29,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         missing: str = "listwise", group_equal: Sequence[str] | str = (),
         ordered: Sequence[str] | str | None = None,
         chunksize: int | None = None, weights: str | None = None,
-        moderation: str = "two_stage", higher_order: str = "two_stage") -> FitResult:
+        moderation: str = "two_stage", higher_order: str = "two_stage",
+        kind: str | None = None) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -79,6 +80,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         higher_order: PLS with higher-order constructs (``H =~ A + B`` for constructs A and
             B): ``"two_stage"`` (default) or ``"repeated_indicators"``; see the README's
             "Higher-order constructs".
+        kind: lavaan's function whose defaults the model gets: ``"sem"`` or ``"cfa"`` (the
+            same here) or ``"growth"`` (a latent growth model: observed intercepts fixed at
+            0, latent means free); defaults to the model file's ``# kind:`` or ``"sem"``.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -92,7 +96,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
         max_iterations=max_iterations, missing=missing, group_equal=group_equal,
         ordered=ordered, chunksize=chunksize, weights=weights, moderation=moderation,
-        higher_order=higher_order))
+        higher_order=higher_order, kind=kind))
 
 
 def prepare(model: str | Path | ModelFile | ModelSpec,
@@ -103,12 +107,14 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
             tolerance: float = 1e-7, max_iterations: int = 300, missing: str = "listwise",
             group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
             chunksize: int | None = None, weights: str | None = None,
-            moderation: str = "two_stage", higher_order: str = "two_stage"
+            moderation: str = "two_stage", higher_order: str = "two_stage",
+            kind: str | None = None
             ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
     Several fits of one data set (e.g. the invariance steps) share it."""
     model_file, spec = resolve_model(model)
+    spec = with_kind_defaults(spec, kind or (model_file.kind if model_file else "sem"))
     if scale is None and model_file is not None:
         scale = model_file.scale
     options = FitOptions(estimator=estimator.lower(), scheme=scheme, bootstrap=bootstrap,
@@ -145,6 +151,15 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     prepared = load_data(spec, data, model_file, scale, group=group,
                          pls=options.is_pls, missing=missing, weights=weights)
     return spec, prepared, model_file, options
+
+
+def with_kind_defaults(spec: ModelSpec, kind: str) -> ModelSpec:
+    """``spec`` with the defaults of lavaan's ``sem()``/``cfa()`` (as parsed) or
+    ``growth()`` (a mean structure with observed intercepts fixed at 0 and free latent
+    means; intercepts and means the model writes are kept)."""
+    if kind not in MODEL_KINDS:
+        raise AcsiSemError(f"unknown kind {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+    return with_mean_structure(spec, growth=True) if kind == "growth" else spec
 
 
 def _check_weighted_options(options: FitOptions, missing: str, chunksize: int | None,
@@ -196,6 +211,7 @@ def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,
               model_file: ModelFile | None, options: FitOptions) -> FitResult:
     if options.is_pls or options.estimator == "wlsmv":
         check_no_constraints(spec, options.estimator.upper())
+        check_no_modelled_means(spec, options.estimator.upper())
     if options.is_pls:
         from acsi_sem.estimators.pls import fit_pls
 

@@ -25,6 +25,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
                           "(CB-SEM for ordered items), pls (PLS path modelling) or plsc "
                           "(consistent PLS)")
+    fit.add_argument("--kind", choices=["sem", "cfa", "growth"],
+                     help="lavaan's defaults to use: sem/cfa (default, or the model file's "
+                          "'# kind:') or growth (latent growth: intercepts 0, latent means "
+                          "free)")
     fit.add_argument("--ordered", metavar="ITEMS",
                      help="with --estimator wlsmv: 'all' (default) or the ordered items, "
                           "comma-separated")
@@ -169,7 +173,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
                    ordered=arguments.ordered, weights=arguments.weights,
                    moderation=arguments.moderation, higher_order=arguments.higher_order,
-                   progress=sys.stderr.isatty())
+                   kind=arguments.kind, progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:

@@ -18,18 +18,24 @@ from acsi_sem.estimators.common import (
 )
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
-from acsi_sem.model.ram import as_frame, build_ram
+from acsi_sem.model.ram import RamModel, as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec, with_labels_released
 from acsi_sem.numerics.cbsem import (
     CbsemSolution,
     fill_fixed_x,
     fit_fiml,
     fit_ml,
+    mean_structure_functions,
     minimize_constrained_ml,
 )
-from acsi_sem.numerics.constrained import constraint_system, solution_constraints
+from acsi_sem.numerics.constrained import (
+    ConstraintSystem,
+    constraint_system,
+    minimize_constrained,
+    solution_constraints,
+)
 from acsi_sem.numerics.fiml import independence_loglik
-from acsi_sem.numerics.ml import minimize_ml, ml_discrepancy
+from acsi_sem.numerics.ml import ScoringResult, minimize_ml, minimize_scoring, ml_discrepancy
 from acsi_sem.numerics.pls import PlsLayout, pls_layout
 from acsi_sem.numerics.robust import (
     RobustML,
@@ -37,6 +43,7 @@ from acsi_sem.numerics.robust import (
     independence_trace,
     mean_trace,
     robust_ml,
+    robust_ml_means,
     unit_weights,
 )
 from acsi_sem.numerics.robust_fiml import independence_missing_trace, robust_fiml
@@ -105,7 +112,8 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     indices = _indices(solution, data, implied)
     if robust is not None:
         indices = pd.concat([indices, _robust_indices(indices, robust, data,
-                                                      _covariates(spec), spec.has_intercepts)])
+                                                      _covariates(spec), spec.has_intercepts,
+                                                      bool(solution.ram.m_rows.size))])
     free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
     index, index_weights = None, None
     if options.scale is not None and isinstance(data, PreparedData):
@@ -184,6 +192,9 @@ def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOpti
 
 def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     items = data.frame.to_numpy()
+    if not data.has_missing and solution.ram.m_rows.size:
+        return robust_ml_means(solution.ram, solution.theta, items, _covariates(solution.spec),
+                               basis=solution.basis)
     if not data.has_missing:
         return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec),
                          data.weights, meanstructure=solution.spec.has_intercepts,
@@ -194,10 +205,13 @@ def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
 
 
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
-                    covariates: tuple[int, ...], meanstructure: bool) -> pd.Series:
+                    covariates: tuple[int, ...], meanstructure: bool,
+                    modelled_means: bool = False) -> pd.Series:
     items = data.frame.to_numpy()
     independence = (independence_missing_trace(items) if data.has_missing
                     else independence_trace(items - data.means, covariates, data.weights))
+    if modelled_means and not data.has_missing:
+        independence += items.shape[1] - len(covariates)  # the baseline's saturated means
     if meanstructure and data.weights is not None:
         independence += mean_trace(items - data.means, independence_covariance(
             data.covariance, covariates), covariates, data.weights)
@@ -348,7 +362,9 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     covariates make every replicate a different model."""
     spec = solution.spec
     layout = construct_layout(spec)
-    values_rows = np.flatnonzero(spec.table["op"].isin(["=~", "~", "~~"]).to_numpy()
+    modelled_means = bool(solution.ram.m_rows.size)
+    bootstrapped_ops = ["=~", "~", "~~", "~1"] if modelled_means else ["=~", "~", "~~"]
+    values_rows = np.flatnonzero(spec.table["op"].isin(bootstrapped_ops).to_numpy()
                                  & (spec.table["free"] > 0).to_numpy())
     defined = np.flatnonzero(spec.table["op"].to_numpy() == ":=")
     names = ([parameter_key(*spec.table.loc[i, ["lhs", "op", "rhs"]]) for i in values_rows]
@@ -362,15 +378,16 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                      ).to_numpy()
     system = constraint_system(spec)
 
+
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
-        covariance = np.cov(sample, rowvar=False, bias=True, aweights=None if data.weights
-                            is None else data.weights[rows])
-        ram = build_ram(fill_fixed_x(spec, covariance)) if has_covariates else solution.ram
+        row_weights = None if data.weights is None else data.weights[rows]
+        covariance = np.cov(sample, rowvar=False, bias=True, aweights=row_weights)
+        means = np.average(sample, axis=0, weights=row_weights)
+        ram = (build_ram(fill_fixed_x(spec, covariance, means), means=modelled_means)
+               if has_covariates else solution.ram)
         try:
-            fitted = (minimize_ml(ram, solution.theta, covariance, max_iterations=50)
-                      if system is None else minimize_constrained_ml(
-                          ram, solution.theta, covariance, system, max_iterations=50).scoring)
+            fitted = _refit(ram, solution.theta, covariance, means, system)
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
         if not fitted.converged:
@@ -395,14 +412,28 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    layout.blocks))])
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": estimate, "progress": options.progress, "interval": options.ci}
-    if has_covariates or system is not None:
+    if has_covariates or system is not None or modelled_means:
         # fixed.x covariates change the model with every resample, and the batched
-        # iterations know no constraints: one at a time.
+        # iterations know neither constraints nor modelled means: one at a time.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 
     batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic, data.weights)
     return bootstrap_batched(batched, data.n_obs, **settings)
+
+
+def _refit(ram: RamModel, theta: np.ndarray, covariance: np.ndarray, means: np.ndarray,
+           system: ConstraintSystem | None) -> ScoringResult:
+    """The ML estimates of one resample from the full-sample ``theta``: the covariance
+    structure alone, or with the means where ``ram`` places them, under the constraints."""
+    if ram.m_rows.size:
+        functions = mean_structure_functions(ram, covariance, means)
+        if system is None:
+            return minimize_scoring(*functions, theta, max_iterations=50)
+        return minimize_constrained(*functions, theta, system, max_iterations=50).scoring
+    if system is None:
+        return minimize_ml(ram, theta, covariance, max_iterations=50)
+    return minimize_constrained_ml(ram, theta, covariance, system, max_iterations=50).scoring
 
 
 def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame

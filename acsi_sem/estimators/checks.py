@@ -17,21 +17,28 @@ def check_no_composites(spec: ModelSpec) -> None:
 
 
 def check_mean_structure(spec: ModelSpec) -> None:
-    """Only saturated mean structures are estimated: free observed intercepts, latent
-    means fixed at 0."""
-    intercepts = spec.table["op"].to_numpy() == "~1"
-    if not intercepts.any():
-        return
-    rows = spec.table[intercepts]
-    latent = rows["lhs"].isin(spec.latent)
-    bad = rows[(latent & (rows["free"] > 0)) | (~latent & (rows["free"] == 0))
-               | (latent & (rows["ustart"].fillna(0) != 0))]
-    if len(bad):
-        row = bad.iloc[0]
-        what = "a free latent mean" if row["lhs"] in spec.latent else "a fixed intercept"
-        raise ModelSyntaxError(f"'{row['lhs']} ~ 1' makes {what}; the ML estimator handles "
-                               "only free observed intercepts with latent means fixed at 0",
-                               source=spec.source, line=int(row["line"]) or None)
+    """Refuse a latent mean that the intercepts leave unidentified: free while every
+    indicator's intercept is free too (the mean could move into the intercepts)."""
+    rows = spec.table[spec.table["op"] == "~1"]
+    free_intercepts = set(rows.loc[(rows["free"] > 0) & ~rows["lhs"].isin(spec.latent), "lhs"])
+    for _, row in rows[(rows["free"] > 0) & rows["lhs"].isin(spec.latent)].iterrows():
+        indicators = spec.indicators.get(row["lhs"], [])
+        if indicators and set(indicators) <= free_intercepts:
+            raise ModelSyntaxError(
+                f"'{row['lhs']} ~ 1' frees the mean of {row['lhs']} while every one of its "
+                f"indicators has a free intercept, so the mean is not identified; fix an "
+                f"intercept ({indicators[0]} ~ 0*1), hold intercepts equal across groups, "
+                "or fit a growth model (kind='growth': intercepts 0, latent means free)",
+                source=spec.source, line=int(row["line"]) or None)
+
+
+def check_no_modelled_means(spec: ModelSpec, estimator: str) -> None:
+    """Refuse free latent means and fixed intercepts where ``estimator`` saturates the
+    means."""
+    if spec.has_modelled_means:
+        raise ModelSyntaxError(f"free latent means and fixed or labelled intercepts are "
+                               f"estimated by ML and MLR, not by {estimator}; drop the "
+                               "'~ 1' rows or choose estimator 'ml'", source=spec.source)
 
 
 def check_no_constraints(spec: ModelSpec, estimator: str) -> None:

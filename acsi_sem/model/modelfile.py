@@ -8,6 +8,7 @@ A model file is lavaan syntax whose leading comment block may carry ``key: value
     # study: acsi_study.toml        (the default design of ``acsi-sem study``)
     # scale: 1-10                   (the answer scale, checked on the data)
     # labels: Satisfaction = 顾客满意度, Loyalty = 顾客忠诚   (names shown in diagrams)
+    # kind: growth                  (lavaan's growth() defaults; see MODEL_KINDS)
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from acsi_sem.errors import ModelNotFoundError, ModelSyntaxError
 from acsi_sem.model.spec import ModelSpec, parse_model
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_HEADER_KEY = re.compile(r"^#\s*(title|source|data|study|scale|labels)\s*:\s*(.*)$",
+_HEADER_KEY = re.compile(r"^#\s*(title|source|data|study|scale|labels|kind)\s*:\s*(.*)$",
                          re.IGNORECASE)
+MODEL_KINDS = ("sem", "cfa", "growth")
 _SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to|\.\.)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -97,6 +99,15 @@ class ModelFile:
             raise ModelSyntaxError(f"cannot read the scale {text!r}; write e.g. '# scale: 1-10'",
                                    source=str(self.path))
         return scale
+
+    @property
+    def kind(self) -> str:
+        """The declared kind of model (``# kind:``; default ``"sem"``)."""
+        kind = self.header.get("kind", "sem").lower()
+        if kind not in MODEL_KINDS:
+            raise ModelSyntaxError(f"unknown kind {kind!r} in the header; choose one of "
+                                   f"{', '.join(MODEL_KINDS)}", source=str(self.path))
+        return kind
 
     @property
     def labels(self) -> dict[str, str]:

@@ -173,6 +173,20 @@ class ModelSpec:
         exo = self.table[(self.table["exo"] == 1) & (self.table["lhs"] == self.table["rhs"])]
         return tuple(exo["lhs"])
 
+    @cached_property
+    def has_modelled_means(self) -> bool:
+        """Whether the mean structure is a model rather than the saturated means: a free or
+        non-zero latent mean, a fixed or labelled observed intercept (fixed.x covariates'
+        apart)."""
+        rows = self.table[self.table["op"] == "~1"]
+        latent = rows["lhs"].isin(self.latent).to_numpy()
+        free = rows["free"].to_numpy() > 0
+        covariate = rows["exo"].to_numpy() == 1
+        labelled = rows["label"].to_numpy() != ""
+        nonzero = rows["ustart"].fillna(0).to_numpy() != 0
+        return bool((latent & (free | nonzero)).any()
+                    or (~latent & ~covariate & (~free | labelled)).any())
+
     @property
     def has_intercepts(self) -> bool:
         """Whether the model has a mean structure (any ``~1`` row)."""
@@ -210,6 +224,7 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     _check_interactions(parameters, latent, source)
     rows = _user_rows(parameters, latent)
     rows += _default_rows(parameters, latent, observed, rows)
+    _fix_covariate_intercepts(rows)
     rows += [_row(s.lhs, ":=", s.rhs, user=1, label=s.lhs, line=s.line) for s in definitions]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS[1:])
     table.insert(0, "id", np.arange(1, len(table) + 1))
@@ -219,13 +234,25 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
                                        for c in constraints))
 
 
-def with_mean_structure(spec: ModelSpec) -> ModelSpec:
+def _fix_covariate_intercepts(rows: list[dict]) -> None:
+    """The default intercepts of fixed.x covariates are fixed at their sample means too
+    (lavaan: they are not parameters); :func:`acsi_sem.numerics.cbsem.fill_fixed_x` fills
+    them in."""
+    covariates = {r["lhs"] for r in rows if r["exo"] == 1}
+    for row in rows:
+        if row["op"] == "~1" and row["lhs"] in covariates and not row["user"]:
+            row.update(free=0, exo=1, ustart=np.nan)
+
+
+def with_mean_structure(spec: ModelSpec, *, growth: bool = False) -> ModelSpec:
     """``spec`` with lavaan's mean structure: a free intercept for every observed variable
-    and latent means fixed at 0 (rows the user wrote are kept)."""
+    and latent means fixed at 0 (rows the user wrote are kept). With ``growth``, lavaan's
+    ``growth()`` defaults instead: observed intercepts fixed at 0 and free latent means."""
     table = spec.table
     records = table.drop(columns=["id"]).to_dict("records")
     parameters = [r for r in records if r["op"] != ":="]
-    extra = _intercept_rows(parameters, list(spec.latent))
+    extra = _intercept_rows(parameters, list(spec.latent), growth=growth)
+    _fix_covariate_intercepts(parameters + extra)
     defined = [r for r in records if r["op"] == ":="]
     table = pd.DataFrame(parameters + extra + defined, columns=TABLE_COLUMNS[1:])
     table.insert(0, "id", np.arange(1, len(table) + 1))
@@ -366,17 +393,18 @@ def _user_rows(parameters: list[Statement], latent: list[str]) -> list[dict]:
     return rows
 
 
-def _intercept_rows(rows: list[dict], latent: list[str]) -> list[dict]:
-    """With a mean structure, lavaan frees every observed intercept and fixes latent means."""
+def _intercept_rows(rows: list[dict], latent: list[str], *, growth: bool = False
+                    ) -> list[dict]:
+    """With a mean structure, lavaan frees every observed intercept and fixes latent means
+    at 0; ``growth()`` does the opposite (intercepts 0, latent means free)."""
     have = {r["lhs"] for r in rows if r["op"] == "~1"}
     names = _unique(n for r in rows if r["op"] in ("=~", "<~", "~", "~~")
                     for n in (r["lhs"], r["rhs"]))
     extra = []
     for name in names:
         if name not in have:
-            is_latent = name in latent
-            extra.append(_row(name, "~1", "", free=not is_latent,
-                              ustart=0.0 if is_latent else np.nan))
+            free = (name in latent) == growth
+            extra.append(_row(name, "~1", "", free=free, ustart=np.nan if free else 0.0))
     return extra
 
 
@@ -413,7 +441,10 @@ def _default_rows(parameters: list[Statement], latent: list[str], observed: list
                         and lv not in measured_by_latent]
     for a, b in combinations(exogenous_latent, 2):
         add(a, b)
-    pure_dependent = [v for v in latent + observed if v in dependent and v not in predictors]
+    # lavaan's ov.y leaves out indicators: a wave score regressed on a time-varying covariate
+    # keeps its residual uncorrelated with the others and with the factors it measures.
+    pure_dependent = [v for v in latent + observed if v in dependent and v not in predictors
+                      and not (v in indicators and v not in latent)]
     for a, b in combinations(pure_dependent, 2):
         add(a, b)
     for a, b in combinations(covariates, 2):

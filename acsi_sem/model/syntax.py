@@ -225,21 +225,29 @@ def _split_terms(tokens: list[Token], operator: Token, source: str) -> list[list
 def _parse_term(lhs: str, operator: Token, term: list[Token], source: str) -> Statement:
     *modifier_tokens, variable = term
     first = term[0]
-    is_intercept = variable.kind == "number" and variable.text == "1" and not modifier_tokens
+    is_intercept = variable.kind == "number" and variable.text == "1"
     if operator.text == "~" and is_intercept:
-        return Statement(lhs, "~1", "", line=first.line, column=first.column)
+        statement = Statement(lhs, "~1", "", line=first.line, column=first.column)
+        return _modified(statement, modifier_tokens, "1", source)
     if variable.kind != "name":
         raise ModelSyntaxError(f"expected a variable name, found {variable.text!r}",
                                source=source, line=variable.line, column=variable.column)
     statement = Statement(lhs, operator.text, variable.text, line=first.line,
                           column=first.column)
-    if modifier_tokens:
-        if modifier_tokens[-1].text != "*":
-            bad = modifier_tokens[-1]
-            raise ModelSyntaxError(f"expected '*' between modifier and {variable.text!r}",
-                                   source=source, line=bad.line, column=bad.column)
-        statement = _apply_modifiers(statement, modifier_tokens[:-1], source)
-    return statement
+    return _modified(statement, modifier_tokens, variable.text, source)
+
+
+def _modified(statement: Statement, modifier_tokens: list[Token], target: str,
+              source: str) -> Statement:
+    """``statement`` with the modifiers written before its variable (or the ``1`` of an
+    intercept: ``0*1`` fixes it, ``a*1`` labels it)."""
+    if not modifier_tokens:
+        return statement
+    if modifier_tokens[-1].text != "*":
+        bad = modifier_tokens[-1]
+        raise ModelSyntaxError(f"expected '*' between modifier and {target!r}",
+                               source=source, line=bad.line, column=bad.column)
+    return _apply_modifiers(statement, modifier_tokens[:-1], source)
 
 
 def _apply_modifiers(statement: Statement, tokens: list[Token], source: str) -> Statement:

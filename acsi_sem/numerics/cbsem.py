@@ -33,8 +33,10 @@ from acsi_sem.numerics.fiml import MissingPatterns, fiml_hessian, fiml_objective
 from acsi_sem.numerics.ml import (
     Discrepancy,
     minimize_ml,
+    minimize_scoring,
     ml_discrepancy,
     ml_gradient,
+    ml_mean_discrepancy,
     ml_value,
 )
 from acsi_sem.numerics.quasi_newton import quasi_newton_fit
@@ -80,9 +82,11 @@ class CbsemSolution:
 
 def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     """Fit ``spec`` to ``data`` by normal-theory maximum likelihood."""
-    spec = fill_fixed_x(spec, data.covariance)
+    spec = fill_fixed_x(spec, data.covariance, data.means)
     ram = build_ram(spec)
     start = simple_start_values(spec, ram, data.covariance)
+    if spec.has_modelled_means:
+        return _fit_ml_means(spec, ram, data, start)
     system = constraint_system(spec)
     if system is not None:
         return _fit_ml_constrained(spec, ram, data, start, system)
@@ -110,6 +114,49 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
                          vcov=vcov, converged=scoring.converged, messages=tuple(messages),
                          information=information)
+
+
+def _fit_ml_means(spec: ModelSpec, covariance_ram: RamModel, data: PreparedData,
+                  start: np.ndarray) -> CbsemSolution:
+    """ML with a modelled mean structure (free latent means, fixed or constrained
+    intercepts: growth models), ``F + (ybar - mu)' Sigma^-1 (ybar - mu)``, from the
+    covariance structure's own ML fit and intercepts that reproduce the means."""
+    ram = build_ram(spec, means=True)
+    covariance_start = minimize_ml(covariance_ram, start, data.covariance).theta
+    if not np.all(np.isfinite(covariance_start)):
+        covariance_start = start
+    theta = np.concatenate([covariance_start, _intercept_starts(spec, covariance_ram,
+                                                                covariance_start,
+                                                                data.means)])
+    functions = mean_structure_functions(ram, data.covariance, data.means)
+    system = constraint_system(spec)
+    if system is not None:
+        found = minimize_constrained(*functions, theta, system)
+        information = functions[0](found.scoring.theta).information / 2
+        return _constrained_solution(spec, ram, found, system, information, data.n_obs)
+    scoring = minimize_scoring(*functions, theta)
+    messages = []
+    if not scoring.converged:
+        worst = int(np.argmax(np.abs(scoring.gradient)))
+        messages.append(f"the optimiser stopped with gradient {scoring.gradient[worst]:.2g} "
+                        f"on parameter {spec.parameter_name(worst)}")
+    information = scoring.information / 2
+    return CbsemSolution(spec=spec, ram=ram, theta=scoring.theta, discrepancy=scoring.value,
+                         vcov=invert_information(information, data.n_obs),
+                         converged=scoring.converged, messages=tuple(messages),
+                         information=information)
+
+
+def mean_structure_functions(ram: RamModel, sample_cov: np.ndarray, sample_means: np.ndarray
+                             ) -> tuple:
+    """``(evaluate, gradient, value)`` of the mean-structure ML discrepancy, for
+    :func:`~acsi_sem.numerics.ml.minimize_scoring` and the constrained minimizer."""
+    def evaluate(t: np.ndarray, with_information: bool = True) -> Discrepancy:
+        return ml_mean_discrepancy(ram, t, sample_cov, sample_means,
+                                   with_information=with_information)
+
+    return (evaluate, lambda t: evaluate(t, False).gradient,
+            lambda t: evaluate(t, False).value)
 
 
 def _fit_ml_constrained(spec: ModelSpec, ram: RamModel, data: PreparedData, start: np.ndarray,
@@ -200,24 +247,40 @@ def _fit_fiml_constrained(spec: ModelSpec, ram: RamModel, patterns: MissingPatte
 
 def _intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
                       means: np.ndarray) -> np.ndarray:
-    """Intercepts that reproduce ``means`` (p,) given the paths among observed variables."""
+    """Intercepts and latent means that reproduce ``means`` (p,) as closely as they can
+    (least squares) given the paths at the covariance estimates ``theta``: the implied
+    means ``B[:p] m`` are linear in the mean vector ``m``."""
     a_matrix, _ = ram.matrices(theta)
-    p = ram.n_observed
-    intercepts = (np.eye(p) - a_matrix[:p, :p]) @ means
-    rows = spec.table[(spec.table["op"] == "~1") & (spec.table["free"] > 0)]
-    position = {name: i for i, name in enumerate(spec.observed)}
+    effects = ram.total_effects_inverse(a_matrix)[: ram.n_observed]
+    position = {name: i for i, name in enumerate(ram.variables)}
+    rows = spec.table[spec.table["op"] == "~1"]
+    fixed = np.zeros(len(ram.variables))
+    columns: dict[int, list[int]] = {}
+    for name, free, value in zip(rows["lhs"], rows["free"], rows["ustart"], strict=True):
+        if name not in position:
+            continue
+        if free > 0:
+            columns.setdefault(free - 1 - spec.n_covariance_free, []).append(position[name])
+        elif np.isfinite(value):
+            fixed[position[name]] = value
     starts = np.zeros(spec.n_free - spec.n_covariance_free)
-    for name, free in zip(rows["lhs"], rows["free"], strict=True):
-        if name in position:
-            starts[free - 1 - spec.n_covariance_free] = intercepts[position[name]]
+    if not columns:
+        return starts
+    order = sorted(columns)
+    design = np.column_stack([effects[:, columns[k]].sum(axis=1) for k in order])
+    solution = np.linalg.lstsq(design, means - effects @ fixed, rcond=None)[0]
+    starts[order] = solution
     return starts
 
 
-def fill_fixed_x(spec: ModelSpec, sample_cov: np.ndarray) -> ModelSpec:
-    """Fix the exogenous covariates' (co)variances at their sample values (lavaan fixed.x).
+def fill_fixed_x(spec: ModelSpec, sample_cov: np.ndarray, means: np.ndarray | None = None
+                 ) -> ModelSpec:
+    """Fix the exogenous covariates' (co)variances, and with a mean structure their means,
+    at their sample values (lavaan fixed.x).
 
     Args:
         sample_cov: (p, p) sample covariance in ``spec.observed`` order.
+        means: (p,) sample means, for the covariates' intercept rows.
     """
     table = spec.table
     exo = np.flatnonzero(table["exo"].to_numpy() == 1)
@@ -226,8 +289,11 @@ def fill_fixed_x(spec: ModelSpec, sample_cov: np.ndarray) -> ModelSpec:
     table = table.copy()
     position = {name: i for i, name in enumerate(spec.observed)}
     for row in exo:
-        i, j = position[table.at[row, "lhs"]], position[table.at[row, "rhs"]]
-        table.at[row, "ustart"] = sample_cov[i, j]
+        i = position[table.at[row, "lhs"]]
+        if table.at[row, "op"] == "~1":
+            table.at[row, "ustart"] = np.nan if means is None else means[i]
+        else:
+            table.at[row, "ustart"] = sample_cov[i, position[table.at[row, "rhs"]]]
     return spec.with_table(table)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from acsi_sem.model.ram import RamModel
 from acsi_sem.numerics.constrained import constrained_inverse
-from acsi_sem.numerics.ml import numerical_hessian
+from acsi_sem.numerics.ml import hessian_from_gradient, ml_mean_discrepancy, numerical_hessian
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,30 @@ def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
                                                                weights),
                    saturated_trace=robust.saturated_trace + mean_trace(
                        deviations, sample_cov, covariates, weights))
+
+
+def robust_ml_means(ram: RamModel, theta: np.ndarray, items: np.ndarray,
+                    covariates: tuple[int, ...] = (), basis: np.ndarray | None = None
+                    ) -> RobustML:
+    """The MLR sandwich and traces of an ML fit with a modelled mean structure (``ram``
+    places the means): scores of the means and covariances together, the bread the observed
+    information of the mean-structure discrepancy, and the saturated means' ``p`` (less the
+    fixed.x covariates') in the saturated trace, as lavaan's MLR with ``meanstructure``.
+
+    Args:
+        theta: (q,) the estimates; items: (n, p) answers.
+        covariates: positions of fixed.x covariates; basis: as for :func:`robust_ml`.
+    """
+    n, p = items.shape
+    means = items.mean(axis=0)
+    deviations = items - means
+    sample_cov = deviations.T @ deviations / n
+    scores = mean_structure_scores(items - ram.implied_mean(theta), ram.implied_covariance(theta),
+                                   ram.sigma_derivatives(theta), ram.mean_derivatives(theta))
+    bread = hessian_from_gradient(lambda t: ml_mean_discrepancy(
+        ram, t, sample_cov, means, with_information=False).gradient, theta) / 2
+    saturated = saturated_trace(deviations, covariates) + p - len(covariates)
+    return sandwich(bread, scores.T @ scores / n, n, saturated, basis)
 
 
 def mean_trace(deviations: np.ndarray, covariance: np.ndarray, covariates: tuple[int, ...],

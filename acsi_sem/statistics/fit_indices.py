@@ -100,7 +100,7 @@ def fit_indices(moments: MomentFit) -> pd.Series:
     """Every index in :data:`FIT_NAMES` as a Series (NaN where undefined)."""
     s, sigma, n = moments.sample_cov, moments.implied_cov, moments.n_obs
     conditional = moments.covariate_loglik
-    loglik = _loglik(sigma, s, n) - conditional
+    loglik = _loglik(sigma, s, n, moments.mean_residual) - conditional
     unrestricted = _loglik(s, s, n) - conditional
     independence = independence_covariance(s, moments.covariates)
     baseline = unrestricted - n * ml_value(independence, s) / 2
@@ -111,7 +111,8 @@ def fit_indices(moments: MomentFit) -> pd.Series:
     # lavaan's SRMR and GFI with a mean structure count the means' residuals too.
     srmr = _srmr(s, sigma, moments.sample_means, moments.implied_means)
     gfi = (_gfi_with_means(moments) if not moments.covariates
-           else _gfi(s, sigma, moments.n_moments, df, moments.covariates)["gfi"])
+           else _gfi_without(s, sigma, moments.covariates,
+                             (moments.sample_means, moments.implied_means)))
     agfi = 1.0 - moments.n_moments / df * (1.0 - gfi) if df > 0 else np.nan
     return _indices(moments.size, loglik, unrestricted, baseline, srmr,
                     {"gfi": gfi, "agfi": agfi})
@@ -416,9 +417,11 @@ def mean_structure_srmr(s: np.ndarray, sigma: np.ndarray, means: np.ndarray,
     return _srmr(s, sigma, means, implied_means)
 
 
-def _gfi_without(s: np.ndarray, sigma: np.ndarray, covariates: tuple[int, ...]) -> float:
+def _gfi_without(s: np.ndarray, sigma: np.ndarray, covariates: tuple[int, ...],
+                 means: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """GFI as the quadratic form of vech(S - Sigma) in (1/2) D'(Sigma^-1 (x) Sigma^-1) D,
-    over every moment but the covariates' own."""
+    over every moment but the covariates' own; with ``means`` (sample, implied; (p,) each)
+    also of the means' residuals in Sigma^-1, the covariates' means left out too."""
     from acsi_sem.numerics.robust import duplication_matrix
 
     p = len(s)
@@ -428,7 +431,14 @@ def _gfi_without(s: np.ndarray, sigma: np.ndarray, covariates: tuple[int, ...]) 
     duplication = duplication_matrix(p)[:, keep]
     weight = 0.5 * duplication.T @ np.kron(inverse, inverse) @ duplication
     residual, sample = (s - sigma)[rows, cols][keep], s[rows, cols][keep]
-    return float(1.0 - residual @ weight @ residual / (sample @ weight @ sample))
+    badness, total = residual @ weight @ residual, sample @ weight @ sample
+    if means is not None:
+        free = np.setdiff1d(np.arange(p), covariates)
+        mean_weight = inverse[np.ix_(free, free)]
+        observed, implied = means[0][free], means[1][free]
+        badness += (observed - implied) @ mean_weight @ (observed - implied)
+        total += observed @ mean_weight @ observed
+    return float(1.0 - badness / total)
 
 
 def _gfi_with_means(group: MomentFit) -> float:

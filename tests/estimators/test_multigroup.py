@@ -197,7 +197,7 @@ def test_labelled_parameters_are_reported_as_equal_across_groups() -> None:
 
 @pytest.mark.parametrize(("model", "pattern"), [
     ("visual =~ x1 + x2 + x3\ntextual <~ x4 + x5 + x6", "formative"),
-    (HS_CFA.read_text() + "\nvisual ~ 1\n", "free latent mean"),
+    (HS_CFA.read_text() + "\nvisual ~ 1\n", "frees the mean of visual"),
 ])
 def test_models_groups_cannot_fit_are_refused(model: str, pattern: str) -> None:
     with pytest.raises(AcsiSemError, match=pattern):
