@@ -30,7 +30,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         ordered: Sequence[str] | str | None = None,
         chunksize: int | None = None, weights: str | None = None,
         moderation: str = "two_stage", higher_order: str = "two_stage",
-        kind: str | None = None) -> FitResult:
+        kind: str | None = None, bollen_stine: int = 0) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -83,6 +83,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         kind: lavaan's function whose defaults the model gets: ``"sem"`` or ``"cfa"`` (the
             same here) or ``"growth"`` (a latent growth model: observed intercepts fixed at
             0, latent means free); defaults to the model file's ``# kind:`` or ``"sem"``.
+        bollen_stine: CB-SEM (ML/MLR, one group, complete data): replicates of the
+            Bollen-Stine bootstrap of the chi-square test (lavaan's ``test =
+            "bollen.stine"``), seeded by ``seed``; its p-value joins the fit indices as
+            ``bollen_stine_pvalue``.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -96,7 +100,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
         max_iterations=max_iterations, missing=missing, group_equal=group_equal,
         ordered=ordered, chunksize=chunksize, weights=weights, moderation=moderation,
-        higher_order=higher_order, kind=kind))
+        higher_order=higher_order, kind=kind, bollen_stine=bollen_stine))
 
 
 def prepare(model: str | Path | ModelFile | ModelSpec,
@@ -108,7 +112,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
             group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
             chunksize: int | None = None, weights: str | None = None,
             moderation: str = "two_stage", higher_order: str = "two_stage",
-            kind: str | None = None
+            kind: str | None = None, bollen_stine: int = 0
             ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
@@ -121,7 +125,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
                          seed=seed, ci=ci, scale=scale, progress=progress,
                          tolerance=tolerance, max_iterations=max_iterations,
                          group_equal=_classes(group_equal), moderation=moderation,
-                         higher_order=higher_order)
+                         higher_order=higher_order, bollen_stine=bollen_stine)
     if spec.interactions and not options.is_pls:
         terms = ", ".join(i.term for i in spec.interactions)
         raise AcsiSemError(f"the interaction terms {terms} join constructs, which PLS "
@@ -133,6 +137,9 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
         from acsi_sem.estimators.ordinal import ordered_items
 
         ordered_items(spec, ordered)
+    if bollen_stine and (group is not None or missing != "listwise"):
+        raise AcsiSemError("the Bollen-Stine bootstrap is available for one group of complete "
+                           "answers (missing='listwise', no group) yet")
     if group_equal and group is None:
         raise AcsiSemError("group_equal needs a group column (group=...)")
     if missing == "fiml" and options.estimator not in ("ml", "mlr"):

@@ -14,6 +14,7 @@ from acsi_sem.resample import BootstrapResult
 from acsi_sem.statistics.quality import MeasurementQuality
 
 if TYPE_CHECKING:
+    from acsi_sem.estimators.bollen_stine import BollenStine
     from acsi_sem.statistics.score_test import ScoreTest
 
 
@@ -68,6 +69,8 @@ class FitResult:
             one at a time (``univariate``); ML/MLR fits of complete data without a mean
             structure of their own, or with groups, and without inequalities; see
             :mod:`acsi_sem.statistics.score_test`.
+        bollen_stine: the Bollen-Stine bootstrap of the chi-square (its draws and p-value,
+            also ``fit_indices["bollen_stine_pvalue"]``), when asked for.
     """
 
     spec: ModelSpec
@@ -100,6 +103,7 @@ class FitResult:
     model_fit: pd.DataFrame | None = field(default=None, repr=False)
     constraints: pd.DataFrame | None = field(default=None, repr=False)
     score_test: ScoreTest | None = field(default=None, repr=False)
+    bollen_stine: BollenStine | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:

@@ -73,6 +73,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="CB-SEM (ML): also print the modification indices of the "
                           "parameters left out, those of at least MIN (default: all; e.g. "
                           "3.84), largest first; the JSON gets 'modification_indices'")
+    fit.add_argument("--bollen-stine", type=int, default=0, metavar="B",
+                     help="CB-SEM (ML/MLR): also test the chi-square by B replicates of the "
+                          "Bollen-Stine bootstrap (seed: --seed); its p-value joins the fit "
+                          "indices")
     fit.add_argument("--score-test", action="store_true",
                      help="CB-SEM (ML/MLR, complete data): also print lavaan's lavTestScore() "
                           "of the equality constraints (shared labels, --group-equal, '=='): "
@@ -173,7 +177,8 @@ def _fit(arguments: argparse.Namespace) -> int:
                    max_iterations=arguments.max_iterations, missing=arguments.missing,
                    ordered=arguments.ordered, weights=arguments.weights,
                    moderation=arguments.moderation, higher_order=arguments.higher_order,
-                   kind=arguments.kind, progress=sys.stderr.isatty())
+                   kind=arguments.kind, bollen_stine=arguments.bollen_stine,
+                   progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:

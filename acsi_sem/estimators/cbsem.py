@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.estimators.bollen_stine import BollenStine
 from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
 from acsi_sem.estimators.common import (
     apply_bootstrap,
@@ -110,6 +111,11 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
     indices = _indices(solution, data, implied)
+    bollen_stine = None
+    if options.bollen_stine:
+        bollen_stine = _bollen_stine(solution, data, options, indices["chisq"])
+        indices["bollen_stine_pvalue"] = bollen_stine.pvalue
+        notes.append(bollen_stine.summary_line())
     if robust is not None:
         indices = pd.concat([indices, _robust_indices(indices, robust, data,
                                                       _covariates(spec), spec.has_intercepts,
@@ -137,8 +143,20 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
         index=index, index_weights=index_weights,
         constraints=solution_constraints(solution.spec, solution.constraints),
-        score_test=_score_test(solution, data),
+        score_test=_score_test(solution, data), bollen_stine=bollen_stine,
     )
+
+
+def _bollen_stine(solution: CbsemSolution, data: PreparedData | SurveyMoments,
+                  options: FitOptions, chisq: float) -> BollenStine:
+    """The Bollen-Stine test, for the fits whose answers it can rotate."""
+    from acsi_sem.estimators.bollen_stine import bollen_stine
+
+    if not isinstance(data, PreparedData) or data.has_missing or data.weights is not None:
+        raise AcsiSemError("the Bollen-Stine bootstrap rotates complete, unweighted answers "
+                           "held in memory (lavaan refuses missing data too); use "
+                           "missing='listwise' without weights or chunksize")
+    return bollen_stine(solution, data, options.bollen_stine, options.seed, chisq)
 
 
 def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
@@ -387,7 +405,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
         ram = (build_ram(fill_fixed_x(spec, covariance, means), means=modelled_means)
                if has_covariates else solution.ram)
         try:
-            fitted = _refit(ram, solution.theta, covariance, means, system)
+            fitted = refit_moments(ram, solution.theta, covariance, means, system)
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
         if not fitted.converged:
@@ -422,7 +440,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     return bootstrap_batched(batched, data.n_obs, **settings)
 
 
-def _refit(ram: RamModel, theta: np.ndarray, covariance: np.ndarray, means: np.ndarray,
+def refit_moments(ram: RamModel, theta: np.ndarray, covariance: np.ndarray, means: np.ndarray,
            system: ConstraintSystem | None) -> ScoringResult:
     """The ML estimates of one resample from the full-sample ``theta``: the covariance
     structure alone, or with the means where ``ram`` places them, under the constraints."""

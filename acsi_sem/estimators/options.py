@@ -33,6 +33,8 @@ class FitOptions:
             (:data:`MODERATION_METHODS`; see :mod:`acsi_sem.estimators.pls_moderation`).
         higher_order: PLS with higher-order constructs: :data:`HIGHER_ORDER_METHODS` (see
             :mod:`acsi_sem.estimators.pls_higher_order`).
+        bollen_stine: CB-SEM (ML/MLR): replicates of the Bollen-Stine bootstrap of the
+            chi-square test (0: none; see :mod:`acsi_sem.estimators.bollen_stine`).
     """
 
     estimator: str = "ml"
@@ -47,6 +49,7 @@ class FitOptions:
     group_equal: tuple[str, ...] = ()
     moderation: str = "two_stage"
     higher_order: str = "two_stage"
+    bollen_stine: int = 0
 
     def __post_init__(self) -> None:
         from acsi_sem.numerics.pls import SCHEMES
@@ -61,6 +64,12 @@ class FitOptions:
                                    f"{', '.join(allowed)}")
         if self.bootstrap < 0 or self.bootstrap == 1:
             raise AcsiSemError(f"bootstrap needs at least 2 replicates, not {self.bootstrap}")
+        if self.bollen_stine < 0 or self.bollen_stine == 1:
+            raise AcsiSemError(f"the Bollen-Stine bootstrap needs at least 2 replicates, not "
+                               f"{self.bollen_stine}")
+        if self.bollen_stine and self.estimator not in ("ml", "mlr"):
+            raise AcsiSemError(f"the Bollen-Stine bootstrap tests an ML fit's chi-square; "
+                               f"estimator {self.estimator!r} has none (use 'ml' or 'mlr')")
         if self.group_equal and self.is_pls:
             raise AcsiSemError("group_equal constrains a multi-group CB-SEM model; PLS "
                                "reports the index per group instead (drop group_equal)")

@@ -292,6 +292,8 @@ def fit_lines(fit: pd.Series) -> list[str]:
         _pair("P-value", _number(fit["pvalue"])),
         _pair("Baseline test statistic (df)",
               f"{fit['baseline_chisq']:.3f} ({int(fit['baseline_df'])})"),
+        *([_pair("P-value (Bollen-Stine bootstrap)", _number(fit["bollen_stine_pvalue"]))]
+          if "bollen_stine_pvalue" in fit.index else []),
         "", "Fit indices:",
         _pair("CFI", _number(fit["cfi"])), _pair("TLI", _number(fit["tli"])),
         _pair("NFI", _number(fit["nfi"])),
