@@ -8,6 +8,7 @@ import sys
 
 from acsi_sem.cli.common import emit, parse_scale
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.estimators.options import ESTIMATORS
 
 COMMANDS = ("models", "fit", "report")
 
@@ -20,10 +21,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                        help="a shipped model's name (acsi, ecsi, ccsi, ccsi6) or a model file")
     fit.add_argument("--data", help="survey file (CSV, Excel, SPSS .sav, Stata .dta); "
                                     "default: the model's embedded data")
-    fit.add_argument("--estimator", default="ml",
-                     choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+    fit.add_argument("--estimator", default="ml", choices=list(ESTIMATORS),
                      help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
-                          "(CB-SEM for ordered items), pls (PLS path modelling) or plsc "
+                          "(CB-SEM for ordered items), gls/uls/dwls/wls (least-squares "
+                          "CB-SEM of continuous answers), pls (PLS path modelling) or plsc "
                           "(consistent PLS)")
     fit.add_argument("--kind", choices=["sem", "cfa", "growth"],
                      help="lavaan's defaults to use: sem/cfa (default, or the model file's "
@@ -101,8 +102,7 @@ def _add_report_command(commands) -> None:
         "report", help="fit a model and write an HTML report with diagram and plots")
     report.add_argument("model", help="a shipped model's name or a model file")
     report.add_argument("--data", help="survey file; default: the model's embedded data")
-    report.add_argument("--estimator", default="pls",
-                        choices=["ml", "mlr", "wlsmv", "pls", "plsc"],
+    report.add_argument("--estimator", default="pls", choices=list(ESTIMATORS),
                         help="estimator (default: pls, which gives the 0-100 index)")
     report.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="bootstrap replicates (intervals, significance stars for PLS)")

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.linalg import sqrtm
 
 from acsi_sem.model.ram import build_ram
-from acsi_sem.numerics.cbsem import CbsemSolution, fill_fixed_x
+from acsi_sem.numerics.cbsem import CbsemSolution, fill_fixed_x, refit_moments
 from acsi_sem.numerics.constrained import constraint_system
 from acsi_sem.numerics.ml import ml_value
 from acsi_sem.resample import resampled_rows
@@ -75,8 +75,6 @@ def bollen_stine(solution: CbsemSolution, data: PreparedData, replicates: int,
         seed: seed of the resampling (:func:`acsi_sem.resample.resampled_rows`).
         chisq: T, the sample's chi-square.
     """
-    from acsi_sem.estimators.cbsem import refit_moments
-
     ram, theta, spec = solution.ram, solution.theta, solution.spec
     modelled_means = bool(ram.m_rows.size)
     rotated = rotated_answers(data.frame.to_numpy(), ram.implied_covariance(theta),

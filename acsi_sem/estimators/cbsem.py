@@ -19,24 +19,21 @@ from acsi_sem.estimators.common import (
 )
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
-from acsi_sem.model.ram import RamModel, as_frame, build_ram
+from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec, with_labels_released
 from acsi_sem.numerics.cbsem import (
     CbsemSolution,
     fill_fixed_x,
     fit_fiml,
     fit_ml,
-    mean_structure_functions,
-    minimize_constrained_ml,
+    refit_moments,
 )
 from acsi_sem.numerics.constrained import (
-    ConstraintSystem,
     constraint_system,
-    minimize_constrained,
     solution_constraints,
 )
 from acsi_sem.numerics.fiml import independence_loglik
-from acsi_sem.numerics.ml import ScoringResult, minimize_ml, minimize_scoring, ml_discrepancy
+from acsi_sem.numerics.ml import ml_discrepancy
 from acsi_sem.numerics.pls import PlsLayout, pls_layout
 from acsi_sem.numerics.robust import (
     RobustML,
@@ -48,6 +45,12 @@ from acsi_sem.numerics.robust import (
     unit_weights,
 )
 from acsi_sem.numerics.robust_fiml import independence_missing_trace, robust_fiml
+from acsi_sem.numerics.wls import (
+    WLS_ESTIMATORS,
+    fit_wls,
+    independence_discrepancy,
+    moment_weights,
+)
 from acsi_sem.resample import (
     BootstrapResult,
     FailedReplicateError,
@@ -66,6 +69,7 @@ from acsi_sem.statistics.fit_indices import (
     MomentFit,
     fiml_fit_indices,
     fit_indices,
+    least_squares_fit_indices,
     mean_structure_srmr,
     robust_indices,
 )
@@ -89,7 +93,12 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     check_no_composites(spec)
     check_identification(spec)
     _check_missing_options(spec, data, options)
-    solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
+    least_squares = options.estimator in WLS_ESTIMATORS
+    if least_squares:
+        check_least_squares(spec, data, options)
+        solution = fit_wls(spec, data, options.estimator)
+    else:
+        solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
     weighted = isinstance(data, PreparedData) and data.weights is not None
     if options.estimator == "mlr" or weighted:
@@ -110,7 +119,10 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         notes.append(boot.summary_line())
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
-    indices = _indices(solution, data, implied)
+    indices = (_least_squares_indices(solution, data, options.estimator) if least_squares
+               else _indices(solution, data, implied))
+    if options.estimator == "uls":
+        notes.append(ULS_NOTE)
     bollen_stine = None
     if options.bollen_stine:
         bollen_stine = _bollen_stine(solution, data, options, indices["chisq"])
@@ -135,7 +147,9 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         n_total=data.n_total, parameters=parameters, fit_indices=indices,
         r2=r_squared(solution.ram, solution.theta), effects=effects,
         converged=solution.converged, warnings=tuple(warnings), notes=tuple(notes),
-        implied_cov=as_frame(implied, names), sample_cov=as_frame(data.covariance, names),
+        implied_cov=as_frame(implied, names),
+        sample_cov=as_frame(data.covariance * data.n_obs / (data.n_obs - 1) if least_squares
+                            else data.covariance, names),
         vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
                                                              columns=free_names),
         quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
@@ -143,7 +157,8 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
         index=index, index_weights=index_weights,
         constraints=solution_constraints(solution.spec, solution.constraints),
-        score_test=_score_test(solution, data), bollen_stine=bollen_stine,
+        score_test=None if least_squares else _score_test(solution, data),
+        bollen_stine=bollen_stine,
     )
 
 
@@ -171,6 +186,37 @@ def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
     theta = released_theta(spec, released, solution.theta)
     discrepancy = ml_discrepancy(build_ram(released), theta, data.covariance)
     return released_score_test(released, pairs, theta, discrepancy, data.n_obs)
+
+
+ULS_NOTE = ("ULS standard errors are lavaan's se = 'standard', ((N - 1) Delta' Delta)^-1, "
+            "which treats the identity weights as the inverse of the moments' covariance; "
+            "they are a rough guide only (bootstrap them, or use GLS or DWLS), and the ULS "
+            "test has no p-value, as in lavaan")
+
+
+def check_least_squares(spec: ModelSpec, data: PreparedData | SurveyMoments,
+                        options: FitOptions) -> None:
+    """GLS, ULS, DWLS and WLS here fit the covariances of complete, unweighted answers."""
+    name = options.estimator.upper()
+    if not isinstance(data, PreparedData) or data.has_missing or data.weights is not None:
+        raise AcsiSemError(f"{name} fits complete, unweighted answers held in memory; use "
+                           "missing='listwise' without weights or chunksize (or estimator "
+                           "'ml'/'mlr')")
+    if spec.has_intercepts or spec.exogenous_covariates:
+        raise AcsiSemError(f"{name} is available for covariance structures without '~ 1' rows "
+                           "or observed covariates yet; use estimator 'ml' or 'mlr'")
+    if options.bootstrap:
+        raise AcsiSemError(f"the bootstrap is not available with {name} yet; use 'ml' or "
+                           "'mlr'")
+
+
+def _least_squares_indices(solution: CbsemSolution, data: PreparedData,
+                           estimator: str) -> pd.Series:
+    weights = moment_weights(estimator, data.frame.to_numpy())
+    return least_squares_fit_indices(
+        estimator, solution.discrepancy, independence_discrepancy(weights),
+        weights.sample_cov, solution.ram.implied_covariance(solution.theta), weights.weight,
+        data.n_obs, solution.spec.n_free - solution.equality_rank)
 
 
 WEIGHTED_ML_NOTE = ("with sampling weights, ML is lavaan's sem(sampling.weights = ): ML on the "
@@ -438,20 +484,6 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
 
     batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic, data.weights)
     return bootstrap_batched(batched, data.n_obs, **settings)
-
-
-def refit_moments(ram: RamModel, theta: np.ndarray, covariance: np.ndarray, means: np.ndarray,
-           system: ConstraintSystem | None) -> ScoringResult:
-    """The ML estimates of one resample from the full-sample ``theta``: the covariance
-    structure alone, or with the means where ``ram`` places them, under the constraints."""
-    if ram.m_rows.size:
-        functions = mean_structure_functions(ram, covariance, means)
-        if system is None:
-            return minimize_scoring(*functions, theta, max_iterations=50)
-        return minimize_constrained(*functions, theta, system, max_iterations=50).scoring
-    if system is None:
-        return minimize_ml(ram, theta, covariance, max_iterations=50)
-    return minimize_constrained_ml(ram, theta, covariance, system, max_iterations=50).scoring
 
 
 def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame

@@ -32,6 +32,7 @@ from acsi_sem.numerics.constrained import (
 from acsi_sem.numerics.fiml import MissingPatterns, fiml_hessian, fiml_objective, minimize_fiml
 from acsi_sem.numerics.ml import (
     Discrepancy,
+    ScoringResult,
     minimize_ml,
     minimize_scoring,
     ml_discrepancy,
@@ -393,3 +394,17 @@ def invert_information(information: np.ndarray, n_obs: int,
     if eigenvalues.min() <= 1e-10 * max(eigenvalues.max(), 1.0):
         return None
     return constrained_inverse(information * n_obs, basis)
+
+
+def refit_moments(ram: RamModel, theta: np.ndarray, covariance: np.ndarray,
+                  means: np.ndarray, system: ConstraintSystem | None) -> ScoringResult:
+    """The ML estimates of one resample from the full-sample ``theta``: the covariance
+    structure alone, or with the means where ``ram`` places them, under the constraints."""
+    if ram.m_rows.size:
+        functions = mean_structure_functions(ram, covariance, means)
+        if system is None:
+            return minimize_scoring(*functions, theta, max_iterations=50)
+        return minimize_constrained(*functions, theta, system, max_iterations=50).scoring
+    if system is None:
+        return minimize_ml(ram, theta, covariance, max_iterations=50)
+    return minimize_constrained_ml(ram, theta, covariance, system, max_iterations=50).scoring

@@ -10,6 +10,8 @@ from acsi_sem.model.modelfile import data_dir, models_dir
 ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
                   "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
                   "WLSMV": "WLSMV (ordered items, DWLS, scaled-shifted test)",
+                  "GLS": "GLS (normal-theory weights)", "ULS": "ULS (unweighted least squares)",
+                  "DWLS": "DWLS (diagonal ADF weights)", "WLS": "WLS (ADF weights)",
                   "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
 
 

@@ -217,6 +217,8 @@ def _standard_error_source(result: FitResult) -> str:
     if result.estimator == "ML":
         fiml = result.missing is not None and result.missing["method"] == "fiml"
         return "the observed information" if fiml else "the expected information"
+    if result.estimator in ("GLS", "ULS", "DWLS", "WLS"):
+        return "lavaan's standard: ((N - 1) Delta' W Delta)^-1"
     return "none without --bootstrap"
 
 

@@ -466,3 +466,32 @@ def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float,
         gfi = 1.0 - np.trace(residual @ residual) / np.trace(weighted @ weighted)
     agfi = 1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan
     return {"gfi": gfi, "agfi": agfi}
+
+
+def least_squares_fit_indices(estimator: str, discrepancy: float, baseline: float,
+                              sample_cov: np.ndarray, implied_cov: np.ndarray,
+                              weight: np.ndarray, n_obs: int, npar: int) -> pd.Series:
+    """lavaan's ``fitMeasures()`` of a GLS, ULS, DWLS or WLS fit (no likelihood: loglik,
+    AIC and BIC are undefined; ULS's test has no p-value, as lavaan's).
+
+    Args:
+        estimator: which of them (``"uls"`` drops the p-values of the test).
+        discrepancy, baseline: F of the model and of the independence model.
+        sample_cov, implied_cov: (p, p) S (divisor N - 1) and Sigma.
+        weight: (p*, p*) the estimator's W; n_obs: N (the statistics use N - 1).
+        npar: free parameters (less independent equality constraints).
+    """
+    p = len(sample_cov)
+    n_moments = p * (p + 1) // 2
+    multiplier = n_obs - 1
+    chisq, base = multiplier * discrepancy, multiplier * baseline
+    df, base_df = n_moments - npar, p * (p - 1) / 2
+    values = {"npar": npar, **_test_indices(chisq, df, base, base_df, multiplier),
+              "srmr": _srmr(sample_cov, implied_cov), "ntotal": n_obs}
+    if estimator == "uls":
+        values["pvalue"] = values["baseline_pvalue"] = np.nan
+    rows, cols = np.triu_indices(p)
+    moments, residual = sample_cov[rows, cols], (sample_cov - implied_cov)[rows, cols]
+    gfi = 1.0 - residual @ weight @ residual / (moments @ weight @ moments)
+    values.update(gfi=gfi, agfi=1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan)
+    return pd.Series(values, index=FIT_NAMES, dtype=float)

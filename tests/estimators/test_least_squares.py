@@ -1,0 +1,74 @@
+"""GLS, ULS, DWLS and WLS of continuous answers against lavaan 0.6.14
+(tests/fixtures/lavaan/make_least_squares_fixtures.R)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import acsi_sem
+from acsi_sem.errors import AcsiSemError
+from acsi_sem.numerics.wls import cross_product_covariance, moment_weights
+from tests.conftest import (
+    ROOT,
+    assert_close,
+    assert_indices_close,
+    lavaan_fit,
+    lavaan_parameters,
+    match_rows,
+)
+
+MODELS = ROOT / "tests" / "fixtures" / "models"
+DATA = ROOT / "tests" / "fixtures" / "data"
+CASES = {**{f"hs_cfa_{e}": ("hs_cfa", "holzinger1939.csv", e) for e in
+            ("gls", "uls", "dwls", "wls")},
+         **{f"poldem_{e}": ("poldem", "political_democracy.csv", e) for e in ("gls", "dwls")}}
+FIT = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli", "nfi",
+       "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi"]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_estimates_and_fit_equal_lavaan(case: str) -> None:
+    model, data, estimator = CASES[case]
+    result = acsi_sem.fit(MODELS / f"{model}.lav", DATA / data, estimator=estimator)
+    assert result.converged and result.estimator == estimator.upper()
+    merged = match_rows(result.parameters, lavaan_parameters(case))
+    assert (merged["_merge"] == "both").all()
+    # lavaan's nlminb stops near 1e-6 of the least-squares optimum (flat for DWLS).
+    for column in ["est", "se", "z", "std_lv", "std_all"]:
+        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, absolute=1e-6,
+                     what=f"{case} {column}")
+    # SRMR and GFI move to first order with lavaan's stopping point (3e-6 for DWLS).
+    assert_indices_close(result.fit_indices, lavaan_fit(case), FIT, rel=1e-5, absolute=1e-8)
+    for undefined in ("loglik", "aic", "bic"):
+        assert np.isnan(result.fit_indices[undefined])
+
+
+def test_uls_has_no_p_value_and_says_why() -> None:
+    result = acsi_sem.fit(MODELS / "hs_cfa.lav", DATA / "holzinger1939.csv", estimator="uls")
+    assert np.isnan(result.fit_indices["pvalue"])
+    assert any("rough guide" in note for note in result.notes)
+
+
+def test_the_adf_weights_are_the_cross_products_covariance() -> None:
+    rng = np.random.default_rng(7)
+    items = rng.normal(size=(40000, 3)) @ np.array([[1, 0.5, 0], [0, 1, 0.3], [0, 0, 1.0]])
+    gamma = cross_product_covariance(items - items.mean(axis=0))
+    sigma = np.cov(items, rowvar=False)
+    # Under normality Gamma[(ij),(kl)] = s_ik s_jl + s_il s_jk.
+    rows, cols = np.triu_indices(3)
+    normal = (sigma[np.ix_(rows, rows)] * sigma[np.ix_(cols, cols)]
+              + sigma[np.ix_(rows, cols)] * sigma[np.ix_(cols, rows)])
+    assert_close(gamma, normal, rel=0.05, absolute=0.03)  # sampling error
+    weights = moment_weights("dwls", items)
+    assert_close(np.diag(weights.weight), 1 / np.diag(gamma), rel=1e-12)
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"missing": "fiml"}, "maximum likelihood method"),
+    ({"bootstrap": 10}, "bootstrap is not available with GLS"),
+])
+def test_what_least_squares_does_not_take_is_refused(options: dict, words: str) -> None:
+    with pytest.raises(AcsiSemError, match=words):
+        acsi_sem.fit(MODELS / "hs_cfa.lav", DATA / "holzinger1939.csv", estimator="gls",
+                     **options)
