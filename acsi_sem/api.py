@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.errors import AcsiSemError, DataError, ModelSyntaxError
 from acsi_sem.estimators.checks import check_no_constraints, check_no_modelled_means
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import MODEL_KINDS, ModelFile, load_model_file
@@ -216,6 +216,11 @@ def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
 
 def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,
               model_file: ModelFile | None, options: FitOptions) -> FitResult:
+    if spec.group_values and (data.groups is None or options.is_pls):
+        (lhs, op, rhs), (_, line) = next(iter(spec.group_values.items()))
+        raise ModelSyntaxError(f"c(...) on '{lhs} {op} {rhs}' gives one value per group of a "
+                               "multi-group CB-SEM model; name the group column (group=...) "
+                               "or write a single value", source=spec.source, line=line)
     if options.is_pls or options.estimator == "wlsmv":
         check_no_constraints(spec, options.estimator.upper())
         check_no_modelled_means(spec, options.estimator.upper())

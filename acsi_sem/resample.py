@@ -150,7 +150,8 @@ class BootstrapResult:
 def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, replicates: int,
               seed: int | None, names: tuple[str, ...], estimate: np.ndarray,
               progress: bool = False, level: float = 0.95, interval: str = "percentile",
-              jackknife_groups: int = 250) -> BootstrapResult:
+              jackknife_groups: int = 250, strata: np.ndarray | None = None
+              ) -> BootstrapResult:
     """Resample rows with replacement ``replicates`` times and evaluate ``statistic``.
 
     Args:
@@ -164,10 +165,11 @@ def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, repl
             that :meth:`BootstrapResult.intervals` reports.
         jackknife_groups: at most this many leave-group-out fits for the BCa acceleration
             (leave-one-out when n is not larger).
+        strata: (n,) group codes to resample within (:func:`resampled_rows`), or None.
     """
     draws, failed, improper = [], 0, 0
-    for rows in _progress(resampled_rows(n_rows, replicates, seed), progress, "bootstrap",
-                          replicates):
+    for rows in _progress(resampled_rows(n_rows, replicates, seed, strata), progress,
+                          "bootstrap", replicates):
         try:
             replicate = statistic(rows)
         except FailedReplicateError:
@@ -245,12 +247,21 @@ def bootstrap_batched(statistic: Callable[[np.ndarray], ReplicateBatch], n_rows:
                            replicates, failed, improper, jackknife, seed, level, interval)
 
 
-def resampled_rows(n_rows: int, replicates: int, seed: int | None) -> Iterator[np.ndarray]:
+def resampled_rows(n_rows: int, replicates: int, seed: int | None,
+                   strata: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """The row indices (n,) of each resample, drawn with replacement from one seeded
-    generator (both bootstrap drivers use this stream)."""
+    generator (both bootstrap drivers use this stream); with ``strata`` (n,) group codes,
+    within each group, so that every resample keeps the groups' sizes (lavaan's bootstrap
+    of a multi-group model)."""
     rng = np.random.default_rng(seed)
+    members = None if strata is None else [np.flatnonzero(strata == code)
+                                           for code in dict.fromkeys(strata)]
     for _ in range(replicates):
-        yield rng.integers(0, n_rows, size=n_rows)
+        if members is None:
+            yield rng.integers(0, n_rows, size=n_rows)
+        else:
+            yield np.concatenate([rows[rng.integers(0, len(rows), size=len(rows))]
+                                  for rows in members])
 
 
 def _jackknife(statistic: Callable[[np.ndarray], Replicate], n_rows: int, groups: int,

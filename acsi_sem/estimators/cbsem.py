@@ -26,9 +26,11 @@ from acsi_sem.numerics.cbsem import (
     fill_fixed_x,
     fit_fiml,
     fit_ml,
+    refit_fiml,
     refit_moments,
 )
 from acsi_sem.numerics.constrained import (
+    ConstraintSystem,
     constraint_system,
     solution_constraints,
 )
@@ -246,9 +248,6 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
 def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
     if not data.has_missing:
         return
-    if options.bootstrap:
-        raise AcsiSemError("the bootstrap is not available with FIML yet; use missing="
-                           "'listwise' or no bootstrap")
     if spec.exogenous_covariates:
         raise AcsiSemError(f"FIML with observed covariates ({', '.join(spec.exogenous_covariates)}"
                            ") is not available yet; use missing='listwise'")
@@ -411,6 +410,8 @@ def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple
                            ) -> np.ndarray:
     if isinstance(data, SurveyMoments):  # a big file read in chunks: only its moments
         return data.correlation(indicators)
+    if data.has_missing:
+        return pairwise_correlation(data.frame[list(indicators)].to_numpy())
     if data.weights is not None:
         columns = [data.frame.columns.get_loc(name) for name in indicators]
         covariance = data.covariance[np.ix_(columns, columns)]
@@ -445,22 +446,15 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
-        row_weights = None if data.weights is None else data.weights[rows]
-        covariance = np.cov(sample, rowvar=False, bias=True, aweights=row_weights)
-        means = np.average(sample, axis=0, weights=row_weights)
-        ram = (build_ram(fill_fixed_x(spec, covariance, means), means=modelled_means)
-               if has_covariates else solution.ram)
         try:
-            fitted = refit_moments(ram, solution.theta, covariance, means, system)
+            theta, correlation = (_fiml_replicate(solution, sample, system, indicator_columns)
+                                  if data.has_missing else
+                                  _complete_replicate(solution, sample, data, rows, system,
+                                                      indicator_columns))
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
-        if not fitted.converged:
-            raise FailedReplicateError
-        replicate_spec_values = row_values(spec, fitted.theta)
-        replicate = _replicate_statistics(solution, fitted.theta, effects)
-        indicators = covariance[np.ix_(indicator_columns, indicator_columns)]
-        sd = np.sqrt(np.diag(indicators))
-        correlation = indicators / np.outer(sd, sd)
+        replicate_spec_values = row_values(spec, theta)
+        replicate = _replicate_statistics(solution, theta, effects)
         values = np.concatenate([replicate_spec_values[values_rows], replicate[0],
                                  replicate[1], replicate[2],
                                  upper_triangle(heterotrait_monotrait(correlation,
@@ -476,14 +470,48 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    layout.blocks))])
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": estimate, "progress": options.progress, "interval": options.ci}
-    if has_covariates or system is not None or modelled_means:
+    if has_covariates or system is not None or modelled_means or data.has_missing:
         # fixed.x covariates change the model with every resample, and the batched
-        # iterations know neither constraints nor modelled means: one at a time.
+        # iterations know neither constraints, modelled means nor FIML: one at a time.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 
     batched = batched_cbsem_statistic(solution, raw, effects, layout, statistic, data.weights)
     return bootstrap_batched(batched, data.n_obs, **settings)
+
+
+def _complete_replicate(solution: CbsemSolution, sample: np.ndarray, data: PreparedData,
+                        rows: np.ndarray, system: ConstraintSystem | None,
+                        indicator_columns: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The ML estimates of one resample of complete answers and its items' correlations."""
+    spec = solution.spec
+    row_weights = None if data.weights is None else data.weights[rows]
+    covariance = np.cov(sample, rowvar=False, bias=True, aweights=row_weights)
+    means = np.average(sample, axis=0, weights=row_weights)
+    ram = (build_ram(fill_fixed_x(spec, covariance, means), means=bool(solution.ram.m_rows.size))
+           if (spec.table["exo"] == 1).any() else solution.ram)
+    fitted = refit_moments(ram, solution.theta, covariance, means, system)
+    if not fitted.converged:
+        raise FailedReplicateError
+    indicators = covariance[np.ix_(indicator_columns, indicator_columns)]
+    sd = np.sqrt(np.diag(indicators))
+    return fitted.theta, indicators / np.outer(sd, sd)
+
+
+def _fiml_replicate(solution: CbsemSolution, sample: np.ndarray,
+                    system: ConstraintSystem | None, indicator_columns: list[int]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The FIML estimates of one resample of incomplete answers and its items' pairwise
+    correlations."""
+    theta, converged = refit_fiml(solution.ram, sample, solution.theta, system)
+    if not converged:
+        raise FailedReplicateError
+    return theta, pairwise_correlation(sample[:, indicator_columns])
+
+
+def pairwise_correlation(items: np.ndarray) -> np.ndarray:
+    """(p, p) correlations of answers (n, p) over the rows where both items are answered."""
+    return pd.DataFrame(items).corr().to_numpy()
 
 
 def _replicate_statistics(solution: CbsemSolution, theta: np.ndarray, effects: pd.DataFrame

@@ -35,14 +35,26 @@ def upper_triangle(matrix: np.ndarray) -> np.ndarray:
     return matrix[np.triu_indices(len(matrix), 1)]
 
 
+def group_parameter_key(lhs: str, op: str, rhs: str, group: str) -> str:
+    """The bootstrap name of a multi-group parameter row, ``"visual =~ x2 [Pasteur]"``
+    (a defined parameter, with no group, keeps its plain name)."""
+    key = parameter_key(lhs, op, rhs)
+    return f"{key} [{group}]" if group else key
+
+
 def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: BootstrapResult
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replace standard errors, z, p-values and intervals by their bootstrap versions."""
+    """Replace standard errors, z, p-values and intervals by their bootstrap versions (of
+    the effects too, where the bootstrap has them)."""
     table = boot.intervals()
     lower, upper = "ci_lower", "ci_upper"
     parameters = parameters.copy()
-    keys = [parameter_key(*row) for row in parameters[["lhs", "op", "rhs"]].itertuples(
-        index=False)]
+    if "group" in parameters.columns:
+        keys = [group_parameter_key(*row) for row in
+                parameters[["lhs", "op", "rhs", "group"]].itertuples(index=False)]
+    else:
+        keys = [parameter_key(*row) for row in parameters[["lhs", "op", "rhs"]].itertuples(
+            index=False)]
     found = np.array([key in table.index for key in keys])
     if found.any():
         picked = table.loc[[k for k, f in zip(keys, found, strict=True) if f]]
@@ -61,6 +73,8 @@ def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: Boots
     effects = effects.copy()
     for kind in ("indirect", "total"):
         names = effect_keys(effects, kind)
+        if not any(name in table.index for name in names):
+            continue  # not bootstrapped (multi-group models): the delta-method SEs stay
         effects[f"se_{kind}"] = [table.at[n, "se"] if n in table.index else np.nan
                                  for n in names]
         effects[f"ci_lower_{kind}"] = [table.at[n, lower] if n in table.index else np.nan

@@ -9,6 +9,7 @@ import pandas as pd
 
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
+from acsi_sem.estimators.common import apply_bootstrap, group_parameter_key
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.groups import group_spec, with_group_labels_released
 from acsi_sem.model.modelfile import ModelFile
@@ -27,7 +28,9 @@ from acsi_sem.numerics.multigroup import (
     robust_groups,
 )
 from acsi_sem.numerics.robust import RobustML
+from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
 from acsi_sem.results import FitResult
+from acsi_sem.statistics.defined import evaluate_definitions
 from acsi_sem.statistics.diagnostics import (
     improper_solution_warnings,
     singular_information_warning,
@@ -37,7 +40,7 @@ from acsi_sem.statistics.estimates import parameter_table, r_squared
 from acsi_sem.statistics.fit_indices import MomentFit, grouped_fit_indices, robust_indices
 from acsi_sem.statistics.identification import check_identification
 from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
-from acsi_sem.statistics.standardize import row_values
+from acsi_sem.statistics.standardize import label_map, row_values
 from acsi_sem.survey.prepare import PreparedData
 
 
@@ -58,7 +61,9 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     labels = data.group_labels
     moments = group_moments(data, labels)
     grouped = group_spec(spec, labels, equal=options.group_equal)
-    pooled = fit_ml(spec, data)
+    # The pooled fit only starts the groups: without the constraints, which may name the
+    # labels of c(...) modifiers that exist per group only.
+    pooled = fit_ml(replace(spec, constraints=(), group_values={}), data)
     values = row_values(pooled.spec, pooled.theta)
     keys = zip(pooled.spec.table["lhs"], pooled.spec.table["op"], pooled.spec.table["rhs"],
                strict=True)
@@ -68,7 +73,85 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     if options.estimator == "mlr":
         robust = robust_groups(solution, group_items(data, labels), moments)
         solution = replace(solution, vcov=robust.vcov)
-    return _result(spec, solution, moments, data, model_file, options, robust)
+    result = _result(spec, solution, moments, data, model_file, options, robust)
+    if not options.bootstrap:
+        return result
+    boot = bootstrap_groups(solution, data, result.parameters, options)
+    parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
+    return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
+                   notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
+
+
+GROUP_BOOTSTRAP_NOTE = ("multi-group bootstrap: respondents resampled within each group "
+                        "(lavaan's se = 'bootstrap'); the parameters' SEs and intervals come "
+                        "from it, the effects keep their delta-method SEs")
+
+
+def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: pd.DataFrame,
+                     options: FitOptions) -> BootstrapResult:
+    """Refit the multi-group model on resamples drawn within each group, every replicate
+    started from the full-sample estimates and under the model's constraints.
+
+    Returns:
+        The draws of every free parameter of every group (``"lhs op rhs [group]"``) and of
+        the defined parameters.
+    """
+    grouped = solution.grouped
+    labels, raw = grouped.labels, data.frame.to_numpy()
+    codes = data.groups.to_numpy()
+    masks = [_bootstrapped_rows(view.spec, first=g == 0) for g, view in enumerate(grouped.views)]
+    names = [group_parameter_key(lhs, op, rhs, group if op != ":=" else "")
+             for mask, view, group in zip(masks, grouped.views, labels, strict=True)
+             for lhs, op, rhs in view.spec.table.loc[mask, ["lhs", "op", "rhs"]].itertuples(
+                 index=False)]
+    keyed = dict(zip((group_parameter_key(*row) for row in parameters[
+        ["lhs", "op", "rhs", "group"]].itertuples(index=False)), parameters["est"],
+        strict=True))
+
+    def statistic(rows: np.ndarray) -> Replicate:
+        sample, sample_codes = raw[rows], codes[rows]
+        moments = tuple(GroupMoments(n_obs=len(part), covariance=np.cov(part, rowvar=False,
+                                                                        bias=True),
+                                     means=part.mean(axis=0))
+                        for part in (sample[sample_codes == label] for label in labels))
+        try:
+            fitted = fit_ml_groups(grouped, moments, solution.theta, max_iterations=50)
+        except np.linalg.LinAlgError as error:
+            raise FailedReplicateError from error
+        if not fitted.converged:
+            raise FailedReplicateError
+        values = [_row_values_with_definitions(view.spec, fitted.theta[view.global_index])[mask]
+                  for view, mask in zip(grouped.views, masks, strict=True)]
+        improper = any((row_values(view.spec, fitted.theta[view.global_index])[
+            _variance_rows(view.spec)] < 0).any() for view in grouped.views)
+        return Replicate(np.concatenate(values), improper)
+
+    return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
+                     names=tuple(names), estimate=np.array([keyed[name] for name in names]),
+                     progress=options.progress, interval=options.ci, strata=codes)
+
+
+def _bootstrapped_rows(spec: ModelSpec, *, first: bool) -> np.ndarray:
+    """The free parameters of one group's table (and its defined ones, in the first)."""
+    table = spec.table
+    free = (table["free"] > 0) & table["op"].isin(["=~", "~", "~~", "~1"])
+    return (free | ((table["op"] == ":=") & first)).to_numpy()
+
+
+def _variance_rows(spec: ModelSpec) -> np.ndarray:
+    table = spec.table
+    return ((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
+
+
+def _row_values_with_definitions(spec: ModelSpec, theta: np.ndarray) -> np.ndarray:
+    """Each row's value at ``theta`` (q,), the defined parameters' included."""
+    values = row_values(spec, theta)
+    defined = spec.table["op"].to_numpy() == ":="
+    if defined.any():
+        results = evaluate_definitions(spec, label_map(spec, values))
+        values = values.copy()
+        values[defined] = [results[name] for name in spec.table.loc[defined, "lhs"]]
+    return values
 
 
 def group_items(data: PreparedData, labels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
@@ -110,7 +193,6 @@ def _check_group_rows(data: PreparedData, label: str, rows: np.ndarray) -> None:
 
 def _check_group_options(data: PreparedData, options: FitOptions) -> None:
     unsupported = [(options.estimator not in ("ml", "mlr"), f"estimator {options.estimator!r}"),
-                   (options.bootstrap > 0, "the bootstrap"),
                    (data.has_missing, "FIML (missing='fiml')")]
     for applies, what in unsupported:
         if applies:

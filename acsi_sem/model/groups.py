@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from acsi_sem.errors import AcsiSemError
+from acsi_sem.errors import AcsiSemError, ModelSyntaxError
 from acsi_sem.model.spec import (
     ModelSpec,
     number_free_parameters,
@@ -110,6 +110,7 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
         if "intercepts" in equal and "means" not in equal and group > 1:
             latent_means = (table["op"] == "~1") & table["lhs"].isin(spec.latent)
             table.loc[latent_means, ["free", "ustart"]] = [1, np.nan]
+        _apply_group_values(table, spec, group, len(labels))
         # Rows held equal share one automatic label, as lavaan's plabel of group 1.
         automatic = constrained & (table["free"] > 0) & (table["label"] == "")
         table.loc[automatic, "label"] = [f".p{row}." for row in base.loc[automatic, "id"]]
@@ -124,6 +125,28 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
                                  "label"]
     return GroupedSpec(spec=grouped, labels=tuple(labels), equal=tuple(equal), views=views,
                        labelled=tuple(dict.fromkeys(user_labels)))
+
+
+def _apply_group_values(table: pd.DataFrame, spec: ModelSpec, group: int,
+                        n_groups: int) -> None:
+    """Group ``group``'s entries of the ``c(...)`` modifiers: a number fixes the row, NA
+    frees it, a label names it (one label in several groups holds the row equal)."""
+    for (lhs, op, rhs), (values, line) in spec.group_values.items():
+        if len(values) != n_groups:
+            raise ModelSyntaxError(f"c(...) gives {len(values)} values for "
+                                   f"'{lhs} {op} {rhs}' but the data have {n_groups} groups; "
+                                   "give one per group, in the order the groups appear",
+                                   source=spec.source, line=line)
+        rows = (table["op"] == op) & (((table["lhs"] == lhs) & (table["rhs"] == rhs))
+                                      | ((op == "~~") & (table["lhs"] == rhs)
+                                         & (table["rhs"] == lhs)))
+        value = values[group - 1]
+        if value.fixed is not None:
+            table.loc[rows, ["free", "ustart", "label"]] = [0, value.fixed, ""]
+        elif value.free_forced:
+            table.loc[rows, ["free", "ustart"]] = [1, np.nan]
+        if value.label:
+            table.loc[rows, "label"] = value.label
 
 
 def _constrained_rows(table: pd.DataFrame, spec: ModelSpec, equal: tuple[str, ...]

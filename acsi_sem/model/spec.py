@@ -15,7 +15,7 @@ adds by default, so that both estimators and every statistic read one table:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
@@ -25,6 +25,7 @@ import pandas as pd
 from acsi_sem.errors import ModelSyntaxError
 from acsi_sem.model.syntax import (
     CONSTRAINT_OPERATORS,
+    GroupValue,
     Statement,
     expression_names,
     parse_statements,
@@ -98,6 +99,8 @@ class ModelSpec:
         observed: observed variable names in order of appearance.
         source: where the model came from (a file path or ``<model>``).
         constraints: the ``==``, ``<`` and ``>`` constraints, in the order written.
+        group_values: the ``c(...)`` modifiers of a multi-group model, ``{(lhs, op, rhs):
+            (one :class:`~acsi_sem.model.syntax.GroupValue` per group, line)}``.
     """
 
     table: pd.DataFrame
@@ -105,6 +108,8 @@ class ModelSpec:
     observed: tuple[str, ...]
     source: str = "<model>"
     constraints: tuple[Constraint, ...] = ()
+    group_values: dict[tuple[str, str, str], tuple[tuple[GroupValue, ...], int]] = field(
+        default_factory=dict)
 
     @cached_property
     def n_free(self) -> int:
@@ -195,7 +200,8 @@ class ModelSpec:
     def with_table(self, table: pd.DataFrame) -> ModelSpec:
         """A copy of this specification with another parameter table."""
         return ModelSpec(table=table, latent=self.latent, observed=self.observed,
-                         source=self.source, constraints=self.constraints)
+                         source=self.source, constraints=self.constraints,
+                         group_values=self.group_values)
 
 
 def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
@@ -231,7 +237,9 @@ def build_spec(statements: list[Statement], *, source: str = "<model>") -> Model
     table["free"] = number_free_parameters(table)
     return ModelSpec(table=table, latent=tuple(latent), observed=tuple(observed), source=source,
                      constraints=tuple(Constraint(c.lhs, c.op, c.rhs, c.line)
-                                       for c in constraints))
+                                       for c in constraints),
+                     group_values={_key(s): (s.group_values, s.line) for s in parameters
+                                   if s.group_values})
 
 
 def _fix_covariate_intercepts(rows: list[dict]) -> None:
@@ -318,12 +326,20 @@ def _check_duplicates(statements: list[Statement], source: str) -> None:
         seen[key] = statement
 
 
+def _labels(parameters: list[Statement]) -> set[str]:
+    """Every label the parameters carry, those of ``c(...)`` modifiers included."""
+    return ({s.label for s in parameters if s.label}
+            | {v.label for s in parameters for v in s.group_values if v.label})
+
+
 def _check_labels(parameters: list[Statement], definitions: list[Statement],
                   variables: list[str], source: str) -> None:
-    labels = {s.label for s in parameters if s.label}
+    labels = _labels(parameters)
     for s in parameters:
-        if s.label in variables:
-            raise ModelSyntaxError(f"the label {s.label!r} is also a variable name; choose "
+        clash = [label for label in (s.label, *(v.label for v in s.group_values))
+                 if label and label in variables]
+        if clash:
+            raise ModelSyntaxError(f"the label {clash[0]!r} is also a variable name; choose "
                                    "another label", source=source, line=s.line,
                                    column=s.column)
     defined: set[str] = set()
@@ -340,7 +356,7 @@ def _check_labels(parameters: list[Statement], definitions: list[Statement],
 def _check_constraints(parameters: list[Statement], definitions: list[Statement],
                        constraints: list[Statement], source: str) -> None:
     """Each constraint names only labels and defined parameters, and at least one."""
-    known = {s.label for s in parameters if s.label} | {d.lhs for d in definitions}
+    known = _labels(parameters) | {d.lhs for d in definitions}
     for constraint in constraints:
         where = {"source": source, "line": constraint.line, "column": constraint.column}
         names = expression_names(constraint.lhs) | expression_names(constraint.rhs)

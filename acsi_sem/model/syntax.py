@@ -10,6 +10,7 @@ Supported: ``=~`` (reflective measurement), ``<~`` (formative/composite block, P
 expressions of labels (``a1 == a2``, ``b1 + b2 == 1``, ``v1 > 0``), interaction terms
 ``A:B`` among a regression's predictors (two constructs, estimated by PLS), modifiers
 ``1*x`` (fixed), ``NA*x`` (free), ``a*x`` (label), ``start(0.5)*x``, ``label("a")*x``,
+``c(a1, a2)*x`` and ``c(1, NA)*x`` (one entry per group),
 comments with ``#`` or ``!``, several statements on a line separated by ``;`` and
 statements continued on the next line after a trailing operator or ``+``.
 """
@@ -65,6 +66,17 @@ class Statement:
     start: float | None = None
     line: int = 0
     column: int = 0
+    group_values: tuple[GroupValue, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    """One group's entry of a ``c(...)`` modifier: a fixed value, ``NA`` (free) or a label
+    (lavaan's ``c(a1, a2)*x``, ``c(1, NA)*x``, in the groups' order)."""
+
+    fixed: float | None = None
+    free_forced: bool = False
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,7 +265,8 @@ def _modified(statement: Statement, modifier_tokens: list[Token], target: str,
 def _apply_modifiers(statement: Statement, tokens: list[Token], source: str) -> Statement:
     """Read ``value*``, ``NA*``, ``label*``, ``start(v)*`` and ``label("a")*`` modifiers."""
     fields = {"fixed": statement.fixed, "free_forced": statement.free_forced,
-              "label": statement.label, "start": statement.start}
+              "label": statement.label, "start": statement.start,
+              "group_values": statement.group_values}
     for modifier in _split_on(tokens, "*"):
         _read_modifier(modifier, fields, source)
     return Statement(statement.lhs, statement.op, statement.rhs, line=statement.line,
@@ -281,6 +294,8 @@ def _read_modifier(tokens: list[Token], fields: dict, source: str) -> None:
         fields["free_forced"] = True
     elif len(tokens) == 1 and first.kind == "name":
         fields["label"] = first.text
+    elif len(tokens) >= 3 and texts[0] == "c" and texts[1] == "(" and texts[-1] == ")":
+        fields["group_values"] = _group_values(tokens[2:-1], source)
     elif len(tokens) >= 4 and texts[0] in ("start", "label") and texts[1] == "(" \
             and texts[-1] == ")":
         argument = texts[2:-1]
@@ -295,6 +310,27 @@ def _read_modifier(tokens: list[Token], fields: dict, source: str) -> None:
         raise ModelSyntaxError(f"cannot read modifier {''.join(texts)!r}; expected a number, "
                                "NA, a label, start(value) or label(\"name\")", source=source,
                                line=first.line, column=first.column)
+
+
+def _group_values(tokens: list[Token], source: str) -> tuple[GroupValue, ...]:
+    """The entries of ``c(...)``: numbers, ``NA`` and labels, separated by commas."""
+    values = []
+    for entry in _split_on(tokens, ","):
+        texts = [t.text for t in entry]
+        number = _as_number(texts)
+        if number is not None:
+            values.append(GroupValue(fixed=number))
+        elif texts == ["NA"]:
+            values.append(GroupValue(free_forced=True))
+        elif len(entry) == 1 and entry[0].kind in ("name", "string"):
+            values.append(GroupValue(label=entry[0].text.strip("\"'")))
+        else:
+            where = entry[0] if entry else tokens[0] if tokens else None
+            raise ModelSyntaxError(f"cannot read {''.join(texts)!r} in c(...); each entry is "
+                                   "a number, NA or a label, one per group", source=source,
+                                   line=where.line if where else None,
+                                   column=where.column if where else None)
+    return tuple(values)
 
 
 def _as_number(texts: list[str]) -> float | None:

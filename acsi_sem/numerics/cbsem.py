@@ -233,17 +233,38 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
 def _fit_fiml_constrained(spec: ModelSpec, ram: RamModel, patterns: MissingPatterns,
                           theta: np.ndarray, system: ConstraintSystem) -> CbsemSolution:
     """FIML under the model's constraints: Newton steps on the observed information."""
+    found = minimize_constrained_fiml(ram, patterns, theta, system)
+    return _constrained_solution(spec, ram, found, system,
+                                 fiml_hessian(ram, patterns, found.scoring.theta),
+                                 patterns.n_obs)
+
+
+def minimize_constrained_fiml(ram: RamModel, patterns: MissingPatterns, theta: np.ndarray,
+                              system: ConstraintSystem, *, max_iterations: int = 200
+                              ) -> ConstrainedFit:
+    """The FIML objective minimised from ``theta`` (q,) under ``system``'s constraints, with
+    Newton steps on the observed information."""
 
     def evaluate(t: np.ndarray) -> Discrepancy:
         value, gradient = fiml_objective(ram, patterns, t)
         return Discrepancy(value, gradient, fiml_hessian(ram, patterns, t)
                            if np.isfinite(value) else None)
 
-    found = minimize_constrained(evaluate, lambda t: fiml_objective(ram, patterns, t)[1],
-                                 lambda t: fiml_objective(ram, patterns, t)[0], theta, system)
-    return _constrained_solution(spec, ram, found, system,
-                                 fiml_hessian(ram, patterns, found.scoring.theta),
-                                 patterns.n_obs)
+    return minimize_constrained(evaluate, lambda t: fiml_objective(ram, patterns, t)[1],
+                                lambda t: fiml_objective(ram, patterns, t)[0], theta, system,
+                                max_iterations=max_iterations)
+
+
+def refit_fiml(ram: RamModel, items: np.ndarray, theta: np.ndarray,
+               system: ConstraintSystem | None) -> tuple[np.ndarray, bool]:
+    """The FIML estimates (q,) of one resample of incomplete answers (n, p, NaN where
+    missing) from the full-sample ``theta``, and whether they converged."""
+    patterns = MissingPatterns.from_items(items)
+    if system is None:
+        found = minimize_fiml(ram, patterns, theta)
+        return found.theta, found.converged
+    scoring = minimize_constrained_fiml(ram, patterns, theta, system, max_iterations=50).scoring
+    return scoring.theta, scoring.converged
 
 
 def _intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,

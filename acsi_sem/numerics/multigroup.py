@@ -115,7 +115,7 @@ def grouped_discrepancy(grouped: GroupedSpec, rams: tuple[RamModel, ...],
 
 
 def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
-                  start: np.ndarray) -> GroupedSolution:
+                  start: np.ndarray, *, max_iterations: int = 200) -> GroupedSolution:
     """Fit the multi-group model from ``start`` (Q,), e.g. :func:`grouped_start_values`."""
     rams = tuple(build_ram(view.spec, means=True) for view in grouped.views)
 
@@ -126,8 +126,10 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
     functions = (evaluate, lambda t: evaluate(t, False).gradient,
                  lambda t: evaluate(t, False).value)
     system = constraint_system(grouped.spec)
-    constrained = None if system is None else minimize_constrained(*functions, start, system)
-    found = minimize_scoring(*functions, start) if constrained is None else constrained.scoring
+    constrained = None if system is None else minimize_constrained(
+        *functions, start, system, max_iterations=max_iterations)
+    found = (minimize_scoring(*functions, start, max_iterations=max_iterations)
+             if constrained is None else constrained.scoring)
     messages = []
     if constrained is not None and not found.converged:
         messages.append(constraint_message(system, constrained))

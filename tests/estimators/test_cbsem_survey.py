@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import acsi_sem
+from acsi_sem.resample import resampled_rows
 from tests.conftest import (
     LAVAAN,
     ROOT,
@@ -119,9 +120,25 @@ def test_robust_fiml_equals_lavaan() -> None:
 
 @pytest.mark.parametrize(("options", "pattern"), [
     ({"estimator": "pls", "missing": "fiml"}, "maximum likelihood method"),
-    ({"bootstrap": 10, "missing": "fiml"}, "bootstrap is not available with FIML"),
     ({"missing": "pairwise"}, "unknown missing-data method"),
 ])
 def test_unsupported_missing_data_combinations_are_refused(options: dict, pattern: str) -> None:
     with pytest.raises(acsi_sem.AcsiSemError, match=pattern):
         acsi_sem.fit(HS_CFA, INCOMPLETE, **options)
+
+
+def test_the_fiml_bootstrap_refits_each_resample_by_fiml() -> None:
+    result = acsi_sem.fit(HS_CFA, INCOMPLETE, missing="fiml", bootstrap=8, seed=5)
+    boot = result.bootstrap
+    assert len(boot.draws) == 8 and "x1 ~1" in boot.names  # the intercepts are resampled
+    frame = pd.read_csv(INCOMPLETE)
+    items = [f"x{i}" for i in range(1, 10)]
+    first = next(resampled_rows(len(frame), 1, 5))
+    refit = acsi_sem.fit(HS_CFA, frame[items].iloc[first].reset_index(drop=True),
+                         missing="fiml")
+    names = (refit.parameters["lhs"] + " " + refit.parameters["op"] + " "
+             + refit.parameters["rhs"]).str.strip()
+    estimates = dict(zip(names, refit.parameters["est"], strict=True))
+    for name in ("visual =~ x2", "speed ~~ speed", "x5 ~1"):
+        assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
+            estimates[name], rel=1e-5, abs=1e-7)

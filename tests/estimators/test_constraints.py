@@ -39,6 +39,7 @@ CASES = {
     "hs_constraints_fiml": ("hs_constraints", DATA / "holzinger1939_missing.csv",
                             {"missing": "fiml"}),
     "hs_constraints_groups": ("hs_constraints", HS, {"group": "school"}),
+    "hs_group_labels": ("hs_group_labels", HS, {"group": "school"}),
 }
 FIT = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "cfi", "tli", "rmsea",
        "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic", "bic", "loglik"]
@@ -147,3 +148,29 @@ def test_the_summary_and_json_list_the_constraints(capsys, tmp_path) -> None:
     assert "Constraints:" in printed and "v < 0.7" in printed and "(binds)" in printed
     document = pd.read_json(target, typ="series")
     assert [row["binding"] for row in document["constraints"]] == [True, True, True]
+
+
+def test_group_values_give_each_group_its_own_modifier() -> None:
+    table = fitted("hs_group_labels").parameters.set_index(["group", "lhs", "op", "rhs"])
+    # c(1, NA)*x8: fixed in the first school, free in the second.
+    assert table.at[("Pasteur", "speed", "=~", "x8"), "est"] == 1.0
+    assert table.at[("Grant-White", "speed", "=~", "x8"), "se"] > 0
+    # c(a3, b3)*x3 with a3 == b3 + 0.05.
+    a3, b3 = (table.at[(school, "visual", "=~", "x3"), "est"]
+              for school in ("Pasteur", "Grant-White"))
+    assert a3 - b3 == pytest.approx(0.05, abs=1e-9)
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({}, "one value per group .* name the group column"),
+    ({"group": "school", "estimator": "pls"}, "one value per group"),
+])
+def test_group_values_need_a_multi_group_cbsem_fit(options: dict, words: str) -> None:
+    with pytest.raises(ModelSyntaxError, match=rf"line 2.*{words}"):
+        acsi_sem.fit(MODELS / "hs_group_labels.lav", HS, **options)
+
+
+def test_group_values_must_match_the_number_of_groups() -> None:
+    text = "visual =~ x1 + c(a, b, c)*x2 + x3"
+    with pytest.raises(ModelSyntaxError, match=r"3 values .* 2 groups"):
+        acsi_sem.fit(text, HS, group="school")

@@ -13,6 +13,7 @@ import pytest
 import acsi_sem
 from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.resample import resampled_rows
 from tests.conftest import (
     LAVAAN,
     ROOT,
@@ -130,8 +131,6 @@ def small_group_data() -> pd.DataFrame:
      "unknown group_equal class 'loadngs'"),
     (lambda: pd.read_csv(DATA), {"group": "school", "estimator": "wlsmv"},
      "estimator 'wlsmv' is not available with groups"),
-    (lambda: pd.read_csv(DATA), {"group": "school", "bootstrap": 10},
-     "the bootstrap is not available with groups"),
     (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadings",
                                  "estimator": "pls"}, "PLS reports the index per group"),
     (lambda: pd.read_csv(DATA).assign(x3=lambda d: d["x3"].where(
@@ -211,3 +210,30 @@ def test_models_groups_cannot_fit_are_refused(model: str, pattern: str) -> None:
 def test_invariance_options_that_cannot_work_from_the_shell(capsys, arguments, pattern) -> None:
     code = main(["fit", str(HS_CFA), "--data", str(DATA), *arguments])
     assert code == 2 and pattern in capsys.readouterr().err
+
+
+def test_the_group_bootstrap_resamples_within_groups_and_refits_them() -> None:
+    result = acsi_sem.fit(HS_CFA, DATA, group="school", group_equal="loadings", bootstrap=6,
+                          seed=9)
+    boot = result.bootstrap
+    frame = pd.read_csv(DATA)
+    first = next(resampled_rows(len(frame), 1, 9, frame["school"].to_numpy()))
+    drawn = frame.iloc[first]
+    # Every resample keeps each school's size.
+    assert drawn["school"].value_counts().to_dict() == frame["school"].value_counts().to_dict()
+    refit = acsi_sem.fit(HS_CFA, drawn.reset_index(drop=True), group="school",
+                         group_equal="loadings").parameters.set_index(
+                             ["lhs", "op", "rhs", "group"])
+    for lhs, op, rhs, group in [("visual", "=~", "x2", "Pasteur"),
+                                ("x3", "~1", "", "Grant-White"),
+                                ("speed", "~~", "speed", "Grant-White")]:
+        name = f"{lhs} {op} {rhs}".strip() + f" [{group}]"
+        assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
+            refit.at[(lhs, op, rhs, group), "est"], rel=1e-6, abs=1e-8)
+    table = result.parameters.set_index(["lhs", "op", "rhs", "group"])
+    column = boot.draws[:, list(boot.names).index("visual =~ x2 [Grant-White]")]
+    assert table.at[("visual", "=~", "x2", "Grant-White"), "se"] == pytest.approx(
+        column.std(ddof=1))
+    # Loadings held equal are equal in every replicate.
+    assert np.array_equal(column, boot.draws[:, list(boot.names).index(
+        "visual =~ x2 [Pasteur]")])

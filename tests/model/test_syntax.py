@@ -97,3 +97,14 @@ def test_constraints_keep_both_sides_and_their_line() -> None:
         ("a", "==", "b", 2), ("b+2*a", "<", "3", 4), ("d", ">", "0.1", 6)]
     # The constraints are not parameters: the table holds only the model's rows.
     assert not spec.table["op"].isin(["==", "<", ">"]).any()
+
+
+def test_group_value_vectors_hold_one_entry_per_group() -> None:
+    spec = parse_model('f =~ x1 + c(a1, a2)*x2 + c(1, NA)*x3 + c("p", 0.5)*x4')
+    values = {key[2]: [(v.fixed, v.free_forced, v.label) for v in entries]
+              for key, (entries, _) in spec.group_values.items()}
+    assert values == {"x2": [(None, False, "a1"), (None, False, "a2")],
+                      "x3": [(1.0, False, ""), (None, True, "")],
+                      "x4": [(None, False, "p"), (0.5, False, "")]}
+    with pytest.raises(ModelSyntaxError, match="each entry is a number, NA or a label"):
+        parse_model("f =~ x1 + c(a + b, 2)*x2")
