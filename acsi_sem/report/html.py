@@ -508,6 +508,9 @@ def report_page(result: FitResult, figures: dict[str, str], notes: tuple[str, ..
     for key, title, content in (("mediation", "Mediation", _mediation_section(result)),
                                 ("moderation", "Moderation",
                                  _moderation_section(result, figures)),
+                                ("constraints", "Constraints", _constraints_section(result)),
+                                ("score-test", "Score tests of the equality constraints",
+                                 _score_test_section(result)),
                                 ("modindices", "Modification indices",
                                  _modindices_section(result))):
         if content:
@@ -556,6 +559,30 @@ def _moderation_section(result: FitResult, figures: dict[str, str]) -> str:
             "b<sub>A</sub> + b<sub>A:B</sub> m); f² compares R² with and without the "
             "interaction. Intervals are the bootstrap's, when the fit has one.</p>"
             + html_table(table, index=False, table_id="moderation") + plots)
+
+
+def _constraints_section(result: FitResult) -> str:
+    """The ``==``/``<``/``>`` constraints with both sides at the estimates ("" without)."""
+    if result.constraints is None:
+        return ""
+    return ("<p>The constraints of the model, both sides at the estimates; a binding "
+            "inequality holds with equality, and its parameters have no sampling variance of "
+            "their own (SE 0).</p>"
+            + html_table(result.constraints, index=False, table_id="constraints"))
+
+
+def _score_test_section(result: FitResult) -> str:
+    """lavTestScore(): releasing the equality constraints ("" where the fit has none)."""
+    test = result.score_test
+    if test is None:
+        return ""
+    total = test.total
+    return (f"<p>Score tests of releasing the equalities (shared labels, group_equal, '=='), "
+            f"lavaan's lavTestScore(): all {int(total['df'])} at once X² = {total['X2']:.3f}, "
+            f"p = {total['pvalue']:.3f}; each alone below (chi-square with 1 df). A small "
+            "p-value marks an equality the data resist, e.g. a loading that is not invariant "
+            "across groups.</p>"
+            + html_table(test.univariate, index=False, table_id="score-test"))
 
 
 MODINDEX_MINIMUM = 3.84  # the 5% critical value of chi-square with 1 df

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+import acsi_sem
 from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.report.html import FIT_CUTOFFS, fit_table, write_report
@@ -235,3 +236,20 @@ def test_figures_scale_to_the_page_and_open_full_size(ecsi_report) -> None:
     assert figures and all(link == f"{name}.svg" for name, link in figures)
     assert all((folder / link).exists() for _, link in figures)
     assert "img{max-width:none}" not in page and "@media print" in page
+
+
+def test_report_shows_the_constraints_and_the_score_tests(root, tmp_path) -> None:
+    data = root / "tests" / "fixtures" / "data" / "holzinger1939.csv"
+    constrained = acsi_sem.fit(root / "tests" / "fixtures" / "models" / "hs_constraints.lav",
+                               data)
+    page = write_report(constrained, tmp_path / "constrained", indicators=False).read_text()
+    rows = table_rows(page, "constraints")
+    assert rows["a+b"][:3] == ["==", "1.2", "1.200"]
+    assert "Score tests of the equality" not in page  # '<' in the model: lavaan has none
+    metric = acsi_sem.fit(root / "tests" / "fixtures" / "models" / "hs_cfa.lav", data,
+                          group="school", group_equal="loadings")
+    page = write_report(metric, tmp_path / "metric", indicators=False).read_text()
+    rows = table_rows(page, "score-test")
+    expected = metric.score_test.univariate.iloc[2]
+    assert rows[expected["lhs"]][2] == f"{expected['X2']:.3f}"
+    assert "all 6 at once" in page
