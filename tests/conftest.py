@@ -56,6 +56,34 @@ def assert_indices_close(ours: pd.Series, theirs: pd.Series, names, *, rel: floa
         assert_close(ours[name], theirs[name], rel=rel, absolute=absolute, what=name)
 
 
+# lavaan numbers the groups of the Holzinger-Swineford data in order of first appearance.
+SCHOOLS = {1: "Pasteur", 2: "Grant-White"}
+
+
+def assert_matches_lavaan(result, case: str, *, rel: float, fit_names=(),
+                          fit_rel: float = 1e-6,
+                          columns=("est", "se", "std_lv", "std_all")) -> None:
+    """Every parameter row of ``result`` (a FitResult) against lavaan's case ``case``, each
+    of ``columns`` within ``rel`` (absolute 1e-6), and the fit indices ``fit_names`` within
+    ``fit_rel``; multi-group cases are matched by school. lavaan's undefined SE of a
+    parameter a binding inequality fixes counts as 0."""
+    theirs = lavaan_parameters(case)
+    by: tuple[str, ...] = ()
+    if "group" in theirs:
+        theirs["group"] = theirs["group"].map(SCHOOLS)
+        by = ("group",)
+    merged = match_rows(result.parameters, theirs, by=by)
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both",
+                                                          ["lhs", "op", "rhs", "_merge"]]
+    merged["se_lavaan"] = merged["se_lavaan"].where(
+        merged["se_lavaan"].notna() | merged["se"].isna(), 0.0)
+    for column in columns:
+        assert_close(merged[column], merged[f"{column}_lavaan"], rel=rel, absolute=1e-6,
+                     what=f"{case} {column}")
+    assert_indices_close(result.fit_indices, lavaan_fit(case), fit_names, rel=fit_rel,
+                         absolute=1e-8)
+
+
 def lavaan_r2(case: str) -> pd.Series:
     """lavaan's inspect(fit, "r2")."""
     frame = pd.read_csv(LAVAAN / f"{case}_r2.csv")

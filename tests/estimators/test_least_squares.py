@@ -12,10 +12,7 @@ from acsi_sem.numerics.wls import cross_product_covariance, moment_weights
 from tests.conftest import (
     ROOT,
     assert_close,
-    assert_indices_close,
-    lavaan_fit,
-    lavaan_parameters,
-    match_rows,
+    assert_matches_lavaan,
 )
 
 MODELS = ROOT / "tests" / "fixtures" / "models"
@@ -32,14 +29,10 @@ def test_estimates_and_fit_equal_lavaan(case: str) -> None:
     model, data, estimator = CASES[case]
     result = acsi_sem.fit(MODELS / f"{model}.lav", DATA / data, estimator=estimator)
     assert result.converged and result.estimator == estimator.upper()
-    merged = match_rows(result.parameters, lavaan_parameters(case))
-    assert (merged["_merge"] == "both").all()
-    # lavaan's nlminb stops near 1e-6 of the least-squares optimum (flat for DWLS).
-    for column in ["est", "se", "z", "std_lv", "std_all"]:
-        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, absolute=1e-6,
-                     what=f"{case} {column}")
-    # SRMR and GFI move to first order with lavaan's stopping point (3e-6 for DWLS).
-    assert_indices_close(result.fit_indices, lavaan_fit(case), FIT, rel=1e-5, absolute=1e-8)
+    # lavaan's nlminb stops near 1e-6 of the least-squares optimum (flat for DWLS); SRMR
+    # and GFI move to first order with it (3e-6 for DWLS).
+    assert_matches_lavaan(result, case, rel=1e-4, fit_names=FIT, fit_rel=1e-5,
+                          columns=("est", "se", "z", "std_lv", "std_all"))
     for undefined in ("loglik", "aic", "bic"):
         assert np.isnan(result.fit_indices[undefined])
 

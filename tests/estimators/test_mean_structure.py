@@ -17,9 +17,7 @@ from acsi_sem.model.spec import parse_model
 from tests.conftest import (
     ROOT,
     assert_close,
-    assert_indices_close,
-    lavaan_fit,
-    lavaan_parameters,
+    assert_matches_lavaan,
     match_rows,
 )
 
@@ -50,14 +48,9 @@ def fitted(case: str) -> acsi_sem.FitResult:
 def test_estimates_and_fit_equal_lavaan(case: str) -> None:
     result = fitted(case)
     assert result.converged and not result.warnings, result.warnings
-    merged = match_rows(result.parameters, lavaan_parameters(case))
-    assert (merged["_merge"] == "both").all()
-    for column in ["est", "se", "z", "std_lv", "std_all"]:
-        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-5, absolute=1e-7,
-                     what=f"{case} {column}")
     names = FIT + (ROBUST_FIT if case.endswith("_mlr") else [])
-    assert_indices_close(result.fit_indices, lavaan_fit(case), names, rel=1e-6,
-                         absolute=1e-8)
+    assert_matches_lavaan(result, case, rel=1e-5, fit_names=names,
+                          columns=("est", "se", "z", "std_lv", "std_all"))
 
 
 def test_kind_growth_gives_the_growth_defaults_to_any_model_text() -> None:
