@@ -218,9 +218,11 @@ def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,
               model_file: ModelFile | None, options: FitOptions) -> FitResult:
     if spec.group_values and (data.groups is None or options.is_pls):
         (lhs, op, rhs), (_, line) = next(iter(spec.group_values.items()))
+        remedy = ("choose a CB-SEM estimator ('ml' or 'mlr')" if options.is_pls else
+                  "name the group column (group=...)")
         raise ModelSyntaxError(f"c(...) on '{lhs} {op} {rhs}' gives one value per group of a "
-                               "multi-group CB-SEM model; name the group column (group=...) "
-                               "or write a single value", source=spec.source, line=line)
+                               f"multi-group CB-SEM model; {remedy} or write a single value",
+                               source=spec.source, line=line)
     if options.is_pls or options.estimator == "wlsmv":
         check_no_constraints(spec, options.estimator.upper())
         check_no_modelled_means(spec, options.estimator.upper())

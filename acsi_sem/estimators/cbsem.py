@@ -246,6 +246,12 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
 
 
 def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
+    weighted = isinstance(data, PreparedData) and data.weights is not None
+    if weighted and spec.has_modelled_means:
+        raise AcsiSemError("sampling weights with modelled means (free latent means, fixed "
+                           "intercepts, growth models) are not available yet: their robust "
+                           "standard errors would ignore the weights; drop the weights or "
+                           "the '~ 1' rows")
     if not data.has_missing:
         return
     if spec.exogenous_covariates:

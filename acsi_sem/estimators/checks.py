@@ -38,7 +38,8 @@ def check_no_modelled_means(spec: ModelSpec, estimator: str) -> None:
     if spec.has_modelled_means:
         raise ModelSyntaxError(f"free latent means and fixed or labelled intercepts are "
                                f"estimated by ML and MLR, not by {estimator}; drop the "
-                               "'~ 1' rows or choose estimator 'ml'", source=spec.source)
+                               "'~ 1' rows (or kind='growth', '# kind: growth', which adds "
+                               "them) or choose estimator 'ml'", source=spec.source)
 
 
 def check_no_constraints(spec: ModelSpec, estimator: str) -> None:

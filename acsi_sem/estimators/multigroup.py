@@ -67,7 +67,8 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     values = row_values(pooled.spec, pooled.theta)
     keys = zip(pooled.spec.table["lhs"], pooled.spec.table["op"], pooled.spec.table["rhs"],
                strict=True)
-    start = grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments)
+    start = grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments,
+                                 pooled_means=bool(pooled.ram.m_rows.size))
     solution = fit_ml_groups(grouped, moments, start)
     robust = None
     if options.estimator == "mlr":

@@ -25,6 +25,7 @@ from acsi_sem.model.spec import (
     with_labels_released,
     with_mean_structure,
 )
+from acsi_sem.model.syntax import expression_names
 
 EQUALITY_CLASSES = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
                     "regressions", "lv.variances", "lv.covariances")
@@ -115,6 +116,7 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
         automatic = constrained & (table["free"] > 0) & (table["label"] == "")
         table.loc[automatic, "label"] = [f".p{row}." for row in base.loc[automatic, "id"]]
         tables.append(table[table["op"] != ":="])
+    _check_group_definitions(base, tables, spec)
     definitions = base[base["op"] == ":="].drop(columns=["id"]).assign(group=0)
     stacked = pd.concat([*tables, definitions], ignore_index=True)
     stacked.insert(0, "id", np.arange(1, len(stacked) + 1))
@@ -125,6 +127,25 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
                                  "label"]
     return GroupedSpec(spec=grouped, labels=tuple(labels), equal=tuple(equal), views=views,
                        labelled=tuple(dict.fromkeys(user_labels)))
+
+
+def _check_group_definitions(base: pd.DataFrame, tables: list[pd.DataFrame],
+                             spec: ModelSpec) -> None:
+    """A defined parameter of a multi-group model may use only labels every group has (it
+    is computed once, from the groups' shared parameters)."""
+    shared = set.intersection(*(set(table["label"]) - {""} for table in tables))
+    known = set(shared)
+    for name, expression, line in base.loc[base["op"] == ":=", ["lhs", "rhs", "line"]
+                                           ].itertuples(index=False):
+        missing = expression_names(expression) - known
+        if missing:
+            raise ModelSyntaxError(f"the defined parameter {name!r} uses "
+                                   f"{', '.join(sorted(missing))}, which not every group has "
+                                   "(a c(...) label of one group); defined parameters over "
+                                   "per-group labels are not available yet: compare them "
+                                   "with a constraint (a3 == b3) or lavTestScore",
+                                   source=spec.source, line=int(line) or None)
+        known.add(name)
 
 
 def _apply_group_values(table: pd.DataFrame, spec: ModelSpec, group: int,

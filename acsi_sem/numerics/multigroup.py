@@ -187,15 +187,21 @@ def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
 
 
 def grouped_start_values(grouped: GroupedSpec, pooled: dict[tuple[str, str, str], float],
-                         moments: tuple[GroupMoments, ...]) -> np.ndarray:
+                         moments: tuple[GroupMoments, ...], *, pooled_means: bool = False
+                         ) -> np.ndarray:
     """Start every group at the pooled single-group estimates ``{(lhs, op, rhs): value}``,
-    with intercepts at the group's means and free latent means at 0."""
+    with intercepts at the group's means and free latent means at 0, or, where the pooled
+    fit modelled the means (``pooled_means``: free latent means, fixed intercepts), at its
+    intercepts and means, which agree with the fixed ones."""
     theta = np.zeros(grouped.n_free)
     for view, group in zip(reversed(grouped.views), reversed(moments), strict=True):
         table = view.spec.table
         position = {name: i for i, name in enumerate(view.spec.observed)}
         for _, row in table[table["free"] > 0].iterrows():
-            if row["op"] == "~1":
+            key = (row["lhs"], row["op"], row["rhs"])
+            if row["op"] == "~1" and pooled_means and key in pooled:
+                value = pooled[key]
+            elif row["op"] == "~1":
                 value = group.means[position[row["lhs"]]] if row["lhs"] in position else 0.0
             else:
                 value = pooled.get((row["lhs"], row["op"], row["rhs"]), 0.0)

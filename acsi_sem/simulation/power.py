@@ -241,6 +241,10 @@ def _check_study(spec: ModelSpec, sizes, replications: int, alpha: float, level:
                            "without a mean structure")
     if (spec.table["op"] == "<~").any():
         raise AcsiSemError("the power study fits CB-SEM; the model has a composite (<~)")
+    if spec.constraints:
+        raise AcsiSemError(f"the power study's replications are fitted without constraints; "
+                           f"drop '{spec.constraints[0]}' (or write equal parameters with "
+                           "one shared label)")
     if not sizes or min(sizes) <= len(spec.observed):
         raise AcsiSemError(f"every sample size must exceed the {len(spec.observed)} observed "
                            f"variables, not {list(sizes)}")

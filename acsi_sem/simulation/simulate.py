@@ -111,6 +111,9 @@ def population_from_model(model: str | Path | ModelFile | ModelSpec,
     if isinstance(model, str | Path) and str(model).lower().endswith(".json"):
         return population_from_result(model)
     model_file, spec = resolve_model(model)
+    if model_file is not None and model_file.kind == "growth":
+        raise AcsiSemError(f"{model_file.path}: a growth model's population needs its latent "
+                           "means, which populations do not carry yet")
     if _is_population(spec):
         sigma = population_covariance(spec)
         return Population(tuple(spec.observed), np.zeros(len(sigma)), sigma.to_numpy(),
@@ -151,6 +154,9 @@ def population_from_result(path: str | Path) -> Population:
     lines = [f"{row['lhs']} {row['op']} {row['est']!r}*{row['rhs']}" for row in rows
              if row["op"] in ("=~", "~", "~~")]
     spec = parse_model("\n".join(lines), source=str(path))
+    if any(row["op"] == "~1" and row["lhs"] in spec.latent and row["est"] for row in rows):
+        raise DataError(f"{path}: the result has latent means (a growth model or free factor "
+                        "means), which a population drawn from it does not carry yet")
     sigma = population_covariance(spec)
     intercepts = {row["lhs"]: row["est"] for row in rows if row["op"] == "~1"}
     means = np.array([intercepts.get(name, 0.0) for name in spec.observed])

@@ -104,6 +104,9 @@ def result_modification_indices(result: FitResult) -> pd.DataFrame:
             f"(this fit: estimator {result.estimator}"
             f"{', groups' if result.groups is not None else ''}); refit with estimator='ml'")
     spec = result.spec
+    if spec.has_modelled_means:
+        raise AcsiSemError("modification indices of a model with modelled means (free latent "
+                           "means, fixed intercepts, growth models) are not available yet")
     ram = build_ram(spec)
     theta = np.zeros(ram.n_free)
     free = spec.table["free"].to_numpy()

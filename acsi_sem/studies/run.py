@@ -90,6 +90,7 @@ def study(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | 
         AcsiSemError: a subclass naming the file, column, row or company at fault.
     """
     from acsi_sem.api import resolve_model
+    from acsi_sem.estimators.checks import check_no_constraints
 
     model_file, spec = resolve_model(model)
     settings = _settings(model_file, data, design, dict(
@@ -98,6 +99,7 @@ def study(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | 
     columns, data, revenue = settings
     scale = scale or (model_file.scale if model_file is not None else None)
     _check_options(scale, weights_by, columns, bootstrap, level)
+    check_no_constraints(spec, "the PLS of an index study")
     layout = checked_layout(spec)
     raw, source = _read(data)
     prepared = prepare_data(raw, spec.observed, source=source, scale=scale, group=columns.company,

@@ -18,7 +18,7 @@ import pytest
 
 import acsi_sem
 from acsi_sem.cli.main import main
-from acsi_sem.errors import ModelSyntaxError
+from acsi_sem.errors import AcsiSemError, ModelSyntaxError
 from tests.conftest import (
     LAVAAN,
     ROOT,
@@ -158,3 +158,20 @@ def test_group_values_must_match_the_number_of_groups() -> None:
     text = "visual =~ x1 + c(a, b, c)*x2 + x3"
     with pytest.raises(ModelSyntaxError, match=r"3 values .* 2 groups"):
         acsi_sem.fit(text, HS, group="school")
+
+
+def test_a_defined_parameter_over_one_groups_label_is_refused() -> None:
+    text = (MODELS / "hs_group_labels.lav").read_text() + "d := a3 - b3\n"
+    with pytest.raises(ModelSyntaxError, match=r"line 8.*'d' uses a3, b3, which not every"):
+        acsi_sem.fit(text, HS, group="school")
+
+
+def test_the_power_study_refuses_constraints_it_would_ignore() -> None:
+    from acsi_sem.model.spec import parse_model
+    from acsi_sem.simulation.power import power_study
+    from acsi_sem.simulation.simulate import population_from_model
+
+    population = population_from_model(MODELS / "hs_cfa.lav", HS)
+    spec = parse_model((MODELS / "hs_constraints.lav").read_text())
+    with pytest.raises(AcsiSemError, match=r"without constraints; drop 'a\+b == 1.2'"):
+        power_study(spec, population, [200], replications=4, seed=1)

@@ -120,3 +120,27 @@ def test_the_bootstrap_resamples_the_factor_means() -> None:
     means = result.parameters[result.parameters["op"] == "~1"].set_index("lhs")
     assert means.at["s", "se"] == pytest.approx(slope.std(ddof=1))
     assert np.isfinite(means.at["i", "ci_lower"]) and means.at["t1", "se"] == 0
+
+
+def test_free_factor_means_across_groups_equal_the_configural_model() -> None:
+    # Marker intercepts at 0 with free factor means only reparametrize the configural model.
+    hs = DATA / "holzinger1939.csv"
+    means = acsi_sem.fit(MODELS / "hs_latent_means.lav", hs, group="school")
+    configural = acsi_sem.fit(MODELS / "hs_cfa.lav", hs, group="school")
+    assert means.converged
+    assert means.fit_indices["chisq"] == pytest.approx(configural.fit_indices["chisq"],
+                                                       rel=1e-7)
+    assert means.fit_indices["df"] == configural.fit_indices["df"]
+
+
+def test_what_modelled_means_do_not_take_yet_is_refused() -> None:
+    hs = DATA / "holzinger1939.csv"
+    with pytest.raises(AcsiSemError, match="weights with modelled means"):
+        acsi_sem.fit(MODELS / "hs_latent_means.lav", DATA / "holzinger1939_weighted.csv",
+                     weights="weight")
+    with pytest.raises(AcsiSemError, match="modification indices of a model with modelled"):
+        acsi_sem.fit(MODELS / "hs_latent_means.lav", hs).modification_indices()
+    from acsi_sem.simulation.simulate import population_from_model
+
+    with pytest.raises(AcsiSemError, match="growth model's population"):
+        population_from_model(MODELS / "growth_linear.lav", GROWTH)
