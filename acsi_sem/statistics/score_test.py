@@ -67,12 +67,12 @@ def released_score_test(released: ModelSpec, pairs: list[tuple[int, int]], theta
                                "lavTestScore() refuses models with '<' or '>' as well")
         rows.append(system.jacobian(theta))
         names += [(c.lhs, "==", c.rhs) for c in system.constraints]
+    describe = _parameter_names(released, group_labels)
     for first, other in pairs:
         row = np.zeros(len(theta))
         row[first], row[other] = 1.0, -1.0
         rows.append(row[None])
-        names.append((_parameter(released, first, group_labels), "==",
-                      _parameter(released, other, group_labels)))
+        names.append((describe[first], "==", describe[other]))
     if not names:
         raise AcsiSemError("the model has no equality constraints to release (no shared "
                            "labels, '==' rows or group_equal)")
@@ -101,11 +101,15 @@ def _tests(jacobian: np.ndarray, names: list[tuple[str, str, str]], score: np.nd
                      table)
 
 
-def _parameter(spec: ModelSpec, index: int, group_labels: tuple[str, ...]) -> str:
-    """``lhs op rhs`` (and ``[group]``) of free parameter ``index`` (0-based)."""
-    row = spec.table[spec.table["free"] == index + 1].iloc[0]
-    text = f"{row['lhs']} {row['op']} {row['rhs']}".strip()
-    return f"{text} [{group_labels[row['group'] - 1]}]" if group_labels else text
+def _parameter_names(spec: ModelSpec, group_labels: tuple[str, ...]) -> dict[int, str]:
+    """``lhs op rhs`` (and ``[group]``) of each free parameter, by 0-based index."""
+    table = spec.table[spec.table["free"] > 0].drop_duplicates("free")
+    names = {}
+    for row in table.itertuples(index=False):
+        text = f"{row.lhs} {row.op} {row.rhs}".strip()
+        names[row.free - 1] = (f"{text} [{group_labels[row.group - 1]}]" if group_labels
+                               else text)
+    return names
 
 
 def released_theta(spec: ModelSpec, released: ModelSpec, theta: np.ndarray) -> np.ndarray:
