@@ -60,7 +60,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         max_iterations: PLS iteration limit; a fit that reaches it is reported as not
             converged.
         missing: ``"listwise"`` (default) deletes respondents with a missing answer;
-            ``"fiml"`` keeps them for full-information ML (estimator ``"ml"``).
+            ``"fiml"`` (or lavaan's ``"ml"``) keeps them for full-information ML
+            (estimator ``"ml"`` or ``"mlr"``, with groups too), conditional on fixed.x
+            covariates: a row without a covariate is deleted, with a warning, as lavaan.
         group_equal: with ``group``, the parameter classes held equal across groups, as
             lavaan's ``group.equal``: ``"loadings"``, ``"intercepts"``, ``"residuals"``,
             ``"regressions"``, ``"means"``, ``"residual.covariances"``,
@@ -117,6 +119,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
     Several fits of one data set (e.g. the invariance steps) share it."""
+    missing = missing_method(missing)
     model_file, spec = resolve_model(model)
     spec = with_kind_defaults(spec, kind or (model_file.kind if model_file else "sem"))
     if scale is None and model_file is not None:
@@ -158,6 +161,28 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     prepared = load_data(spec, data, model_file, scale, group=group,
                          pls=options.is_pls, missing=missing, weights=weights)
     return spec, prepared, model_file, options
+
+
+FIML_NAMES = ("fiml", "ml", "direct")
+
+
+def missing_method(missing: str) -> str:
+    """``"listwise"`` or ``"fiml"`` for ``missing``, accepting lavaan's names of FIML
+    (``"ml"``, ``"direct"``); lavaan's ``"ml.x"`` is refused, naming what to do instead."""
+    name = str(missing).lower()
+    if name in FIML_NAMES:
+        return "fiml"
+    if name == "ml.x":
+        raise AcsiSemError("missing='ml.x' (covariates treated as random, rows with a missing "
+                           "covariate kept) is not available; missing='fiml' follows lavaan's "
+                           "default fixed.x (missing = 'ml'): FIML conditional on the "
+                           "covariates, rows with a missing covariate deleted with a "
+                           "warning. To keep those rows, measure the covariate by a "
+                           "single-indicator latent variable (F =~ x)")
+    if name != "listwise":
+        raise DataError(f"unknown missing-data method {missing!r}; choose listwise or fiml "
+                        "(lavaan's 'ml' and 'direct' are fiml too)")
+    return name
 
 
 def with_kind_defaults(spec: ModelSpec, kind: str) -> ModelSpec:
@@ -281,7 +306,8 @@ def load_data(spec: ModelSpec, data: pd.DataFrame | str | Path | None,
         source = str(data)
         data = read_table(data)
     return prepare_data(data, spec.observed, source=source, scale=scale, group=group,
-                        min_rows=_rows_needed(spec, pls), missing=missing, weights=weights)
+                        min_rows=_rows_needed(spec, pls), missing=missing, weights=weights,
+                        covariates=() if pls else spec.exogenous_covariates)
 
 
 def _rows_needed(spec: ModelSpec, pls: bool) -> int:

@@ -74,6 +74,7 @@ from acsi_sem.statistics.fit_indices import (
     least_squares_fit_indices,
     mean_structure_srmr,
     robust_indices,
+    without_robust_indices,
 )
 from acsi_sem.statistics.identification import check_identification
 from acsi_sem.statistics.quality import (
@@ -239,10 +240,14 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
     moments = _moment_fit(solution, data, implied)
     if not data.has_missing:
         return fit_indices(moments)
-    items = data.frame.to_numpy()
+    # lavaan's fixed.x: every log-likelihood is conditional on the covariates (their own,
+    # the same in all three models, left out), whose answers are complete here.
+    conditional = moments.covariate_loglik
+    outcomes = np.delete(data.frame.to_numpy(), moments.covariates, axis=1)
     srmr = mean_structure_srmr(data.covariance, implied, data.means, moments.implied_means)
-    return fiml_fit_indices(moments, -solution.discrepancy * data.n_obs,
-                            data.unrestricted_loglik, independence_loglik(items), srmr)
+    return fiml_fit_indices(moments.size, -solution.discrepancy * data.n_obs - conditional,
+                            data.unrestricted_loglik - conditional,
+                            independence_loglik(outcomes), srmr)
 
 
 def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
@@ -252,11 +257,14 @@ def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOpti
                            "intercepts, growth models) are not available yet: their robust "
                            "standard errors would ignore the weights; drop the weights or "
                            "the '~ 1' rows")
-    if not data.has_missing:
-        return
-    if spec.exogenous_covariates:
-        raise AcsiSemError(f"FIML with observed covariates ({', '.join(spec.exogenous_covariates)}"
-                           ") is not available yet; use missing='listwise'")
+    covariates = list(spec.exogenous_covariates)
+    if (isinstance(data, PreparedData) and data.has_missing and covariates
+            and data.frame[covariates].isna().any().any()):
+        # The likelihood then no longer factors into the covariates' and the rest's.
+        raise AcsiSemError(f"FIML conditions on the fixed.x covariates ({', '.join(covariates)})"
+                           ", so every row it uses must have them: prepare the data with "
+                           "prepare_data(..., covariates=spec.exogenous_covariates), as "
+                           "acsi_sem.fit does")
 
 
 def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
@@ -270,14 +278,15 @@ def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
                          basis=solution.basis)
     return robust_fiml(solution.ram, data.missing_patterns, items, solution.theta,
                        data.means, data.covariance, bread=solution.information,
-                       basis=solution.basis)
+                       basis=solution.basis, covariates=_covariates(solution.spec))
 
 
 def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
                     covariates: tuple[int, ...], meanstructure: bool,
                     modelled_means: bool = False) -> pd.Series:
     items = data.frame.to_numpy()
-    independence = (independence_missing_trace(items) if data.has_missing
+    independence = (independence_missing_trace(np.delete(items, covariates, axis=1))
+                    if data.has_missing
                     else independence_trace(items - data.means, covariates, data.weights))
     if modelled_means and not data.has_missing:
         independence += items.shape[1] - len(covariates)  # the baseline's saturated means
@@ -287,11 +296,7 @@ def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
     baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
     robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
                                  baseline_scaling)
-    if data.has_missing:
-        # lavaan corrects these for missing data (Zhang & Savalei 2023), which acsi-sem does
-        # not yet; the complete-data formulas would mislead.
-        robust_part[robust_part.index.str.endswith("_robust")] = np.nan
-    return robust_part
+    return without_robust_indices(robust_part) if data.has_missing else robust_part
 
 
 CBSEM_INDEX_NOTE = ("0-100 index from CB-SEM: each construct's regression factor-score weights "
@@ -509,6 +514,9 @@ def _fiml_replicate(solution: CbsemSolution, sample: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """The FIML estimates of one resample of incomplete answers and its items' pairwise
     correlations."""
+    # fixed.x covariates are complete under FIML, so the likelihood factors into theirs and
+    # that of the rest given them: the free estimates do not depend on the values their
+    # moments are held at, and the full-sample model serves every resample.
     theta, converged = refit_fiml(solution.ram, sample, solution.theta, system)
     if not converged:
         raise FailedReplicateError

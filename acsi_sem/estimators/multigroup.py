@@ -11,12 +11,13 @@ from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
 from acsi_sem.estimators.common import apply_bootstrap, group_parameter_key
 from acsi_sem.estimators.options import FitOptions
-from acsi_sem.model.groups import group_spec, with_group_labels_released
+from acsi_sem.model.groups import GroupedSpec, group_spec, with_group_labels_released
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.cbsem import fit_ml
 from acsi_sem.numerics.constrained import solution_constraints
+from acsi_sem.numerics.fiml import MissingPatterns, independence_loglik
 from acsi_sem.numerics.multigroup import (
     GroupedSolution,
     GroupMoments,
@@ -26,6 +27,11 @@ from acsi_sem.numerics.multigroup import (
     grouped_start_values,
     parameter_names,
     robust_groups,
+)
+from acsi_sem.numerics.multigroup_fiml import (
+    fit_fiml_groups,
+    refit_fiml_groups,
+    robust_fiml_groups,
 )
 from acsi_sem.numerics.robust import RobustML
 from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
@@ -37,7 +43,13 @@ from acsi_sem.statistics.diagnostics import (
 )
 from acsi_sem.statistics.effects import effects_table
 from acsi_sem.statistics.estimates import parameter_table, r_squared
-from acsi_sem.statistics.fit_indices import MomentFit, grouped_fit_indices, robust_indices
+from acsi_sem.statistics.fit_indices import (
+    MomentFit,
+    grouped_fiml_fit_indices,
+    grouped_fit_indices,
+    robust_indices,
+    without_robust_indices,
+)
 from acsi_sem.statistics.identification import check_identification
 from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
 from acsi_sem.statistics.standardize import label_map, row_values
@@ -54,27 +66,28 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
         data: checked data with a group label per row.
         options: estimator settings (estimator ``"ml"`` or ``"mlr"``, no bootstrap).
     """
-    _check_group_options(data, options)
+    _check_group_options(options)
     check_no_composites(spec)
     check_mean_structure(spec)
     check_identification(spec)
     labels = data.group_labels
-    moments = group_moments(data, labels)
+    parts = group_data(data, labels)
+    moments = tuple(GroupMoments(n_obs=part.n_obs, covariance=part.covariance,
+                                 means=part.means) for part in parts)
     grouped = group_spec(spec, labels, equal=options.group_equal)
-    # The pooled fit only starts the groups: without the constraints, which may name the
-    # labels of c(...) modifiers that exist per group only.
-    pooled = fit_ml(replace(spec, constraints=(), group_values={}), data)
-    values = row_values(pooled.spec, pooled.theta)
-    keys = zip(pooled.spec.table["lhs"], pooled.spec.table["op"], pooled.spec.table["rhs"],
-               strict=True)
-    start = grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments,
-                                 pooled_means=bool(pooled.ram.m_rows.size))
-    solution = fit_ml_groups(grouped, moments, start)
+    start = _start_values(spec, grouped, data, moments)
+    if data.has_missing:
+        patterns = tuple(part.missing_patterns for part in parts)
+        solution = fit_fiml_groups(grouped, patterns, start)
+    else:
+        solution = fit_ml_groups(grouped, moments, start)
     robust = None
     if options.estimator == "mlr":
-        robust = robust_groups(solution, group_items(data, labels), moments)
+        items = tuple(part.frame.to_numpy() for part in parts)
+        robust = (robust_fiml_groups(solution, patterns, items, moments) if data.has_missing
+                  else robust_groups(solution, items, moments))
         solution = replace(solution, vcov=robust.vcov)
-    result = _result(spec, solution, moments, data, model_file, options, robust)
+    result = _result(spec, solution, parts, data, model_file, options, robust)
     if not options.bootstrap:
         return result
     boot = bootstrap_groups(solution, data, result.parameters, options)
@@ -83,8 +96,23 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
                    notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
 
 
+def _start_values(spec: ModelSpec, grouped: GroupedSpec, data: PreparedData,
+                  moments: tuple[GroupMoments, ...]) -> np.ndarray:
+    """Every group started at the pooled single-group ML fit (to the EM moments with
+    missing answers), intercepts at the group's means."""
+    # The pooled fit only starts the groups: without the constraints, which may name the
+    # labels of c(...) modifiers that exist per group only.
+    pooled = fit_ml(replace(spec, constraints=(), group_values={}), data)
+    values = row_values(pooled.spec, pooled.theta)
+    keys = zip(pooled.spec.table["lhs"], pooled.spec.table["op"], pooled.spec.table["rhs"],
+               strict=True)
+    return grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments,
+                                pooled_means=bool(pooled.ram.m_rows.size))
+
+
 GROUP_BOOTSTRAP_NOTE = ("multi-group bootstrap: respondents resampled within each group "
-                        "(lavaan's se = 'bootstrap'); the parameters' SEs and intervals come "
+                        "and refitted (by FIML with missing answers; lavaan's se = "
+                        "'bootstrap'); the parameters' SEs and intervals come "
                         "from it, the effects keep their delta-method SEs")
 
 
@@ -111,25 +139,40 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample, sample_codes = raw[rows], codes[rows]
-        moments = tuple(GroupMoments(n_obs=len(part), covariance=np.cov(part, rowvar=False,
-                                                                        bias=True),
-                                     means=part.mean(axis=0))
-                        for part in (sample[sample_codes == label] for label in labels))
+        parts = [sample[sample_codes == label] for label in labels]
         try:
-            fitted = fit_ml_groups(grouped, moments, solution.theta, max_iterations=50)
+            theta, converged = (_fiml_replicate(solution, parts) if data.has_missing
+                                else _ml_replicate(solution, parts))
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
-        if not fitted.converged:
+        if not converged:
             raise FailedReplicateError
-        values = [_row_values_with_definitions(view.spec, fitted.theta[view.global_index])[mask]
+        values = [_row_values_with_definitions(view.spec, theta[view.global_index])[mask]
                   for view, mask in zip(grouped.views, masks, strict=True)]
-        improper = any((row_values(view.spec, fitted.theta[view.global_index])[
+        improper = any((row_values(view.spec, theta[view.global_index])[
             _variance_rows(view.spec)] < 0).any() for view in grouped.views)
         return Replicate(np.concatenate(values), improper)
 
     return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
                      names=tuple(names), estimate=np.array([keyed[name] for name in names]),
                      progress=options.progress, interval=options.ci, strata=codes)
+
+
+def _ml_replicate(solution: GroupedSolution, parts: list[np.ndarray]
+                  ) -> tuple[np.ndarray, bool]:
+    """The multi-group ML estimates (Q,) of one resample (each group's (n_g, p) answers)."""
+    moments = tuple(GroupMoments(n_obs=len(part), means=part.mean(axis=0),
+                                 covariance=np.cov(part, rowvar=False, bias=True))
+                    for part in parts)
+    fitted = fit_ml_groups(solution.grouped, moments, solution.theta, max_iterations=50)
+    return fitted.theta, fitted.converged
+
+
+def _fiml_replicate(solution: GroupedSolution, parts: list[np.ndarray]
+                    ) -> tuple[np.ndarray, bool]:
+    """The multi-group FIML estimates (Q,) of one resample of incomplete answers."""
+    return refit_fiml_groups(solution, tuple(MissingPatterns.from_items(part)
+                                             for part in parts))
 
 
 def _bootstrapped_rows(spec: ModelSpec, *, first: bool) -> np.ndarray:
@@ -155,36 +198,42 @@ def _row_values_with_definitions(spec: ModelSpec, theta: np.ndarray) -> np.ndarr
     return values
 
 
-def group_items(data: PreparedData, labels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    """Each group's (n_g, p) answers, in ``labels`` order."""
+def group_data(data: PreparedData, labels: tuple[str, ...]) -> tuple[PreparedData, ...]:
+    """Each group's rows as data of their own (its moments, and with missing answers its
+    answer patterns and EM moments), in ``labels`` order, checked for estimation."""
     groups = data.groups.to_numpy()
-    return tuple(data.frame.to_numpy()[groups == label] for label in labels)
+    parts = []
+    for label in labels:
+        inside = groups == label
+        frame = data.frame[inside].reset_index(drop=True)
+        part = PreparedData(frame=frame, source=data.source, n_total=len(frame),
+                            missing_per_item=frame.isna().sum(),
+                            rows=None if data.rows is None else data.rows[inside])
+        _check_group_rows(data, label, part)
+        parts.append(part)
+    return tuple(parts)
 
 
-def group_moments(data: PreparedData, labels: tuple[str, ...]) -> tuple[GroupMoments, ...]:
-    """Each group's size, covariance (divisor n_g) and means, checked for estimation."""
-    moments = []
-    for label, rows in zip(labels, group_items(data, labels), strict=True):
-        _check_group_rows(data, label, rows)
-        moments.append(GroupMoments(n_obs=len(rows),
-                                    covariance=np.cov(rows, rowvar=False, bias=True),
-                                    means=rows.mean(axis=0)))
-    return tuple(moments)
-
-
-def _check_group_rows(data: PreparedData, label: str, rows: np.ndarray) -> None:
-    """Enough rows, no constant item and a covariance matrix of full rank in the group."""
+def _check_group_rows(data: PreparedData, label: str, part: PreparedData) -> None:
+    """Enough rows, every item answered and not constant, and a covariance matrix (the EM
+    one with missing answers) of full rank in the group."""
     where = f"{data.source}: group {label!r} of column {data.groups.name}"
     names = np.array(data.frame.columns)
-    p = len(names)
+    rows, p = part.frame.to_numpy(), len(names)
     if len(rows) <= p:
-        raise DataError(f"{where} has only {len(rows)} complete rows; a multi-group model "
+        kind = "rows" if data.has_missing else "complete rows"
+        raise DataError(f"{where} has only {len(rows)} {kind}; a multi-group model "
                         f"needs more rows than observed variables ({p}) in every group")
-    constant = names[np.ptp(rows, axis=0) == 0]
+    unanswered = names[np.isnan(rows).all(axis=0)]
+    if len(unanswered):
+        raise DataError(f"{where}: nobody in that group answered {', '.join(unanswered)}; "
+                        "drop the item or merge groups")
+    constant = names[np.nanmax(rows, axis=0) == np.nanmin(rows, axis=0)]
     if len(constant):
         raise DataError(f"{where}: every answer to {', '.join(constant)} is the same; the "
                         "item carries no information in that group")
-    values, vectors = np.linalg.eigh(np.corrcoef(rows, rowvar=False))
+    sd = np.sqrt(np.diag(part.covariance))
+    values, vectors = np.linalg.eigh(part.covariance / np.outer(sd, sd))
     if values[0] < 1e-10:
         involved = names[np.abs(vectors[:, 0]) > 0.2]
         raise DataError(f"{where}: the answers to {', '.join(involved)} are linearly "
@@ -192,22 +241,20 @@ def _check_group_rows(data: PreparedData, label: str, rows: np.ndarray) -> None:
                         "drop one of the items or merge groups")
 
 
-def _check_group_options(data: PreparedData, options: FitOptions) -> None:
-    unsupported = [(options.estimator not in ("ml", "mlr"), f"estimator {options.estimator!r}"),
-                   (data.has_missing, "FIML (missing='fiml')")]
-    for applies, what in unsupported:
-        if applies:
-            raise AcsiSemError(f"multi-group models are fitted by ML with complete data; "
-                               f"{what} is not available with groups yet")
+def _check_group_options(options: FitOptions) -> None:
+    if options.estimator not in ("ml", "mlr"):
+        raise AcsiSemError(f"multi-group models are fitted by ML or MLR (with FIML for "
+                           f"missing answers); estimator {options.estimator!r} is not "
+                           "available with groups yet")
 
 
-def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMoments, ...],
+def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedData, ...],
             data: PreparedData, model_file: ModelFile | None, options: FitOptions,
             robust: RobustML | None) -> FitResult:
     labels = solution.grouped.labels
     parts = [solution.group_solution(g) for g in range(len(labels))]
     tables, warnings = [], _convergence_warnings(solution)
-    for g, (part, group) in enumerate(zip(parts, moments, strict=True)):
+    for g, (part, group) in enumerate(zip(parts, groups, strict=True)):
         table = parameter_table(part, group.means, group.n_obs)
         if g > 0:
             table = table[table["op"] != ":="]
@@ -217,48 +264,69 @@ def _result(spec: ModelSpec, solution: GroupedSolution, moments: tuple[GroupMome
     parameters = pd.concat(tables, ignore_index=True)
     parameters.insert(3, "group", parameters.pop("group"))
     names = tuple(spec.observed)
+    # With missing answers the groups' sample moments are their EM estimates (lavaan's h1).
     fit_groups = [MomentFit(sample_cov=m.covariance, implied_cov=p.ram.implied_covariance(
         p.theta), n_obs=m.n_obs, npar=0, n_moments=len(names) * (len(names) + 3) // 2,
         meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
-        for m, p in zip(moments, parts, strict=True)]
+        for m, p in zip(groups, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
-    indices = grouped_fit_indices(fit_groups,
-                                  solution.grouped.n_free - solution.equality_rank)
-    if robust is not None:
-        items = group_items(data, labels)
-        indices = pd.concat([indices, robust_indices(
-            indices, robust.scaling_factor(indices["df"]),
-            baseline_scaling(robust, items, indices["baseline_df"]), groups=len(labels))])
     return FitResult(
         spec=solution.grouped.spec,
         model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
         estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
         n_total=data.n_total, parameters=parameters,
-        fit_indices=indices,
+        fit_indices=_fit_indices(solution, fit_groups, groups, robust),
         r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
         effects=pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
                            for p, label in zip(parts, labels, strict=True)],
                           ignore_index=True),
         converged=solution.converged, warnings=tuple(warnings),
-        notes=(*data.notes, _groups_note(solution, moments)),
+        notes=(*data.notes, _groups_note(solution, groups)),
         implied_cov=_by_group(labels, [as_frame(f.implied_cov, names) for f in fit_groups]),
         sample_cov=_by_group(labels, [as_frame(f.sample_cov, names) for f in fit_groups]),
         vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
                                                              columns=free_names),
         groups={"column": str(data.groups.name), "labels": list(labels),
-                "n_obs": {label: m.n_obs for label, m in zip(labels, moments, strict=True)},
+                "n_obs": {label: m.n_obs for label, m in zip(labels, groups, strict=True)},
                 "equal": list(solution.grouped.equal),
                 "labelled": list(solution.grouped.labelled)},
         constraints=solution_constraints(solution.grouped.spec, solution.constraints),
-        score_test=_score_test(solution, moments),
+        score_test=None if data.has_missing else _score_test(solution, groups),
+        missing=data.missing_report() if data.has_missing else None,
     )
 
 
-def _score_test(solution: GroupedSolution, moments: tuple[GroupMoments, ...]
+def _fit_indices(solution: GroupedSolution, fit_groups: list[MomentFit],
+                 groups: tuple[PreparedData, ...], robust: RobustML | None) -> pd.Series:
+    """lavaan's fit measures of a multi-group fit: from the groups' moments, or under FIML
+    from the log-likelihoods summed over groups (saturated by EM, the baseline each item on
+    its own answers in each group)."""
+    npar = solution.grouped.n_free - solution.equality_rank
+    items = tuple(group.frame.to_numpy() for group in groups)
+    missing = any(group.has_missing for group in groups)
+    if missing:
+        indices = grouped_fiml_fit_indices(
+            fit_groups, npar, -solution.discrepancy * sum(g.n_obs for g in groups),
+            sum(group.unrestricted_loglik for group in groups),
+            sum(independence_loglik(answers) for answers in items))
+    else:
+        indices = grouped_fit_indices(fit_groups, npar)
+    if robust is None:
+        return indices
+    scaled = robust_indices(indices, robust.scaling_factor(indices["df"]),
+                            baseline_scaling(robust, items, indices["baseline_df"],
+                                             missing=missing), groups=len(groups))
+    return pd.concat([indices, without_robust_indices(scaled) if missing else scaled])
+
+
+def _score_test(solution: GroupedSolution, groups: tuple[PreparedData, ...]
                 ) -> ScoreTest | None:
     """lavaan's lavTestScore() of the equalities across groups (``group_equal``, shared
-    labels) and ``==`` rows; ``None`` without any or with an inequality."""
+    labels) and ``==`` rows of a complete-data fit; ``None`` without any or with an
+    inequality."""
+    moments = tuple(GroupMoments(n_obs=g.n_obs, covariance=g.covariance, means=g.means)
+                    for g in groups)
     grouped = solution.grouped
     released, pairs = with_group_labels_released(grouped)
     constraints = grouped.spec.constraints
@@ -288,12 +356,12 @@ def _by_group(labels: tuple[str, ...], parts: list) -> pd.Series | pd.DataFrame:
     return pd.concat(dict(zip(labels, parts, strict=True)), names=["group", None])
 
 
-def _groups_note(solution: GroupedSolution, moments: tuple[GroupMoments, ...]) -> str:
-    sizes = ", ".join(f"{label} {m.n_obs}" for label, m
-                      in zip(solution.grouped.labels, moments, strict=True))
+def _groups_note(solution: GroupedSolution, groups: tuple[PreparedData, ...]) -> str:
+    sizes = ", ".join(f"{label} {g.n_obs}" for label, g
+                      in zip(solution.grouped.labels, groups, strict=True))
     equal = ", ".join(solution.grouped.equal) or "nothing (configural)"
     labelled = solution.grouped.labelled
     shared = (f"; labelled parameters ({', '.join(labelled)}) are equal in every group, as "
               "in lavaan" if labelled else "")
-    return (f"multi-group model: {len(moments)} groups ({sizes}); held equal across groups: "
+    return (f"multi-group model: {len(groups)} groups ({sizes}); held equal across groups: "
             f"{equal}{shared}")

@@ -208,7 +208,9 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     Starting values come from an ML fit to the EM estimate of the covariance matrix;
     standard errors from the observed information (the Hessian), lavaan's default here.
     """
-    spec = with_mean_structure(spec)
+    # The covariates' answers are complete (prepare_data), so their EM moments are their
+    # sample moments, at which lavaan's fixed.x holds them.
+    spec = fill_fixed_x(with_mean_structure(spec), data.covariance, data.means)
     patterns = data.missing_patterns
     covariance_ram, ram = build_ram(spec), build_ram(spec, means=True)
     start = simple_start_values(spec, covariance_ram, data.covariance)

@@ -9,6 +9,7 @@ unrestricted log-likelihood the chi-square is measured against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,20 +167,31 @@ class FimlResult:
 
 def minimize_fiml(ram: RamModel, patterns: MissingPatterns, start: np.ndarray, *,
                   tolerance: float = 1e-8) -> FimlResult:
-    """Minimise the FIML objective from ``start`` (q,): quasi-Newton, then Newton steps on
-    the numerical Hessian until the largest gradient element is below ``tolerance``."""
+    """Minimise the FIML objective from ``start`` (q,) with :func:`minimize_loglik`."""
+    return minimize_loglik(lambda t: fiml_objective(ram, patterns, t),
+                           lambda t: fiml_hessian(ram, patterns, t), start,
+                           tolerance=tolerance)
+
+
+def minimize_loglik(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                    hessian: Callable[[np.ndarray], np.ndarray], start: np.ndarray, *,
+                    tolerance: float = 1e-8) -> FimlResult:
+    """Minimise minus a log-likelihood per respondent, ``objective(theta) -> (value,
+    gradient (q,))``, from ``start`` (q,): quasi-Newton, then Newton steps on ``hessian``
+    (q, q) until the largest gradient element is below ``tolerance``. One group's FIML
+    objective or the sum over groups."""
     from scipy import optimize  # only here: importing it costs about 0.1 s
 
-    found = optimize.minimize(lambda t: fiml_objective(ram, patterns, t), start, jac=True,
-                              method="BFGS", options={"gtol": 1e-7, "maxiter": 2000})
+    found = optimize.minimize(objective, start, jac=True, method="BFGS",
+                              options={"gtol": 1e-7, "maxiter": 2000})
     theta = found.x
-    value, gradient = fiml_objective(ram, patterns, theta)
+    value, gradient = objective(theta)
     for _ in range(20):
         if np.max(np.abs(gradient)) < tolerance:
             break
-        step = np.linalg.lstsq(fiml_hessian(ram, patterns, theta), gradient, rcond=None)[0]
+        step = np.linalg.lstsq(hessian(theta), gradient, rcond=None)[0]
         for _ in range(30):
-            candidate_value, candidate_gradient = fiml_objective(ram, patterns, theta - step)
+            candidate_value, candidate_gradient = objective(theta - step)
             if candidate_value <= value + 1e-14:
                 theta, value, gradient = theta - step, candidate_value, candidate_gradient
                 break

@@ -34,6 +34,7 @@ from acsi_sem.numerics.robust import (
     sandwich,
     saturated_trace,
 )
+from acsi_sem.numerics.robust_fiml import independence_missing_trace
 
 
 @dataclass(frozen=True)
@@ -179,10 +180,13 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
 
 
 def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
-                     baseline_df: float) -> float:
+                     baseline_df: float, *, missing: bool = False) -> float:
     """The Yuan-Bentler factor of the independence model fitted in every group, from the
-    saturated traces ``robust`` summed already (each with its p for the means)."""
-    independence = sum(a.shape[1] + independence_trace(a - a.mean(axis=0)) for a in items)
+    saturated traces ``robust`` summed already (each with its p for the means); with
+    ``missing``, the independence model fitted by FIML (NaN in ``items``)."""
+    independence = sum(independence_missing_trace(a) if missing
+                       else a.shape[1] + independence_trace(a - a.mean(axis=0))
+                       for a in items)
     return (robust.saturated_trace - independence) / baseline_df
 
 

@@ -24,8 +24,8 @@ from acsi_sem.numerics.robust import (
 
 def robust_fiml(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
                 theta: np.ndarray, em_means: np.ndarray, em_cov: np.ndarray, *,
-                bread: np.ndarray | None = None, basis: np.ndarray | None = None
-                ) -> RobustML:
+                bread: np.ndarray | None = None, basis: np.ndarray | None = None,
+                covariates: tuple[int, ...] = ()) -> RobustML:
     """The MLR sandwich and traces of a FIML solution ``theta`` (q,).
 
     Args:
@@ -33,13 +33,16 @@ def robust_fiml(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
         em_means, em_cov: (p,) and (p, p) saturated ML moments (EM).
         bread: (q, q) the FIML Hessian at ``theta`` if the fit has it already.
         basis: (q, q - r) the directions binding constraints leave free, or None.
+        covariates: positions of the fixed.x covariates (complete answers), whose own
+            moments are not parameters of the saturated model.
     """
     n = patterns.n_obs
     scores = model_scores(ram, patterns, items, theta)
     if bread is None:
         bread = fiml_hessian(ram, patterns, theta)
     return sandwich(bread, scores.T @ scores / n, n,
-                    saturated_missing_trace(patterns, items, em_means, em_cov), basis)
+                    saturated_missing_trace(patterns, items, em_means, em_cov, covariates),
+                    basis)
 
 
 def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
@@ -58,8 +61,10 @@ def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
 
 
 def saturated_missing_trace(patterns: MissingPatterns, items: np.ndarray, means: np.ndarray,
-                            covariance: np.ndarray) -> float:
-    """tr(A1^-1 B1) of the saturated model (free means and covariances) at the EM moments."""
+                            covariance: np.ndarray, covariates: tuple[int, ...] = ()) -> float:
+    """tr(A1^-1 B1) of the saturated model (free means and covariances) at the EM moments,
+    the fixed.x covariates' own means and (co)variances left out of A1 and B1 (lavaan's
+    Yuan-Bentler test drops them)."""
     n, p = patterns.n_obs, len(means)
     duplication = duplication_matrix(p)
     rows, cols = np.triu_indices(p)
@@ -78,8 +83,10 @@ def saturated_missing_trace(patterns: MissingPatterns, items: np.ndarray, means:
         weighted = residual @ inverse
         outer = weighted[:, :, None] * weighted[:, None, :] - inverse
         scores[members] = np.hstack([weighted, outer[:, rows, cols] * halve])
-    information /= n
-    meat = scores.T @ scores / n
+    fixed = np.concatenate([np.isin(np.arange(p), covariates),
+                            np.isin(rows, covariates) & np.isin(cols, covariates)])
+    information = information[np.ix_(~fixed, ~fixed)] / n
+    meat = scores[:, ~fixed].T @ scores[:, ~fixed] / n
     return float(np.trace(np.linalg.solve(information, meat)))
 
 

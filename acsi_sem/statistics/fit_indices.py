@@ -128,32 +128,64 @@ def grouped_fit_indices(groups: list[MomentFit], npar: int) -> pd.Series:
         groups: one :class:`MomentFit` per group, with modelled means.
         npar: distinct free parameters over all groups.
     """
-    n = sum(group.n_obs for group in groups)
-    weights = [group.n_obs / n for group in groups]
     loglik = sum(_loglik(g.implied_cov, g.sample_cov, g.n_obs, g.mean_residual)
                  for g in groups)
     unrestricted = sum(_loglik(g.sample_cov, g.sample_cov, g.n_obs) for g in groups)
     baseline = unrestricted - sum(g.n_obs * ml_value(np.diag(np.diag(g.sample_cov)),
                                                      g.sample_cov) / 2 for g in groups)
-    srmr = sum(w * _srmr(g.sample_cov, g.implied_cov, g.sample_means, g.implied_means)
-               for w, g in zip(weights, groups, strict=True))
-    n_moments = sum(group.n_moments for group in groups)
-    gfi = sum(w * _gfi_with_means(g) for w, g in zip(weights, groups, strict=True))
-    df = n_moments - npar
-    size = ModelSize(n_obs=n, npar=npar, n_moments=n_moments,
-                     n_observed=len(groups[0].sample_cov), n_groups=len(groups))
-    agfi = 1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan
-    return _indices(size, loglik, unrestricted, baseline, srmr, {"gfi": gfi, "agfi": agfi})
+    size = _grouped_size(groups, npar)
+    gfi = sum(w * _gfi_with_means(g) for w, g in zip(_group_weights(groups), groups,
+                                                      strict=True))
+    df = size.n_moments - npar
+    agfi = 1.0 - size.n_moments / df * (1.0 - gfi) if df > 0 else np.nan
+    return _indices(size, loglik, unrestricted, baseline, _grouped_srmr(groups),
+                    {"gfi": gfi, "agfi": agfi})
 
 
-def fiml_fit_indices(moments: MomentFit, loglik: float, unrestricted: float,
+def fiml_fit_indices(size: ModelSize, loglik: float, unrestricted: float,
                      baseline: float, srmr: float) -> pd.Series:
     """Indices of a FIML solution from its log-likelihoods (model, saturated by EM, and
-    independence); ``srmr`` compares the EM moments, means included, with the implied
-    ones. GFI and AGFI are left undefined: lavaan weighs them by the saturated model's
-    observed information, which acsi-sem does not compute."""
+    independence; under fixed.x each without the covariates' own); ``srmr`` compares the
+    EM moments, means included, with the implied ones. GFI and AGFI are left undefined:
+    lavaan weighs them by the saturated model's observed information, which acsi-sem does
+    not compute."""
     undefined = {"gfi": np.nan, "agfi": np.nan}
-    return _indices(moments.size, loglik, unrestricted, baseline, srmr, undefined)
+    return _indices(size, loglik, unrestricted, baseline, srmr, undefined)
+
+
+def grouped_fiml_fit_indices(groups: list[MomentFit], npar: int, loglik: float,
+                             unrestricted: float, baseline: float) -> pd.Series:
+    """:func:`fiml_fit_indices` of a multi-group FIML solution: the log-likelihoods summed
+    over groups, ``groups`` holding each group's EM moments as its sample moments (for
+    SRMR, weighted by group size as in :func:`grouped_fit_indices`)."""
+    return fiml_fit_indices(_grouped_size(groups, npar), loglik, unrestricted, baseline,
+                            _grouped_srmr(groups))
+
+
+def _group_weights(groups: list[MomentFit]) -> list[float]:
+    n = sum(group.n_obs for group in groups)
+    return [group.n_obs / n for group in groups]
+
+
+def _grouped_size(groups: list[MomentFit], npar: int) -> ModelSize:
+    return ModelSize(n_obs=sum(g.n_obs for g in groups), npar=npar,
+                     n_moments=sum(g.n_moments for g in groups),
+                     n_observed=len(groups[0].sample_cov), n_groups=len(groups))
+
+
+def _grouped_srmr(groups: list[MomentFit]) -> float:
+    """lavaan's multi-group SRMR: the groups' SRMRs (means included) weighted by size."""
+    return sum(w * _srmr(g.sample_cov, g.implied_cov, g.sample_means, g.implied_means)
+               for w, g in zip(_group_weights(groups), groups, strict=True))
+
+
+def without_robust_indices(robust: pd.Series) -> pd.Series:
+    """``robust`` with the ``*_robust`` indices undefined, for fits with missing answers:
+    lavaan corrects them for missing data (Zhang & Savalei 2023), which acsi-sem does not
+    yet, and the complete-data formulas would mislead."""
+    robust = robust.copy()
+    robust[robust.index.str.endswith("_robust")] = np.nan
+    return robust
 
 
 def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: float,

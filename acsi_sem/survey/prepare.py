@@ -183,7 +183,8 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
 def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                  source: str = "<DataFrame>", scale: tuple[float, float] | None = None,
                  min_rows: int = 2, group: str | None = None,
-                 missing: str = "listwise", weights: str | None = None) -> PreparedData:
+                 missing: str = "listwise", weights: str | None = None,
+                 covariates: tuple[str, ...] = ()) -> PreparedData:
     """Check and keep the model's indicator columns, deleting incomplete rows.
 
     Args:
@@ -198,6 +199,9 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         missing: ``"listwise"`` deletes rows with a missing answer; ``"fiml"`` keeps every
             row with at least one answer for full-information ML.
         weights: a column of sampling weights (zero or more, none missing).
+        covariates: the model's fixed.x covariates (among ``variables``); with FIML a row
+            without one of them is deleted, with a warning, as lavaan does: the likelihood
+            is conditional on the covariates.
 
     Raises:
         DataError: naming the file and the column (and row) at fault.
@@ -211,6 +215,11 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
     labels = _group_column(data, group, source)
     row_weights = _weight_column(data, weights, variables, source)
     kept_rows = frame.notna().any(axis=1) if missing == "fiml" else frame.notna().all(axis=1)
+    answered = int(kept_rows.sum())
+    warnings = []
+    if missing == "fiml" and covariates:
+        kept_rows, warning = _with_covariates(frame, kept_rows, covariates)
+        warnings += [warning] if warning else []
     kept_rows &= labels.notna() if labels is not None else True
     complete = frame[kept_rows]
     notes = []
@@ -220,7 +229,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         if missing == "fiml":
             notes.append(f"FIML: {int(complete.notna().all(axis=1).sum())} of {len(complete)} "
                          f"rows complete, {int(complete.notna().drop_duplicates().shape[0])} "
-                         f"answer patterns; {len(frame) - len(complete)} rows without any "
+                         f"answer patterns; {len(frame) - answered} rows without any "
                          f"answer removed (missing per item: {counts})")
         else:
             notes.append(f"listwise deletion: {len(frame) - len(complete)} of {len(frame)} "
@@ -232,7 +241,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
         raise DataError(f"{source}: only {len(complete)} complete rows, but the model needs at "
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
-    warnings = check_collinearity(complete, source)
+    warnings += check_collinearity(complete, source)
     kept_groups, group_labels = None, ()
     if labels is not None:
         kept_groups = labels[kept_rows.to_numpy()].reset_index(drop=True)
@@ -250,6 +259,22 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                         groups=kept_groups, group_labels=group_labels, weights=kept_weights,
                         weights_column=weights, warnings=tuple(warnings),
                         rows=np.flatnonzero(kept_rows.to_numpy()))
+
+
+def _with_covariates(frame: pd.DataFrame, kept_rows: pd.Series, covariates: tuple[str, ...]
+                     ) -> tuple[pd.Series, str]:
+    """The rows FIML keeps once those without an answer to a covariate are deleted, and the
+    warning that says how many were (empty if none)."""
+    answered = frame[list(covariates)].notna().all(axis=1)
+    deleted = int((kept_rows & ~answered).sum())
+    if not deleted:
+        return kept_rows, ""
+    names = ", ".join(name for name in covariates if frame[name].isna().any())
+    return kept_rows & answered, (
+        f"{deleted} rows deleted for a missing value of the observed covariate(s) {names}: "
+        "with fixed.x (lavaan's default) FIML conditions on the covariates and cannot use "
+        "such a row, as lavaan's missing = 'ml' (which warns the same); model a covariate "
+        "as a single-indicator latent variable to keep its rows")
 
 
 def _weight_column(data: pd.DataFrame, column: str | None, variables, source: str

@@ -49,8 +49,3 @@ def test_two_covariates_are_identified_and_bootstrap() -> None:
     path = result.parameters.query("op == '~' and rhs == 'x4'").iloc[0]
     assert path["ci_lower"] < path["est"] < path["ci_upper"]
 
-
-def test_fiml_with_covariates_is_refused() -> None:
-    data = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
-    with pytest.raises(acsi_sem.AcsiSemError, match=r"FIML with observed covariates \(x4, x5\)"):
-        acsi_sem.fit(MODEL, data, missing="fiml")

@@ -1,0 +1,160 @@
+"""Full-information ML for several groups at once: lavaan's ``sem(group = , missing =
+"fiml")``.
+
+Each group contributes its FIML log-likelihood (:mod:`acsi_sem.numerics.fiml`) under its
+own implied moments; the objective is minus their sum per respondent over all groups,
+``-sum_g logL_g / N``, so that each group weighs ``n_g / N`` as in multi-group ML.
+Parameters held equal across groups share one entry of the parameter vector. Standard
+errors come from the observed information (the Hessian), lavaan's default with missing
+answers; MLR puts the respondents' missing-data scores of every group in the meat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from acsi_sem.model.groups import GroupedSpec
+from acsi_sem.model.ram import RamModel, build_ram
+from acsi_sem.numerics.cbsem import constraint_message, invert_information
+from acsi_sem.numerics.constrained import (
+    ConstrainedFit,
+    ConstraintSystem,
+    constraint_system,
+    minimize_constrained,
+)
+from acsi_sem.numerics.fiml import (
+    FimlResult,
+    MissingPatterns,
+    fiml_objective,
+    minimize_loglik,
+)
+from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient
+from acsi_sem.numerics.multigroup import GroupedSolution, GroupMoments, parameter_names
+from acsi_sem.numerics.robust import RobustML, sandwich
+from acsi_sem.numerics.robust_fiml import model_scores, saturated_missing_trace
+
+
+def grouped_fiml_objective(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                           patterns: tuple[MissingPatterns, ...], theta: np.ndarray
+                           ) -> tuple[float, np.ndarray]:
+    """Minus the log-likelihood of all groups per respondent and its gradient (Q,)."""
+    total = sum(group.n_obs for group in patterns)
+    value, gradient = 0.0, np.zeros(len(theta))
+    for view, ram, group in zip(grouped.views, rams, patterns, strict=True):
+        index = view.global_index
+        part, part_gradient = fiml_objective(ram, group, theta[index])
+        if not np.isfinite(part):
+            return np.inf, np.zeros(len(theta))
+        weight = group.n_obs / total  # each group's objective is per its own respondent
+        value += weight * part
+        gradient[index] += weight * part_gradient
+    return value, gradient
+
+
+def grouped_fiml_hessian(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                         patterns: tuple[MissingPatterns, ...], theta: np.ndarray
+                         ) -> np.ndarray:
+    """(Q, Q) Hessian of :func:`grouped_fiml_objective`, by central differences of its
+    analytic gradient (lavaan's observed information)."""
+    return hessian_from_gradient(
+        lambda t: grouped_fiml_objective(grouped, rams, patterns, t)[1], theta)
+
+
+def fiml_group_rams(grouped: GroupedSpec) -> tuple[RamModel, ...]:
+    """One RAM form with means per group."""
+    return tuple(build_ram(view.spec, means=True) for view in grouped.views)
+
+
+def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[MissingPatterns, ...],
+                    start: np.ndarray) -> GroupedSolution:
+    """Fit the multi-group model by FIML from ``start`` (Q,), e.g.
+    :func:`~acsi_sem.numerics.multigroup.grouped_start_values` on the groups' EM moments.
+
+    Args:
+        patterns: each group's respondents grouped by answer pattern, in group order.
+    """
+    rams = fiml_group_rams(grouped)
+    system = constraint_system(grouped.spec)
+    found, constrained = _minimize(grouped, rams, patterns, start, system)
+    messages = []
+    if constrained is not None and not found.converged:
+        messages.append(constraint_message(system, constrained))
+    elif not found.converged:
+        worst = int(np.argmax(np.abs(found.gradient)))
+        messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
+                        f"parameter {parameter_names(grouped)[worst]}")
+    information = grouped_fiml_hessian(grouped, rams, patterns, found.theta)
+    basis = None if constrained is None else constrained.basis
+    return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
+                           discrepancy=found.value,
+                           vcov=invert_information(information, _n_obs(patterns), basis),
+                           information=information, converged=found.converged,
+                           messages=tuple(messages), constraints=constrained,
+                           equality_rank=0 if system is None else system.equality_rank(
+                               found.theta))
+
+
+def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns, ...]
+                      ) -> tuple[np.ndarray, bool]:
+    """The FIML estimates (Q,) of one resample (each group's ``patterns``) from the
+    full-sample estimates, under the model's constraints, and whether they converged."""
+    grouped = solution.grouped
+    found, _ = _minimize(grouped, solution.rams, patterns, solution.theta,
+                         constraint_system(grouped.spec), max_iterations=50)
+    return found.theta, found.converged
+
+
+def _minimize(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+              patterns: tuple[MissingPatterns, ...], start: np.ndarray,
+              system: ConstraintSystem | None, *, max_iterations: int = 200
+              ) -> tuple[FimlResult, ConstrainedFit | None]:
+    """The minimum of the grouped objective, and the constrained fit where the model has
+    ``==``/``<``/``>`` rows (Newton steps on the observed information)."""
+    def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
+        return grouped_fiml_objective(grouped, rams, patterns, t)
+
+    def hessian(t: np.ndarray) -> np.ndarray:
+        return grouped_fiml_hessian(grouped, rams, patterns, t)
+
+    if system is None:
+        return minimize_loglik(objective, hessian, start), None
+
+    def evaluate(t: np.ndarray) -> Discrepancy:
+        value, gradient = objective(t)
+        return Discrepancy(value, gradient, hessian(t) if np.isfinite(value) else None)
+
+    constrained = minimize_constrained(evaluate, lambda t: objective(t)[1],
+                                       lambda t: objective(t)[0], start, system,
+                                       max_iterations=max_iterations)
+    scoring = constrained.scoring
+    return FimlResult(scoring.theta, scoring.value, scoring.gradient,
+                      scoring.converged), constrained
+
+
+def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns, ...],
+                       items: tuple[np.ndarray, ...], moments: tuple[GroupMoments, ...]
+                       ) -> RobustML:
+    """lavaan's MLR under FIML over groups: the observed information of the grouped
+    objective as bread, every group's respondents' missing-data scores as meat, and the
+    groups' saturated traces (at their EM moments) summed for the Yuan-Bentler factor.
+
+    Args:
+        items: each group's (n_g, p) answers, NaN where missing, in group order.
+        moments: each group's EM means and covariance, in group order.
+    """
+    theta, total = solution.theta, _n_obs(patterns)
+    meat, saturated = np.zeros((len(theta), len(theta))), 0.0
+    for view, ram, group, answers, em in zip(solution.grouped.views, solution.rams, patterns,
+                                             items, moments, strict=True):
+        index = view.global_index
+        scores = model_scores(ram, group, answers, theta[index])
+        meat[np.ix_(index, index)] += scores.T @ scores / total
+        # The grouped information is block diagonal with weights n_g / N in both A1 and
+        # B1, so the trace of A1^-1 B1 is the sum of the groups' own traces.
+        saturated += saturated_missing_trace(group, answers, em.means, em.covariance)
+    basis = None if solution.constraints is None else solution.constraints.basis
+    return sandwich(solution.information, meat, total, saturated, basis)
+
+
+def _n_obs(patterns: tuple[MissingPatterns, ...]) -> int:
+    return sum(group.n_obs for group in patterns)

@@ -1,0 +1,182 @@
+"""FIML across groups and with observed covariates (fixed.x) against lavaan 0.6.14
+(tests/fixtures/lavaan/make_fiml_group_fixtures.R), and the bootstrap of both."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import acsi_sem
+from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.resample import resampled_rows
+from tests.conftest import LAVAAN, ROOT, SCHOOLS, assert_close, assert_matches_lavaan
+
+MODELS = ROOT / "tests" / "fixtures" / "models"
+HS_CFA, HS_AGE = MODELS / "hs_cfa.lav", MODELS / "hs_cfa_age.lav"
+HS_COVARIATES = MODELS / "hs_covariates.lav"
+INCOMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
+SCALAR = "loadings, intercepts"
+# lavaan's GFI and AGFI under FIML weigh by the saturated model's observed information,
+# which acsi-sem does not compute (NaN), so they are not compared.
+PLAIN = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "baseline_pvalue",
+         "cfi", "tli", "nfi", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+         "srmr", "aic", "bic", "bic2", "loglik", "unrestricted_loglik", "ntotal"]
+SCALED = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
+          "baseline_chisq_scaled", "baseline_scaling_factor", "cfi_scaled", "tli_scaled",
+          "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled",
+          "rmsea_pvalue_scaled"]
+CASES = {
+    "hs_fiml_groups_configural": (HS_CFA, {"group": "school"}),
+    "hs_fiml_groups_scalar": (HS_CFA, {"group": "school", "group_equal": SCALAR}),
+    "hs_fiml_groups_configural_mlr": (HS_CFA, {"group": "school", "estimator": "mlr"}),
+    "hs_fiml_groups_scalar_mlr": (HS_CFA, {"group": "school", "group_equal": SCALAR,
+                                           "estimator": "mlr"}),
+    "hs_fiml_covariates": (HS_AGE, {}),
+    "hs_fiml_covariates_mlr": (HS_AGE, {"estimator": "mlr"}),
+    "hs_fiml_item_covariates": (HS_COVARIATES, {}),
+}
+
+
+@cache
+def fitted(case: str) -> acsi_sem.FitResult:
+    model, options = CASES[case]
+    return acsi_sem.fit(model, INCOMPLETE, missing="fiml", **options)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_fiml_with_groups_and_covariates_equals_lavaan(case: str) -> None:
+    """Every estimate, SE and standardized value within 1e-4 (lavaan's optimizer stops up to
+    4e-5 short: acsi-sem's log-likelihood is higher), the fit measures within 3e-5 (most
+    within 3e-6; the scaling factors to 3e-7, both sides differencing the gradient for the
+    bread, which moves the scaled p-values of about 1e-9 by up to 2e-5)."""
+    result = fitted(case)
+    robust = case.endswith("_mlr")
+    assert_matches_lavaan(result, case, rel=1e-4, fit_names=PLAIN + (SCALED if robust else []),
+                          fit_rel=3e-5)
+    assert_r2_matches_lavaan(result, case)
+    # lavaan's robust CFI/TLI/RMSEA under FIML carry a missing-data correction acsi-sem lacks.
+    robust_only = result.fit_indices.index.str.endswith("_robust")
+    assert result.fit_indices[robust_only].isna().all()
+    assert result.fit_indices[["gfi", "agfi"]].isna().all()
+
+
+def test_constraints_across_groups_under_fiml_equal_lavaan() -> None:
+    """==, and a < that binds, across the schools by FIML: lavaan's nlminb.constr stops short
+    (its log-likelihood 3e-6 below acsi-sem's), hence 3e-4 and 2e-5 as in
+    test_constraints.py."""
+    result = acsi_sem.fit(MODELS / "hs_constraints.lav", INCOMPLETE, group="school",
+                          missing="fiml")
+    assert_matches_lavaan(result, "hs_fiml_groups_constraints", rel=3e-4, fit_names=PLAIN,
+                          fit_rel=2e-5)
+    assert result.constraints["binding"].all()
+
+
+def assert_r2_matches_lavaan(result: acsi_sem.FitResult, case: str) -> None:
+    theirs = pd.read_csv(LAVAAN / f"{case}_r2.csv")
+    if "group" in theirs:
+        keys = zip(theirs["group"].map(SCHOOLS), theirs["variable"], strict=True)
+        theirs = pd.Series(theirs["r2"].to_numpy(), index=pd.MultiIndex.from_tuples(keys))
+    else:
+        theirs = pd.Series(theirs["r2"].to_numpy(), index=theirs["variable"])
+    assert_close(result.r2.loc[theirs.index], theirs, rel=1e-4, what=f"{case} r2")
+
+
+def test_groups_use_every_answer_of_every_group() -> None:
+    result = fitted("hs_fiml_groups_scalar")
+    assert result.n_obs == 301 and result.groups["n_obs"] == {"Pasteur": 156,
+                                                               "Grant-White": 145}
+    assert result.missing["method"] == "fiml" and result.missing["patterns"] == 47
+    loadings = result.parameters.query("op == '=~'")
+    assert loadings.groupby(["lhs", "rhs"])["est"].nunique().eq(1).all()
+    # The groups' sample moments are their EM estimates (lavaan's h1).
+    assert not result.sample_cov.isna().any().any()
+
+
+def test_rows_without_a_covariate_are_deleted_with_a_warning() -> None:
+    """lavaan's missing = 'ml' with fixed.x: 1 row without grade (300 of 301 used); 58 rows
+    without x4 or x5 when they are the covariates (243)."""
+    age, items = fitted("hs_fiml_covariates"), fitted("hs_fiml_item_covariates")
+    assert age.n_obs == 300 and age.n_total == 301 and items.n_obs == 243
+    assert any("1 rows deleted for a missing value of the observed covariate(s) grade" in text
+               for text in age.warnings)
+    assert any("58 rows deleted" in text and "x4, x5" in text for text in items.warnings)
+    fixed = age.parameters.query("lhs == 'ageyr' and op in ['~~', '~1']")
+    ages = pd.read_csv(INCOMPLETE).dropna(subset=["grade"])["ageyr"]
+    assert fixed.query("op == '~1'")["est"].iloc[0] == pytest.approx(ages.mean())
+    assert fixed.query("rhs == 'ageyr'")["est"].iloc[0] == pytest.approx(ages.var(ddof=0))
+
+
+def test_lavaans_names_of_fiml_are_accepted_and_ml_x_is_refused() -> None:
+    lavaan_name = acsi_sem.fit(HS_AGE, INCOMPLETE, missing="ml")
+    assert lavaan_name.fit_indices["chisq"] == pytest.approx(
+        fitted("hs_fiml_covariates").fit_indices["chisq"])
+    with pytest.raises(AcsiSemError, match=r"missing='ml.x' .* not available.*F =~ x"):
+        acsi_sem.fit(HS_AGE, INCOMPLETE, missing="ml.x")
+
+
+def test_scaled_difference_test_under_fiml_equals_lavtestlrt() -> None:
+    lavaan = pd.read_csv(LAVAAN / "hs_fiml_groups_lrt_mlr.csv")
+    table = acsi_sem.measurement_invariance(HS_CFA, INCOMPLETE, group="school",
+                                            missing="fiml", estimator="mlr",
+                                            steps=("configural", "scalar")).table
+    row = table.iloc[1]
+    assert row["chisq_diff"] == pytest.approx(lavaan["Chisq diff"].iloc[1], rel=1e-5)
+    assert row["df_diff"] == lavaan["Df diff"].iloc[1] == 12
+    assert row["pvalue_diff"] == pytest.approx(lavaan["Pr(>Chisq)"].iloc[1], rel=1e-4)
+
+
+def test_an_item_nobody_in_a_group_answered_is_refused() -> None:
+    data = pd.read_csv(INCOMPLETE)
+    data.loc[data["school"] == "Pasteur", "x3"] = np.nan
+    with pytest.raises(DataError, match=r"group 'Pasteur' .* nobody in that group answered x3"):
+        acsi_sem.fit(HS_CFA, data, group="school", missing="fiml")
+
+
+def test_the_group_fiml_bootstrap_refits_each_resample_by_fiml() -> None:
+    result = acsi_sem.fit(HS_CFA, INCOMPLETE, group="school", group_equal="loadings",
+                          missing="fiml", bootstrap=3, seed=4)
+    boot = result.bootstrap
+    assert len(boot.draws) == 3 and "resampled within each group" in " ".join(result.notes)
+    frame = pd.read_csv(INCOMPLETE)
+    first = next(resampled_rows(len(frame), 1, 4, frame["school"].to_numpy()))
+    refit = acsi_sem.fit(HS_CFA, frame.iloc[first].reset_index(drop=True), group="school",
+                         group_equal="loadings", missing="fiml").parameters.set_index(
+                             ["lhs", "op", "rhs", "group"])
+    for lhs, op, rhs, group in [("visual", "=~", "x2", "Pasteur"),
+                                ("x3", "~1", "", "Grant-White"),
+                                ("speed", "~~", "speed", "Grant-White")]:
+        name = f"{lhs} {op} {rhs}".strip() + f" [{group}]"
+        assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
+            refit.at[(lhs, op, rhs, group), "est"], rel=1e-5, abs=1e-7)
+    assert np.array_equal(boot.draws[:, list(boot.names).index("visual =~ x2 [Pasteur]")],
+                          boot.draws[:, list(boot.names).index("visual =~ x2 [Grant-White]")])
+
+
+def test_the_covariate_fiml_bootstrap_refits_each_resample() -> None:
+    """Each replicate equals a fit of the resampled rows (whose covariates' moments differ
+    from the full sample's; the estimates, conditional on the covariates, do not depend on
+    them)."""
+    result = acsi_sem.fit(HS_AGE, INCOMPLETE, missing="fiml", bootstrap=3, seed=2)
+    kept = pd.read_csv(INCOMPLETE).dropna(subset=["grade"]).reset_index(drop=True)
+    first = next(resampled_rows(len(kept), 1, 2))
+    refit = acsi_sem.fit(HS_AGE, kept.iloc[first].reset_index(drop=True), missing="fiml")
+    estimates = refit.parameters.set_index(["lhs", "op", "rhs"])["est"]
+    names = list(result.bootstrap.names)
+    for key in [("textual", "~", "grade"), ("visual", "~", "ageyr"), ("x4", "~1", "")]:
+        name = " ".join(key).strip()
+        assert result.bootstrap.draws[0, names.index(name)] == pytest.approx(
+            estimates[key], rel=1e-5, abs=1e-7)
+
+
+def test_fiml_refuses_data_prepared_with_missing_covariates() -> None:
+    """A caller of fit_prepared who skipped the covariates' deletion gets told so."""
+    from acsi_sem.api import fit_prepared, prepare
+    from acsi_sem.survey.prepare import prepare_data
+
+    spec, _, model_file, options = prepare(HS_COVARIATES, INCOMPLETE, missing="fiml")
+    unchecked = prepare_data(pd.read_csv(INCOMPLETE), spec.observed, missing="fiml")
+    with pytest.raises(AcsiSemError, match=r"covariates \(x4, x5\), so every row"):
+        fit_prepared(spec, unchecked, model_file, options)
