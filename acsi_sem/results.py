@@ -237,18 +237,23 @@ class FitResult:
         return text
 
     def plot(self, *, indicators: bool = True, labels: dict[str, str] | None = None,
-             title: str | None = None, group: str | None = None):
+             title: str | None = None, group: str | None = None,
+             layout: str | dict | None = None, style: str = "default",
+             width: str | float | None = None):
         """The path diagram as a matplotlib Figure (standardized estimates, stars, R²).
 
         ``indicators=False`` draws the constructs only; ``labels`` maps construct names to
         the names shown (default: the model file's ``# labels:``); ``group`` picks the group
-        of a multi-group fit (default: the first). Save it with
+        of a multi-group fit (default: the first); ``layout`` is ``"auto"``, ``"causal"`` or
+        ``{construct: Position}`` (default: the model file's ``# layout:``, else auto);
+        ``style="journal"`` draws black and white, serif, without fills; ``width="page"``
+        (175 mm), ``"column"`` (85 mm) or millimetres sizes it for print. Save it with
         ``result.plot().savefig("model.svg")`` (or .png, .pdf).
         """
         from acsi_sem.report.diagram import draw_diagram
 
         return draw_diagram(self, indicators=indicators, labels=labels, title=title,
-                            group=group)
+                            group=group, layout=layout, style=style, width=width)
 
     def _repr_html_(self) -> str:
         from acsi_sem.report.summary import summary_html

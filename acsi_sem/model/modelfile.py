@@ -9,6 +9,12 @@ A model file is lavaan syntax whose leading comment block may carry ``key: value
     # scale: 1-10                   (the answer scale, checked on the data)
     # labels: Satisfaction = 顾客满意度, Loyalty = 顾客忠诚   (names shown in diagrams)
     # kind: growth                  (lavaan's growth() defaults; see MODEL_KINDS)
+    # layout: Quality 0 0 above, Value 1 1 below, ...   (diagram positions; see LAYOUTS)
+
+A ``# layout:`` entry places each construct at ``column row`` (columns left to right, rows
+top to bottom; fractions allowed) with an optional side for its indicators (``above``,
+``below``, ``left``, ``right``); or it names a layout: ``auto`` (aspect near the page's) or
+``causal`` (one column per causal step).
 """
 
 from __future__ import annotations
@@ -17,14 +23,33 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from acsi_sem.errors import ModelNotFoundError, ModelSyntaxError
 from acsi_sem.model.spec import ModelSpec, parse_model
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_HEADER_KEY = re.compile(r"^#\s*(title|source|data|study|scale|labels|kind)\s*:\s*(.*)$",
-                         re.IGNORECASE)
+_HEADER_KEY = re.compile(
+    r"^#\s*(title|source|data|study|scale|labels|kind|layout)\s*:\s*(.*)$", re.IGNORECASE)
 MODEL_KINDS = ("sem", "cfa", "growth")
+LAYOUTS = ("auto", "causal")
+INDICATOR_SIDES = ("above", "below", "left", "right")
+
+
+class Position(NamedTuple):
+    """Where a construct sits in a declared diagram layout.
+
+    Attributes:
+        column: grid column, left to right (any number; only the order and grouping count,
+            the spacing follows from what is drawn).
+        row: grid row, top to bottom.
+        side: where its indicators go (one of INDICATOR_SIDES), or None to let the layout
+            choose.
+    """
+
+    column: float
+    row: float
+    side: str | None = None
 _SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to|\.\.)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -115,6 +140,63 @@ class ModelFile:
         pairs = (item.partition("=") for item in self.header.get("labels", "").split(","))
         return {name.strip(): shown.strip() for name, sep, shown in pairs
                 if sep and name.strip() and shown.strip()}
+
+    @property
+    def layout(self) -> str | dict[str, Position] | None:
+        """The declared diagram layout: a name from LAYOUTS, ``{construct: Position}``, or
+        None when the header declares none.
+
+        Raises:
+            ModelSyntaxError: an entry is not ``Name column row [side]``, names no construct
+                of the model, repeats one, or leaves a construct without a place.
+        """
+        text = self.header.get("layout", "").strip()
+        if not text:
+            return None
+        if text.lower() in LAYOUTS:
+            return text.lower()
+        entries = [self._layout_entry(entry) for entry in text.split(",") if entry.strip()]
+        positions = dict(entries)
+        repeated = sorted({name for name, _ in entries if [n for n, _ in entries].count(name) > 1})
+        if repeated:
+            raise ModelSyntaxError(f"the layout places {', '.join(repeated)} more than once",
+                                   source=str(self.path), line=self._header_line("layout"))
+        structural = [*self.spec.latent, *(name for pair in self.spec.structural_paths
+                                            for name in pair if name not in self.spec.latent)]
+        unknown = sorted(set(positions) - set(structural))
+        missing = [name for name in dict.fromkeys(structural) if name not in positions]
+        if unknown or missing:
+            problem = (f"names {', '.join(unknown)}, not constructs of the model" if unknown
+                       else f"does not place {', '.join(missing)}")
+            raise ModelSyntaxError(f"the layout {problem}; give every construct a 'column "
+                                   "row' place", source=str(self.path),
+                                   line=self._header_line("layout"))
+        return positions
+
+    def _layout_entry(self, entry: str) -> tuple[str, Position]:
+        words = entry.split()
+        side = words.pop().lower() if words and words[-1].lower() in INDICATOR_SIDES else None
+        try:
+            name, column, row = words
+            return name, Position(float(column), float(row), side)
+        except ValueError:
+            pass
+        if len(words) == 1 and words[0].lower() in LAYOUTS:
+            message = "a named layout stands alone"
+        else:
+            message = (f"cannot read the layout entry {entry.strip()!r}; write 'Name column "
+                       f"row [side]' with a side among {', '.join(INDICATOR_SIDES)}, or one "
+                       f"of the named layouts {', '.join(LAYOUTS)}")
+        raise ModelSyntaxError(message, source=str(self.path),
+                               line=self._header_line("layout"))
+
+    def _header_line(self, key: str) -> int | None:
+        """The 1-based line of the header entry ``key``."""
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            match = _HEADER_KEY.match(line)
+            if match and match.group(1).lower() == key:
+                return number
+        return None
 
     @property
     def default_data(self) -> Path | None:

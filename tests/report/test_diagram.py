@@ -1,4 +1,5 @@
-"""Path diagrams: causal layout, labels that say the estimates, nothing overlapping, CJK
+"""Path diagrams: declared and automatic layouts, labels that say the estimates, nothing
+overlapping (labels against labels, shapes and every arrow), the aspect, the styles, CJK
 labels with and without a font, the three file formats and DOT text."""
 
 from __future__ import annotations
@@ -45,9 +46,27 @@ def overlap(a, b) -> bool:
             and min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5)
 
 
+def arrow_courses(figure) -> dict:
+    """Every arrow's outline (shaft and head) as ``(k, 2)`` display points, by gid."""
+    axes = figure.axes[0]
+    return {gid: [axes.transData.transform(polygon)
+                  for polygon in patch.get_path().to_polygons(closed_only=False)]
+            for gid, patch in artists(figure, "edge:").items()}
+
+
+def hits(box, polygon) -> bool:
+    """Whether a polyline passes through the box shrunk by half a pixel."""
+    from acsi_sem.report.diagram_layout import segment_hits_box
+
+    inner = (box.x0 + 0.5, box.y0 + 0.5, box.x1 - 0.5, box.y1 - 0.5)
+    return any(segment_hits_box(tuple(a), tuple(b), inner)
+               for a, b in itertools.pairwise(polygon))
+
+
 def assert_nothing_overlaps(figure, what: str) -> None:
-    """No two labels intersect, no arrow label covers a shape, no two shapes intersect, and
-    everything lies inside the figure: measured on the rendered extents."""
+    """No two labels intersect, no arrow label covers a shape, no arrow runs through any
+    label, no two shapes intersect, and everything lies inside the figure: measured on the
+    rendered extents."""
     renderer = figure.canvas.get_renderer()
     texts = {gid: t.get_window_extent(renderer) for gid, t in artists(figure, "label:").items()
              if t.get_text()}
@@ -62,6 +81,11 @@ def assert_nothing_overlaps(figure, what: str) -> None:
         assert not overlap(a, b), f"{what}: {label} covers {shape}"
     for (first, a), (second, b) in itertools.combinations(shapes.items(), 2):
         assert not overlap(a, b), f"{what}: {first} overlaps {second}"
+    courses = arrow_courses(figure)
+    assert courses
+    for (label, box), (arrow, polygons) in itertools.product(texts.items(), courses.items()):
+        assert not any(hits(box, polygon) for polygon in polygons), \
+            f"{what}: {arrow} runs through {label}"
     inside = figure.bbox
     for gid, box in {**texts, **shapes}.items():
         assert (box.x0 >= inside.x0 and box.y0 >= inside.y0 and box.x1 <= inside.x1
@@ -89,17 +113,128 @@ def test_factor_covariances_are_labelled_double_arrows(root) -> None:
     plt.close(figure)
 
 
+def node_centres(figure) -> dict:
+    return {gid.split(":")[1]: patch.center for gid, patch in artists(figure, "node:").items()}
+
+
 @pytest.mark.parametrize("model", MODELS)
-def test_columns_follow_the_causal_order(pls_fits, model) -> None:
+def test_causal_layout_gives_each_step_a_column(pls_fits, model) -> None:
     result = pls_fits[model]
-    figure = draw_diagram(result, indicators=False)
-    centre = {gid.split(":")[1]: patch.center for gid, patch in artists(figure, "node:").items()}
+    figure = draw_diagram(result, indicators=False, layout="causal")
+    centre = node_centres(figure)
     for outcome, predictor in result.spec.structural_paths:
         assert centre[predictor][0] < centre[outcome][0], (predictor, outcome)
     exogenous = result.spec.latent[0]
     assert causal_layers(result.spec)[exogenous] == 0
     assert min(centre, key=lambda n: centre[n][0]) == exogenous
     assert max(centre, key=lambda n: centre[n][0]) == "Loyalty"
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("layout", [None, "auto"])
+@pytest.mark.parametrize("indicators", [True, False])
+@pytest.mark.parametrize("model", MODELS)
+def test_layouts_keep_a_page_aspect_and_no_arrow_points_left(pls_fits, model, indicators,
+                                                            layout) -> None:
+    """The shipped models' declared layouts and the automatic one: width / height between
+    1.1 and 2.0 (the causal layout of the ECSI was 2.4), nothing overlapping, and in the
+    automatic layout every arrow left to right or vertical."""
+    result = pls_fits[model]
+    figure = draw_diagram(result, indicators=indicators, layout=layout)
+    width, height = figure.get_size_inches()
+    assert 1.1 <= width / height <= 2.0, (model, width, height)
+    centre = node_centres(figure)
+    for outcome, predictor in result.spec.structural_paths:
+        assert layout is None or centre[predictor][0] <= centre[outcome][0] + 1e-9, \
+            (predictor, outcome)
+    assert_nothing_overlaps(figure, f"{model} {layout}")
+    plt.close(figure)
+
+
+def test_the_acsi_is_drawn_as_its_model_file_declares(pls_fits) -> None:
+    """Expectation above Quality on the left, Value between them to the right,
+    Satisfaction right of Value on its row, Complaints above Loyalty on the right; Value's
+    items stacked on its left, Satisfaction's below it."""
+    figure = draw_diagram(pls_fits["acsi"])
+    centre = node_centres(figure)
+    x = {name: point[0] for name, point in centre.items()}
+    y = {name: point[1] for name, point in centre.items()}
+    assert x["Expectation"] == x["Quality"] < x["Value"] < x["Satisfaction"] < x["Loyalty"]
+    assert x["Complaints"] == x["Loyalty"]
+    assert y["Expectation"] > y["Value"] == y["Satisfaction"] == y["Loyalty"] > y["Quality"]
+    assert y["Complaints"] > y["Loyalty"]
+    boxes = {gid.split(":")[1]: patch.get_center()
+             for gid, patch in artists(figure, "indicator:").items()}
+    assert boxes["PERV1"][0] == pytest.approx(boxes["PERV2"][0], abs=0.01)
+    assert boxes["PERV1"][0] < x["Value"]
+    assert boxes["PERV1"][1] > y["Value"] > boxes["PERV2"][1]
+    assert all(boxes[item][1] < y["Satisfaction"] for item in ("CUSA1", "CUSA2", "CUSA3"))
+    assert all(boxes[item][1] > y["Expectation"] for item in ("CUEX1", "CUEX2", "CUEX3"))
+    plt.close(figure)
+
+
+def test_a_layout_given_in_python_places_the_constructs(pls_fits) -> None:
+    from acsi_sem.model.modelfile import Position
+
+    layout = {"Expectation": Position(0, 1), "Quality": Position(1, 0, "above"),
+              "Value": Position(2, 1, "right"), "Satisfaction": Position(1, 2, "below"),
+              "Complaints": Position(3, 0), "Loyalty": Position(3, 2)}
+    figure = draw_diagram(pls_fits["acsi"], layout=layout)
+    centre = node_centres(figure)
+    assert centre["Quality"][0] == centre["Satisfaction"][0]
+    assert centre["Quality"][1] > centre["Expectation"][1] > centre["Satisfaction"][1]
+    boxes = {gid.split(":")[1]: patch.get_center()
+             for gid, patch in artists(figure, "indicator:").items()}
+    assert boxes["PERV1"][0] > centre["Value"][0]
+    plt.close(figure)
+
+
+def test_unknown_layout_or_style_is_refused(pls_fits) -> None:
+    with pytest.raises(acsi_sem.AcsiSemError, match="unknown layout 'grid'"):
+        draw_diagram(pls_fits["acsi"], layout="grid")
+    with pytest.raises(acsi_sem.AcsiSemError, match="unknown diagram style 'colour'"):
+        draw_diagram(pls_fits["acsi"], style="colour")
+
+
+def colours(figure) -> list[tuple[float, float, float]]:
+    """RGB of every face, edge and text colour drawn (fully transparent ones left out)."""
+    from matplotlib.colors import to_rgba
+
+    axes = figure.axes[0]
+    found = [to_rgba(c) for p in axes.patches for c in (p.get_facecolor(), p.get_edgecolor())]
+    found += [to_rgba(t.get_color()) for t in axes.texts]
+    return [rgba[:3] for rgba in found if rgba[3] > 0]
+
+
+@pytest.mark.parametrize("style", ["default", "journal"])
+def test_every_colour_is_a_grey_so_the_diagram_prints_in_black_and_white(pls_fits,
+                                                                        style) -> None:
+    figure = draw_diagram(pls_fits["ecsi"], style=style)
+    for red, green, blue in colours(figure):
+        assert red == pytest.approx(green) == pytest.approx(blue)
+    arrows = artists(figure, "edge:")
+    assert {a.get_linestyle() for a in arrows.values()} == {"-"}
+    plt.close(figure)
+
+
+def test_journal_style_is_black_on_white_in_a_serif_font(pls_fits) -> None:
+    from matplotlib.colors import to_rgb
+
+    figure = draw_diagram(pls_fits["acsi"], style="journal")
+    axes = figure.axes[0]
+    assert {to_rgb(p.get_facecolor()) for p in axes.patches
+            if not (p.get_gid() or "").startswith("edge:")} == {(1.0, 1.0, 1.0)}
+    assert {to_rgb(p.get_edgecolor()) for p in axes.patches} == {(0.0, 0.0, 0.0)}
+    assert {t.get_fontfamily()[0] for t in axes.texts} == {"serif"}
+    assert_nothing_overlaps(figure, "journal")
+    plt.close(figure)
+
+
+def test_loadings_and_paths_are_written_horizontally(pls_fits) -> None:
+    figure = draw_diagram(pls_fits["ecsi"])
+    labels = artists(figure, "label:")
+    assert any(gid.startswith("label:loading:") for gid in labels)
+    assert {text.get_rotation() for text in labels.values()} == {0.0}
     plt.close(figure)
 
 
