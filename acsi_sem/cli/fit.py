@@ -126,6 +126,12 @@ def _add_report_command(commands) -> None:
                              "group, seeded by --seed)")
     report.add_argument("--no-indicators", action="store_true",
                         help="draw the constructs only in the path diagram")
+    report.add_argument("--style", default="default", choices=["default", "journal"],
+                        help="path diagram style: grey fills (default) or journal (black "
+                             "and white, serif, no fills)")
+    report.add_argument("--layout", choices=["auto", "causal"],
+                        help="path diagram layout instead of the model file's '# layout:' "
+                             "(auto: aspect near a page's; causal: a column per causal step)")
     report.add_argument("--pdf", action="store_true",
                         help="also print the report to report.pdf with a headless Chromium "
                              "or Chrome (an error saying so where none is installed)")
@@ -279,7 +285,8 @@ def _report(arguments: argparse.Namespace) -> int:
     if arguments.compare_groups:
         sections.append(_groups_section(arguments))
     path = write_report(result, arguments.out, indicators=not arguments.no_indicators,
-                        target=arguments.target, sections=sections)
+                        target=arguments.target, sections=sections, style=arguments.style,
+                        layout=arguments.layout)
     print(f"acsi-sem: wrote {path} and its figures")
     if arguments.pdf:
         from acsi_sem.report.pdf import print_to_pdf

@@ -15,9 +15,7 @@ from acsi_sem.loyalty.diamond import LoyaltyDiamond
 from acsi_sem.loyalty.kano import CATEGORY_NAMES, KanoEvaluation
 from acsi_sem.loyalty.matrix import LoyaltyMatrix
 from acsi_sem.loyalty.seven_types import LoyaltyTypes
-
-_SHARE_COLOURS = {"share_detractors": "#d7301f", "share_passives": "#bdbdbd",
-                  "share_promoters": "#238b45"}
+from acsi_sem.report.palette import GROUP_COLOURS, GROUP_MARKERS, NPS_COLOURS
 
 
 def nps_figure(table: pd.DataFrame) -> Figure:
@@ -27,7 +25,7 @@ def nps_figure(table: pd.DataFrame) -> Figure:
     axes = figure.add_subplot()
     labels = [str(label) for label in table.index]
     left = pd.Series(0.0, index=table.index)
-    for column, colour in _SHARE_COLOURS.items():
+    for column, colour in NPS_COLOURS.items():
         axes.barh(labels, table[column], left=left, color=colour,
                   label=column.removeprefix("share_"))
         left = left + table[column]
@@ -72,9 +70,10 @@ def satisfaction_loyalty_figure(curve: SatisfactionLoyaltyCurve) -> Figure:
     figure = Figure(figsize=(6.5, 4.5), layout="constrained")
     axes = figure.add_subplot()
     for number, (name, bins) in enumerate(curve.bins.groupby("group", sort=False)):
-        colour = f"C{number}"
+        colour = GROUP_COLOURS[number % len(GROUP_COLOURS)]
+        marker = GROUP_MARKERS[number % len(GROUP_MARKERS)]
         axes.errorbar(bins["satisfaction"], bins["loyalty"], yerr=1.96 * bins["loyalty_se"],
-                      fmt="o", color=colour, capsize=2, label=str(name))
+                      fmt=marker, color=colour, capsize=2, label=str(name))
         smooth = curve.smooth[curve.smooth["group"] == name]
         axes.plot(smooth["satisfaction"], smooth["loyalty"], color=colour)
     axes.set_xlabel(f"satisfaction: {curve.satisfaction}")
@@ -103,6 +102,9 @@ def kano_figure(evaluation: KanoEvaluation) -> Figure:
                   ha=horizontal, va=vertical, color="grey")
     axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="better (satisfaction coefficient)",
              ylabel="|worse| (dissatisfaction coefficient)")
+    from acsi_sem.report.print_size import separate_point_labels
+
+    separate_point_labels(figure)
     return figure
 
 

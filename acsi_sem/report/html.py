@@ -331,7 +331,8 @@ def _figure_html(name: str, svg: bytes, caption: str) -> str:
 
 
 def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str] | None,
-                  target: str | None) -> tuple[dict[str, tuple[Figure, str]], list[str]]:
+                  target: str | None, style: str = "default", layout: str | None = None
+                  ) -> tuple[dict[str, tuple[Figure, str]], list[str]]:
     """``{file stem: (figure, caption)}`` and the notes raised while drawing."""
     from acsi_sem.report import diagram, plots
 
@@ -343,7 +344,8 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
         warnings.simplefilter("always")
         for stem, group in diagram_stems(result).items():
             figures[stem] = (diagram.draw_diagram(result, indicators=indicators,
-                                                  labels=labels, group=group),
+                                                  labels=labels, group=group, style=style,
+                                                  layout=layout),
                              caption.format(f", group {group}" if group is not None else ""))
         if result.index is not None:
             figures["index"] = (plots.index_plot(result, labels=labels),
@@ -395,7 +397,8 @@ def output_folder(out_dir: str | Path) -> Path:
 
 def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = True,
                  labels: dict[str, str] | None = None, target: str | None = None,
-                 sections: Sequence[ReportSectionLike] = ()) -> Path:
+                 sections: Sequence[ReportSectionLike] = (), style: str = "default",
+                 layout: str | None = None) -> Path:
     """Write ``report.html`` (self-contained) and the figure files into ``out_dir``.
 
     Files: ``report.html``; ``diagram.svg/.png/.pdf`` and ``diagram.dot`` (``diagram_1``,
@@ -414,6 +417,9 @@ def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = T
             causal order, e.g. Loyalty).
         sections: extra sections after the model's, each with ``key, title, text, tables,
             figures`` (e.g. ``acsi_sem.loyalty.loyalty_sections(...)``).
+        style: the diagram's style, ``"default"`` or ``"journal"`` (black and white, serif).
+        layout: the diagram's layout, ``"auto"`` or ``"causal"``; default the model file's
+            ``# layout:`` (else auto).
 
     Returns:
         The path of ``report.html``.
@@ -422,7 +428,7 @@ def write_report(result: FitResult, out_dir: str | Path, *, indicators: bool = T
 
     folder = output_folder(out_dir)
     figures, notes = _draw_figures(result, indicators=indicators, labels=labels,
-                                   target=target)
+                                   target=target, style=style, layout=layout)
     blocks = {name: save_figure(folder, name, figure, caption,
                                  pdf=name.startswith("diagram"))
               for name, (figure, caption) in figures.items()}

@@ -15,16 +15,12 @@ import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.report.diagram import causal_layers, display_labels
+from acsi_sem.report.palette import BAR_COLOUR, GROUP_COLOURS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from acsi_sem.results import FitResult
-
-BAR_COLOUR = "#3b6ea8"
-GROUP_COLOURS = ("#3b6ea8", "#e0873a", "#4f9a55", "#b8493f", "#7c5ba6", "#8c6d46",
-                 "#c65f9c", "#6f6f6f", "#a8a838", "#3aa8b0")
-
 
 def _shown_names(result: FitResult, labels: dict[str, str] | None
                  ) -> tuple[dict[str, str], dict]:

@@ -125,6 +125,29 @@ def test_report_command_writes_the_report(tmp_path, capsys) -> None:
     assert (out / "diagram.pdf").exists() and not (out / "bootstrap.svg").exists()
 
 
+def test_report_command_draws_the_journal_style_and_another_layout(tmp_path) -> None:
+    """--style journal: black lines on white, no grey fill; --layout causal: one column
+    per causal step, so the ACSI diagram is wider than the model file's layout."""
+    declared, causal = tmp_path / "declared", tmp_path / "causal"
+    assert main(["report", "acsi", "--estimator", "pls", "--style", "journal",
+                 "--out", str(declared)]) == 0
+    assert main(["report", "acsi", "--estimator", "pls", "--layout", "causal",
+                 "--out", str(causal)]) == 0
+    journal = (declared / "diagram.svg").read_text()
+    assert "#e8e8e8" not in journal and "serif" in journal.lower()
+    assert "#e8e8e8" in (causal / "diagram.svg").read_text()
+
+    def width_per_height(svg: str) -> float:
+        import re
+
+        width, height = (float(v) for v in re.search(
+            r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+        return width / height
+
+    assert width_per_height((causal / "diagram.svg").read_text()) > \
+        width_per_height(journal) + 0.3
+
+
 def test_report_command_errors_are_one_paragraph(tmp_path, capsys) -> None:
     file = tmp_path / "taken"
     file.write_text("")
