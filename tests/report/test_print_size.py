@@ -87,6 +87,29 @@ def grouped_fit():
 CHARTS = ("index", "index_by_group", "importance_performance", "nps", "loyalty_matrix",
           "satisfaction_loyalty", "kano", "lifetime_value", "loyalty_ladder",
           "loyalty_diamond", "loyalty_types", "loyalty_metrics")
+STUDY_CHARTS = ("league", "change", "aggregates", "drivers")
+
+
+@pytest.fixture(scope="module")
+def study_result():
+    """The index study of six companies in two industries over two waves (the studies'
+    test survey), with a small bootstrap for the intervals."""
+    from tests.studies.test_estimate import run, survey
+
+    return run(survey.__wrapped__(), bootstrap=20, seed=2)
+
+
+@pytest.mark.parametrize("width", ["column", "page"])
+@pytest.mark.parametrize("name", STUDY_CHARTS)
+def test_every_study_chart_reads_at_column_and_page_width(study_result, name, width) -> None:
+    from acsi_sem.report import study_plots
+
+    draw = {"league": study_plots.league_plot, "change": study_plots.change_chart,
+            "aggregates": study_plots.aggregate_plot, "drivers": study_plots.drivers_plot}
+    figure = for_print(draw[name](study_result), width)
+    assert figure.get_size_inches()[0] == pytest.approx(width_inches(width))
+    assert print_problems(figure) == []
+    plt.close(figure)
 
 
 @pytest.mark.parametrize("width", ["column", "page"])
