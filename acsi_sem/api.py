@@ -259,6 +259,10 @@ def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,
         from acsi_sem.estimators.ordinal import fit_wlsmv
 
         return fit_wlsmv(spec, data, model_file, options)
+    if options.estimator == "wlsmv":
+        from acsi_sem.estimators.ordinal_groups import fit_wlsmv_groups
+
+        return fit_wlsmv_groups(spec, data, model_file, options)
     if data.groups is not None:
         from acsi_sem.estimators.multigroup import fit_cbsem_groups
 

@@ -244,8 +244,8 @@ def _check_group_rows(data: PreparedData, label: str, part: PreparedData) -> Non
 def _check_group_options(options: FitOptions) -> None:
     if options.estimator not in ("ml", "mlr"):
         raise AcsiSemError(f"multi-group models are fitted by ML or MLR (with FIML for "
-                           f"missing answers); estimator {options.estimator!r} is not "
-                           "available with groups yet")
+                           f"missing answers) or, with ordered items, WLSMV; estimator "
+                           f"{options.estimator!r} is not available with groups yet")
 
 
 def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedData, ...],

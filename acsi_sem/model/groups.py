@@ -94,8 +94,10 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
     """
     unknown = [name for name in equal if name not in EQUALITY_CLASSES]
     if unknown:
+        hint = ("; 'thresholds' belong to ordered items: use estimator='wlsmv' with "
+                "ordered=..." if "thresholds" in unknown else "")
         raise AcsiSemError(f"unknown group_equal class {', '.join(map(repr, unknown))}; "
-                           f"choose from {', '.join(EQUALITY_CLASSES)}")
+                           f"choose from {', '.join(EQUALITY_CLASSES)}{hint}")
     if len(labels) < 2:
         raise AcsiSemError(f"a multi-group model needs at least two groups; the group column "
                            f"holds only {', '.join(map(repr, labels)) or 'no value'}")

@@ -297,6 +297,7 @@ class OrdinalTest:
         npar: free parameters.
         srmr: root mean square of the correlation residuals (lavaan's divisor p(p+1)/2).
         gfi, agfi: lavaan's GFI with the DWLS weights.
+        groups: G, the number of groups (RMSEA's N is N - G and it is scaled by sqrt(G)).
     """
 
     chisq: float
@@ -313,6 +314,7 @@ class OrdinalTest:
     srmr: float
     gfi: float
     agfi: float
+    groups: int = 1
 
 
 def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
@@ -321,11 +323,11 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
     N - 1 as lavaan does for every estimator but ML; there is no likelihood, so loglik and
     the information criteria are undefined."""
     chisq, df, base, base_df = test.chisq, test.df, test.baseline_chisq, test.baseline_df
-    n = test.n_obs - 1
+    n, groups = test.n_obs - test.groups, test.groups
     scaled = test.scale * chisq + test.shift
     base_scaled = test.baseline_scale * base + test.baseline_shift
     robust, c_hat, robust_base, c_base = test.catml
-    plain = {"npar": test.npar, **_test_indices(chisq, df, base, base_df, n),
+    plain = {"npar": test.npar, **_test_indices(chisq, df, base, base_df, n, groups=groups),
              "srmr": test.srmr,
              "aic": np.nan, "bic": np.nan, "bic2": np.nan, "loglik": np.nan,
              "unrestricted_loglik": np.nan, "gfi": test.gfi, "agfi": test.agfi,
@@ -338,7 +340,8 @@ def ordinal_fit_indices(test: OrdinalTest) -> pd.Series:
         "baseline_scaling_factor": 1 / test.baseline_scale,
         "cfi_scaled": _cfi(scaled, df, base_scaled, base_df),
         "tli_scaled": _tli(scaled, df, base_scaled, base_df),
-        **{f"{key}_scaled": value for key, value in _rmsea(scaled, df, n).items()},
+        **{f"{key}_scaled": value
+           for key, value in _rmsea(scaled, df, n, groups=groups).items()},
     }
     if np.isfinite(robust):
         ordinal.update(_robust_indices(robust, df, robust_base, base_df, n, c_hat, c_base))

@@ -130,7 +130,7 @@ def small_group_data() -> pd.DataFrame:
     (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadngs"},
      "unknown group_equal class 'loadngs'"),
     (lambda: pd.read_csv(DATA), {"group": "school", "estimator": "wlsmv"},
-     "estimator 'wlsmv' is not available with groups"),
+     "column x1 is declared ordered but holds non-integer answers"),
     (lambda: pd.read_csv(DATA), {"group": "school", "group_equal": "loadings",
                                  "estimator": "pls"}, "PLS reports the index per group"),
     (lambda: pd.read_csv(DATA).assign(x3=lambda d: d["x3"].where(

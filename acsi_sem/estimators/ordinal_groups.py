@@ -1,0 +1,225 @@
+"""WLSMV with groups: ordered items in several groups, thresholds held equal as asked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from acsi_sem.errors import AcsiSemError
+from acsi_sem.estimators.checks import check_no_composites
+from acsi_sem.estimators.options import FitOptions
+from acsi_sem.model.modelfile import ModelFile
+from acsi_sem.model.ram import as_frame, build_ram
+from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.cbsem import CbsemSolution
+from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle, ordinal_statistics
+from acsi_sem.numerics.wlsmv import ordinal_model
+from acsi_sem.numerics.wlsmv_groups import (
+    GroupedDwls,
+    OrdinalGroup,
+    baseline_groups,
+    completed_table,
+    fit_dwls_groups,
+    ordinal_groups,
+    stacked_test,
+)
+from acsi_sem.results import FitResult
+from acsi_sem.statistics.diagnostics import improper_solution_warnings
+from acsi_sem.statistics.effects import effects_table
+from acsi_sem.statistics.estimates import parameter_table, r_squared
+from acsi_sem.statistics.fit_indices import OrdinalTest, ordinal_fit_indices
+from acsi_sem.statistics.identification import check_identification
+from acsi_sem.survey.prepare import PreparedData
+
+# The group_equal classes WLSMV with groups holds equal (lavaan's names). Intercepts of
+# ordered items are fixed at 0 in every group, so "intercepts" only frees latent means.
+ORDINAL_EQUALITY_CLASSES = ("thresholds", "loadings", "intercepts")
+
+
+def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
+                     options: FitOptions) -> FitResult:
+    """Estimate ``spec`` on ordered answers in every group of ``data.groups`` by WLSMV
+    (lavaan's ``sem(..., group =, ordered =, estimator = "WLSMV")``, delta
+    parameterization), holding ``options.group_equal`` equal across groups."""
+    from acsi_sem.estimators.multigroup import group_data
+    from acsi_sem.estimators.ordinal import _check_ordinal_model
+
+    _check_group_request(spec, options)
+    _check_ordinal_model(spec, data, options)
+    check_no_composites(spec)
+    check_identification(spec)
+    labels = data.group_labels
+    parts = group_data(data, labels)
+    statistics = [ordinal_statistics(part.frame) for part in parts]
+    _check_same_categories(statistics, labels, options.group_equal)
+    models = [ordinal_model(spec, stats) for stats in statistics]
+    groups = ordinal_groups(models, statistics, spec, options.group_equal)
+    solution = fit_dwls_groups(groups)
+    return _result(spec, solution, labels, data, model_file, options)
+
+
+def _check_group_request(spec: ModelSpec, options: FitOptions) -> None:
+    unsupported = [name for name in options.group_equal if name not in ORDINAL_EQUALITY_CLASSES]
+    if unsupported:
+        raise AcsiSemError(f"with ordered items (WLSMV) and groups, group_equal takes "
+                           f"{', '.join(ORDINAL_EQUALITY_CLASSES)}; "
+                           f"{', '.join(map(repr, unsupported))} is not available yet: hold "
+                           "such parameters equal with estimator 'ml' or 'mlr' (items "
+                           "treated as continuous)")
+    if "intercepts" in options.group_equal and "thresholds" not in options.group_equal:
+        raise AcsiSemError("group_equal 'intercepts' without 'thresholds' leaves the latent "
+                           "means of groups 2.. unidentified with ordered items (their "
+                           "intercepts are fixed at 0); add 'thresholds', as lavaan's "
+                           "group.equal = c('thresholds', 'loadings', 'intercepts')")
+    labelled = (spec.table["label"] != "").any() or spec.group_values or spec.constraints
+    if labelled or (spec.table["op"] == ":=").any():
+        raise AcsiSemError("labels, c(...) modifiers, constraints and defined parameters are "
+                           "not available with ordered items across groups yet; fit each "
+                           "group on its own (estimator 'wlsmv') or use estimator 'ml'")
+
+
+def _check_same_categories(statistics: list[OrdinalStatistics], labels: tuple[str, ...],
+                           equal: tuple[str, ...]) -> None:
+    """Equal thresholds need the same answer categories in every group."""
+    if "thresholds" not in equal:
+        return
+    first = statistics[0]
+    for label, stats in zip(labels[1:], statistics[1:], strict=True):
+        for item, mine, theirs in zip(first.items, first.levels, stats.levels, strict=True):
+            if list(mine) != list(theirs):
+                raise AcsiSemError(f"item {item} has answers {list(theirs)} in group {label} "
+                                   f"but {list(mine)} in group {labels[0]}; equal thresholds "
+                                   "need the same categories in every group (merge the rare "
+                                   "categories, or drop 'thresholds' from group_equal)")
+
+
+def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
+            data: PreparedData, model_file: ModelFile | None,
+            options: FitOptions) -> FitResult:
+    names = tuple(spec.observed)
+    tables, parts, warnings = [], [], []
+    if not solution.converged:
+        warnings.append("the estimator did not converge: the estimates are not a minimum of "
+                        "the DWLS discrepancy and must not be reported")
+    if solution.vcov is None:
+        warnings.append("the information matrix is singular: the model is not identified "
+                        "with these equality constraints, so there are no standard errors")
+    stacked = []
+    for number, (group, label) in enumerate(zip(solution.groups, labels, strict=True), 1):
+        part, table, joint = _group_solution(group, solution, number)
+        stacked.append(table.assign(free=[int(joint[f - 1]) + 1 if f else 0
+                                          for f in table["free"]]))
+        frame = parameter_table(part, np.zeros(len(names)), group.statistics.n_obs)
+        frame = pd.concat([frame, _scale_rows(group, solution)], ignore_index=True)
+        tables.append(frame.assign(group=label))
+        parts.append(part)
+        warnings += [f"{text} (group {label})" for text
+                     in improper_solution_warnings(frame, part.ram, part.theta)]
+    parameters = pd.concat(tables, ignore_index=True)
+    parameters.insert(3, "group", parameters.pop("group"))
+    table = pd.concat(stacked, ignore_index=True)
+    table["id"] = np.arange(1, len(table) + 1)
+    implied = [_implied_correlation(p, len(names)) for p in parts]
+    return FitResult(
+        spec=spec.with_table(table),
+        model_name=model_file.name if model_file is not None else "model",
+        title=model_file.title if model_file is not None else "user model",
+        estimator="WLSMV", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
+        parameters=parameters, fit_indices=_fit_indices(solution, implied),
+        r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
+        effects=pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
+                           for p, label in zip(parts, labels, strict=True)],
+                          ignore_index=True),
+        converged=solution.converged,
+        warnings=(*[w for g in solution.groups for w in g.statistics.problems()], *warnings),
+        notes=(*data.notes, _note(solution, labels, options.group_equal)),
+        implied_cov=_by_group(labels, [as_frame(s, names) for s in implied]),
+        sample_cov=_by_group(labels, [as_frame(g.statistics.polychoric, names)
+                                      for g in solution.groups]),
+        groups={"column": str(data.groups.name), "labels": list(labels),
+                "n_obs": {label: g.statistics.n_obs for label, g
+                          in zip(labels, solution.groups, strict=True)},
+                "equal": list(options.group_equal), "labelled": []},
+    )
+
+
+def _group_solution(group: OrdinalGroup, solution: GroupedDwls, number: int
+                    ) -> tuple[CbsemSolution, pd.DataFrame, np.ndarray]:
+    """One group's completed model as a single-group solution (local parameters), its
+    table (local free indices, ``group`` column) and the joint index of each local one."""
+    table, joint = completed_table(group, solution.theta, number)
+    local_spec = group.model.spec.with_table(table.drop(columns=["group"]))
+    vcov = None if solution.vcov is None else solution.vcov[np.ix_(joint, joint)]
+    part = CbsemSolution(spec=local_spec, ram=build_ram(local_spec, means=True),
+                         theta=solution.theta[joint], discrepancy=solution.value, vcov=vcov,
+                         converged=solution.converged, messages=(),
+                         information=solution.information[np.ix_(joint, joint)])
+    return part, table, joint
+
+
+def _implied_correlation(part: CbsemSolution, p: int) -> np.ndarray:
+    """(p, p) the latent responses' implied correlations, Delta Sigma* Delta."""
+    sigma = part.ram.full_covariance(part.theta)[:p, :p]
+    scale = 1.0 / np.sqrt(np.diag(sigma))
+    return sigma * np.outer(scale, scale)
+
+
+def _scale_rows(group: OrdinalGroup, solution: GroupedDwls) -> pd.DataFrame:
+    """lavaan's ``item ~*~ item`` rows: the scale factors (1 / SD of the latent response);
+    their std.all is 1."""
+    n_cov, n_thr, p = group.sizes
+    position = slice(n_cov + n_thr, n_cov + n_thr + p)
+    values = group.local(solution.theta)[position]
+    index = group.index[position]
+    if solution.vcov is None:
+        errors = np.where(index >= 0, np.nan, 0.0)
+    else:
+        errors = np.where(index >= 0, np.sqrt(np.diag(solution.vcov))[np.maximum(index, 0)],
+                          0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(errors > 0, values / errors, np.nan)
+    return pd.DataFrame({
+        "lhs": group.statistics.items, "op": "~*~", "rhs": group.statistics.items,
+        "label": "", "est": values, "se": errors, "z": z,
+        "pvalue": 2 * special.ndtr(-np.abs(z)), "ci_lower": values - 1.959963984540054 * errors,
+        "ci_upper": values + 1.959963984540054 * errors, "std_lv": values, "std_all": 1.0})
+
+
+def _fit_indices(solution: GroupedDwls, implied: list[np.ndarray]) -> pd.Series:
+    """lavaan's fit measures of a multi-group WLSMV fit; the catML-based ``*_robust``
+    ones are undefined with groups, as in lavaan 0.6.14."""
+    groups = solution.groups
+    m = sum(len(g.statistics.vector) for g in groups)
+    npar = len(solution.theta)
+    df = m - npar
+    a, b = stacked_test(list(solution.jacobians), groups).scale_and_shift(df)
+    base, base_test = baseline_groups(groups)
+    p = len(groups[0].statistics.items)
+    base_df = len(groups) * p * (p - 1) / 2
+    base_a, base_b = base_test.scale_and_shift(base_df)
+    fractions = solution.fractions
+    srmr = sum(f * np.sqrt(np.sum(lower_triangle(g.statistics.polychoric - s) ** 2)
+                           / (p * (p + 1) / 2))
+               for f, g, s in zip(fractions, groups, implied, strict=True))
+    test = OrdinalTest(
+        chisq=solution.value, df=df, scale=a, shift=b, baseline_chisq=base,
+        baseline_df=base_df, baseline_scale=base_a, baseline_shift=base_b,
+        catml=(np.nan,) * 4, n_obs=sum(g.statistics.n_obs for g in groups), npar=npar,
+        srmr=float(srmr), gfi=np.nan, agfi=np.nan, groups=len(groups))
+    return ordinal_fit_indices(test)
+
+
+def _by_group(labels: tuple[str, ...], parts: list) -> pd.Series | pd.DataFrame:
+    return pd.concat(dict(zip(labels, parts, strict=True)), names=["group", None])
+
+
+def _note(solution: GroupedDwls, labels: tuple[str, ...], equal: tuple[str, ...]) -> str:
+    sizes = ", ".join(f"{label} {g.statistics.n_obs}"
+                      for label, g in zip(labels, solution.groups, strict=True))
+    held = ", ".join(equal) or "nothing (configural)"
+    freed = (" (scale factors and latent means free in groups 2..)" if "thresholds" in equal
+             else "")
+    return (f"multi-group WLSMV: {len(labels)} groups ({sizes}); held equal across groups: "
+            f"{held}{freed}; thresholds and polychoric correlations per group, delta "
+            "parameterization")

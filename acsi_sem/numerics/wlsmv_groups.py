@@ -1,0 +1,309 @@
+"""WLSMV across groups: lavaan's multi-group DWLS for ordered items (delta parameterization).
+
+Each group g has its own sample statistics (thresholds, polychorics, Gamma_g) and model: the
+covariance part of :mod:`acsi_sem.numerics.wlsmv`, the thresholds tau, the scale factors
+Delta (lavaan's ``~*~``: 1 / SD of the latent responses) and the latent means alpha. The
+model reproduces
+
+    thresholds    Delta_j (tau_jk - mu*_j),      mu* = Lambda alpha (intercepts fixed at 0)
+    correlations  Delta_i Delta_j Sigma*_ij,     Sigma*_jj = 1 / Delta_j^2,
+
+so each ordered item's residual variance is derived, ``1 / Delta_j^2 - explained``. lavaan's
+defaults: Delta = 1 and alpha = 0 in every group; when the thresholds are held equal,
+Delta and alpha are free in groups 2..G (alpha also when the intercepts are equal).
+
+Estimates minimise ``sum_g (N_g - 1) F_g``; the robust covariance is
+``E^-1 B E^-1 / (N - G)`` with ``E = sum_g f_g Delta_g' W_g Delta_g``, ``B`` the same with
+``W_g Gamma_g W_g`` and ``f_g = N_g / N``; the scaled-shifted test stacks the groups with
+weights ``f_g W_g`` and ``Gamma_g / f_g`` (lavaan's lav_test_satorra_bentler).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import block_diag
+
+from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.ml import halve_until_better
+from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
+from acsi_sem.numerics.wlsmv import OrdinalModel, ScaledShiftedTest, fit_dwls
+
+# Classes lavaan's group.equal may hold equal for ordered items, and the table rows of each.
+CLASS_OF_OP = {"=~": "loadings", "~": "regressions", "|": "thresholds"}
+
+
+@dataclass(frozen=True)
+class OrdinalGroup:
+    """One group's ordinal model and where its parameters sit in the joint vector.
+
+    Attributes:
+        model: the group's covariance part and thresholds (single-group form).
+        statistics: the group's thresholds, polychorics and Gamma.
+        keys: (q_g,) a name per local parameter: covariance part, thresholds, scale
+            factors (p), latent means; ``(lhs, op, rhs)`` for one shared by the groups,
+            ``(group, lhs, op, rhs)`` otherwise.
+        index: (q_g,) 0-based position of each local parameter in the joint vector, -1
+            where fixed (a scale factor at 1, a latent mean at 0).
+        latent: the latent variables, in the order of the latent means.
+    """
+
+    model: OrdinalModel
+    statistics: OrdinalStatistics
+    keys: tuple[tuple, ...]
+    index: np.ndarray
+    latent: tuple[str, ...]
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        """(covariance part, thresholds, scale factors) counts."""
+        return (self.model.n_covariance, self.statistics.n_thresholds,
+                len(self.statistics.items))
+
+    def defaults(self) -> np.ndarray:
+        """(q_g,) zeros but the scale factors at 1 (their fixed values and starts)."""
+        n_cov, n_thr, p = self.sizes
+        values = np.zeros(len(self.index))
+        values[n_cov + n_thr: n_cov + n_thr + p] = 1.0
+        return values
+
+    def local(self, theta: np.ndarray) -> np.ndarray:
+        """(q_g,) the group's parameters from the joint ``theta``, fixed ones filled in."""
+        values = self.defaults()
+        free = self.index >= 0
+        values[free] = theta[self.index[free]]
+        return values
+
+    def matrices(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(S, B, m)`` at the local ``values``: the RAM S with the derived residual
+        variances, B = (I - A)^-1 and the mean vector (latent means, zero intercepts)."""
+        n_cov, n_thr, p = self.sizes
+        ram = self.model.ram
+        a_matrix, s_matrix = ram.matrices(values[:n_cov])
+        b_matrix = ram.total_effects_inverse(a_matrix)
+        delta = values[n_cov + n_thr: n_cov + n_thr + p]
+        for closing, item in self.model.closing:
+            s_matrix[closing, closing] = 0.0
+            explained = b_matrix[item] @ s_matrix @ b_matrix[item]
+            s_matrix[closing, closing] = ((1.0 / delta[item] ** 2 - explained)
+                                          / b_matrix[item, closing] ** 2)
+        means = np.zeros(len(ram.variables))
+        position = {name: i for i, name in enumerate(ram.variables)}
+        means[[position[name] for name in self.latent]] = values[n_cov + n_thr + p:]
+        return s_matrix, b_matrix, means
+
+    def implied(self, values: np.ndarray) -> np.ndarray:
+        """(m_g,) implied thresholds, then correlations below the diagonal."""
+        n_cov, n_thr, p = self.sizes
+        s_matrix, b_matrix, means = self.matrices(values)
+        sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p]
+        mu = (b_matrix @ means)[:p]
+        delta = values[n_cov + n_thr: n_cov + n_thr + p]
+        owner = np.repeat(np.arange(p), [len(t) for t in self.statistics.thresholds])
+        thresholds = delta[owner] * (values[n_cov: n_cov + n_thr] - mu[owner])
+        return np.concatenate([thresholds, lower_triangle(sigma * np.outer(delta, delta))])
+
+    def jacobian(self, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
+        """(m_g, q) d implied / d theta by central differences (a shared parameter sums
+        its local columns)."""
+        values = self.local(theta)
+        jacobian = np.zeros((len(self.statistics.vector), len(theta)))
+        for k in np.flatnonzero(self.index >= 0):
+            up, down = values.copy(), values.copy()
+            up[k] += step
+            down[k] -= step
+            jacobian[:, self.index[k]] += (self.implied(up) - self.implied(down)) / (2 * step)
+        return jacobian
+
+
+def ordinal_groups(models: list[OrdinalModel], statistics: list[OrdinalStatistics],
+                   spec: ModelSpec, equal: tuple[str, ...]) -> tuple[OrdinalGroup, ...]:
+    """Number the groups' parameters jointly, holding the classes ``equal`` equal and
+    freeing what lavaan frees in groups 2..G (scale factors with equal thresholds; latent
+    means with equal thresholds or intercepts)."""
+    latent = tuple(spec.latent)
+    free_scale = "thresholds" in equal
+    free_means = bool({"thresholds", "intercepts"} & set(equal)) and "means" not in equal
+    joint: dict[tuple, int] = {}
+    groups = []
+    for g, (model, stats) in enumerate(zip(models, statistics, strict=True), start=1):
+        table = model.spec.table
+        rows = table[table["free"] > 0].drop_duplicates("free").sort_values("free")
+        keys = [_key(g, lhs, op, rhs, equal) for lhs, op, rhs
+                in zip(rows["lhs"], rows["op"], rows["rhs"], strict=True)]
+        free = [True] * len(keys)
+        keys += [(g, item, "~*~", item) for item in stats.items]
+        free += [free_scale and g > 1] * len(stats.items)
+        keys += [(g, name, "~1", "") for name in latent]
+        free += [free_means and g > 1] * len(latent)
+        index = np.array([joint.setdefault(key, len(joint)) if is_free else -1
+                          for key, is_free in zip(keys, free, strict=True)])
+        groups.append(OrdinalGroup(model=model, statistics=stats, keys=tuple(keys),
+                                   index=index, latent=latent))
+    return tuple(groups)
+
+
+def _key(group: int, lhs: str, op: str, rhs: str, equal: tuple[str, ...]) -> tuple:
+    shared = CLASS_OF_OP.get(op) in equal
+    return (lhs, op, rhs) if shared else (group, lhs, op, rhs)
+
+
+@dataclass(frozen=True)
+class GroupedDwls:
+    """What multi-group DWLS found.
+
+    Attributes:
+        groups: the groups' models.
+        theta: (q,) joint estimates.
+        value: sum_g (N_g - 1) F_g at theta, the DWLS test statistic.
+        jacobians: per group (m_g, q) d implied / d theta at theta.
+        vcov: (q, q) robust covariance, or ``None`` if E is singular.
+        information: (q, q) E = sum_g f_g Delta_g' W_g Delta_g.
+        converged: whether Gauss-Newton converged.
+    """
+
+    groups: tuple[OrdinalGroup, ...]
+    theta: np.ndarray
+    value: float
+    jacobians: tuple[np.ndarray, ...]
+    vcov: np.ndarray | None
+    information: np.ndarray
+    converged: bool
+
+    @property
+    def fractions(self) -> np.ndarray:
+        """(G,) f_g = N_g / N."""
+        sizes = np.array([g.statistics.n_obs for g in self.groups], dtype=float)
+        return sizes / sizes.sum()
+
+
+def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 200,
+                    tolerance: float = 1e-10) -> GroupedDwls:
+    """Minimise sum_g (N_g - 1) F_g by Gauss-Newton with step halving, from each group's
+    single-group DWLS fit (shared parameters at their mean over the groups)."""
+    theta = _start_values(groups)
+    factors = [(g.statistics.n_obs - 1) * g.statistics.weights for g in groups]
+
+    def value(parameters: np.ndarray) -> float:
+        return float(sum(np.sum(w * (g.statistics.vector - g.implied(g.local(parameters))) ** 2)
+                         for g, w in zip(groups, factors, strict=True)))
+
+    current, converged = value(theta), False
+    for _ in range(max_iterations):
+        normal, gradient = np.zeros((len(theta), len(theta))), np.zeros(len(theta))
+        for group, weights in zip(groups, factors, strict=True):
+            jacobian = group.jacobian(theta)
+            residual = group.statistics.vector - group.implied(group.local(theta))
+            normal += (jacobian.T * weights) @ jacobian
+            gradient += (jacobian.T * weights) @ residual
+        step = np.linalg.lstsq(normal, gradient, rcond=None)[0]
+        candidate = halve_until_better(value, theta, -step, current)
+        if candidate is None:
+            converged = np.max(np.abs(step)) < 1e-6
+            break
+        theta, current = candidate, value(candidate)
+        if np.max(np.abs(step)) < tolerance:
+            converged = True
+            break
+    jacobians = tuple(g.jacobian(theta) for g in groups)
+    solution = GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
+                           vcov=None, information=np.zeros((len(theta), len(theta))),
+                           converged=converged)
+    information, vcov = _robust_vcov(solution)
+    return GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
+                       vcov=vcov, information=information, converged=converged)
+
+
+def _start_values(groups: tuple[OrdinalGroup, ...]) -> np.ndarray:
+    """Each group's configural DWLS estimates; scale factors 1, latent means 0."""
+    sums: dict[int, list[float]] = {}
+    for group in groups:
+        single = fit_dwls(group.model, group.statistics).theta
+        start = group.defaults()
+        start[: len(single)] = single
+        for k in np.flatnonzero(group.index >= 0):
+            sums.setdefault(int(group.index[k]), []).append(start[k])
+    return np.array([np.mean(sums[i]) for i in range(len(sums))])
+
+
+def _robust_vcov(solution: GroupedDwls) -> tuple[np.ndarray, np.ndarray | None]:
+    """(E, E^-1 B E^-1 / (N - G)), or E and ``None`` where E is singular."""
+    q = len(solution.theta)
+    information, meat = np.zeros((q, q)), np.zeros((q, q))
+    for group, jacobian, fraction in zip(solution.groups, solution.jacobians,
+                                         solution.fractions, strict=True):
+        weighted = jacobian.T * group.statistics.weights
+        information += fraction * weighted @ jacobian
+        meat += fraction * weighted @ group.statistics.gamma @ weighted.T
+    if np.linalg.cond(information) > 1e12:
+        return information, None
+    bread = np.linalg.inv(information)
+    n_total = sum(g.statistics.n_obs for g in solution.groups)
+    return information, bread @ meat @ bread / (n_total - len(solution.groups))
+
+
+def stacked_test(jacobians: list[np.ndarray], groups: tuple[OrdinalGroup, ...]
+                 ) -> ScaledShiftedTest:
+    """tr(U Gamma) and tr((U Gamma)^2) over the stacked groups, U = V - V D E^-1 D' V
+    with V = diag(f_g W_g), Gamma = diag(Gamma_g / f_g) and D the stacked Jacobians."""
+    sizes = np.array([g.statistics.n_obs for g in groups], dtype=float)
+    fractions = sizes / sizes.sum()
+    weights = np.concatenate([f * g.statistics.weights
+                              for f, g in zip(fractions, groups, strict=True)])
+    gamma = block_diag(*[g.statistics.gamma / f for f, g in zip(fractions, groups,
+                                                                 strict=True)])
+    stacked = np.vstack(jacobians)
+    weighted = stacked.T * weights
+    information = weighted @ stacked
+    residual_maker = np.diag(weights) - weighted.T @ np.linalg.solve(information, weighted)
+    product = residual_maker @ gamma
+    return ScaledShiftedTest(trace=float(np.trace(product)),
+                             trace_squared=float(np.sum(product * product.T)))
+
+
+def baseline_groups(groups: tuple[OrdinalGroup, ...]) -> tuple[float, ScaledShiftedTest]:
+    """The independence model in every group (free thresholds per group, no
+    correlations): its statistic and its scaled-shifted ingredients."""
+    chisq, jacobians, offset = 0.0, [], 0
+    total = sum(g.statistics.n_thresholds for g in groups)
+    for group in groups:
+        stats = group.statistics
+        n_thr = stats.n_thresholds
+        chisq += (stats.n_obs - 1) * float(np.sum(stats.weights[n_thr:]
+                                                   * stats.vector[n_thr:] ** 2))
+        jacobian = np.zeros((len(stats.vector), total))
+        jacobian[:n_thr, offset: offset + n_thr] = np.eye(n_thr)
+        jacobians.append(jacobian)
+        offset += n_thr
+    return chisq, stacked_test(jacobians, groups)
+
+
+def completed_table(group: OrdinalGroup, theta: np.ndarray, group_number: int
+                    ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The group's table with the derived variances written in and its ``~1`` rows
+    (intercepts at 0, latent means), free indices numbered locally; and (q_local,) the
+    joint position of each local free parameter."""
+    values = group.local(theta)
+    s_matrix, _, _ = group.matrices(values)
+    table = group.model.spec.table.copy()
+    derived = [s_matrix[c, c] for c, _ in group.model.closing]
+    table.loc[list(group.model.derived_rows), "ustart"] = derived
+    n_cov, n_thr, p = group.sizes
+    local_joint = group.index[table["free"].to_numpy() - 1]
+    joint = np.where(table["free"].to_numpy() > 0, local_joint, -1)
+    means = [{"lhs": name, "op": "~1", "rhs": "", "user": 0, "free": 0, "ustart": 0.0,
+              "exo": 0, "label": "", "start": 0.0, "line": 0}
+             for name in (*group.statistics.items, *group.latent)]
+    mean_joint = np.concatenate([np.full(p, -1), group.index[n_cov + n_thr + p:]])
+    mean_values = np.concatenate([np.zeros(p), values[n_cov + n_thr + p:]])
+    table = pd.concat([table.drop(columns=["id"]), pd.DataFrame(means)], ignore_index=True)
+    joint = np.concatenate([joint, mean_joint])
+    table.loc[len(table) - len(means):, "ustart"] = mean_values
+    order = list(dict.fromkeys(int(i) for i in joint if i >= 0))
+    local = {index: k + 1 for k, index in enumerate(order)}
+    table["free"] = [local.get(int(i), 0) for i in joint]
+    table.insert(0, "id", np.arange(1, len(table) + 1))
+    table["group"] = group_number
+    return table, np.array(order, dtype=int)
