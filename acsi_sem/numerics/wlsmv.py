@@ -183,6 +183,33 @@ class DwlsSolution:
     iterations: int
 
 
+def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: int,
+                 tolerance: float) -> tuple[np.ndarray, float, bool, int]:
+    """Gauss-Newton with step halving for a weighted least-squares objective.
+
+    Args:
+        value: ``theta -> F``, the objective.
+        normal_equations: ``theta -> (J' W J, J' W r)``, (q, q) and (q,), at ``theta``.
+        theta: (q,) start.
+
+    Returns:
+        ``(theta, F at theta, converged, iterations used)``; converged when a step is below
+        ``tolerance``, or when no halved step lowers F and the last step was below 1e-6.
+    """
+    current, converged, iteration = value(theta), False, 0
+    for iteration in range(1, max_iterations + 1):  # noqa: B007
+        step = np.linalg.lstsq(*normal_equations(theta), rcond=None)[0]
+        candidate = halve_until_better(value, theta, -step, current)
+        if candidate is None:
+            converged = bool(np.max(np.abs(step)) < 1e-6)
+            break
+        theta, current = candidate, value(candidate)
+        if np.max(np.abs(step)) < tolerance:
+            converged = True
+            break
+    return theta, current, converged, iteration
+
+
 def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
              max_iterations: int = 200, tolerance: float = 1e-10) -> DwlsSolution:
     """Minimise F_DWLS by Gauss-Newton with step halving, from ML on the polychorics."""
@@ -193,20 +220,13 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
         implied = model.implied(parameters)
         return float(np.sum(weights * (sample - implied) ** 2))
 
-    current, converged, iteration = value(theta), False, 0
-    for iteration in range(1, max_iterations + 1):  # noqa: B007
-        jacobian = model.jacobian(theta)
+    def normal_equations(parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        jacobian = model.jacobian(parameters)
         weighted = jacobian.T * weights
-        step = np.linalg.lstsq(weighted @ jacobian, weighted @ (sample - model.implied(theta)),
-                               rcond=None)[0]
-        candidate = halve_until_better(value, theta, -step, current)
-        if candidate is None:
-            converged = np.max(np.abs(step)) < 1e-6
-            break
-        theta, current = candidate, value(candidate)
-        if np.max(np.abs(step)) < tolerance:
-            converged = True
-            break
+        return weighted @ jacobian, weighted @ (sample - model.implied(parameters))
+
+    theta, current, converged, iteration = gauss_newton(
+        value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
     jacobian = model.jacobian(theta)
     return DwlsSolution(model=model, theta=theta, value=current, jacobian=jacobian,
                         vcov=_robust_vcov(jacobian, statistics), converged=converged,

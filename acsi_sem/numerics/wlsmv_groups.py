@@ -27,9 +27,8 @@ import pandas as pd
 from scipy.linalg import block_diag
 
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.ml import halve_until_better
 from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
-from acsi_sem.numerics.wlsmv import OrdinalModel, ScaledShiftedTest, fit_dwls
+from acsi_sem.numerics.wlsmv import OrdinalModel, ScaledShiftedTest, fit_dwls, gauss_newton
 
 # Classes lavaan's group.equal may hold equal for ordered items, and the table rows of each.
 CLASS_OF_OP = {"=~": "loadings", "~": "regressions", "|": "thresholds"}
@@ -190,23 +189,18 @@ def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 2
         return float(sum(np.sum(w * (g.statistics.vector - g.implied(g.local(parameters))) ** 2)
                          for g, w in zip(groups, factors, strict=True)))
 
-    current, converged = value(theta), False
-    for _ in range(max_iterations):
-        normal, gradient = np.zeros((len(theta), len(theta))), np.zeros(len(theta))
+    def normal_equations(parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        normal = np.zeros((len(parameters), len(parameters)))
+        gradient = np.zeros(len(parameters))
         for group, weights in zip(groups, factors, strict=True):
-            jacobian = group.jacobian(theta)
-            residual = group.statistics.vector - group.implied(group.local(theta))
+            jacobian = group.jacobian(parameters)
+            residual = group.statistics.vector - group.implied(group.local(parameters))
             normal += (jacobian.T * weights) @ jacobian
             gradient += (jacobian.T * weights) @ residual
-        step = np.linalg.lstsq(normal, gradient, rcond=None)[0]
-        candidate = halve_until_better(value, theta, -step, current)
-        if candidate is None:
-            converged = np.max(np.abs(step)) < 1e-6
-            break
-        theta, current = candidate, value(candidate)
-        if np.max(np.abs(step)) < tolerance:
-            converged = True
-            break
+        return normal, gradient
+
+    theta, current, converged, _ = gauss_newton(
+        value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
     jacobians = tuple(g.jacobian(theta) for g in groups)
     solution = GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
                            vcov=None, information=np.zeros((len(theta), len(theta))),
