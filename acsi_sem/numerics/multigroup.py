@@ -131,13 +131,7 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
         *functions, start, system, max_iterations=max_iterations)
     found = (minimize_scoring(*functions, start, max_iterations=max_iterations)
              if constrained is None else constrained.scoring)
-    messages = []
-    if constrained is not None and not found.converged:
-        messages.append(constraint_message(system, constrained))
-    elif not found.converged:
-        worst = int(np.argmax(np.abs(found.gradient)))
-        messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
-                        f"parameter {parameter_names(grouped)[worst]}")
+    messages = convergence_messages(grouped, found, system, constrained)
     information = found.information / 2
     basis = None if constrained is None else constrained.basis
     vcov = invert_information(information, sum(m.n_obs for m in moments), basis)
@@ -211,6 +205,18 @@ def grouped_start_values(grouped: GroupedSpec, pooled: dict[tuple[str, str, str]
                 value = pooled.get((row["lhs"], row["op"], row["rhs"]), 0.0)
             theta[view.global_index[row["free"] - 1]] = value
     return theta
+
+
+def convergence_messages(grouped: GroupedSpec, found, system, constrained) -> list[str]:
+    """What to say when a multi-group fit did not converge: the constraints' state, or the
+    parameter with the largest gradient (empty when it converged)."""
+    if found.converged:
+        return []
+    if constrained is not None:
+        return [constraint_message(system, constrained)]
+    worst = int(np.argmax(np.abs(found.gradient)))
+    return [f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on parameter "
+            f"{parameter_names(grouped)[worst]}"]
 
 
 def parameter_names(grouped: GroupedSpec) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from acsi_sem.model.groups import GroupedSpec
 from acsi_sem.model.ram import RamModel, build_ram
-from acsi_sem.numerics.cbsem import constraint_message, invert_information
+from acsi_sem.numerics.cbsem import invert_information
 from acsi_sem.numerics.constrained import (
     ConstrainedFit,
     ConstraintSystem,
@@ -29,7 +29,11 @@ from acsi_sem.numerics.fiml import (
     minimize_loglik,
 )
 from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient
-from acsi_sem.numerics.multigroup import GroupedSolution, GroupMoments, parameter_names
+from acsi_sem.numerics.multigroup import (
+    GroupedSolution,
+    GroupMoments,
+    convergence_messages,
+)
 from acsi_sem.numerics.robust import RobustML, sandwich
 from acsi_sem.numerics.robust_fiml import model_scores, saturated_missing_trace
 
@@ -76,13 +80,7 @@ def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[MissingPatterns, ...],
     rams = fiml_group_rams(grouped)
     system = constraint_system(grouped.spec)
     found, constrained = _minimize(grouped, rams, patterns, start, system)
-    messages = []
-    if constrained is not None and not found.converged:
-        messages.append(constraint_message(system, constrained))
-    elif not found.converged:
-        worst = int(np.argmax(np.abs(found.gradient)))
-        messages.append(f"the optimiser stopped with gradient {found.gradient[worst]:.2g} on "
-                        f"parameter {parameter_names(grouped)[worst]}")
+    messages = convergence_messages(grouped, found, system, constrained)
     information = grouped_fiml_hessian(grouped, rams, patterns, found.theta)
     basis = None if constrained is None else constrained.basis
     return GroupedSolution(grouped=grouped, rams=rams, theta=found.theta,
