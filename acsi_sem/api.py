@@ -233,6 +233,8 @@ def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
     estimator family."""
     options = options or FitOptions()
     result = _estimate(spec, data, model_file, options)
+    if isinstance(data, PreparedData) and not options.is_pls:
+        result = replace(result, data=data)
     data_warnings = getattr(data, "warnings", ())  # a big file's moments have none
     if not data_warnings:
         return result

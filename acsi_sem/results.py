@@ -16,6 +16,7 @@ from acsi_sem.statistics.quality import MeasurementQuality
 if TYPE_CHECKING:
     from acsi_sem.estimators.bollen_stine import BollenStine
     from acsi_sem.statistics.score_test import ScoreTest
+    from acsi_sem.survey.prepare import PreparedData
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class FitResult:
             :mod:`acsi_sem.statistics.score_test`.
         bollen_stine: the Bollen-Stine bootstrap of the chi-square (its draws and p-value,
             also ``fit_indices["bollen_stine_pvalue"]``), when asked for.
+        data: the checked data the fit used (CB-SEM from answers, not from a big file's
+            moments), for statistics computed afterwards from the answers themselves
+            (modification indices with groups, FIML or modelled means).
     """
 
     spec: ModelSpec
@@ -104,6 +108,7 @@ class FitResult:
     constraints: pd.DataFrame | None = field(default=None, repr=False)
     score_test: ScoreTest | None = field(default=None, repr=False)
     bollen_stine: BollenStine | None = field(default=None, repr=False)
+    data: PreparedData | None = field(default=None, repr=False)
 
     @property
     def improper(self) -> bool:
@@ -121,7 +126,7 @@ class FitResult:
             sort: largest ``mi`` first (lavaan's ``sort. = TRUE``); else lavaan's row order.
 
         Raises:
-            AcsiSemError: not a single-group ML fit of complete data.
+            AcsiSemError: not an ML or MLR fit.
         """
         from acsi_sem.statistics.modification import result_modification_indices
 

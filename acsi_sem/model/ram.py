@@ -84,12 +84,16 @@ class RamModel:
         p = self.n_observed
         return self.full_covariance(theta)[:p, :p]
 
+    def full_mean(self, theta: np.ndarray) -> np.ndarray:
+        """``B m``, (m,): means of all variables, latent ones included, with m the
+        intercepts and latent means."""
+        a_matrix, _ = self.matrices(theta)
+        return self.total_effects_inverse(a_matrix) @ self._mean_vector(theta)
+
     def implied_mean(self, theta: np.ndarray) -> np.ndarray:
         """``mu``, (p,): model-implied means of the observed variables, ``(B m)`` observed
-        block, with m the intercepts and latent means."""
-        a_matrix, _ = self.matrices(theta)
-        b_matrix = self.total_effects_inverse(a_matrix)
-        return (b_matrix @ self._mean_vector(theta))[: self.n_observed]
+        block."""
+        return self.full_mean(theta)[: self.n_observed]
 
     def mean_derivatives(self, theta: np.ndarray) -> np.ndarray:
         """``dmu / dtheta``, (q, p)."""

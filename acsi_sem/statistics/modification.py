@@ -1,18 +1,30 @@
-"""Modification indices: lavaan's ``modindices()`` for a single-group ML fit.
+"""Modification indices: lavaan's ``modindices()`` for ML and MLR fits, with groups, FIML
+and modelled means.
 
 Each parameter the model leaves out (a cross-loading, a residual covariance, a regression
-between constructs) gets the score test of freeing it alone (Sörbom 1989):
+between constructs, a fixed intercept or latent mean) gets the score test of freeing it
+alone (Sörbom 1989):
 
     MI = N g^2 / V,   EPC = g / V,   V = I_cc - I_cf I_ff^-1 I_fc
 
-with ``g = tr(Sigma^-1 (S - Sigma) Sigma^-1 dSigma/dc) / 2`` the unit score of the candidate
-``c`` at the estimates and ``I`` the expected unit information of ML,
-``I_ab = tr(Sigma^-1 dSigma/da Sigma^-1 dSigma/db) / 2``. Candidates whose ``V`` is zero up to
-rounding (they are not identified beside the model's parameters, e.g. a path the reverse of
-one the model has) are left out, as lavaan leaves them out. The standardized EPCs scale the
-EPC as lavaan's standardized solution scales the parameter: ``sepc.lv`` by the latent
-variables' standard deviations, ``sepc.all`` by every variable's (residual variances for
-covariances).
+with ``g`` the unit score (gradient of the log-likelihood over N) of the candidate ``c`` at
+the estimates and ``I`` the expected unit information of ML. Both are sums over blocks, a
+block being a group's missing-data pattern (one pattern of complete data) weighted by its
+share ``n / N`` of the respondents, with that block's answered items' ``Sigma``, ``mu``,
+sample covariance ``S`` (divisor n) and mean residual ``r = ybar - mu``:
+
+    g_a  = tr(Sigma^-1 (S + r r' - Sigma) Sigma^-1 dSigma/da) / 2 + dmu/da' Sigma^-1 r
+    I_ab = tr(Sigma^-1 dSigma/da Sigma^-1 dSigma/db) / 2 + dmu/da' Sigma^-1 dmu/db
+
+(lavaan's default ``information = "expected"``, whatever the fit's own information: under
+MLR the indices are ML's; under FIML the patterns' expected information, lavaan's
+``h1.information = "structured"``). With groups every candidate is one per group, and
+parameters held equal across groups are not candidates (:mod:`.score_test` releases
+those). Candidates whose ``V`` is zero up to rounding (they are not identified beside the
+model's parameters, e.g. a path the reverse of one the model has) are left out, as lavaan
+leaves them out. The standardized EPCs scale the EPC as lavaan's standardized solution
+scales the parameter: ``sepc.lv`` by the latent variables' standard deviations,
+``sepc.all`` by every variable's (residual variances for covariances).
 """
 
 from __future__ import annotations
@@ -24,9 +36,11 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
+from acsi_sem.model.groups import _view as group_view
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.constrained import binding_basis, constrained_inverse, constraint_system
+from acsi_sem.numerics.fiml import MissingPatterns
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
@@ -38,7 +52,7 @@ TOLERANCE = np.finfo(float).eps ** (1 / 3)  # lavaan's bound on V
 @dataclass(frozen=True)
 class Candidate:
     """A parameter the model leaves out: its row and its RAM cell (``A`` for ``=~`` and
-    ``~``, ``S`` for ``~~``)."""
+    ``~``, ``S`` for ``~~``, ``m`` for ``~1``, whose ``col`` is unused)."""
 
     lhs: str
     op: str
@@ -48,10 +62,31 @@ class Candidate:
     col: int
 
 
+@dataclass(frozen=True)
+class Block:
+    """One group's share of the score tests.
+
+    Attributes:
+        spec: the group's specification, free indices local to it.
+        ram: its RAM form (means placed when the model has a mean structure).
+        theta: (q_g,) its estimates; index: (q_g,) their positions in the (Q,) vector.
+        patterns: its answers grouped by missing-data pattern (one pattern if complete).
+        group: its label, or None for a single-group model.
+    """
+
+    spec: ModelSpec
+    ram: RamModel
+    theta: np.ndarray
+    index: np.ndarray
+    patterns: MissingPatterns
+    group: str | None = None
+
+
 def modification_indices(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
                          sample_cov: np.ndarray, n_obs: int,
                          basis: np.ndarray | None = None) -> pd.DataFrame:
-    """lavaan's ``modindices(fit, sort. = FALSE)`` columns (dots as underscores).
+    """lavaan's ``modindices(fit, sort. = FALSE)`` columns (dots as underscores) of a
+    single-group model of complete data without a mean structure.
 
     Args:
         spec: the fitted specification (fixed.x values filled in).
@@ -65,66 +100,176 @@ def modification_indices(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
         One row per identified candidate in lavaan's order (loadings, covariances,
         regressions).
     """
-    candidates = candidate_parameters(spec, ram)
-    sigma = ram.implied_covariance(theta)
-    inverse = np.linalg.inv(sigma)
-    free = inverse @ ram.sigma_derivatives(theta)                 # (q, p, p)
-    added = inverse @ _candidate_derivatives(ram, theta, candidates)  # (k, p, p)
-    info_ff = 0.5 * np.einsum("aij,bji->ab", free, free)
-    info_cf = 0.5 * np.einsum("aij,bji->ab", added, free)
-    info_cc = 0.5 * np.einsum("aij,aji->a", added, added)
-    variance = info_cc - np.einsum("ab,ab->a", info_cf,
-                                   (constrained_inverse(info_ff, basis) @ info_cf.T).T)
-    residual = inverse @ (sample_cov - sigma)
-    score = 0.5 * np.einsum("ij,aji->a", residual, added)
+    # The saturated means: the residual r is zero and no parameter moves mu.
+    patterns = _complete_patterns(n_obs, sample_cov, ram.implied_mean(theta))
+    block = Block(spec, ram, theta, np.arange(len(theta)), patterns)
+    return block_modification_indices([block], len(theta), basis)
+
+
+def block_modification_indices(blocks: list[Block], n_free: int,
+                               basis: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`modification_indices` over the blocks (groups) of a model with ``n_free``
+    (Q) distinct free parameters; ``basis`` (Q, Q - r) as there. With groups, a ``group``
+    column follows ``rhs``."""
+    n_obs = sum(block.patterns.n_obs for block in blocks)
+    info_ff = np.zeros((n_free, n_free))
+    parts = []
+    for block in blocks:
+        candidates = candidate_parameters(block.spec, block.ram)
+        score, info = _block_terms(block, candidates, n_obs)
+        q = len(block.theta)
+        info_ff[np.ix_(block.index, block.index)] += info[:q, :q]
+        info_cf = np.zeros((len(candidates), n_free))
+        info_cf[:, block.index] = info[q:, :q]
+        parts.append((block, candidates, score[q:], info_cf, np.diag(info)[q:]))
+    inverse = constrained_inverse(info_ff, basis)
+    frames = [_block_frame(block, candidates, score, info_cc - np.einsum(
+        "ab,ab->a", info_cf, info_cf @ inverse), n_obs)
+        for block, candidates, score, info_cf, info_cc in parts]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[[*COLUMNS[:3], "group", *COLUMNS[3:]]] if blocks[0].group else frame[COLUMNS]
+
+
+def _block_frame(block: Block, candidates: list[Candidate], score: np.ndarray,
+                 variance: np.ndarray, n_obs: int) -> pd.DataFrame:
+    """The rows of one block's identified candidates, from their scores and variances."""
     keep = variance >= TOLERANCE
     epc = score[keep] / variance[keep]
     chosen = [c for c, k in zip(candidates, keep, strict=True) if k]
-    sepc_lv, sepc_all = _standardized(spec, ram, theta, chosen, epc)
+    sepc_lv, sepc_all = _standardized(block.spec, block.ram, block.theta, chosen, epc)
     frame = pd.DataFrame({"lhs": [c.lhs for c in chosen], "op": [c.op for c in chosen],
-                          "rhs": [c.rhs for c in chosen],
+                          "rhs": [c.rhs for c in chosen], "group": block.group,
                           "mi": n_obs * score[keep] ** 2 / variance[keep], "epc": epc,
                           "sepc_lv": sepc_lv, "sepc_all": sepc_all})
     frame["sepc_nox"] = frame["sepc_all"]
-    if spec.exogenous_covariates:
+    if block.spec.exogenous_covariates:
         frame["sepc_nox"] = np.nan  # lavaan's x-unstandardized variant: not yet
-    return frame[COLUMNS]
+    return frame
+
+
+def _block_terms(block: Block, candidates: list[Candidate], n_obs: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The unit score (q_g + k,) and expected information (q_g + k, q_g + k) of the block's
+    free parameters then its k candidates, each pattern weighted by its count over N."""
+    ram, theta = block.ram, block.theta
+    sigma, mu = ram.implied_covariance(theta), ram.implied_mean(theta)
+    cand_sigma, cand_mu = _candidate_derivatives(ram, theta, candidates)
+    d_sigma = np.concatenate([ram.sigma_derivatives(theta), cand_sigma])
+    d_mu = np.concatenate([ram.mean_derivatives(theta), cand_mu])
+    size = len(d_sigma)
+    score, info = np.zeros(size), np.zeros((size, size))
+    patterns = block.patterns
+    for mask, count, mean, scatter in zip(patterns.answered, patterns.counts, patterns.means,
+                                          patterns.scatter, strict=True):
+        cells = np.ix_(mask, mask)
+        inverse = np.linalg.inv(sigma[cells])
+        residual = mean - mu[mask]
+        weighted = inverse @ d_sigma[:, mask][:, :, mask]              # (q + k, pm, pm)
+        moments = inverse @ (scatter + np.outer(residual, residual) - sigma[cells])
+        mean_part = d_mu[:, mask] @ inverse                            # (q + k, pm)
+        score += count / n_obs * (0.5 * np.einsum("ij,aji->a", moments, weighted)
+                                  + mean_part @ residual)
+        info += count / n_obs * (0.5 * np.einsum("aij,bji->ab", weighted, weighted)
+                                 + mean_part @ d_mu[:, mask].T)
+    return score, info
 
 
 def result_modification_indices(result: FitResult) -> pd.DataFrame:
-    """:func:`modification_indices` of a fitted result, in lavaan's row order.
+    """:func:`block_modification_indices` of a fitted ML or MLR result, in lavaan's row
+    order (groups one after another).
 
     Raises:
-        AcsiSemError: the result is not a single-group ML fit of complete data.
+        AcsiSemError: not an ML or MLR fit; or one that needs its data (groups, FIML,
+            modelled means) but holds none, or has sampling weights there.
     """
-    if result.estimator != "ML" or result.groups is not None or (
-            result.missing is not None and result.missing.get("method") == "fiml"):
+    if result.estimator not in ("ML", "MLR"):
         raise AcsiSemError(
-            f"modification indices are available for single-group ML fits of complete data "
-            f"(this fit: estimator {result.estimator}"
-            f"{', groups' if result.groups is not None else ''}); refit with estimator='ml'")
+            f"modification indices are available for ML and MLR fits (lavaan's modindices(); "
+            f"this fit: estimator {result.estimator}); refit with estimator='ml'")
     spec = result.spec
-    if spec.has_modelled_means:
-        raise AcsiSemError("modification indices of a model with modelled means (free latent "
-                           "means, fixed intercepts, growth models) are not available yet")
+    fiml = result.missing is not None and result.missing.get("method") == "fiml"
+    needs_data = result.groups is not None or fiml or spec.has_modelled_means
+    if not needs_data:
+        return _single_group_indices(result)
+    data = result.data
+    if data is None or data.weights is not None:
+        raise AcsiSemError("modification indices of a fit with groups, FIML or modelled means "
+                           "need the fit's own unweighted data; refit with acsi_sem.fit")
+    theta = _estimates(result)
+    return block_modification_indices(_blocks(result, theta), len(theta),
+                                      _basis(result, theta))
+
+
+def _single_group_indices(result: FitResult) -> pd.DataFrame:
+    """The complete-data single-group case from the result's sample covariance alone."""
+    spec = result.spec
     ram = build_ram(spec)
-    theta = np.zeros(ram.n_free)
-    free = spec.table["free"].to_numpy()
-    rows = free > 0
-    theta[free[rows] - 1] = result.parameters["est"].to_numpy()[rows]
-    system = constraint_system(spec)
-    basis = None if system is None else binding_basis(
-        system, theta, result.constraints["binding"].to_numpy())
+    theta = _estimates(result)[: ram.n_free]
     return modification_indices(spec, ram, theta, result.sample_cov.to_numpy(), result.n_obs,
-                                basis)
+                                _basis(result, theta))
+
+
+def _estimates(result: FitResult) -> np.ndarray:
+    """(Q,) the free estimates, from ``result.parameters`` (rows as in ``result.spec``)."""
+    table = result.spec.table
+    free = table["free"].to_numpy()
+    keys = list(zip(table["lhs"], table["op"], table["rhs"], strict=True))
+    parameters = result.parameters
+    if result.groups is not None:
+        labels = result.groups["labels"]
+        keys = [(*key, labels[g - 1]) for key, g in zip(keys, table["group"], strict=True)]
+        estimates = dict(zip(zip(parameters["lhs"], parameters["op"], parameters["rhs"],
+                                 parameters["group"], strict=True), parameters["est"],
+                             strict=True))
+    else:
+        estimates = dict(zip(zip(parameters["lhs"], parameters["op"], parameters["rhs"],
+                                 strict=True), parameters["est"], strict=True))
+    theta = np.zeros(int(free.max()))
+    for key, index in zip(keys, free, strict=True):
+        if index > 0:
+            theta[index - 1] = estimates[key]
+    return theta
+
+
+def _basis(result: FitResult, theta: np.ndarray) -> np.ndarray | None:
+    system = constraint_system(result.spec)
+    return None if system is None else binding_basis(
+        system, theta, result.constraints["binding"].to_numpy())
+
+
+def _blocks(result: FitResult, theta: np.ndarray) -> list[Block]:
+    """One block per group (one for a single group), its data from ``result.data``."""
+    spec, data = result.spec, result.data
+    items = data.frame.to_numpy(dtype=float)
+    if result.groups is None:
+        ram = build_ram(spec, means=spec.has_intercepts)
+        return [Block(spec, ram, theta[: ram.n_free], np.arange(ram.n_free),
+                      MissingPatterns.from_items(items))]
+    blocks = []
+    for g, label in enumerate(result.groups["labels"], start=1):
+        view = group_view(spec, g, label)
+        inside = data.groups.to_numpy() == label
+        blocks.append(Block(view.spec, build_ram(view.spec, means=True),
+                            theta[view.global_index], view.global_index,
+                            MissingPatterns.from_items(items[inside]), label))
+    return blocks
+
+
+def _complete_patterns(n_obs: int, covariance: np.ndarray, means: np.ndarray
+                       ) -> MissingPatterns:
+    """Complete data as one pattern: every item answered by all ``n_obs``."""
+    p = len(means)
+    return MissingPatterns(np.ones((1, p), dtype=bool), np.array([n_obs]), (means,),
+                           (covariance,), (np.arange(n_obs),))
 
 
 def candidate_parameters(spec: ModelSpec, ram: RamModel) -> list[Candidate]:
-    """Every loading, covariance (observed pairs, then latent pairs) and regression between
-    latent variables the model does not have or fixes, in lavaan's order (lavaan frees
-    every fixed parameter; a freed marker loading is left out later, as not identified,
-    unless a constraint fixes the factor's scale). A regression between latent variables
-    that already covary is left out, as lavaan does."""
+    """Every loading, covariance (observed pairs, then latent pairs), regression between
+    latent variables and, when ``ram`` places the means, intercept and latent mean that the
+    model does not have or fixes, in lavaan's order (lavaan frees every fixed parameter; a
+    freed marker loading is left out later, as not identified, unless a constraint fixes
+    the factor's scale). A regression between latent variables that already covary is left
+    out, as lavaan does."""
     table = spec.table
     kept = (table["free"] > 0) | (table["exo"] == 1)
     present = set(zip(table.loc[kept, "lhs"], table.loc[kept, "op"], table.loc[kept, "rhs"],
@@ -145,25 +290,33 @@ def candidate_parameters(spec: ModelSpec, ram: RamModel) -> list[Candidate]:
                    for lhs in latent for rhs in latent
                    if lhs != rhs and (lhs, "~", rhs) not in present
                    and (lhs, rhs) not in covary]
-    return loadings + covariances + regressions
+    means = [Candidate(name, "~1", "", "m", position[name], -1) for name in observed + latent
+             if (name, "~1", "") not in present] if len(ram.m_rows) else []
+    return loadings + covariances + regressions + means
 
 
 def _candidate_derivatives(ram: RamModel, theta: np.ndarray, candidates: list[Candidate]
-                           ) -> np.ndarray:
-    """(k, p, p) dSigma/dc of each candidate cell at ``theta``."""
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """(k, p, p) dSigma/dc and (k, p) dmu/dc of each candidate cell at ``theta``."""
     p = ram.n_observed
     a_matrix, s_matrix = ram.matrices(theta)
     b_matrix = ram.total_effects_inverse(a_matrix)
     c_matrix = b_matrix @ s_matrix @ b_matrix.T
-    derivatives = np.zeros((len(candidates), p, p))
+    full_mean = ram.full_mean(theta)
+    d_sigma = np.zeros((len(candidates), p, p))
+    d_mu = np.zeros((len(candidates), p))
     for k, candidate in enumerate(candidates):
         i, j = candidate.row, candidate.col
-        if candidate.matrix == "A":  # dC = B E_ij C + (B E_ij C)'
+        if candidate.matrix == "A":  # dC = B E_ij C + (B E_ij C)', d(B m) = B E_ij B m
             part = np.outer(b_matrix[:p, i], c_matrix[j, :p])
-        else:  # dC = B (E_ij + E_ji) B'
+            d_mu[k] = b_matrix[:p, i] * full_mean[j]
+        elif candidate.matrix == "S":  # dC = B (E_ij + E_ji) B'
             part = np.outer(b_matrix[:p, i], b_matrix[:p, j])
-        derivatives[k] = part + part.T
-    return derivatives
+        else:  # d(B m) = B e_i
+            part = np.zeros((p, p))
+            d_mu[k] = b_matrix[:p, i]
+        d_sigma[k] = part + part.T
+    return d_sigma, d_mu
 
 
 def _standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
@@ -182,8 +335,11 @@ def _standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
             if candidate.matrix == "A":  # effect of j on i
                 sepc_lv[k] = value * lv_sd[j] / lv_sd[i]
                 sepc_all[k] = value * total_sd[j] / total_sd[i]
-            else:
+            elif candidate.matrix == "S":
                 scale = residual_sd[i] * residual_sd[j]
                 sepc_lv[k] = value / scale if is_latent[i] else value
                 sepc_all[k] = value / scale if scale > 0 else np.nan
+            else:  # a mean: by the variable's total standard deviation
+                sepc_lv[k] = value / lv_sd[i]
+                sepc_all[k] = value / total_sd[i]
     return sepc_lv, sepc_all
