@@ -208,7 +208,8 @@ def group_data(data: PreparedData, labels: tuple[str, ...]) -> tuple[PreparedDat
         frame = data.frame[inside].reset_index(drop=True)
         part = PreparedData(frame=frame, source=data.source, n_total=len(frame),
                             missing_per_item=frame.isna().sum(),
-                            rows=None if data.rows is None else data.rows[inside])
+                            rows=None if data.rows is None else data.rows[inside],
+                            fiml=data.fiml)
         _check_group_rows(data, label, part)
         parts.append(part)
     return tuple(parts)

@@ -47,6 +47,7 @@ class PreparedData:
         warnings: problems of the data the result must show (nearly collinear items).
         rows: (n,) position of each kept row in the data given (0-based), to read other
             columns of the same respondents.
+        fiml: whether ``missing="fiml"`` was asked for.
     """
 
     frame: pd.DataFrame
@@ -60,6 +61,7 @@ class PreparedData:
     weights_column: str | None = None
     rows: np.ndarray | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
+    fiml: bool = False
 
     @property
     def n_obs(self) -> int:
@@ -68,8 +70,10 @@ class PreparedData:
 
     @cached_property
     def has_missing(self) -> bool:
-        """Whether incomplete rows were kept (FIML)."""
-        return bool(self.frame.isna().to_numpy().any())
+        """Whether the fit is by FIML: asked for (``missing="fiml"``, even where every kept
+        row is complete: lavaan's ``missing="ml"`` then still models the means and takes
+        observed-information SEs), or incomplete rows were kept."""
+        return self.fiml or bool(self.frame.isna().to_numpy().any())
 
     @cached_property
     def missing_patterns(self) -> MissingPatterns:
@@ -258,7 +262,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                         n_total=len(frame), missing_per_item=missing_counts, notes=tuple(notes),
                         groups=kept_groups, group_labels=group_labels, weights=kept_weights,
                         weights_column=weights, warnings=tuple(warnings),
-                        rows=np.flatnonzero(kept_rows.to_numpy()))
+                        rows=np.flatnonzero(kept_rows.to_numpy()), fiml=missing == "fiml")
 
 
 def _with_covariates(frame: pd.DataFrame, kept_rows: pd.Series, covariates: tuple[str, ...]

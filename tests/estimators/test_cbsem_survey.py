@@ -96,11 +96,16 @@ def test_fiml_uses_every_answer_and_reports_the_patterns() -> None:
     assert listwise.n_obs == 121 and listwise.missing["method"] == "listwise"
 
 
-def test_fiml_on_complete_data_is_ml_with_a_mean_structure() -> None:
+def test_fiml_on_complete_data_stays_fiml_with_a_mean_structure() -> None:
+    """As lavaan's missing = "ml": the ML chi-square (the means fit exactly), but FIML's
+    bookkeeping (intercepts counted in npar) and one answer pattern; the SEs from the
+    observed information are checked against lavaan in test_fiml_groups.py."""
     with_means = acsi_sem.fit(HS_CFA.read_text() + "\nx1 ~ 1\n", COMPLETE)
     complete = acsi_sem.fit(HS_CFA, COMPLETE, missing="fiml")
-    assert complete.missing["method"] == "listwise"
+    assert complete.missing["method"] == "fiml"
+    assert complete.missing["patterns"] == 1
     np.testing.assert_allclose(complete.fit_indices["chisq"], with_means.fit_indices["chisq"])
+    assert complete.fit_indices["npar"] == 30
 
 
 def test_robust_fiml_equals_lavaan() -> None:

@@ -18,6 +18,7 @@ MODELS = ROOT / "tests" / "fixtures" / "models"
 HS_CFA, HS_AGE = MODELS / "hs_cfa.lav", MODELS / "hs_cfa_age.lav"
 HS_COVARIATES = MODELS / "hs_covariates.lav"
 INCOMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
+COMPLETE = ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv"
 SCALAR = "loadings, intercepts"
 # lavaan's GFI and AGFI under FIML weigh by the saturated model's observed information,
 # which acsi-sem does not compute (NaN), so they are not compared.
@@ -37,13 +38,18 @@ CASES = {
     "hs_fiml_covariates": (HS_AGE, {}),
     "hs_fiml_covariates_mlr": (HS_AGE, {"estimator": "mlr"}),
     "hs_fiml_item_covariates": (HS_COVARIATES, {}),
+    # FIML asked for where every kept row is complete: still FIML (means, observed SEs).
+    "hs_fiml_complete": (HS_CFA, {"data": COMPLETE}),
+    "hs_fiml_complete_groups": (HS_CFA, {"data": COMPLETE, "group": "school"}),
+    "hs_fiml_complete_covariates": (HS_AGE, {"data": COMPLETE}),
 }
 
 
 @cache
 def fitted(case: str) -> acsi_sem.FitResult:
     model, options = CASES[case]
-    return acsi_sem.fit(model, INCOMPLETE, missing="fiml", **options)
+    options = {"data": INCOMPLETE, **options}
+    return acsi_sem.fit(model, options.pop("data"), missing="fiml", **options)
 
 
 @pytest.mark.parametrize("case", list(CASES))
