@@ -19,6 +19,7 @@ top to bottom; fractions allowed) with an optional side for its indicators (``ab
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -161,6 +162,14 @@ class ModelFile:
         if repeated:
             raise ModelSyntaxError(f"the layout places {', '.join(repeated)} more than once",
                                    source=str(self.path), line=self._header_line("layout"))
+        places = [(place.column, place.row) for _, place in entries]
+        shared = len(set(places)) < len(places)
+        if shared or not all(math.isfinite(value) for place in places for value in place):
+            problem = ("puts two constructs at the same place" if shared
+                       else "has a place that is not a finite number")
+            raise ModelSyntaxError(f"the layout {problem}; give each construct its own "
+                                   "'column row'", source=str(self.path),
+                                   line=self._header_line("layout"))
         structural = [*self.spec.latent, *(name for pair in self.spec.structural_paths
                                             for name in pair if name not in self.spec.latent)]
         unknown = sorted(set(positions) - set(structural))

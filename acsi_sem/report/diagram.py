@@ -184,6 +184,9 @@ def diagram_edges(result: FitResult, *, indicators: bool = True,
         label = estimate_label(row.std_all, row.pvalue)
         if row.op == "~":
             edges.append(Edge(row.rhs, row.lhs, label, "path"))
+        elif row.op == "=~" and row.rhs in result.spec.latent:
+            # A higher-order construct's loading on a construct: an arrow between them.
+            edges.append(Edge(row.lhs, row.rhs, label, "path"))
         elif row.op == "=~" and indicators:
             edges.append(Edge(row.lhs, row.rhs, label, "loading"))
         elif row.op == "<~" and indicators:
@@ -217,9 +220,9 @@ def _boundary_point(layout: Layout, name: str, towards: tuple[float, float]
     """Where the ray from ``name``'s centre towards ``towards`` leaves its shape."""
     centre = np.array(layout.centres[name])
     direction = np.array(towards) - centre
-    length = float(np.hypot(*direction)) or 1.0
+    length = float(np.hypot(*direction))
     half_w, half_h = layout.sizes[name][0] / 2, layout.sizes[name][1] / 2
-    dx, dy = direction / length
+    dx, dy = direction / length if length > 1e-9 else (1.0, 0.0)
     if layout.shapes[name] == "ellipse":
         reach = 1.0 / math.sqrt((dx / half_w) ** 2 + (dy / half_h) ** 2)
     else:
@@ -243,7 +246,8 @@ def draw_diagram(result: FitResult, *, indicators: bool = True,
 
     Constructs are ellipses (with R² inside the endogenous ones), indicators boxes; arrows
     carry standardized estimates (``std_all``) with stars for p < .05, .01, .001 (no stars
-    without p-values, e.g. PLS without a bootstrap), set beside the arrow, never on a line.
+    without p-values, e.g. PLS without a bootstrap), set beside the arrow, clear of lines and
+    other labels where room allows.
 
     Args:
         result: the fit.
@@ -305,8 +309,14 @@ def _draw_for_print(result: FitResult, width: str | float, options: dict) -> Fig
                 break
         else:
             plt.close(figure)
-    return best if best is not None else for_print(_draw(result, fonts=Fonts(), **options),
-                                                   width)
+    if best is None:
+        best, best_points = for_print(_draw(result, fonts=Fonts(), **options), width), 0.0
+    if best_points < MIN_POINTS:
+        warnings.warn(f"at this width the diagram's smallest text prints at "
+                      f"{smallest_text(best):.1f} pt (journals ask for {MIN_POINTS:g}); draw the "
+                      "constructs only (indicators=False) or give it a wider page",
+                      UserWarning, stacklevel=3)
+    return best
 
 
 def _draw(result: FitResult, *, indicators: bool, shown: dict[str, str], family: str | None,

@@ -41,7 +41,8 @@ ROW_SHARE = 0.9           # a whole row at least this share of a whole column
 MARGIN = 0.25
 # Aspect (width / height) the automatic layout aims for, with and without indicators.
 ASPECT_BANDS = {True: (1.3, 1.9), False: (1.2, 1.7)}
-MEASUREMENT_ROW = 4       # constructs side by side in a row of a measurement model
+MAX_MERGED_DEPTH = 7      # causal depth up to which every merge of steps is tried
+MEASUREMENT_ROW = 6       # constructs side by side in a row of a measurement model
 ASPECT_WEIGHT = 300.0     # cost of a factor e away from the band (a crossing costs 10)
 
 
@@ -104,10 +105,19 @@ class Layout:
 
 # ----------------------------------------------------------------------------- causal order
 
+def layout_paths(spec: ModelSpec) -> list[tuple[str, str]]:
+    """``(outcome, cause)`` of every arrow between structural nodes: the regressions, and a
+    higher-order construct's loadings on the constructs it measures (it causes them)."""
+    latent = set(spec.latent)
+    higher = [(item, construct) for construct, items in spec.indicators.items()
+              for item in dict.fromkeys(items) if item in latent]
+    return [*dict.fromkeys([*spec.structural_paths, *higher])]
+
+
 def structural_nodes(spec: ModelSpec) -> list[str]:
     """Constructs and any observed variables in regressions, in order of appearance."""
     names = list(spec.latent)
-    for outcome, predictor in spec.structural_paths:
+    for outcome, predictor in layout_paths(spec):
         names += [n for n in (predictor, outcome) if n not in names]
     return names
 
@@ -116,7 +126,7 @@ def causal_layers(spec: ModelSpec) -> dict[str, int]:
     """Column of each structural variable: the length of its longest path from an
     exogenous variable (0). A feedback loop is cut where it closes, so it cannot recurse."""
     predecessors: dict[str, list[str]] = {name: [] for name in structural_nodes(spec)}
-    for outcome, predictor in spec.structural_paths:
+    for outcome, predictor in layout_paths(spec):
         predecessors[outcome].append(predictor)
     layers: dict[str, int] = {}
 
@@ -184,10 +194,15 @@ def segment_hits_box(start: tuple, end: tuple, box: tuple) -> bool:
 def indicator_boxes(spec: ModelSpec, fonts: Fonts = Fonts()
                     ) -> dict[str, list[tuple[str, float]]]:
     """``{construct: [(indicator, box width in inches), ...]}``."""
+    latent = set(spec.latent)
+    # A multi-group spec lists each item once per group; a higher-order construct's
+    # "indicators" that are constructs are drawn as such, not as boxes.
+    observed = {construct: [item for item in dict.fromkeys(items) if item not in latent]
+                for construct, items in spec.indicators.items()}
     return {construct: [(item, max(MIN_BOX_WIDTH,
                                    text_size(item, fonts.indicator, None)[0] + 0.16))
                         for item in items]
-            for construct, items in spec.indicators.items() if items}
+            for construct, items in observed.items() if items}
 
 
 def tier_offset(items: list[tuple[str, float]]) -> float:
@@ -487,7 +502,7 @@ def _searched_grid(spec: ModelSpec, columns: dict[str, int],
         x={name: x_of[columns[name]] for name in columns},
         half={name: (sizes[name][0] / 2, sizes[name][1] / 2) for name in columns},
         tier_width={name: _row_width(boxes.get(name, [])) for name in columns},
-        tier_height=tier_height, edges=[(p, o) for o, p in spec.structural_paths],
+        tier_height=tier_height, edges=[(p, o) for o, p in layout_paths(spec)],
         row_gap=max(size[1] for size in sizes.values()) + ROW_GAP + tier_height)
     rows, cost = _choose_rows(columns, geometry)
     sides = _row_sides(rows, columns, geometry) if boxes else {n: 1 for n in columns}
@@ -526,6 +541,10 @@ def _merged_columns(layers: dict[str, int]) -> list[dict[str, int]]:
     """Every way to merge neighbouring causal steps into shared columns (order kept, so
     no arrow points left): ``2**depth`` column assignments."""
     depth = max(layers.values())
+    if depth > MAX_MERGED_DEPTH:
+        # 2**depth would take minutes: evenly merged steps into each number of columns.
+        return [{name: round(step * (count - 1) / depth) for name, step in layers.items()}
+                for count in range(depth + 1, 1, -1)]
     assignments = []
     for cuts in itertools.product((0, 1), repeat=depth):
         column_of_step = list(itertools.accumulate(cuts, initial=0))
@@ -536,7 +555,7 @@ def _merged_columns(layers: dict[str, int]) -> list[dict[str, int]]:
 def _measurement_grid(layers: dict[str, int]) -> tuple[dict[str, tuple[float, float]],
                                                        dict[str, str]]:
     """A model without paths (a measurement model), as such models are drawn: the
-    constructs side by side, up to four to a row, indicators below, covariances arching
+    constructs side by side, up to six to a row, indicators below, covariances arching
     above."""
     per_row = min(len(layers), MEASUREMENT_ROW)
     grid = {name: (float(k % per_row), float(k // per_row)) for k, name in enumerate(layers)}
@@ -575,7 +594,7 @@ def _auto_grid(spec: ModelSpec, layers: dict[str, int], sizes: dict[str, tuple[f
     then moved construct by construct on the finished placement, where the indicators'
     sides and every clash are known."""
     indicators = bool(boxes)
-    edges = [(p, o) for o, p in spec.structural_paths]
+    edges = [(p, o) for o, p in layout_paths(spec)]
     merged = [columns for columns in _merged_columns(layers)
               if not _column_holds_a_triangle(columns, edges)]
     ranked = sorted(merged or _merged_columns(layers), key=lambda columns: (
@@ -697,6 +716,19 @@ def _declared_sides(grid: dict[str, tuple[float, float]], declared: dict[str, Po
 
 # ----------------------------------------------------------------------------- entry point
 
+def _check_placement(placement: dict[str, Position], layers: dict[str, int]) -> None:
+    """A layout given in Python places every structural node once, each at its own place."""
+    from acsi_sem.errors import AcsiSemError
+
+    missing = [name for name in layers if name not in placement]
+    unknown = [name for name in placement if name not in layers]
+    places = [(place.column, place.row) for place in placement.values()]
+    if missing or unknown or len(set(places)) < len(places):
+        raise AcsiSemError("a layout must give every construct its own (column, row): "
+                           f"missing {missing or 'none'}, unknown {unknown or 'none'}"
+                           + (", two at one place" if len(set(places)) < len(places) else ""))
+
+
 def node_sizes(spec: ModelSpec, node_texts: dict[str, str], family: str | None,
                fonts: Fonts = Fonts()
                ) -> tuple[dict[str, tuple[float, float]], dict[str, str]]:
@@ -735,9 +767,10 @@ def compute_layout(spec: ModelSpec, node_texts: dict[str, str], *, indicators: b
     boxes = indicator_boxes(spec, fonts) if indicators else {}
     boxes = {name: items for name, items in boxes.items() if name in layers}
     if isinstance(placement, dict):
+        _check_placement(placement, layers)
         grid = {name: (place.column, place.row) for name, place in placement.items()}
         sides = _declared_sides(grid, placement, sizes, boxes,
-                                [(p, o) for o, p in spec.structural_paths])
+                                [(p, o) for o, p in layout_paths(spec)])
     elif placement == "causal":
         grid, sides, _ = _searched_grid(spec, layers, sizes, boxes)
     elif placement == "auto" and max(layers.values()) == 0:

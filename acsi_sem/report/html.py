@@ -596,7 +596,8 @@ MODINDEX_ROWS = 20
 
 
 def _modindices_section(result: FitResult) -> str:
-    """The largest modification indices of a single-group ML fit ("" for other fits)."""
+    """The largest modification indices of a CB-SEM fit by ML or MLR (with groups, FIML
+    or modelled means too; one row per group with groups); "" where there are none."""
     from acsi_sem.errors import AcsiSemError
 
     try:
@@ -605,7 +606,8 @@ def _modindices_section(result: FitResult) -> str:
         return ""
     cut = f"; the {MODINDEX_ROWS} largest of {len(table)}" if len(table) > MODINDEX_ROWS else ""
     intro = (f"<p>Score tests of the parameters the model leaves out, those with mi ≥ "
-             f"{MODINDEX_MINIMUM} (significant at 5% one at a time), largest first{cut}. "
+             f"{MODINDEX_MINIMUM} (significant at 5% one at a time), largest first{cut}"
+             + ("; one row per group" if "group" in table else "") + ". "
              "Free a parameter only where theory allows it: each test assumes the rest of "
              "the model is right.</p>")
     if table.empty:

@@ -155,9 +155,13 @@ def _wrap_long_texts(figure: Figure) -> None:
 
     renderer = _renderer(figure)
     frame = figure.bbox
-    headings = [*figure.texts, *([figure._suptitle] if figure._suptitle else [])]
+    # matplotlib has no public accessor for these Text artists (get_suptitle() gives the
+    # string); read them defensively so a rename costs only the wrapping.
+    suptitle = getattr(figure, "_suptitle", None)
+    headings = [*figure.texts, *([suptitle] if suptitle else [])]
     for axes in figure.axes:
-        headings += [axes.title, axes._left_title, axes._right_title, axes.xaxis.label,
+        headings += [axes.title, getattr(axes, "_left_title", axes.title),
+                     getattr(axes, "_right_title", axes.title), axes.xaxis.label,
                      axes.yaxis.label]
     for text in headings:
         extent = text.get_window_extent(renderer)

@@ -49,6 +49,8 @@ def test_a_file_without_a_layout_declares_none(tmp_path) -> None:
     ("F1 0 zero, F2 1 1, F3 2 0", "cannot read the layout entry 'F1 0 zero'"),
     ("F1 0 0 sideways, F2 1 1, F3 2 0", "cannot read the layout entry 'F1 0 0 sideways'"),
     ("auto, F1 0 0", "a named layout stands alone"),
+    ("F1 0 0, F2 0 0, F3 2 0", "puts two constructs at the same place"),
+    ("F1 0 nan, F2 1 1, F3 2 0", "has a place that is not a finite number"),
 ])
 def test_a_bad_layout_names_the_file_and_line(tmp_path, layout, message) -> None:
     with pytest.raises(ModelSyntaxError, match=message) as error:

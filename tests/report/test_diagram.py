@@ -390,3 +390,64 @@ def test_importing_the_package_does_not_import_matplotlib() -> None:
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=ROOT)
     assert output.stdout.strip() == "False"
+
+
+def test_a_multi_group_diagram_centres_each_construct_over_its_items(root) -> None:
+    """A multi-group spec lists every item once per group: each box is drawn once, under
+    or beside its own construct, and nothing overlaps."""
+    result = acsi_sem.fit(root / "tests/fixtures/models/hs_cfa.lav",
+                          root / "tests/fixtures/data/holzinger1939.csv", group="school")
+    figure = draw_diagram(result)
+    assert_nothing_overlaps(figure, "groups")
+    boxes = {gid.split(":")[1]: patch.get_center()
+             for gid, patch in artists(figure, "indicator:").items()}
+    assert len(boxes) == 9
+    centre = node_centres(figure)
+    for factor, items in (("visual", "x1 x2 x3"), ("textual", "x4 x5 x6")):
+        xs = [boxes[item][0] for item in items.split()]
+        assert np.mean(xs) == pytest.approx(centre[factor][0], abs=0.01)
+    plt.close(figure)
+
+
+def test_a_second_order_construct_points_at_its_constructs(root) -> None:
+    """Second-order: the first-order constructs are ellipses the higher one points at (a
+    column to its right), not indicator boxes; its loadings are labelled arrows."""
+    text = ("quality =~ x1 + x2 + x3\nspeed =~ x7 + x8 + x9\ntextual =~ x4 + x5 + x6\n"
+            "general =~ quality + speed + textual\n")
+    result = acsi_sem.fit(text, root / "tests/fixtures/data/holzinger1939.csv")
+    for indicators in (True, False):
+        figure = draw_diagram(result, indicators=indicators)
+        assert_nothing_overlaps(figure, "second order")
+        centre = node_centres(figure)
+        assert set(centre) == {"general", "quality", "speed", "textual"}
+        assert all(centre["general"][0] < centre[name][0]
+                   for name in ("quality", "speed", "textual"))
+        labels = artists(figure, "label:path:general->")
+        assert len(labels) == 3
+        assert not artists(figure, "indicator:quality")
+        plt.close(figure)
+
+
+def test_deep_models_try_only_even_merges_of_their_steps() -> None:
+    """Every merge of 7 causal steps is tried (2**7), a chain of 12 only the even ones (one
+    per number of columns), so its layout takes a moment, not minutes."""
+    from acsi_sem.report.diagram_layout import MAX_MERGED_DEPTH, _merged_columns
+
+    short = {f"F{k}": k for k in range(MAX_MERGED_DEPTH + 1)}
+    deep = {f"F{k}": k for k in range(12)}
+    assert len(_merged_columns(short)) == 2 ** MAX_MERGED_DEPTH
+    merged = _merged_columns(deep)
+    assert len(merged) == 11
+    for columns in merged:
+        steps = [columns[f"F{k}"] for k in range(12)]
+        assert steps == sorted(steps) and steps[0] == 0
+
+
+def test_a_layout_in_python_must_place_each_construct_once(pls_fits) -> None:
+    from acsi_sem.model.modelfile import Position
+
+    layout = {"Expectation": Position(0, 0), "Quality": Position(0, 0),
+              "Value": Position(1, 1), "Satisfaction": Position(2, 1),
+              "Complaints": Position(3, 0)}
+    with pytest.raises(acsi_sem.AcsiSemError, match=r"missing \['Loyalty'\].*two at one"):
+        draw_diagram(pls_fits["acsi"], layout=layout)
