@@ -420,6 +420,15 @@ def _row_sides(rows: dict[str, int], columns: dict[str, int], geometry: _Geometr
     return sides
 
 
+def _passes_close(start: tuple, end: tuple, centre: tuple, half: tuple[float, float]
+                  ) -> bool:
+    """Whether the segment passes a construct (half sizes ``half``) closer than room for a
+    label: measured where the ellipse grown by that room is the unit circle."""
+    sx, sy = half[0] + 0.25, half[1] + 0.3
+    return segment_distance((centre[0] / sx, centre[1] / sy), (start[0] / sx, start[1] / sy),
+                            (end[0] / sx, end[1] / sy)) < 1.0
+
+
 def _layout_cost(rows: dict[str, int], columns: dict[str, int], geometry: _Geometry
                  ) -> float:
     """Arrows through constructs or indicator rows (100 each), crossings (10), vertical
@@ -429,15 +438,8 @@ def _layout_cost(rows: dict[str, int], columns: dict[str, int], geometry: _Geome
     cost = 0.0
     for source, target in geometry.edges:
         start, end = centre[source], centre[target]
-        for other in rows:
-            if other in (source, target):
-                continue
-            # Scaled so the ellipse (plus room for a label) becomes the unit circle.
-            sx, sy = geometry.half[other][0] + 0.25, geometry.half[other][1] + 0.3
-            point = (centre[other][0] / sx, centre[other][1] / sy)
-            if segment_distance(point, (start[0] / sx, start[1] / sy),
-                                (end[0] / sx, end[1] / sy)) < 1.0:
-                cost += 100.0
+        cost += 100.0 * sum(_passes_close(start, end, centre[other], geometry.half[other])
+                            for other in rows if other not in (source, target))
         for other, side in sides.items():
             if segment_hits_box(start, end, geometry.tier_box(other, centre[other], side)):
                 cost += 100.0
@@ -524,14 +526,9 @@ def placement_cost(centres: dict[str, tuple[float, float]], sides: dict[str, str
     cost = 0.0
     for source, target in edges:
         start, end = centres[source], centres[target]
-        for other in sizes:
-            if other in (source, target):
-                continue
-            # Scaled so the ellipse (plus room for a label) becomes the unit circle.
-            sx, sy = sizes[other][0] / 2 + 0.25, sizes[other][1] / 2 + 0.3
-            point = (centres[other][0] / sx, centres[other][1] / sy)
-            cost += 100.0 * (segment_distance(point, (start[0] / sx, start[1] / sy),
-                                              (end[0] / sx, end[1] / sy)) < 1.0)
+        cost += 100.0 * sum(_passes_close(start, end, centres[other],
+                                          (sizes[other][0] / 2, sizes[other][1] / 2))
+                            for other in sizes if other not in (source, target))
     cost += 100.0 * sum(tier_clashes(name, sides[name], centres, sizes, boxes, edges)
                         for name in boxes)
     return cost + 10.0 * _arrow_crossings(centres, edges)
