@@ -224,12 +224,7 @@ def test_the_group_bootstrap_resamples_within_groups_and_refits_them() -> None:
     refit = acsi_sem.fit(HS_CFA, drawn.reset_index(drop=True), group="school",
                          group_equal="loadings").parameters.set_index(
                              ["lhs", "op", "rhs", "group"])
-    for lhs, op, rhs, group in [("visual", "=~", "x2", "Pasteur"),
-                                ("x3", "~1", "", "Grant-White"),
-                                ("speed", "~~", "speed", "Grant-White")]:
-        name = f"{lhs} {op} {rhs}".strip() + f" [{group}]"
-        assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
-            refit.at[(lhs, op, rhs, group), "est"], rel=1e-6, abs=1e-8)
+    assert_first_replicate_is_the_refit(boot, refit, rel=1e-6, absolute=1e-8)
     table = result.parameters.set_index(["lhs", "op", "rhs", "group"])
     column = boot.draws[:, list(boot.names).index("visual =~ x2 [Grant-White]")]
     assert table.at[("visual", "=~", "x2", "Grant-White"), "se"] == pytest.approx(
@@ -237,3 +232,15 @@ def test_the_group_bootstrap_resamples_within_groups_and_refits_them() -> None:
     # Loadings held equal are equal in every replicate.
     assert np.array_equal(column, boot.draws[:, list(boot.names).index(
         "visual =~ x2 [Pasteur]")])
+
+
+def assert_first_replicate_is_the_refit(boot, refit, *, rel: float, absolute: float) -> None:
+    """The bootstrap's first replicate equals a fresh fit of its rows (``refit``: a
+    parameter table indexed by lhs, op, rhs, group) for a loading, an intercept and a
+    variance of the Holzinger-Swineford CFA by school."""
+    for lhs, op, rhs, group in [("visual", "=~", "x2", "Pasteur"),
+                                ("x3", "~1", "", "Grant-White"),
+                                ("speed", "~~", "speed", "Grant-White")]:
+        name = f"{lhs} {op} {rhs}".strip() + f" [{group}]"
+        assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
+            refit.at[(lhs, op, rhs, group), "est"], rel=rel, abs=absolute)
