@@ -62,15 +62,17 @@ SCHOOLS = {1: "Pasteur", 2: "Grant-White"}
 
 def assert_matches_lavaan(result, case: str, *, rel: float, fit_names=(),
                           fit_rel: float = 1e-6,
-                          columns=("est", "se", "std_lv", "std_all")) -> None:
+                          columns=("est", "se", "std_lv", "std_all"),
+                          groups: dict[int, str] | None = None) -> None:
     """Every parameter row of ``result`` (a FitResult) against lavaan's case ``case``, each
     of ``columns`` within ``rel`` (absolute 1e-6), and the fit indices ``fit_names`` within
-    ``fit_rel``; multi-group cases are matched by school. lavaan's undefined SE of a
-    parameter a binding inequality fixes counts as 0."""
+    ``fit_rel``; multi-group cases are matched by group (``groups``: lavaan's group number
+    to label, the schools by default). lavaan's undefined SE of a parameter a binding
+    inequality fixes counts as 0."""
     theirs = lavaan_parameters(case)
     by: tuple[str, ...] = ()
     if "group" in theirs:
-        theirs["group"] = theirs["group"].map(SCHOOLS)
+        theirs["group"] = theirs["group"].map(groups or SCHOOLS)
         by = ("group",)
     merged = match_rows(result.parameters, theirs, by=by)
     assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both",

@@ -52,7 +52,7 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     labels = data.group_labels
     parts = group_data(data, labels)
     statistics = [ordinal_statistics(part.frame) for part in parts]
-    _check_same_categories(statistics, labels, options.group_equal)
+    _check_same_categories(statistics, labels)
     models = [ordinal_model(spec, stats) for stats in statistics]
     groups = ordinal_groups(models, statistics, spec, options.group_equal)
     solution = fit_dwls_groups(groups)
@@ -79,19 +79,25 @@ def _check_group_request(spec: ModelSpec, options: FitOptions) -> None:
                            "group on its own (estimator 'wlsmv') or use estimator 'ml'")
 
 
-def _check_same_categories(statistics: list[OrdinalStatistics], labels: tuple[str, ...],
-                           equal: tuple[str, ...]) -> None:
-    """Equal thresholds need the same answer categories in every group."""
-    if "thresholds" not in equal:
-        return
+def _check_same_categories(statistics: list[OrdinalStatistics],
+                           labels: tuple[str, ...]) -> None:
+    """Every group must use the same answer categories of each item, as lavaan requires
+    ("some categories ... are empty in group 2"): a threshold is named by its place, so a
+    category missing in one group would make that group's t1 another cut than the others'."""
     first = statistics[0]
     for label, stats in zip(labels[1:], statistics[1:], strict=True):
         for item, mine, theirs in zip(first.items, first.levels, stats.levels, strict=True):
             if list(mine) != list(theirs):
-                raise AcsiSemError(f"item {item} has answers {list(theirs)} in group {label} "
-                                   f"but {list(mine)} in group {labels[0]}; equal thresholds "
-                                   "need the same categories in every group (merge the rare "
-                                   "categories, or drop 'thresholds' from group_equal)")
+                raise AcsiSemError(
+                    f"item {item} has answers {_plain(theirs)} in group {label} but "
+                    f"{_plain(mine)} in group {labels[0]}; every group needs the same "
+                    "categories (merge the rare ones, as lavaan also refuses empty "
+                    "categories in a group)")
+
+
+def _plain(levels) -> list:
+    """Answer categories as plain numbers (whole ones without a decimal point)."""
+    return [int(v) if float(v).is_integer() else float(v) for v in levels]
 
 
 def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],

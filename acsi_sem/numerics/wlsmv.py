@@ -183,6 +183,10 @@ class DwlsSolution:
     iterations: int
 
 
+STALLED_STEP = 1e-8   # relative step below which a Gauss-Newton run that used up its
+                      # iterations has reached the minimum
+
+
 def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: int,
                  tolerance: float) -> tuple[np.ndarray, float, bool, int]:
     """Gauss-Newton with step halving for a weighted least-squares objective.
@@ -194,19 +198,24 @@ def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: 
 
     Returns:
         ``(theta, F at theta, converged, iterations used)``; converged when a step is below
-        ``tolerance``, or when no halved step lowers F and the last step was below 1e-6.
+        ``tolerance``, when no halved step lowers F and the last step was below 1e-6, or
+        when the last step was below STALLED_STEP relative to the estimates.
     """
-    current, converged, iteration = value(theta), False, 0
+    current, converged, iteration, size = value(theta), False, 0, np.inf
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         step = np.linalg.lstsq(*normal_equations(theta), rcond=None)[0]
+        size = float(np.max(np.abs(step), initial=0.0))
         candidate = halve_until_better(value, theta, -step, current)
         if candidate is None:
-            converged = bool(np.max(np.abs(step)) < 1e-6)
+            converged = size < 1e-6
             break
         theta, current = candidate, value(candidate)
-        if np.max(np.abs(step)) < tolerance:
+        if size < tolerance:
             converged = True
             break
+    # Gauss-Newton converges only linearly where the residuals are large (equal thresholds
+    # across groups): steps of 1e-10 relative to the estimates are at the minimum.
+    converged = converged or size < STALLED_STEP * (1 + float(np.max(np.abs(theta))))
     return theta, current, converged, iteration
 
 
@@ -244,7 +253,12 @@ def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndar
     ml_spec = model.spec.with_table(base)
     ml_ram = build_ram(ml_spec)
     start = simple_start_values(ml_spec, ml_ram, statistics.polychoric)
-    found = minimize_ml(ml_ram, start, statistics.polychoric).theta
+    fitted = minimize_ml(ml_ram, start, statistics.polychoric)
+    # ML on a polychoric matrix can wander onto a ridge (a variance of -300, loadings near
+    # 0) that DWLS then cannot leave; the simple starts are safer there.
+    variances = base[(base["free"] > 0) & (base["op"] == "~~") & (base["lhs"] == base["rhs"])]
+    proper = fitted.converged and bool(np.all(fitted.theta[variances["free"] - 1] > 0))
+    found = fitted.theta if proper else start
     theta = np.zeros(int(table["free"].max()))
     keyed = {(row.lhs, row.op, row.rhs): found[row.free - 1]
              for row in base[base["free"] > 0].itertuples()}
