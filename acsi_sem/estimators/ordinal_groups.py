@@ -53,6 +53,7 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     parts = group_data(data, labels)
     statistics = [ordinal_statistics(part.frame) for part in parts]
     _check_same_categories(statistics, labels)
+    _check_binary_thresholds(statistics[0], options.group_equal)
     models = [ordinal_model(spec, stats) for stats in statistics]
     groups = ordinal_groups(models, statistics, spec, options.group_equal)
     solution = fit_dwls_groups(groups)
@@ -93,6 +94,20 @@ def _check_same_categories(statistics: list[OrdinalStatistics],
                     f"{_plain(mine)} in group {labels[0]}; every group needs the same "
                     "categories (merge the rare ones, as lavaan also refuses empty "
                     "categories in a group)")
+
+
+def _check_binary_thresholds(statistics: OrdinalStatistics, equal: tuple[str, ...]) -> None:
+    """With one threshold an item's equal threshold, free scale factor and the free latent
+    mean cannot all be told apart (Wu & Estabrook 2016); lavaan fits and warns of a
+    singular information matrix, acsi-sem says so before fitting."""
+    binary = [item for item, levels in zip(statistics.items, statistics.levels, strict=True)
+              if len(levels) == 2]
+    if "thresholds" in equal and binary:
+        raise AcsiSemError(f"{', '.join(binary)} {'has' if len(binary) == 1 else 'have'} two "
+                           "answer categories: with equal thresholds its scale factor and the "
+                           "latent means are not identified across groups (Wu & Estabrook "
+                           "2016); fit the configural model or hold the loadings equal "
+                           "without 'thresholds'")
 
 
 def _plain(levels) -> list:

@@ -131,6 +131,8 @@ def frame() -> pd.DataFrame:
     (MODEL, lambda: frame().assign(x1=lambda d: np.where(
         (d["school"] == "Pasteur") & (d["x1"] == 4), 3, d["x1"])), ["thresholds"],
      r"item x1 has answers \[1, 2, 3, 4\] in group Grant-White but \[1, 2, 3\]"),
+    (MODEL, lambda: frame().assign(x1=lambda d: np.where(d["x1"] > 2, 2, 1)), ["thresholds"],
+     "x1 has two answer categories: with equal thresholds"),
     # Configural too: a category empty in one group would shift that group's thresholds.
     (MODEL, lambda: frame().assign(x1=lambda d: np.where(
         (d["school"] == "Grant-White") & (d["x1"] == 1), 2, d["x1"])), [],
