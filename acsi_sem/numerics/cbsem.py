@@ -40,6 +40,7 @@ from acsi_sem.numerics.ml import (
     ml_mean_discrepancy,
     ml_value,
 )
+from acsi_sem.numerics.ml_hessian import observed_hessian, observed_mean_hessian
 from acsi_sem.numerics.quasi_newton import quasi_newton_fit
 from acsi_sem.survey.prepare import PreparedData
 
@@ -130,12 +131,13 @@ def _fit_ml_means(spec: ModelSpec, covariance_ram: RamModel, data: PreparedData,
                                                                 covariance_start,
                                                                 data.means)])
     functions = mean_structure_functions(ram, data.covariance, data.means)
+    hessian = mean_structure_hessian(ram, data.covariance, data.means)
     system = constraint_system(spec)
     if system is not None:
-        found = minimize_constrained(*functions, theta, system)
+        found = minimize_constrained(*functions, theta, system, hessian=hessian)
         information = functions[0](found.scoring.theta).information / 2
         return _constrained_solution(spec, ram, found, system, information, data.n_obs)
-    scoring = minimize_scoring(*functions, theta)
+    scoring = minimize_scoring(*functions, theta, hessian=hessian)
     messages = []
     if not scoring.converged:
         worst = int(np.argmax(np.abs(scoring.gradient)))
@@ -158,6 +160,12 @@ def mean_structure_functions(ram: RamModel, sample_cov: np.ndarray, sample_means
 
     return (evaluate, lambda t: evaluate(t, False).gradient,
             lambda t: evaluate(t, False).value)
+
+
+def mean_structure_hessian(ram: RamModel, sample_cov: np.ndarray, sample_means: np.ndarray):
+    """The analytic Hessian (q, q) of the mean-structure discrepancy, as a function of
+    theta (q,), for the Newton steps of the minimizers."""
+    return lambda t: observed_mean_hessian(ram, t, sample_cov, sample_means)
 
 
 def _fit_ml_constrained(spec: ModelSpec, ram: RamModel, data: PreparedData, start: np.ndarray,
@@ -187,7 +195,7 @@ def minimize_constrained_ml(ram: RamModel, theta: np.ndarray, sample_cov: np.nda
     return minimize_constrained(
         lambda t: ml_discrepancy(ram, t, sample_cov), lambda t: ml_gradient(ram, t, sample_cov),
         lambda t: ml_value(ram.implied_covariance(t), sample_cov), theta, system,
-        max_iterations=max_iterations)
+        max_iterations=max_iterations, hessian=lambda t: observed_hessian(ram, t, sample_cov))
 
 
 def constraint_message(system: ConstraintSystem, found: ConstrainedFit) -> str:
@@ -425,9 +433,11 @@ def refit_moments(ram: RamModel, theta: np.ndarray, covariance: np.ndarray,
     structure alone, or with the means where ``ram`` places them, under the constraints."""
     if ram.m_rows.size:
         functions = mean_structure_functions(ram, covariance, means)
+        hessian = mean_structure_hessian(ram, covariance, means)
         if system is None:
-            return minimize_scoring(*functions, theta, max_iterations=50)
-        return minimize_constrained(*functions, theta, system, max_iterations=50).scoring
+            return minimize_scoring(*functions, theta, max_iterations=50, hessian=hessian)
+        return minimize_constrained(*functions, theta, system, max_iterations=50,
+                                    hessian=hessian).scoring
     if system is None:
         return minimize_ml(ram, theta, covariance, max_iterations=50)
     return minimize_constrained_ml(ram, theta, covariance, system, max_iterations=50).scoring

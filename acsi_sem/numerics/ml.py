@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from acsi_sem.model.ram import RamModel
+from acsi_sem.numerics.ml_hessian import observed_hessian
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,6 @@ def ml_mean_discrepancy(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray
     return Discrepancy(value + float(residual @ weighted_residual), gradient, information)
 
 
-def numerical_hessian(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray) -> np.ndarray:
-    """(q, q) Hessian of F by central differences of the analytic gradient."""
-    return hessian_from_gradient(lambda t: ml_gradient(ram, t, sample_cov), theta)
-
-
 def hessian_from_gradient(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
                           relative_step: float = 1e-5) -> np.ndarray:
     """(q, q) symmetrized Jacobian of an analytic ``gradient`` (q,) -> (q,) at ``theta``, by
@@ -138,25 +134,30 @@ class ScoringResult:
 
 def minimize_ml(ram: RamModel, theta: np.ndarray, sample_cov: np.ndarray, *,
                 max_iterations: int = 200, tolerance: float = 1e-9) -> ScoringResult:
-    """Minimise F_ML from ``theta`` (q,); see :func:`minimize_scoring`."""
+    """Minimise F_ML from ``theta`` (q,); see :func:`minimize_scoring`. Its Newton steps use
+    the analytic Hessian (differencing the gradient costs 2q gradients per step)."""
     return minimize_scoring(
         lambda t: ml_discrepancy(ram, t, sample_cov),
         lambda t: ml_gradient(ram, t, sample_cov),
         lambda t: ml_value(ram.implied_covariance(t), sample_cov),
-        theta, max_iterations=max_iterations, tolerance=tolerance)
+        theta, max_iterations=max_iterations, tolerance=tolerance,
+        hessian=lambda t: observed_hessian(ram, t, sample_cov))
 
 
 def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
                      gradient: Callable[[np.ndarray], np.ndarray],
                      value: Callable[[np.ndarray], float], theta: np.ndarray, *,
-                     max_iterations: int = 200, tolerance: float = 1e-9) -> ScoringResult:
+                     max_iterations: int = 200, tolerance: float = 1e-9,
+                     hessian: Callable[[np.ndarray], np.ndarray] | None = None
+                     ) -> ScoringResult:
     """Minimise a discrepancy from ``theta`` (q,) with step halving: Fisher scoring far from
     the optimum, Newton steps on the observed Hessian near it (Fisher scoring alone converges
     only linearly where the model misfits or latent variables are nearly collinear).
 
     Args:
         evaluate: the discrepancy with its gradient and expected information at theta.
-        gradient: the gradient alone (q,), differenced for the observed Hessian.
+        gradient: the gradient alone (q,), differenced for the observed Hessian unless
+            ``hessian`` gives it (q, q).
         value: the discrepancy alone, ``inf`` where the model is not admissible.
 
     Converged means the largest absolute gradient element fell below ``tolerance``.
@@ -167,7 +168,8 @@ def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
         if largest < tolerance:
             return ScoringResult(theta, current.value, current.gradient, iteration, True,
                                  current.information)
-        step = _newton_step(gradient, theta, current) if largest < 1e-2 else None
+        step = _newton_step(hessian or (lambda t: hessian_from_gradient(gradient, t)), theta,
+                            current) if largest < 1e-2 else None
         if step is None:
             step = np.linalg.lstsq(current.information, current.gradient, rcond=None)[0]
         candidate = halve_until_better(value, theta, step, current.value)
@@ -180,9 +182,9 @@ def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
                          current.information)
 
 
-def _newton_step(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+def _newton_step(observed_hessian: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
                  current: Discrepancy) -> np.ndarray | None:
-    hessian = hessian_from_gradient(gradient, theta)
+    hessian = observed_hessian(theta)
     try:
         np.linalg.cholesky(hessian)
     except np.linalg.LinAlgError:

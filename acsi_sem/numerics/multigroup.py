@@ -21,12 +21,8 @@ from acsi_sem.numerics.constrained import (
     constraint_system,
     minimize_constrained,
 )
-from acsi_sem.numerics.ml import (
-    Discrepancy,
-    hessian_from_gradient,
-    minimize_scoring,
-    ml_mean_discrepancy,
-)
+from acsi_sem.numerics.ml import Discrepancy, minimize_scoring, ml_mean_discrepancy
+from acsi_sem.numerics.ml_hessian import observed_mean_hessian
 from acsi_sem.numerics.robust import (
     RobustML,
     independence_trace,
@@ -115,6 +111,18 @@ def grouped_discrepancy(grouped: GroupedSpec, rams: tuple[RamModel, ...],
     return Discrepancy(value, gradient, information)
 
 
+def grouped_hessian(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                    moments: tuple[GroupMoments, ...], theta: np.ndarray) -> np.ndarray:
+    """The analytic Hessian (Q, Q) of :func:`grouped_discrepancy`'s F at ``theta`` (Q,)."""
+    total = sum(m.n_obs for m in moments)
+    hessian = np.zeros((len(theta), len(theta)))
+    for view, ram, group in zip(grouped.views, rams, moments, strict=True):
+        index = view.global_index
+        hessian[np.ix_(index, index)] += group.n_obs / total * observed_mean_hessian(
+            ram, theta[index], group.covariance, group.means)
+    return hessian
+
+
 def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
                   start: np.ndarray, *, max_iterations: int = 200) -> GroupedSolution:
     """Fit the multi-group model from ``start`` (Q,), e.g. :func:`grouped_start_values`."""
@@ -126,10 +134,14 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
 
     functions = (evaluate, lambda t: evaluate(t, False).gradient,
                  lambda t: evaluate(t, False).value)
+    def hessian(theta: np.ndarray) -> np.ndarray:
+        return grouped_hessian(grouped, rams, moments, theta)
+
     system = constraint_system(grouped.spec)
     constrained = None if system is None else minimize_constrained(
-        *functions, start, system, max_iterations=max_iterations)
-    found = (minimize_scoring(*functions, start, max_iterations=max_iterations)
+        *functions, start, system, max_iterations=max_iterations, hessian=hessian)
+    found = (minimize_scoring(*functions, start, max_iterations=max_iterations,
+                              hessian=hessian)
              if constrained is None else constrained.scoring)
     messages = convergence_messages(grouped, found, system, constrained)
     information = found.information / 2
@@ -166,9 +178,7 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
         meat[np.ix_(index, index)] += scores.T @ scores / total
         # The saturated means add p to the trace (their scores and information match).
         saturated += answers.shape[1] + saturated_trace(answers - answers.mean(axis=0))
-    bread = hessian_from_gradient(
-        lambda t: grouped_discrepancy(grouped, solution.rams, moments, t,
-                                      with_information=False).gradient, theta) / 2
+    bread = grouped_hessian(grouped, solution.rams, moments, theta) / 2
     basis = None if solution.constraints is None else solution.constraints.basis
     return sandwich(bread, meat, total, saturated, basis)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from acsi_sem.model.ram import RamModel
 from acsi_sem.numerics.constrained import constrained_inverse
-from acsi_sem.numerics.ml import hessian_from_gradient, ml_mean_discrepancy, numerical_hessian
+from acsi_sem.numerics.ml_hessian import observed_hessian, observed_mean_hessian
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
     sigma = ram.implied_covariance(theta)
     scores = covariance_scores(deviations, sigma, ram.sigma_derivatives(theta))
     meat = (scores * unit[:, None] ** 2).T @ scores / n
-    bread = numerical_hessian(ram, theta, sample_cov) / 2
+    bread = observed_hessian(ram, theta, sample_cov) / 2
     robust = sandwich(bread, meat, n, saturated_trace(deviations, covariates, weights), basis)
     if not meanstructure or weights is None:
         return robust
@@ -121,8 +121,7 @@ def robust_ml_means(ram: RamModel, theta: np.ndarray, items: np.ndarray,
     sample_cov = deviations.T @ deviations / n
     scores = mean_structure_scores(items - ram.implied_mean(theta), ram.implied_covariance(theta),
                                    ram.sigma_derivatives(theta), ram.mean_derivatives(theta))
-    bread = hessian_from_gradient(lambda t: ml_mean_discrepancy(
-        ram, t, sample_cov, means, with_information=False).gradient, theta) / 2
+    bread = observed_mean_hessian(ram, theta, sample_cov, means) / 2
     saturated = saturated_trace(deviations, covariates) + p - len(covariates)
     return sandwich(bread, scores.T @ scores / n, n, saturated, basis)
 

@@ -32,3 +32,17 @@ def test_public_names_still_resolve() -> None:
     assert set(acsi_sem.__all__) <= set(dir(acsi_sem))
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         acsi_sem.nothing  # noqa: B018
+
+
+# ECSI on mobi is improper and nearly flat: it once needed semopy's start values (0.9 s).
+@pytest.mark.parametrize(("model", "data"), [("acsi", None), ("ecsi", "data/mobi.csv"),
+                                             ("ccsi", "data/mobi.csv")])
+def test_shipped_models_fit_by_ml_without_semopy_or_scipy_linalg(model: str,
+                                                                 data: str | None) -> None:
+    probe = (f"import sys, acsi_sem\nresult = acsi_sem.fit({model!r}, {data!r}, "
+             "estimator='ML', bootstrap=20, seed=1)\n"
+             "print(result.converged, sorted({'semopy', 'scipy.linalg', 'scipy.optimize'} "
+             "& set(sys.modules)))")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                               text=True, check=True)
+    assert completed.stdout.strip().splitlines()[-1] == "True []"
