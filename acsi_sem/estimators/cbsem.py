@@ -449,7 +449,6 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
              + htmt_keys(layout.latent))
     raw = data.frame.to_numpy()
     indicator_columns = [spec.observed.index(name) for name in layout.indicators]
-    has_covariates = bool((spec.table["exo"] == 1).any())
     variance_rows = ((spec.table["op"] == "~~") & (spec.table["lhs"] == spec.table["rhs"])
                      ).to_numpy()
     system = constraint_system(spec)
@@ -481,9 +480,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    layout.blocks))])
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": estimate, "progress": options.progress, "interval": options.ci}
-    if has_covariates or system is not None or modelled_means or data.has_missing:
-        # fixed.x covariates change the model with every resample, and the batched
-        # iterations know neither constraints, modelled means nor FIML: one at a time.
+    if system is not None or modelled_means or data.has_missing:
+        # The batched iterations know neither constraints, modelled means nor FIML.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 

@@ -6,6 +6,12 @@ parameters, defined parameters, indirect and total effects, HTMT. Moments come f
 matrix product, estimates from batched ML iterations started at the full-sample solution;
 a replicate whose batched iterations do not reach the gradient tolerance is handed to the
 one-at-a-time statistic, so every replicate ends where the one-at-a-time path ends.
+
+fixed.x covariates change the model with every resample (their moments are held at the
+resample's values). The batch frees them instead: with complete data, ML estimates of the
+covariates' (co)variances are their sample moments and the other estimates do not change
+(the likelihood factors into the covariates' marginal and the rest given them), so one
+model serves every replicate.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from acsi_sem.model.ram import build_ram
+from acsi_sem.model.spec import ModelSpec, number_free_parameters
 from acsi_sem.numerics.batched import BatchedRam, minimize_ml_batched, weighted_moments
 from acsi_sem.numerics.cbsem import CbsemSolution
 from acsi_sem.numerics.pls import PlsLayout, total_effects
@@ -26,7 +34,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
                             layout: PlsLayout, one_at_a_time: Callable[[np.ndarray], Replicate],
                             row_weights: np.ndarray | None = None
                             ) -> Callable[[np.ndarray], ReplicateBatch]:
-    """A batched bootstrap statistic for a model without fixed.x covariates.
+    """A batched bootstrap statistic (complete data, no constraints, no mean structure).
 
     Args:
         solution: the full-sample ML solution (its ``theta`` starts every replicate).
@@ -37,10 +45,11 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
             batch leaves unconverged.
         row_weights: (n,) sampling weights, multiplying the resample counts, or None.
     """
-    spec, ram = solution.spec, solution.ram
-    table = spec.table
+    table = solution.spec.table
     free = table["free"].to_numpy()
     values_rows = np.flatnonzero(table["op"].isin(["=~", "~", "~~"]).to_numpy() & (free > 0))
+    spec, start = covariate_moments_freed(solution)
+    ram = solution.ram if spec is solution.spec else build_ram(spec)
     variance_rows = ((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
     has_definitions = bool((table["op"] == ":=").any())
     position = {name: i for i, name in enumerate(ram.variables)}
@@ -55,7 +64,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
     def statistic(weights: np.ndarray) -> ReplicateBatch:
         _, covariances = weighted_moments(items, weights if row_weights is None
                                           else weights * row_weights)
-        fitted = minimize_ml_batched(ram, solution.theta, covariances)
+        fitted = minimize_ml_batched(ram, start, covariances)
         theta = fitted.theta
         rows = row_values(spec, theta)
         parts = [rows[:, values_rows]]
@@ -70,6 +79,26 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
         return settle_failed(weights, values, improper, ~fitted.converged, one_at_a_time)
 
     return statistic
+
+
+def covariate_moments_freed(solution: CbsemSolution) -> tuple[ModelSpec, np.ndarray]:
+    """``(spec, theta (q',))``: the solution's specification with its fixed.x covariates'
+    (co)variances made free parameters, and its estimates with those moments in their
+    places; the solution's own where it has no covariates."""
+    spec = solution.spec
+    table = spec.table
+    held = ((table["exo"] == 1) & (table["op"] == "~~")).to_numpy()
+    if not held.any():
+        return spec, solution.theta
+    values = row_values(spec, solution.theta)
+    freed = table.copy()
+    freed.loc[held, "free"] = 1
+    freed["free"] = number_free_parameters(freed)
+    freed_spec = spec.with_table(freed)
+    numbers = freed["free"].to_numpy()
+    theta = np.empty(numbers.max())
+    theta[numbers[numbers > 0] - 1] = values[numbers > 0]
+    return freed_spec, theta
 
 
 def _definitions(spec, rows: np.ndarray) -> np.ndarray:
