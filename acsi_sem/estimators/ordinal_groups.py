@@ -46,7 +46,7 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     from acsi_sem.estimators.ordinal import _check_ordinal_model
 
     _check_group_request(spec, options)
-    _check_ordinal_model(spec, data, options)
+    _check_ordinal_model(spec, data, options, ())
     check_no_composites(spec)
     check_identification(spec)
     labels = data.group_labels
@@ -61,6 +61,14 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
 
 
 def _check_group_request(spec: ModelSpec, options: FitOptions) -> None:
+    from acsi_sem.estimators.ordinal import continuous_items
+
+    continuous = continuous_items(spec, options.ordered)
+    if continuous:
+        raise AcsiSemError(f"continuous items beside ordered ones ({', '.join(continuous)} "
+                           "not in ordered=) are estimated by WLSMV in one group only yet; "
+                           "declare every item ordered (ordered='all'), fit each group on its "
+                           "own, or use estimator 'ml' or 'mlr'")
     unsupported = [name for name in options.group_equal if name not in ORDINAL_EQUALITY_CLASSES]
     if unsupported:
         raise AcsiSemError(f"with ordered items (WLSMV) and groups, group_equal takes "
