@@ -71,7 +71,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         ordered: with ``estimator="wlsmv"``, the items that are ordered categories:
             ``"all"`` (the default) or their names (a list, or one comma-separated string);
             the model's other items are then continuous, entering with their means and
-            variances (lavaan's ``ordered =`` naming some items; one group only).
+            variances (lavaan's ``ordered =`` naming some items).
         chunksize: read a CSV, TSV or Parquet data file in chunks of this many rows,
             keeping only N, means and covariances (files larger than memory; estimator
             ``"ml"``). Files of 256 MiB or more are read so by default when the options
