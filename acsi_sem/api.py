@@ -69,7 +69,9 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             ``"lv.variances"``, ``"lv.covariances"`` (a list, or one comma-separated
             string).
         ordered: with ``estimator="wlsmv"``, the items that are ordered categories:
-            ``"all"`` (the default) or their names; every item must be ordered.
+            ``"all"`` (the default) or their names (a list, or one comma-separated string);
+            the model's other items are then continuous, entering with their means and
+            variances (lavaan's ``ordered =`` naming some items).
         chunksize: read a CSV, TSV or Parquet data file in chunks of this many rows,
             keeping only N, means and covariances (files larger than memory; estimator
             ``"ml"``). Files of 256 MiB or more are read so by default when the options
@@ -139,7 +141,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
     if options.estimator == "wlsmv":
         from acsi_sem.estimators.ordinal import ordered_items
 
-        ordered_items(spec, ordered)
+        options = replace(options, ordered=ordered_items(spec, ordered))
     if bollen_stine and (group is not None or missing != "listwise"):
         raise AcsiSemError("the Bollen-Stine bootstrap is available for one group of complete "
                            "answers (missing='listwise', no group) yet")

@@ -32,7 +32,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                           "free)")
     fit.add_argument("--ordered", metavar="ITEMS",
                      help="with --estimator wlsmv: 'all' (default) or the ordered items, "
-                          "comma-separated")
+                          "comma-separated; the model's other items are continuous")
     fit.add_argument("--scheme", default="path", choices=["path", "factorial", "centroid"],
                      help="PLS inner weighting scheme (default: path)")
     _add_moderation_option(fit)

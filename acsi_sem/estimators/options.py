@@ -37,6 +37,8 @@ class FitOptions:
             :mod:`acsi_sem.estimators.pls_higher_order`).
         bollen_stine: CB-SEM (ML/MLR): replicates of the Bollen-Stine bootstrap of the
             chi-square test (0: none; see :mod:`acsi_sem.estimators.bollen_stine`).
+        ordered: WLSMV: the ordered items; the model's other items are continuous.
+            ``None``: every item is ordered.
     """
 
     estimator: str = "ml"
@@ -52,6 +54,7 @@ class FitOptions:
     moderation: str = "two_stage"
     higher_order: str = "two_stage"
     bollen_stine: int = 0
+    ordered: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         from acsi_sem.numerics.pls import SCHEMES

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -38,23 +40,27 @@ MAX_CATEGORIES = 15
 
 def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
               options: FitOptions) -> FitResult:
-    """Estimate ``spec`` on ordered answers by WLSMV and collect every statistic."""
+    """Estimate ``spec`` on ordered answers by WLSMV and collect every statistic; the
+    items outside ``options.ordered`` are continuous (lavaan's ``ordered =`` naming some)."""
     from acsi_sem.estimators.cbsem import cbsem_quality
 
-    _check_ordinal_model(spec, data, options)
+    continuous = continuous_items(spec, options.ordered)
+    _check_ordinal_model(spec, data, options, continuous)
     check_no_composites(spec)
     check_identification(spec)
-    statistics = ordinal_statistics(data.frame)
+    statistics = ordinal_statistics(data.frame, continuous=continuous)
     model = ordinal_model(spec, statistics)
     dwls = fit_dwls(model, statistics)
     final = model.completed_spec(dwls.theta)
     information = (dwls.jacobian.T * statistics.weights) @ dwls.jacobian
-    solution = CbsemSolution(spec=final, ram=build_ram(final), theta=dwls.theta,
+    # The continuous items' intercepts are parameters (their means), not saturated.
+    ram = build_ram(final, means=bool(continuous))
+    solution = CbsemSolution(spec=final, ram=ram, theta=dwls.theta,
                              discrepancy=dwls.value, vcov=dwls.vcov, converged=dwls.converged,
                              messages=(), information=information)
     parameters = parameter_table(solution, np.zeros(len(spec.observed)), data.n_obs)
     names = tuple(spec.observed)
-    implied = _implied_correlation(solution)
+    implied = _implied_covariance(solution)
     return FitResult(
         spec=final, model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
@@ -66,7 +72,7 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         warnings=(*statistics.problems(), *_warnings(solution, parameters)),
         notes=(*data.notes, _categories_note(statistics)),
         implied_cov=as_frame(implied, names),
-        sample_cov=as_frame(statistics.polychoric, names),
+        sample_cov=as_frame(statistics.covariance, names),
         vcov=None if dwls.vcov is None else pd.DataFrame(
             dwls.vcov, index=final.free_parameter_names, columns=final.free_parameter_names),
         quality=cbsem_quality(solution, parameters, data, correlation=statistics.polychoric),
@@ -74,14 +80,14 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     )
 
 
-def ordered_items(spec: ModelSpec, ordered: tuple[str, ...] | str | None) -> tuple[str, ...]:
-    """The items declared ordered: ``"all"`` (or ``None``) means every observed variable.
+def ordered_items(spec: ModelSpec, ordered: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The items declared ordered: ``"all"`` (or ``None``) means every observed variable;
+    a list (or one comma-separated string) names some, and the others are continuous.
 
     Raises:
-        AcsiSemError: a name the model does not have, or a model with continuous items too
-            (mixed ordinal and continuous items are not estimated yet).
+        AcsiSemError: a name the model does not have, or no item named.
     """
-    if ordered is None or ordered == "all" or ordered == ("all",):
+    if ordered is None or ordered == "all" or tuple(ordered) == ("all",):
         return tuple(spec.observed)
     names = tuple(ordered.split(",")) if isinstance(ordered, str) else tuple(ordered)
     names = tuple(name.strip() for name in names if name.strip())
@@ -89,15 +95,21 @@ def ordered_items(spec: ModelSpec, ordered: tuple[str, ...] | str | None) -> tup
     if unknown:
         raise AcsiSemError(f"ordered names {', '.join(unknown)}, which the model does not "
                            f"use; its items are {', '.join(spec.observed)}")
-    continuous = [name for name in spec.observed if name not in names]
-    if continuous:
-        raise AcsiSemError(f"WLSMV here needs every item ordered, but {', '.join(continuous)} "
-                           "are not; declare them ordered too (ordered='all') or use "
-                           "estimator 'ml'")
-    return names
+    if not names:
+        raise AcsiSemError("ordered names no item; name the ordered items, 'all', or use "
+                           "estimator 'ml' (or 'dwls') for continuous items only")
+    return tuple(name for name in spec.observed if name in names)
 
 
-def _check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
+def continuous_items(spec: ModelSpec, ordered: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The observed variables not declared ordered (none when ``ordered`` is ``None``)."""
+    if ordered is None:
+        return ()
+    return tuple(name for name in spec.observed if name not in ordered)
+
+
+def _check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions,
+                         continuous: tuple[str, ...]) -> None:
     unsupported = [(options.bootstrap > 0, "the bootstrap"),
                    (data.has_missing, "FIML (missing='fiml')"),
                    (spec.has_intercepts, "intercepts or means ('~ 1')"),
@@ -105,7 +117,7 @@ def _check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOption
     for applies, what in unsupported:
         if applies:
             raise AcsiSemError(f"{what} is not available with ordered items (WLSMV) yet")
-    for name in data.frame.columns:
+    for name in (name for name in data.frame.columns if name not in continuous):
         values = data.frame[name].to_numpy()
         fractional = values[values != np.round(values)]
         if len(fractional):
@@ -117,7 +129,7 @@ def _check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOption
                             f"{MAX_CATEGORIES} categories (treat it as continuous)")
 
 
-def _implied_correlation(solution: CbsemSolution) -> np.ndarray:
+def _implied_covariance(solution: CbsemSolution) -> np.ndarray:
     p = solution.ram.n_observed
     return solution.ram.full_covariance(solution.theta)[:p, :p]
 
@@ -132,7 +144,10 @@ def _fit_indices(dwls: DwlsSolution, statistics: OrdinalStatistics,
     base_df = p * (p - 1) / 2
     base_a, base_b = base_test.scale_and_shift(base_df)
     catml = catml_statistic(dwls, statistics, df, base_df)
-    residual = lower_triangle(statistics.polychoric - implied)
+    # lavaan's SRMR for ordered items: correlation residuals, the implied covariances of
+    # continuous items scaled by their sample standard deviations (srmr_bentler_nomean).
+    sd = statistics.standard_deviations
+    residual = lower_triangle(statistics.polychoric - implied / np.outer(sd, sd))
     weights, sample = statistics.weights, statistics.vector
     misfit = sample - dwls.model.implied(dwls.theta)
     gfi = 1 - np.sum(weights * misfit ** 2) / np.sum(weights * sample ** 2)
@@ -159,9 +174,16 @@ def _warnings(solution: CbsemSolution, parameters: pd.DataFrame) -> list[str]:
 
 
 def _categories_note(statistics: OrdinalStatistics) -> str:
-    counts = sorted({len(level) for level in statistics.levels})
+    ordered = ~statistics.is_continuous
+    counts = sorted({len(level) for level, kept in zip(statistics.levels, ordered, strict=True)
+                     if kept})
     spread = "-".join(map(str, (counts[0], counts[-1]))) if len(counts) > 1 else str(counts[0])
-    return (f"ordered items: {len(statistics.items)} items with {spread} answer categories; "
+    note = (f"ordered items: {int(ordered.sum())} items with {spread} answer categories; "
             "thresholds and polychoric correlations estimated in two steps (lavaan's WLSMV, "
             "delta parameterization)")
+    if ordered.all():
+        return note
+    names = [item for item, kept in zip(statistics.items, ordered, strict=True) if not kept]
+    return (f"{note}; continuous items: {', '.join(names)} (means, variances, polyserial "
+            "and Pearson correlations)")
 

@@ -43,15 +43,16 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     (lavaan's ``sem(..., group =, ordered =, estimator = "WLSMV")``, delta
     parameterization), holding ``options.group_equal`` equal across groups."""
     from acsi_sem.estimators.multigroup import group_data
-    from acsi_sem.estimators.ordinal import _check_ordinal_model
+    from acsi_sem.estimators.ordinal import _check_ordinal_model, continuous_items
 
     _check_group_request(spec, options)
-    _check_ordinal_model(spec, data, options)
+    continuous = continuous_items(spec, options.ordered)
+    _check_ordinal_model(spec, data, options, continuous)
     check_no_composites(spec)
     check_identification(spec)
     labels = data.group_labels
     parts = group_data(data, labels)
-    statistics = [ordinal_statistics(part.frame) for part in parts]
+    statistics = [ordinal_statistics(part.frame, continuous=continuous) for part in parts]
     _check_same_categories(statistics, labels)
     _check_binary_thresholds(statistics[0], options.group_equal)
     models = [ordinal_model(spec, stats) for stats in statistics]
@@ -142,6 +143,7 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
     table = pd.concat(stacked, ignore_index=True)
     table["id"] = np.arange(1, len(table) + 1)
     implied = [_implied_correlation(p, len(names)) for p in parts]
+    implied_cov = [_implied_moments(p, g) for p, g in zip(parts, solution.groups, strict=True)]
     return FitResult(
         spec=spec.with_table(table),
         model_name=model_file.name if model_file is not None else "model",
@@ -155,8 +157,8 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
         converged=solution.converged,
         warnings=(*[w for g in solution.groups for w in g.statistics.problems()], *warnings),
         notes=(*data.notes, _note(solution, labels, options.group_equal)),
-        implied_cov=_by_group(labels, [as_frame(s, names) for s in implied]),
-        sample_cov=_by_group(labels, [as_frame(g.statistics.polychoric, names)
+        implied_cov=_by_group(labels, [as_frame(s, names) for s in implied_cov]),
+        sample_cov=_by_group(labels, [as_frame(g.statistics.covariance, names)
                                       for g in solution.groups]),
         groups={"column": str(data.groups.name), "labels": list(labels),
                 "n_obs": {label: g.statistics.n_obs for label, g
@@ -180,17 +182,28 @@ def _group_solution(group: OrdinalGroup, solution: GroupedDwls, number: int
 
 
 def _implied_correlation(part: CbsemSolution, p: int) -> np.ndarray:
-    """(p, p) the latent responses' implied correlations, Delta Sigma* Delta."""
+    """(p, p) the latent responses' implied correlations, Delta Sigma* Delta (and the
+    continuous items' implied correlations: their variances are fitted exactly, so SRMR's
+    residuals equal lavaan's, which scale by the sample's standard deviations)."""
     sigma = part.ram.full_covariance(part.theta)[:p, :p]
     scale = 1.0 / np.sqrt(np.diag(sigma))
+    return sigma * np.outer(scale, scale)
+
+
+def _implied_moments(part: CbsemSolution, group: OrdinalGroup) -> np.ndarray:
+    """(p, p) as the sample's: the latent responses' correlations for ordered items, the
+    covariances of continuous items."""
+    p = len(group.statistics.items)
+    sigma = part.ram.full_covariance(part.theta)[:p, :p]
+    scale = np.where(group.statistics.is_continuous, 1.0, 1.0 / np.sqrt(np.diag(sigma)))
     return sigma * np.outer(scale, scale)
 
 
 def _scale_rows(group: OrdinalGroup, solution: GroupedDwls) -> pd.DataFrame:
     """lavaan's ``item ~*~ item`` rows: the scale factors (1 / SD of the latent response);
     their std.all is 1."""
-    n_cov, n_thr, p = group.sizes
-    position = slice(n_cov + n_thr, n_cov + n_thr + p)
+    n_cov, n_first, n_scale = group.sizes
+    position = slice(n_cov + n_first, n_cov + n_first + n_scale)
     values = group.local(solution.theta)[position]
     index = group.index[position]
     if solution.vcov is None:
@@ -201,7 +214,7 @@ def _scale_rows(group: OrdinalGroup, solution: GroupedDwls) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(errors > 0, values / errors, np.nan)
     return pd.DataFrame({
-        "lhs": group.statistics.items, "op": "~*~", "rhs": group.statistics.items,
+        "lhs": group.ordered_items, "op": "~*~", "rhs": group.ordered_items,
         "label": "", "est": values, "se": errors, "z": z,
         "pvalue": 2 * special.ndtr(-np.abs(z)), "ci_lower": values - 1.959963984540054 * errors,
         "ci_upper": values + 1.959963984540054 * errors, "std_lv": values, "std_all": 1.0})

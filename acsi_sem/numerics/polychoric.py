@@ -7,17 +7,37 @@ the pair's cross-table with the thresholds held fixed (two-step ML, Olsson 1979)
 asymptotic covariance (Muthén 1984) is built from casewise scores, as lavaan's ``muthen1984``:
 outer products of scores, not Hessians.
 
-Statistics are ordered as lavaan orders them: every item's thresholds, item by item, then
-the correlations column by column below the diagonal, (2,1), (3,1), ..., (p,1), (3,2), ...
+Continuous items may stand beside the ordered ones (lavaan's ``ordered =`` naming some
+items): each enters with its mean and variance, and its pairs with the polyserial or
+Pearson correlation of :mod:`acsi_sem.numerics.polyserial`; the statistics then hold the
+covariances of those pairs, not their correlations, as lavaan's do.
+
+Statistics are ordered as lavaan orders them: item by item an ordered item's thresholds or a
+continuous item's mean, then the continuous items' variances, then the correlations (or
+covariances) column by column below the diagonal, (2,1), (3,1), ..., (p,1), (3,2), ...
+lavaan stores minus the mean (and flips the sign of its rows of Gamma); this module keeps the
+mean itself, which changes no estimate, standard error or test.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+
+from acsi_sem.numerics.polyserial import (
+    POLYSERIAL_BOUND,
+    ContinuousItem,
+    PairScores,
+    continuous_item,
+    pearson_correlation,
+    pearson_scores,
+    polyserial_correlation,
+    polyserial_scores,
+)
 
 # lavaan's bounds for a polychoric correlation.
 RHO_BOUND = 0.999
@@ -25,16 +45,23 @@ RHO_BOUND = 0.999
 
 @dataclass(frozen=True)
 class OrdinalStatistics:
-    """Thresholds, polychoric correlations and their asymptotic covariance.
+    """Thresholds, polychoric correlations and their asymptotic covariance; with continuous
+    items also their means and variances and the polyserial and Pearson correlations.
 
     Attributes:
         items: the p item names.
-        levels: each item's answer values, lowest first (K_j of them).
-        thresholds: each item's K_j - 1 thresholds on the standard-normal scale.
-        polychoric: (p, p) polychoric correlations, unit diagonal.
+        levels: each item's answer values, lowest first (K_j of them; none for a continuous
+            item).
+        thresholds: each item's K_j - 1 thresholds on the standard-normal scale (none for a
+            continuous item).
+        polychoric: (p, p) correlations, unit diagonal: polychoric between ordered items,
+            polyserial between an ordered and a continuous one, Pearson between continuous.
         gamma: (m, m) asymptotic covariance of ``vector`` times N (lavaan's NACOV), with
-            m = sum(K_j - 1) + p(p - 1)/2.
+            m = sum(K_j - 1) + 2 c + p(p - 1)/2 for c continuous items.
         n_obs: N, respondents.
+        continuous: (p,) whether each item is continuous.
+        means: (p,) the continuous items' means (0 for ordered items).
+        variances: (p,) the continuous items' variances, divisor N (1 for ordered items).
     """
 
     items: tuple[str, ...]
@@ -43,6 +70,16 @@ class OrdinalStatistics:
     polychoric: np.ndarray
     gamma: np.ndarray
     n_obs: int
+    continuous: np.ndarray | None = None
+    means: np.ndarray | None = None
+    variances: np.ndarray | None = None
+
+    @property
+    def is_continuous(self) -> np.ndarray:
+        """(p,) whether each item is continuous (all False with ordered items only)."""
+        if self.continuous is None:
+            return np.zeros(len(self.items), dtype=bool)
+        return np.asarray(self.continuous, dtype=bool)
 
     @property
     def n_thresholds(self) -> int:
@@ -50,9 +87,33 @@ class OrdinalStatistics:
         return sum(len(t) for t in self.thresholds)
 
     @property
+    def n_univariate(self) -> int:
+        """Number of statistics before the correlations: thresholds, means, variances."""
+        return self.n_thresholds + 2 * int(self.is_continuous.sum())
+
+    @property
+    def standard_deviations(self) -> np.ndarray:
+        """(p,) the continuous items' standard deviations, 1 for the ordered items."""
+        if self.variances is None:
+            return np.ones(len(self.items))
+        return np.sqrt(self.variances)
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """(p, p) the correlations scaled by the continuous items' standard deviations
+        (lavaan's sample ``cov``; the polychorics with ordered items only)."""
+        sd = self.standard_deviations
+        return self.polychoric * np.outer(sd, sd)
+
+    @property
     def vector(self) -> np.ndarray:
-        """(m,) the thresholds, then the correlations below the diagonal by column."""
-        return np.concatenate([*self.thresholds, lower_triangle(self.polychoric)])
+        """(m,) item by item the thresholds or the mean, then the continuous items'
+        variances, then the covariances below the diagonal by column."""
+        continuous = self.is_continuous
+        first = [np.array([self.means[j]]) if continuous[j] else self.thresholds[j]
+                 for j in range(len(self.items))]
+        variances = (self.variances[continuous] if continuous.any() else np.zeros(0))
+        return np.concatenate([*first, variances, lower_triangle(self.covariance)])
 
     @property
     def weights(self) -> np.ndarray:
@@ -60,13 +121,19 @@ class OrdinalStatistics:
         return 1.0 / np.diag(self.gamma)
 
     def problems(self) -> list[str]:
-        """Warnings about the sample statistics: correlations stuck at the bound, and a
-        polychoric matrix that is not positive definite."""
-        messages = [f"the polychoric correlation of {self.items[a]} and {self.items[b]} is "
-                    f"{self.polychoric[a, b]:+.3f}, at its bound: the two items cannot be "
-                    "told apart and the estimates near them are unreliable"
-                    for a, b in zip(*pair_indices(len(self.items)), strict=True)
-                    if abs(self.polychoric[a, b]) >= RHO_BOUND - 1e-6]
+        """Warnings about the sample statistics: correlations stuck at their bound, and a
+        correlation matrix that is not positive definite."""
+        continuous = self.is_continuous
+        messages = []
+        for a, b in zip(*pair_indices(len(self.items)), strict=True):
+            mixed = continuous[a] != continuous[b]
+            bound = POLYSERIAL_BOUND if mixed else RHO_BOUND
+            if (continuous[a] and continuous[b]) or abs(self.polychoric[a, b]) < bound - 1e-6:
+                continue
+            kind = "polyserial" if mixed else "polychoric"
+            messages.append(f"the {kind} correlation of {self.items[a]} and {self.items[b]} "
+                            f"is {self.polychoric[a, b]:+.3f}, at its bound: the two items "
+                            "cannot be told apart and the estimates near them are unreliable")
         smallest = np.linalg.eigvalsh(self.polychoric)[0]
         if smallest <= 0:
             messages.append(f"the polychoric correlation matrix is not positive definite "
@@ -126,22 +193,55 @@ def bivariate_normal_pdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray
     return density
 
 
-def ordinal_statistics(frame: pd.DataFrame) -> OrdinalStatistics:
-    """Thresholds, polychorics and NACOV of the (n, p) answers in ``frame``."""
-    levels = tuple(np.unique(frame[name].to_numpy()) for name in frame.columns)
-    codes = np.column_stack([np.searchsorted(level, frame[name].to_numpy())
-                             for level, name in zip(levels, frame.columns, strict=True)])
-    thresholds = tuple(_thresholds(codes[:, j], len(level)) for j, level in enumerate(levels))
-    p = codes.shape[1]
+@dataclass(frozen=True)
+class _Item:
+    """One item on its own: an ordered item's categories or a continuous item's moments."""
+
+    levels: np.ndarray
+    codes: np.ndarray | None
+    thresholds: np.ndarray
+    continuous: ContinuousItem | None
+
+
+def _item(values: np.ndarray, continuous: bool) -> _Item:
+    if continuous:
+        return _Item(levels=np.zeros(0), codes=None, thresholds=np.zeros(0),
+                     continuous=continuous_item(values))
+    levels = np.unique(values)
+    codes = np.searchsorted(levels, values)
+    return _Item(levels=levels, codes=codes, thresholds=_thresholds(codes, len(levels)),
+                 continuous=None)
+
+
+def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> OrdinalStatistics:
+    """Thresholds, correlations and NACOV of the (n, p) answers in ``frame``; the columns
+    named in ``continuous`` are continuous items, the others ordered."""
+    items = [_item(frame[name].to_numpy(), name in continuous) for name in frame.columns]
+    p = len(items)
     polychoric = np.eye(p)
     for row, column in zip(*pair_indices(p), strict=True):
-        table = _cross_table(codes[:, row], codes[:, column], len(levels[row]),
-                             len(levels[column]))
-        polychoric[row, column] = polychoric[column, row] = _polychoric(
-            table, thresholds[row], thresholds[column])
-    gamma = _asymptotic_covariance(codes, thresholds, polychoric)
-    return OrdinalStatistics(items=tuple(frame.columns), levels=levels, thresholds=thresholds,
-                             polychoric=polychoric, gamma=gamma, n_obs=len(frame))
+        polychoric[row, column] = polychoric[column, row] = _pair_correlation(
+            items[row], items[column])
+    is_continuous = np.array([item.continuous is not None for item in items])
+    moments = [item.continuous for item in items]
+    return OrdinalStatistics(
+        items=tuple(frame.columns), levels=tuple(item.levels for item in items),
+        thresholds=tuple(item.thresholds for item in items), polychoric=polychoric,
+        gamma=_asymptotic_covariance(items, polychoric), n_obs=len(frame),
+        continuous=is_continuous,
+        means=np.array([0.0 if m is None else m.mean for m in moments]),
+        variances=np.array([1.0 if m is None else m.variance for m in moments]))
+
+
+def _pair_correlation(first: _Item, second: _Item) -> float:
+    """Polychoric, polyserial or Pearson correlation of two items, as their kinds ask."""
+    if first.continuous is None and second.continuous is None:
+        table = _cross_table(first.codes, second.codes, len(first.levels), len(second.levels))
+        return _polychoric(table, first.thresholds, second.thresholds)
+    if first.continuous is not None and second.continuous is not None:
+        return pearson_correlation(first.continuous, second.continuous)
+    numeric, ordered = (first, second) if first.continuous is not None else (second, first)
+    return polyserial_correlation(numeric.continuous, ordered.codes, ordered.thresholds)
 
 
 def _thresholds(codes: np.ndarray, categories: int) -> np.ndarray:
@@ -180,34 +280,94 @@ def _polychoric(table: np.ndarray, first: np.ndarray, second: np.ndarray) -> flo
     return float(found.x)
 
 
-def _asymptotic_covariance(codes: np.ndarray, thresholds: tuple[np.ndarray, ...],
-                           polychoric: np.ndarray) -> np.ndarray:
-    """lavaan's NACOV: N B^-1 (sum_i s_i s_i') B^-T / N with B from score outer products."""
-    n, p = codes.shape
-    threshold_scores = np.column_stack([_threshold_scores(codes[:, j], thresholds[j])
-                                        for j in range(p)])
-    offsets = np.concatenate([[0], np.cumsum([len(t) for t in thresholds])])
+def _asymptotic_covariance(items: list[_Item], polychoric: np.ndarray) -> np.ndarray:
+    """lavaan's NACOV (``muthen1984``): N B^-1 (sum_i s_i s_i') B^-T / N with B from score
+    outer products, then turned from correlations to covariances where continuous items
+    take part (the delta method, lavaan's H)."""
+    n, p = _n_respondents(items), len(items)
+    columns_of = _univariate_columns(items)
+    n_univariate = sum(len(c) for c in columns_of)
+    univariate_scores = np.zeros((n, n_univariate))
+    for item, columns in zip(items, columns_of, strict=True):
+        univariate_scores[:, columns] = (
+            item.continuous.scores() if item.continuous is not None
+            else _threshold_scores(item.codes, item.thresholds))
     rows, columns = pair_indices(p)
     correlation_scores = np.empty((n, len(rows)))
-    cross = np.zeros((len(rows), offsets[-1]))
+    cross = np.zeros((len(rows), n_univariate))
     for pair, (a, b) in enumerate(zip(rows, columns, strict=True)):
-        scores, first, second = _pair_scores(codes[:, a], codes[:, b], thresholds[a],
-                                             thresholds[b], polychoric[a, b])
-        correlation_scores[:, pair] = scores
-        cross[pair, offsets[a]:offsets[a + 1]] = scores @ first
-        cross[pair, offsets[b]:offsets[b + 1]] = scores @ second
-    scores = np.hstack([threshold_scores, correlation_scores])
+        scores = _correlation_scores(items[a], items[b], polychoric[a, b])
+        correlation_scores[:, pair] = scores.rho
+        cross[pair, columns_of[a]] = scores.rho @ scores.first
+        cross[pair, columns_of[b]] = scores.rho @ scores.second
+    scores = np.hstack([univariate_scores, correlation_scores])
     inner = scores.T @ scores
-    m_threshold = offsets[-1]
-    a11 = np.zeros((m_threshold, m_threshold))
-    for j in range(p):
-        block = slice(offsets[j], offsets[j + 1])
-        a11[block, block] = inner[block, block]
+    a11 = np.zeros((n_univariate, n_univariate))
+    for own in columns_of:
+        a11[np.ix_(own, own)] = inner[np.ix_(own, own)]
     a11_inverse = np.linalg.inv(a11)
     a22_inverse = np.diag(1.0 / np.sum(correlation_scores ** 2, axis=0))
-    b_inverse = np.block([[a11_inverse, np.zeros((m_threshold, len(rows)))],
+    b_inverse = np.block([[a11_inverse, np.zeros((n_univariate, len(rows)))],
                           [-a22_inverse @ cross @ a11_inverse, a22_inverse]])
-    return n * b_inverse @ inner @ b_inverse.T
+    gamma = n * b_inverse @ inner @ b_inverse.T
+    if all(item.continuous is None for item in items):
+        return gamma
+    to_covariance = _covariance_jacobian(items, columns_of, polychoric)
+    return to_covariance @ gamma @ to_covariance.T
+
+
+def _n_respondents(items: list[_Item]) -> int:
+    item = items[0]
+    return len(item.codes) if item.continuous is None else len(item.continuous.values)
+
+
+def _univariate_columns(items: list[_Item]) -> list[np.ndarray]:
+    """Each item's columns among the univariate statistics: an ordered item's thresholds,
+    or a continuous item's mean (in the item's place) and variance (after all items)."""
+    sizes = [1 if item.continuous is not None else len(item.thresholds) for item in items]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    variance_column = offsets[-1]
+    columns = []
+    for j, item in enumerate(items):
+        if item.continuous is None:
+            columns.append(np.arange(offsets[j], offsets[j + 1]))
+        else:
+            columns.append(np.array([offsets[j], variance_column]))
+            variance_column += 1
+    return columns
+
+
+def _correlation_scores(first: _Item, second: _Item, rho: float) -> PairScores:
+    """The pair's scores, ``first`` and ``second`` for the two items' own parameters."""
+    if first.continuous is None and second.continuous is None:
+        return PairScores(*_pair_scores(first.codes, second.codes, first.thresholds,
+                                        second.thresholds, rho))
+    if first.continuous is not None and second.continuous is not None:
+        return pearson_scores(first.continuous, second.continuous, rho)
+    if first.continuous is not None:
+        return polyserial_scores(first.continuous, second.codes, second.thresholds, rho)
+    scores = polyserial_scores(second.continuous, first.codes, first.thresholds, rho)
+    return PairScores(rho=scores.rho, first=scores.second, second=scores.first)
+
+
+def _covariance_jacobian(items: list[_Item], columns_of: list[np.ndarray],
+                         polychoric: np.ndarray) -> np.ndarray:
+    """(m, m) d statistics / d (univariate statistics, correlations) where a continuous
+    item's correlations become covariances, r_ab sd_a sd_b (lavaan's H in muthen1984)."""
+    n_univariate = sum(len(c) for c in columns_of)
+    rows, columns = pair_indices(len(items))
+    jacobian = np.eye(n_univariate + len(rows))
+    sd = np.array([1.0 if item.continuous is None else np.sqrt(item.continuous.variance)
+                   for item in items])
+    for pair, (a, b) in enumerate(zip(rows, columns, strict=True)):
+        index = n_univariate + pair
+        jacobian[index, index] = sd[a] * sd[b]
+        for own, other in ((a, b), (b, a)):
+            if items[own].continuous is not None:
+                # d (r sd_a sd_b) / d var_own = r sd_other / (2 sd_own)
+                jacobian[index, columns_of[own][1]] = (polychoric[a, b] * sd[other]
+                                                       / (2 * sd[own]))
+    return jacobian
 
 
 def _threshold_scores(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

@@ -6,7 +6,9 @@ of the latent responses. In lavaan's default delta parameterization every latent
 has variance 1, so the residual variance of an ordered item is not a parameter but what the
 model leaves unexplained, ``1 - explained``. Where that residual is fixed (a single-indicator
 construct measured without error), the construct's own (residual) variance closes the gap
-instead, so the construct takes the item's unit variance.
+instead, so the construct takes the item's unit variance. A continuous item beside the
+ordered ones keeps its free residual variance and gains a free intercept; the model
+reproduces its mean by that intercept, its variance and its covariances too.
 
 Estimates minimise ``F = sum_k w_k (s_k - sigma_k)^2`` with ``w = 1 / diag(Gamma)``;
 standard errors are the sandwich ``E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)`` with
@@ -39,7 +41,12 @@ class OrdinalModel:
         closing: (c, j) pairs of RAM variable indices: c's (residual) variance is derived so
             that item j's latent response has variance 1, in causal order.
         derived_rows: the table row of each closing variance, in ``closing`` order.
-        n_covariance: number of free parameters of the covariance part (thresholds follow).
+        n_covariance: number of free parameters of the covariance part (thresholds and
+            the continuous items' intercepts follow).
+        first_order: (k,) the parameter of each univariate statistic in lavaan's order,
+            item by item a threshold or a continuous item's intercept; ``None`` when the
+            thresholds follow the covariance part in that order (ordered items only).
+        continuous: RAM indices of the continuous items, whose variances are statistics.
     """
 
     spec: ModelSpec
@@ -47,6 +54,13 @@ class OrdinalModel:
     closing: tuple[tuple[int, int], ...]
     derived_rows: tuple[int, ...]
     n_covariance: int
+    first_order: np.ndarray | None = None
+    continuous: tuple[int, ...] = ()
+
+    def _first_order_index(self, q: int) -> np.ndarray:
+        if self.first_order is None:
+            return np.arange(self.n_covariance, q)
+        return self.first_order
 
     def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(A, S)`` at ``theta`` with the derived variances filled in."""
@@ -70,25 +84,27 @@ class OrdinalModel:
         return np.array([s_matrix[c, c] for c, _ in self.closing])
 
     def implied(self, theta: np.ndarray) -> np.ndarray:
-        """(m,) model thresholds, then the implied correlations below the diagonal."""
+        """(m,) model thresholds (and the continuous items' intercepts, their means), the
+        continuous items' variances, then the implied covariances below the diagonal."""
         _, s_matrix, b_matrix = self._matrices_and_inverse(theta)
         p = self.ram.n_observed
         sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p]
-        return np.concatenate([theta[self.n_covariance:], lower_triangle(sigma)])
+        return np.concatenate([theta[self._first_order_index(len(theta))],
+                               np.diag(sigma)[list(self.continuous)], lower_triangle(sigma)])
 
     def jacobian(self, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
         """(m, q) d sigma / d theta: central differences for the covariance part, the
-        identity for the thresholds."""
+        identity for the thresholds and intercepts."""
         p, q = self.ram.n_observed, len(theta)
-        m = q - self.n_covariance + p * (p - 1) // 2
+        m = q - self.n_covariance + len(self.continuous) + p * (p - 1) // 2
         jacobian = np.zeros((m, q))
         for index in range(self.n_covariance):
             up, down = theta.copy(), theta.copy()
             up[index] += step
             down[index] -= step
             jacobian[:, index] = (self.implied(up) - self.implied(down)) / (2 * step)
-        n_thresholds = q - self.n_covariance
-        jacobian[:n_thresholds, self.n_covariance:] = np.eye(n_thresholds)
+        first_order = self._first_order_index(q)
+        jacobian[np.arange(len(first_order)), first_order] = 1.0
         return jacobian
 
     def completed_spec(self, theta: np.ndarray) -> ModelSpec:
@@ -99,22 +115,19 @@ class OrdinalModel:
 
 
 def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalModel:
-    """Add thresholds to ``spec`` and derive the variances that the unit variances of the
-    latent responses fix.
+    """Add thresholds to ``spec`` (and intercepts of the continuous items) and derive the
+    variances that the unit variances of the ordered items' latent responses fix.
 
     Raises:
         ModelSyntaxError: a fixed residual variance of an ordered item that is not a
             single-indicator construct's, or a variance that must be derived but is fixed.
     """
     table = spec.table[spec.table["op"] != ":="].drop(columns=["id"])
-    threshold_rows = pd.DataFrame(
-        [{"lhs": item, "op": "|", "rhs": f"t{k}", "user": 0, "free": 1, "ustart": np.nan,
-          "exo": 0, "label": "", "start": value, "line": 0}
-         for item, values in zip(statistics.items, statistics.thresholds, strict=True)
-         for k, value in enumerate(values, start=1)])
+    continuous = dict(zip(statistics.items, statistics.is_continuous, strict=True))
     definitions = spec.table[spec.table["op"] == ":="].drop(columns=["id"])
-    table = pd.concat([table, threshold_rows, definitions], ignore_index=True)
-    closing_rows = [_closing_row(table, spec, item) for item in spec.observed]
+    table = pd.concat([table, _univariate_rows(statistics), definitions], ignore_index=True)
+    ordered = [item for item in spec.observed if not continuous[item]]
+    closing_rows = [_closing_row(table, spec, item) for item in ordered]
     table.loc[closing_rows, ["free", "ustart"]] = [0, np.nan]
     table.insert(0, "id", np.arange(1, len(table) + 1))
     table["free"] = number_free_parameters(table)
@@ -122,12 +135,47 @@ def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalMode
     ram = build_ram(prepared)
     position = {name: i for i, name in enumerate(ram.variables)}
     pairs = [(position[table.at[row, "lhs"]], position[item])
-             for row, item in zip(closing_rows, spec.observed, strict=True)]
+             for row, item in zip(closing_rows, ordered, strict=True)]
     depth = _causal_depth(ram)
     order = sorted(range(len(pairs)), key=lambda i: depth[pairs[i][0]])
+    mixed = any(continuous.values())
     return OrdinalModel(spec=prepared, ram=ram, closing=tuple(pairs[i] for i in order),
                         derived_rows=tuple(closing_rows[i] for i in order),
-                        n_covariance=ram.n_free)
+                        n_covariance=ram.n_free,
+                        first_order=_first_order(table, statistics) if mixed else None,
+                        continuous=tuple(position[item] for item in spec.observed
+                                         if continuous[item]))
+
+
+def _univariate_rows(statistics: OrdinalStatistics) -> pd.DataFrame:
+    """Rows ``item | t1``, ... of the ordered items and ``item ~1`` of the continuous ones,
+    starting at the sample thresholds and means."""
+    def row(lhs: str, op: str, rhs: str, start: float) -> dict:
+        return {"lhs": lhs, "op": op, "rhs": rhs, "user": 0, "free": 1, "ustart": np.nan,
+                "exo": 0, "label": "", "start": start, "line": 0}
+
+    rows = []
+    for j, item in enumerate(statistics.items):
+        if statistics.is_continuous[j]:
+            rows.append(row(item, "~1", "", float(statistics.means[j])))
+        else:
+            rows += [row(item, "|", f"t{k}", value)
+                     for k, value in enumerate(statistics.thresholds[j], start=1)]
+    return pd.DataFrame(rows)
+
+
+def _first_order(table: pd.DataFrame, statistics: OrdinalStatistics) -> np.ndarray:
+    """(k,) 0-based parameter of each threshold or mean statistic, in lavaan's order."""
+    free = {(lhs, op, rhs): index - 1 for lhs, op, rhs, index
+            in zip(table["lhs"], table["op"], table["rhs"], table["free"], strict=True)
+            if op in ("|", "~1")}
+    keys = []
+    for j, item in enumerate(statistics.items):
+        if statistics.is_continuous[j]:
+            keys.append((item, "~1", ""))
+        else:
+            keys += [(item, "|", f"t{k}") for k in range(1, len(statistics.thresholds[j]) + 1)]
+    return np.array([free[key] for key in keys])
 
 
 def _closing_row(table: pd.DataFrame, spec: ModelSpec, item: str) -> int:
@@ -247,13 +295,15 @@ def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndar
     from acsi_sem.numerics.cbsem import simple_start_values
 
     table = model.spec.table
-    base = table[table["op"] != "|"].assign(free=(table["free"] > 0) | table.index.isin(
+    univariate = table["op"].isin(["|", "~1"])
+    base = table[~univariate].assign(free=(table["free"] > 0) | table.index.isin(
         model.derived_rows))
     base = base.assign(free=number_free_parameters(base))
     ml_spec = model.spec.with_table(base)
     ml_ram = build_ram(ml_spec)
-    start = simple_start_values(ml_spec, ml_ram, statistics.polychoric)
-    fitted = minimize_ml(ml_ram, start, statistics.polychoric)
+    covariance = statistics.covariance
+    start = simple_start_values(ml_spec, ml_ram, covariance)
+    fitted = minimize_ml(ml_ram, start, covariance)
     # ML on a polychoric matrix can wander onto a ridge (a variance of -300, loadings near
     # 0) that DWLS then cannot leave; the simple starts are safer there.
     variances = base[(base["free"] > 0) & (base["op"] == "~~") & (base["lhs"] == base["rhs"])]
@@ -263,7 +313,8 @@ def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndar
     keyed = {(row.lhs, row.op, row.rhs): found[row.free - 1]
              for row in base[base["free"] > 0].itertuples()}
     for row in table[table["free"] > 0].itertuples():
-        theta[row.free - 1] = row.start if row.op == "|" else keyed[(row.lhs, row.op, row.rhs)]
+        theta[row.free - 1] = (row.start if row.op in ("|", "~1")
+                               else keyed[(row.lhs, row.op, row.rhs)])
     return theta
 
 
@@ -333,11 +384,12 @@ class CatmlStatistic:
 def catml_statistic(solution: DwlsSolution, statistics: OrdinalStatistics, df: float,
                     baseline_df: float) -> CatmlStatistic | None:
     """lavaan's ``lav_fit_catml_dwls`` for a single group with every item ordered; ``None``
-    where the polychoric matrix is not positive definite (as lavaan, which reports NA)."""
+    where the polychoric matrix is not positive definite or an item is continuous (as
+    lavaan 0.6.14, which reports NA for both)."""
     from acsi_sem.numerics.robust import duplication_matrix
 
     n, polychoric = statistics.n_obs, statistics.polychoric
-    if np.linalg.eigvalsh(polychoric)[0] <= 0 or df <= 0:
+    if np.linalg.eigvalsh(polychoric)[0] <= 0 or df <= 0 or statistics.is_continuous.any():
         return None
     p = len(polychoric)
     a_matrix, s_matrix = solution.model.matrices(solution.theta)
@@ -365,12 +417,12 @@ def catml_statistic(solution: DwlsSolution, statistics: OrdinalStatistics, df: f
 
 
 def baseline_test(statistics: OrdinalStatistics) -> tuple[float, ScaledShiftedTest]:
-    """The independence model (free thresholds, zero correlations): its chi-square and
-    the ingredients of its scaled-shifted test."""
+    """The independence model (free thresholds, means and variances, zero correlations):
+    its chi-square and the ingredients of its scaled-shifted test."""
     weights = statistics.weights
-    n_thresholds = statistics.n_thresholds
-    correlations = statistics.vector[n_thresholds:]
-    chisq = (statistics.n_obs - 1) * float(np.sum(weights[n_thresholds:] * correlations ** 2))
-    jacobian = np.zeros((len(weights), n_thresholds))
-    jacobian[:n_thresholds] = np.eye(n_thresholds)
+    n_free = statistics.n_univariate
+    correlations = statistics.vector[n_free:]
+    chisq = (statistics.n_obs - 1) * float(np.sum(weights[n_free:] * correlations ** 2))
+    jacobian = np.zeros((len(weights), n_free))
+    jacobian[:n_free] = np.eye(n_free)
     return chisq, scaled_shifted_test(jacobian, statistics)

@@ -10,7 +10,10 @@ model reproduces
 
 so each ordered item's residual variance is derived, ``1 / Delta_j^2 - explained``. lavaan's
 defaults: Delta = 1 and alpha = 0 in every group; when the thresholds are held equal,
-Delta and alpha are free in groups 2..G (alpha also when the intercepts are equal).
+Delta and alpha are free in groups 2..G (alpha also when the intercepts are equal). A
+continuous item has no Delta: the model reproduces its mean ``nu_j + (Lambda alpha)_j``, its
+variance and its covariances, and its intercept nu_j is held equal with the thresholds (or
+the intercepts), as lavaan 0.6.14 does.
 
 Estimates minimise ``sum_g (N_g - 1) F_g``; the robust covariance is
 ``E^-1 B E^-1 / (N - G)`` with ``E = sum_g f_g Delta_g' W_g Delta_g``, ``B`` the same with
@@ -31,7 +34,11 @@ from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
 from acsi_sem.numerics.wlsmv import OrdinalModel, ScaledShiftedTest, fit_dwls, gauss_newton
 
 # Classes lavaan's group.equal may hold equal for ordered items, and the table rows of each.
-CLASS_OF_OP = {"=~": "loadings", "~": "regressions", "|": "thresholds"}
+CLASS_OF_OP = {"=~": "loadings", "~": "regressions", "|": "thresholds", "~1": "intercepts"}
+# lavaan 0.6.14 keeps a continuous item's intercept among the thresholds (its statistic is
+# minus the mean, in the threshold vector): equal thresholds hold it equal too, and so do
+# equal intercepts.
+INTERCEPT_CLASSES = ("thresholds", "intercepts")
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,13 @@ class OrdinalGroup:
     """One group's ordinal model and where its parameters sit in the joint vector.
 
     Attributes:
-        model: the group's covariance part and thresholds (single-group form).
-        statistics: the group's thresholds, polychorics and Gamma.
-        keys: (q_g,) a name per local parameter: covariance part, thresholds, scale
-            factors (p), latent means; ``(lhs, op, rhs)`` for one shared by the groups,
-            ``(group, lhs, op, rhs)`` otherwise.
+        model: the group's covariance part, thresholds and continuous items' intercepts
+            (single-group form).
+        statistics: the group's thresholds, means, variances, correlations and Gamma.
+        keys: (q_g,) a name per local parameter: covariance part, thresholds, intercepts
+            of continuous items, scale factors (one per ordered item), latent means;
+            ``(lhs, op, rhs)`` for one shared by the groups, ``(group, lhs, op, rhs)``
+            otherwise.
         index: (q_g,) 0-based position of each local parameter in the joint vector, -1
             where fixed (a scale factor at 1, a latent mean at 0).
         latent: the latent variables, in the order of the latent means.
@@ -57,15 +66,24 @@ class OrdinalGroup:
 
     @property
     def sizes(self) -> tuple[int, int, int]:
-        """(covariance part, thresholds, scale factors) counts."""
-        return (self.model.n_covariance, self.statistics.n_thresholds,
-                len(self.statistics.items))
+        """(covariance part, thresholds and intercepts, scale factors) counts."""
+        continuous = self.statistics.is_continuous
+        return (self.model.n_covariance,
+                self.statistics.n_thresholds + int(continuous.sum()),
+                int((~continuous).sum()))
+
+    @property
+    def ordered_items(self) -> tuple[str, ...]:
+        """The ordered items, in the order of the scale factors."""
+        return tuple(item for item, continuous in zip(self.statistics.items,
+                                                      self.statistics.is_continuous,
+                                                      strict=True) if not continuous)
 
     def defaults(self) -> np.ndarray:
         """(q_g,) zeros but the scale factors at 1 (their fixed values and starts)."""
-        n_cov, n_thr, p = self.sizes
+        n_cov, n_first, n_scale = self.sizes
         values = np.zeros(len(self.index))
-        values[n_cov + n_thr: n_cov + n_thr + p] = 1.0
+        values[n_cov + n_first: n_cov + n_first + n_scale] = 1.0
         return values
 
     def local(self, theta: np.ndarray) -> np.ndarray:
@@ -75,14 +93,24 @@ class OrdinalGroup:
         values[free] = theta[self.index[free]]
         return values
 
+    def scale_factors(self, values: np.ndarray) -> np.ndarray:
+        """(p,) Delta at the local ``values``: free or fixed for ordered items, 1 for
+        continuous ones (they have no latent response to scale)."""
+        n_cov, n_first, n_scale = self.sizes
+        delta = np.ones(len(self.statistics.items))
+        delta[~self.statistics.is_continuous] = values[n_cov + n_first: n_cov + n_first
+                                                       + n_scale]
+        return delta
+
     def matrices(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(S, B, m)`` at the local ``values``: the RAM S with the derived residual
-        variances, B = (I - A)^-1 and the mean vector (latent means, zero intercepts)."""
-        n_cov, n_thr, p = self.sizes
+        variances, B = (I - A)^-1 and the mean vector (latent means, the continuous items'
+        intercepts, zero intercepts of ordered items)."""
+        n_cov, n_first, n_scale = self.sizes
         ram = self.model.ram
         a_matrix, s_matrix = ram.matrices(values[:n_cov])
         b_matrix = ram.total_effects_inverse(a_matrix)
-        delta = values[n_cov + n_thr: n_cov + n_thr + p]
+        delta = self.scale_factors(values)
         for closing, item in self.model.closing:
             s_matrix[closing, closing] = 0.0
             explained = b_matrix[item] @ s_matrix @ b_matrix[item]
@@ -90,19 +118,28 @@ class OrdinalGroup:
                                           / b_matrix[item, closing] ** 2)
         means = np.zeros(len(ram.variables))
         position = {name: i for i, name in enumerate(ram.variables)}
-        means[[position[name] for name in self.latent]] = values[n_cov + n_thr + p:]
+        means[[position[name] for name in self.latent]] = values[n_cov + n_first + n_scale:]
+        continuous = np.flatnonzero(self.statistics.is_continuous)
+        means[continuous] = values[n_cov + self.statistics.n_thresholds: n_cov + n_first]
         return s_matrix, b_matrix, means
 
     def implied(self, values: np.ndarray) -> np.ndarray:
-        """(m_g,) implied thresholds, then correlations below the diagonal."""
-        n_cov, n_thr, p = self.sizes
+        """(m_g,) implied thresholds (and continuous items' means), the continuous items'
+        variances, then the covariances below the diagonal."""
+        n_cov, n_first, _ = self.sizes
+        p = len(self.statistics.items)
         s_matrix, b_matrix, means = self.matrices(values)
         sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p]
         mu = (b_matrix @ means)[:p]
-        delta = values[n_cov + n_thr: n_cov + n_thr + p]
-        owner = np.repeat(np.arange(p), [len(t) for t in self.statistics.thresholds])
-        thresholds = delta[owner] * (values[n_cov: n_cov + n_thr] - mu[owner])
-        return np.concatenate([thresholds, lower_triangle(sigma * np.outer(delta, delta))])
+        delta = self.scale_factors(values)
+        continuous = self.statistics.is_continuous
+        owner = np.repeat(np.arange(p), [1 if c else len(t) for c, t in zip(
+            continuous, self.statistics.thresholds, strict=True)])
+        raw = values[self.model._first_order_index(n_cov + n_first)]
+        # A continuous item's statistic is its mean (its intercept is already in mu).
+        first = np.where(continuous[owner], mu[owner], delta[owner] * (raw - mu[owner]))
+        scaled = sigma * np.outer(delta, delta)
+        return np.concatenate([first, np.diag(scaled)[continuous], lower_triangle(scaled)])
 
     def jacobian(self, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
         """(m_g, q) d implied / d theta by central differences (a shared parameter sums
@@ -133,8 +170,10 @@ def ordinal_groups(models: list[OrdinalModel], statistics: list[OrdinalStatistic
         keys = [_key(g, lhs, op, rhs, equal) for lhs, op, rhs
                 in zip(rows["lhs"], rows["op"], rows["rhs"], strict=True)]
         free = [True] * len(keys)
-        keys += [(g, item, "~*~", item) for item in stats.items]
-        free += [free_scale and g > 1] * len(stats.items)
+        ordered = [item for item, continuous in zip(stats.items, stats.is_continuous,
+                                                    strict=True) if not continuous]
+        keys += [(g, item, "~*~", item) for item in ordered]
+        free += [free_scale and g > 1] * len(ordered)
         keys += [(g, name, "~1", "") for name in latent]
         free += [free_means and g > 1] * len(latent)
         index = np.array([joint.setdefault(key, len(joint)) if is_free else -1
@@ -145,7 +184,8 @@ def ordinal_groups(models: list[OrdinalModel], statistics: list[OrdinalStatistic
 
 
 def _key(group: int, lhs: str, op: str, rhs: str, equal: tuple[str, ...]) -> tuple:
-    shared = CLASS_OF_OP.get(op) in equal
+    shared = (bool(set(INTERCEPT_CLASSES) & set(equal)) if op == "~1"
+              else CLASS_OF_OP.get(op) in equal)
     return (lhs, op, rhs) if shared else (group, lhs, op, rhs)
 
 
@@ -258,19 +298,19 @@ def stacked_test(jacobians: list[np.ndarray], groups: tuple[OrdinalGroup, ...]
 
 
 def baseline_groups(groups: tuple[OrdinalGroup, ...]) -> tuple[float, ScaledShiftedTest]:
-    """The independence model in every group (free thresholds per group, no
-    correlations): its statistic and its scaled-shifted ingredients."""
+    """The independence model in every group (free thresholds, means and variances per
+    group, no correlations): its statistic and its scaled-shifted ingredients."""
     chisq, jacobians, offset = 0.0, [], 0
-    total = sum(g.statistics.n_thresholds for g in groups)
+    total = sum(g.statistics.n_univariate for g in groups)
     for group in groups:
         stats = group.statistics
-        n_thr = stats.n_thresholds
-        chisq += (stats.n_obs - 1) * float(np.sum(stats.weights[n_thr:]
-                                                   * stats.vector[n_thr:] ** 2))
+        n_free = stats.n_univariate
+        chisq += (stats.n_obs - 1) * float(np.sum(stats.weights[n_free:]
+                                                   * stats.vector[n_free:] ** 2))
         jacobian = np.zeros((len(stats.vector), total))
-        jacobian[:n_thr, offset: offset + n_thr] = np.eye(n_thr)
+        jacobian[:n_free, offset: offset + n_free] = np.eye(n_free)
         jacobians.append(jacobian)
-        offset += n_thr
+        offset += n_free
     return chisq, stacked_test(jacobians, groups)
 
 
@@ -284,14 +324,16 @@ def completed_table(group: OrdinalGroup, theta: np.ndarray, group_number: int
     table = group.model.spec.table.copy()
     derived = [s_matrix[c, c] for c, _ in group.model.closing]
     table.loc[list(group.model.derived_rows), "ustart"] = derived
-    n_cov, n_thr, p = group.sizes
+    n_cov, n_first, n_scale = group.sizes
     local_joint = group.index[table["free"].to_numpy() - 1]
     joint = np.where(table["free"].to_numpy() > 0, local_joint, -1)
+    # The continuous items' intercepts are rows of the table already.
     means = [{"lhs": name, "op": "~1", "rhs": "", "user": 0, "free": 0, "ustart": 0.0,
               "exo": 0, "label": "", "start": 0.0, "line": 0}
-             for name in (*group.statistics.items, *group.latent)]
-    mean_joint = np.concatenate([np.full(p, -1), group.index[n_cov + n_thr + p:]])
-    mean_values = np.concatenate([np.zeros(p), values[n_cov + n_thr + p:]])
+             for name in (*group.ordered_items, *group.latent)]
+    mean_joint = np.concatenate([np.full(n_scale, -1),
+                                 group.index[n_cov + n_first + n_scale:]])
+    mean_values = np.concatenate([np.zeros(n_scale), values[n_cov + n_first + n_scale:]])
     table = pd.concat([table.drop(columns=["id"]), pd.DataFrame(means)], ignore_index=True)
     joint = np.concatenate([joint, mean_joint])
     table.loc[len(table) - len(means):, "ustart"] = mean_values

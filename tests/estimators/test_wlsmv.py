@@ -157,7 +157,7 @@ def frame(**changes) -> pd.DataFrame:
 
 @pytest.mark.parametrize(("options", "data", "pattern"), [
     ({"ordered": "all"}, frame, "estimator='wlsmv'"),
-    ({"estimator": "wlsmv", "ordered": "CUEX1,CUEX2"}, frame, "needs every item ordered"),
+    ({"estimator": "wlsmv", "ordered": " , "}, frame, "ordered names no item"),
     ({"estimator": "wlsmv", "ordered": "CUEX9"}, frame, "CUEX9, which the model does not use"),
     ({"estimator": "wlsmv"}, lambda: frame(CUEX1=lambda d: d["CUEX1"] + 0.5),
      "CUEX1 is declared ordered but holds non-integer answers"),
