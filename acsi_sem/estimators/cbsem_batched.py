@@ -25,6 +25,7 @@ from acsi_sem.model.ram import build_ram
 from acsi_sem.model.spec import ModelSpec, number_free_parameters
 from acsi_sem.numerics.batched import BatchedRam, minimize_ml_batched, weighted_moments
 from acsi_sem.numerics.cbsem import CbsemSolution
+from acsi_sem.numerics.ml import REFIT_RUNAWAY
 from acsi_sem.numerics.pls import PlsLayout, total_effects
 from acsi_sem.resample import Replicate, ReplicateBatch, settle_failed
 from acsi_sem.statistics.standardize import row_values
@@ -64,7 +65,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
     def statistic(weights: np.ndarray) -> ReplicateBatch:
         _, covariances = weighted_moments(items, weights if row_weights is None
                                           else weights * row_weights)
-        fitted = minimize_ml_batched(ram, start, covariances)
+        fitted = minimize_ml_batched(ram, start, covariances, runaway=REFIT_RUNAWAY)
         theta = fitted.theta
         rows = row_values(spec, theta)
         parts = [rows[:, values_rows]]

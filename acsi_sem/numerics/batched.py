@@ -262,7 +262,7 @@ CHORD_BELOW = 1e-4
 
 def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarray, *,
                         max_iterations: int = 100, tolerance: float = 1e-9,
-                        give_up_above: float = np.inf) -> BatchedFit:
+                        runaway: float = np.inf) -> BatchedFit:
     """Minimise F_ML for b sample covariances at once: Fisher scoring, then Newton steps on
     the analytic Hessian once max |gradient| < :data:`NEWTON_BELOW` (reused for chord steps
     below :data:`CHORD_BELOW`), each step halved until F does not rise. The trial point of
@@ -274,8 +274,9 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         start: (q,) starting values shared by every replicate (the full-sample estimate).
         sample_covs: (b, p, p) sample covariances, divisor N.
         tolerance: convergence when max |dF/dtheta| < tolerance, as in ``minimize_ml``.
-        give_up_above: a replicate whose max |dF/dtheta| exceeds this stops unconverged (F
-            falling while the gradient grows means it is heading for the boundary).
+        runaway: a replicate whose max |dF/dtheta| grows beyond this many times its value at
+            the start stops unconverged (F falling while the gradient grows means it is
+            heading for the boundary, where no optimum lies).
     """
     batched = BatchedRam.of(ram)
     count = len(sample_covs)
@@ -284,6 +285,8 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
     logdet_samples = np.linalg.slogdet(sample_covs)[1]
     active = np.arange(count)
     point = _evaluate(batched, theta, sample_covs, logdet_samples)
+    limits = (np.full(count, np.inf) if np.isinf(runaway)
+              else runaway * np.abs(point.gradient).max(axis=1))
     hessians = np.empty((count, ram.n_free, ram.n_free))
     has_hessian = np.zeros(count, dtype=bool)
     for _ in range(max_iterations):
@@ -291,7 +294,7 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         done = point.finite & (largest < tolerance)
         converged[active[done]] = True
         # The rest are stuck: Sigma not positive definite, or running away.
-        moving = point.finite & ~done & (largest <= give_up_above)
+        moving = point.finite & ~done & (largest <= limits[active])
         if not moving.any():
             break
         active, point, largest = active[moving], point.rows(moving), largest[moving]

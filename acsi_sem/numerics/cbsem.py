@@ -31,6 +31,7 @@ from acsi_sem.numerics.constrained import (
 )
 from acsi_sem.numerics.fiml import MissingPatterns, fiml_hessian, fiml_objective, minimize_fiml
 from acsi_sem.numerics.ml import (
+    REFIT_RUNAWAY,
     Discrepancy,
     ScoringResult,
     minimize_ml,
@@ -439,5 +440,5 @@ def refit_moments(ram: RamModel, theta: np.ndarray, covariance: np.ndarray,
         return minimize_constrained(*functions, theta, system, max_iterations=50,
                                     hessian=hessian).scoring
     if system is None:
-        return minimize_ml(ram, theta, covariance, max_iterations=50)
+        return minimize_ml(ram, theta, covariance, max_iterations=50, runaway=REFIT_RUNAWAY)
     return minimize_constrained_ml(ram, theta, covariance, system, max_iterations=50).scoring

@@ -71,11 +71,7 @@ def _scoring_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray
     :func:`minimize_ml`; ``None`` where it does not converge."""
     covariance = sample_cov[None]
     with np.errstate(all="ignore"):
-        initial = ml_state(BatchedRam.of(ram), start[None], covariance, with_information=False)
-        if not initial.finite[0]:
-            return None
-        runaway = _RUNAWAY * np.max(np.abs(initial.gradient))
-        scored = minimize_ml_batched(ram, start, covariance, give_up_above=runaway,
+        scored = minimize_ml_batched(ram, start, covariance, runaway=_RUNAWAY,
                                      max_iterations=_SCORING_ITERATIONS)
         if not scored.converged[0]:
             return None
