@@ -100,15 +100,12 @@ class BootstrapResult:
                 6 * ((centred ** 2).sum(axis=0)) ** 1.5)
         acceleration = np.nan_to_num(acceleration)
         tail = (1 - self.level) / 2
+        ordered = np.sort(self.draws, axis=0)
         bounds = []
         for z in special.ndtri([tail, 1 - tail]):
             with np.errstate(divide="ignore", invalid="ignore"):
                 adjusted = special.ndtr(bias + (bias + z) / (1 - acceleration * (bias + z)))
-            bound = np.full(len(self.names), np.nan)
-            ok = np.isfinite(adjusted)
-            for index in np.flatnonzero(ok):
-                bound[index] = np.quantile(self.draws[:, index], adjusted[index])
-            bounds.append(bound)
+            bounds.append(column_quantiles(ordered, adjusted))
         return bounds[0], bounds[1]
 
     def derive(self, names: tuple[str, ...],
@@ -145,6 +142,24 @@ class BootstrapResult:
         return (f"bootstrap: {self.requested} replicates requested (seed {self.seed}), {used} "
                 f"used, {self.failed} failed (left out), {self.improper} improper (kept); "
                 f"standard errors and {self.interval} intervals from the bootstrap")
+
+
+def column_quantiles(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """(k,) quantile ``levels[j]`` of column j of ``ordered`` (r, k), each column sorted
+    ascending: ``np.quantile``'s default (linear) rule for every column at once; NaN where
+    a level is not finite or there are no rows."""
+    count, k = ordered.shape
+    quantiles = np.full(k, np.nan)
+    ok = np.isfinite(levels)
+    if not count or not ok.any():
+        return quantiles
+    position = levels[ok] * (count - 1)
+    below = np.clip(np.floor(position).astype(int), 0, count - 1)
+    above = np.minimum(below + 1, count - 1)
+    columns = np.flatnonzero(ok)
+    low, high = ordered[below, columns], ordered[above, columns]
+    quantiles[ok] = low + (position - below) * (high - low)
+    return quantiles
 
 
 def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, replicates: int,

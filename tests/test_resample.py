@@ -145,3 +145,18 @@ def test_bca_bounds_equal_scipys_on_the_same_draws() -> None:
         pytest.skip(f"scipy's private BCa step changed: {error}")
     expected = np.percentile(boot.draws[:, 0], [100 * low, 100 * high])
     np.testing.assert_allclose(np.concatenate(boot.bca()), expected, rtol=1e-12)
+
+
+def test_column_quantiles_equal_numpy_quantile_column_by_column() -> None:
+    from acsi_sem.resample import column_quantiles
+
+    rng = np.random.default_rng(8)
+    draws = rng.standard_normal((301, 12))
+    draws[:, 4] = 2.5  # a constant column
+    levels = rng.random(12)
+    levels[[0, 1, 2]] = [0.0, 1.0, np.nan]
+    got = column_quantiles(np.sort(draws, axis=0), levels)
+    expected = [np.quantile(draws[:, j], levels[j]) for j in range(3, 12)]
+    np.testing.assert_allclose(got[3:], expected, rtol=1e-14, atol=1e-15)
+    assert got[0] == draws[:, 0].min() and got[1] == draws[:, 1].max() and np.isnan(got[2])
+    assert np.isnan(column_quantiles(np.zeros((0, 3)), np.full(3, 0.5))).all()
