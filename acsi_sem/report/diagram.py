@@ -31,6 +31,7 @@ from acsi_sem.report.diagram_layout import (
     compute_layout,
     segment_hits_box,
 )
+from acsi_sem.report.labels import model_labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -138,17 +139,6 @@ def _node_text(name: str, shown: dict[str, str], r2: pd.Series) -> str:
     if name in r2.index and np.isfinite(r2[name]):
         text += f"\nR² = {r2[name]:.2f}"
     return text
-
-
-def model_labels(result: FitResult) -> dict[str, str]:
-    """Display labels declared in the model file's ``# labels:`` header, if any."""
-    from acsi_sem.errors import AcsiSemError
-    from acsi_sem.model.modelfile import load_model_file
-
-    try:
-        return load_model_file(result.spec.source).labels
-    except (AcsiSemError, OSError):
-        return {}
 
 
 def group_estimates(result: FitResult, group: str | None = None

@@ -22,7 +22,7 @@ import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.report.diagram import significance_stars
-from acsi_sem.report.labels import ESTIMATOR_TEXT, display_path
+from acsi_sem.report.labels import ESTIMATOR_TEXT, display_path, model_labels
 from acsi_sem.survey.files import write_atomically
 from acsi_sem.version import __version__
 
@@ -336,7 +336,7 @@ def _draw_figures(result: FitResult, *, indicators: bool, labels: dict[str, str]
     """``{file stem: (figure, caption)}`` and the notes raised while drawing."""
     from acsi_sem.report import diagram, plots
 
-    labels = labels if labels is not None else diagram.model_labels(result)
+    labels = labels if labels is not None else model_labels(result)
     caption = ("Path diagram{}: standardized estimates; * p < .05, ** p < .01, *** p < .001; "
                "R² inside the endogenous constructs")
     figures: dict[str, tuple[Figure, str]] = {}

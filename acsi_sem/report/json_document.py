@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from acsi_sem.report.diagram import model_labels
+from acsi_sem.report.labels import model_labels
 
 if TYPE_CHECKING:
     import pandas as pd

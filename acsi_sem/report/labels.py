@@ -4,8 +4,13 @@ reader wants them."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from acsi_sem.model.modelfile import data_dir, models_dir
+from acsi_sem.errors import AcsiSemError
+from acsi_sem.model.modelfile import data_dir, load_model_file, models_dir
+
+if TYPE_CHECKING:
+    from acsi_sem.results import FitResult
 
 ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
                   "MLR": "MLR (robust SEs, Yuan-Bentler scaled test)",
@@ -28,3 +33,11 @@ def display_path(path: str) -> str:
         return str(candidate.relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+def model_labels(result: FitResult) -> dict[str, str]:
+    """Display labels declared in the model file's ``# labels:`` header, if any."""
+    try:
+        return load_model_file(result.spec.source).labels
+    except (AcsiSemError, OSError):
+        return {}
