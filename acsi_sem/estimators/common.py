@@ -19,9 +19,13 @@ def parameter_key(lhs: str, op: str, rhs: str) -> str:
 
 def effect_keys(effects: pd.DataFrame, kind: str) -> list[str]:
     """Bootstrap names of the ``kind`` (indirect or total) effects, e.g.
-    ``"total: Loyalty <- Quality"``."""
-    return [f"{kind}: {lhs} <- {rhs}" for lhs, rhs in zip(effects["lhs"], effects["rhs"],
+    ``"total: Loyalty <- Quality"``, with the group where the table has one
+    (``"total: speed <- visual [Pasteur]"``)."""
+    keys = [f"{kind}: {lhs} <- {rhs}" for lhs, rhs in zip(effects["lhs"], effects["rhs"],
                                                           strict=True)]
+    if "group" not in effects.columns:
+        return keys
+    return [f"{key} [{group}]" for key, group in zip(keys, effects["group"], strict=True)]
 
 
 def htmt_keys(latent: tuple[str, ...]) -> list[str]:
@@ -74,7 +78,7 @@ def apply_bootstrap(parameters: pd.DataFrame, effects: pd.DataFrame, boot: Boots
     for kind in ("indirect", "total"):
         names = effect_keys(effects, kind)
         if not any(name in table.index for name in names):
-            continue  # not bootstrapped (multi-group models): the delta-method SEs stay
+            continue  # not bootstrapped: the delta-method SEs stay
         effects[f"se_{kind}"] = [table.at[n, "se"] if n in table.index else np.nan
                                  for n in names]
         effects[f"ci_lower_{kind}"] = [table.at[n, lower] if n in table.index else np.nan

@@ -9,7 +9,7 @@ import pandas as pd
 
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
-from acsi_sem.estimators.common import apply_bootstrap, group_parameter_key
+from acsi_sem.estimators.common import apply_bootstrap, effect_keys, group_parameter_key
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.groups import GroupedSpec, group_spec, with_group_labels_released
 from acsi_sem.model.modelfile import ModelFile
@@ -41,7 +41,7 @@ from acsi_sem.statistics.diagnostics import (
     improper_solution_warnings,
     singular_information_warning,
 )
-from acsi_sem.statistics.effects import effects_table
+from acsi_sem.statistics.effects import effect_matrices, effects_table, regression_cells
 from acsi_sem.statistics.estimates import parameter_table, r_squared
 from acsi_sem.statistics.fit_indices import (
     MomentFit,
@@ -90,7 +90,7 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     result = _result(spec, solution, parts, data, model_file, options, robust)
     if not options.bootstrap:
         return result
-    boot = bootstrap_groups(solution, data, result.parameters, options)
+    boot = bootstrap_groups(solution, data, result.parameters, result.effects, options)
     parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
                    notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
@@ -112,18 +112,22 @@ def _start_values(spec: ModelSpec, grouped: GroupedSpec, data: PreparedData,
 
 GROUP_BOOTSTRAP_NOTE = ("multi-group bootstrap: respondents resampled within each group "
                         "and refitted (by FIML with missing answers; lavaan's se = "
-                        "'bootstrap'); the parameters' SEs and intervals come "
-                        "from it, the effects keep their delta-method SEs")
+                        "'bootstrap'); the SEs and intervals of the parameters and of the "
+                        "indirect and total effects come from it")
 
 
 def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: pd.DataFrame,
-                     options: FitOptions) -> BootstrapResult:
+                     effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
     """Refit the multi-group model on resamples drawn within each group, every replicate
     started from the full-sample estimates and under the model's constraints.
 
+    Args:
+        effects: the full-sample effects table (with its ``group`` column); its indirect
+            and total effects are bootstrapped too.
+
     Returns:
-        The draws of every free parameter of every group (``"lhs op rhs [group]"``) and of
-        the defined parameters.
+        The draws of every free parameter of every group (``"lhs op rhs [group]"``), of
+        the defined parameters and of the effects (``"total: lhs <- rhs [group]"``).
     """
     grouped = solution.grouped
     labels, raw = grouped.labels, data.frame.to_numpy()
@@ -133,9 +137,13 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
              for mask, view, group in zip(masks, grouped.views, labels, strict=True)
              for lhs, op, rhs in view.spec.table.loc[mask, ["lhs", "op", "rhs"]].itertuples(
                  index=False)]
+    names += effect_keys(effects, "indirect") + effect_keys(effects, "total")
     keyed = dict(zip((group_parameter_key(*row) for row in parameters[
         ["lhs", "op", "rhs", "group"]].itertuples(index=False)), parameters["est"],
         strict=True))
+    keyed.update(zip(effect_keys(effects, "indirect"), effects["indirect"], strict=True))
+    keyed.update(zip(effect_keys(effects, "total"), effects["total"], strict=True))
+    effect_cells = _group_effect_cells(solution, effects)
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample, sample_codes = raw[rows], codes[rows]
@@ -149,6 +157,7 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
             raise FailedReplicateError
         values = [_row_values_with_definitions(view.spec, theta[view.global_index])[mask]
                   for view, mask in zip(grouped.views, masks, strict=True)]
+        values += _group_effects(solution, theta, effect_cells)
         improper = any((row_values(view.spec, theta[view.global_index])[
             _variance_rows(view.spec)] < 0).any() for view in grouped.views)
         return Replicate(np.concatenate(values), improper)
@@ -156,6 +165,33 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
     return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
                      names=tuple(names), estimate=np.array([keyed[name] for name in names]),
                      progress=options.progress, interval=options.ci, strata=codes)
+
+
+def _group_effect_cells(solution: GroupedSolution, effects: pd.DataFrame
+                        ) -> list[tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]]:
+    """Per group: its regression cells and the RAM positions of its rows of ``effects``
+    (outcome, cause), in the table's order (which lists the groups in order)."""
+    cells = []
+    for view, ram, label in zip(solution.grouped.views, solution.rams,
+                                solution.grouped.labels, strict=True):
+        index = {name: i for i, name in enumerate(ram.variables)}
+        rows = effects[effects["group"] == label]
+        cells.append((regression_cells(view.spec, ram),
+                      np.array([index[name] for name in rows["lhs"]], dtype=int),
+                      np.array([index[name] for name in rows["rhs"]], dtype=int)))
+    return cells
+
+
+def _group_effects(solution: GroupedSolution, theta: np.ndarray, effect_cells: list
+                   ) -> list[np.ndarray]:
+    """``[indirect effects, total effects]`` (each over every group's rows) at ``theta``."""
+    indirect, total = [], []
+    for view, ram, (cells, outcomes, causes) in zip(solution.grouped.views, solution.rams,
+                                                     effect_cells, strict=True):
+        direct, totals = effect_matrices(ram, theta[view.global_index], cells)
+        indirect.append(totals[outcomes, causes] - direct[outcomes, causes])
+        total.append(totals[outcomes, causes])
+    return [np.concatenate(indirect), np.concatenate(total)]
 
 
 def _ml_replicate(solution: GroupedSolution, parts: list[np.ndarray]

@@ -244,3 +244,25 @@ def assert_first_replicate_is_the_refit(boot, refit, *, rel: float, absolute: fl
         name = f"{lhs} {op} {rhs}".strip() + f" [{group}]"
         assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
             refit.at[(lhs, op, rhs, group), "est"], rel=rel, abs=absolute)
+
+
+def test_the_group_bootstrap_gives_the_effects_their_bootstrap_ses(tmp_path) -> None:
+    model = tmp_path / "hs_chain.lav"
+    model.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                     "speed =~ x7 + x8 + x9\ntextual ~ visual\nspeed ~ textual\n")
+    result = acsi_sem.fit(model, DATA, group="school", bootstrap=8, seed=5)
+    boot, effects = result.bootstrap, result.effects
+    row = effects.query("lhs == 'speed' and rhs == 'visual' and group == 'Pasteur'").iloc[0]
+    draws = boot.draws[:, list(boot.names).index("indirect: speed <- visual [Pasteur]")]
+    assert row["indirect"] != 0 and row["se_indirect"] == pytest.approx(draws.std(ddof=1))
+    assert row["ci_lower_indirect"] <= row["indirect"] <= row["ci_upper_indirect"]
+    # The first replicate's effects are those of a fresh fit of its rows.
+    frame = pd.read_csv(DATA)
+    first = next(resampled_rows(len(frame), 1, 5, frame["school"].to_numpy()))
+    refit = acsi_sem.fit(model, frame.iloc[first].reset_index(drop=True),
+                         group="school").effects.set_index(["lhs", "rhs", "group"])
+    for kind in ("indirect", "total"):
+        for group in ("Pasteur", "Grant-White"):
+            name = f"{kind}: speed <- visual [{group}]"
+            assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
+                refit.at[("speed", "visual", group), kind], rel=1e-6)
