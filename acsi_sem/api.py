@@ -87,9 +87,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         kind: lavaan's function whose defaults the model gets: ``"sem"`` or ``"cfa"`` (the
             same here) or ``"growth"`` (a latent growth model: observed intercepts fixed at
             0, latent means free); defaults to the model file's ``# kind:`` or ``"sem"``.
-        bollen_stine: CB-SEM (ML/MLR, one group, complete data): replicates of the
-            Bollen-Stine bootstrap of the chi-square test (lavaan's ``test =
-            "bollen.stine"``), seeded by ``seed``; its p-value joins the fit indices as
+        bollen_stine: CB-SEM (ML/MLR, complete data): replicates of the Bollen-Stine
+            bootstrap of the chi-square test (lavaan's ``test = "bollen.stine"``; with
+            ``group``, each group rotated to its own fitted moments and resampled within),
+            seeded by ``seed``; its p-value joins the fit indices as
             ``bollen_stine_pvalue``.
 
     Returns:
@@ -142,9 +143,9 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
         from acsi_sem.estimators.ordinal import ordered_items
 
         options = replace(options, ordered=ordered_items(spec, ordered))
-    if bollen_stine and (group is not None or missing != "listwise"):
-        raise AcsiSemError("the Bollen-Stine bootstrap is available for one group of complete "
-                           "answers (missing='listwise', no group) yet")
+    if bollen_stine and missing != "listwise":
+        raise AcsiSemError("the Bollen-Stine bootstrap rotates complete answers "
+                           "(missing='listwise'; lavaan refuses missing data too)")
     if group_equal and group is None:
         raise AcsiSemError("group_equal needs a group column (group=...)")
     if missing == "fiml" and options.estimator not in ("ml", "mlr"):

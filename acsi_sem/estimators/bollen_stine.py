@@ -15,6 +15,7 @@ replicates whose chi-square exceeds the sample's: ``#(T*_b > T) / B``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from acsi_sem.numerics.constrained import constraint_system
 from acsi_sem.numerics.ml import ml_value
 from acsi_sem.resample import resampled_rows
 from acsi_sem.survey.prepare import PreparedData
+
+if TYPE_CHECKING:
+    from acsi_sem.numerics.multigroup import GroupedSolution, GroupMoments
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,52 @@ def bollen_stine(solution: CbsemSolution, data: PreparedData, replicates: int,
     values = np.array(draws)
     pvalue = float(np.mean(values > chisq)) if len(values) else np.nan
     return BollenStine(chisq, pvalue, values, replicates, seed)
+
+
+def bollen_stine_groups(solution: GroupedSolution, data: PreparedData, replicates: int,
+                        seed: int | None, chisq: float) -> BollenStine:
+    """The Bollen-Stine test of a multi-group ML fit of complete, unweighted data: each
+    group's answers rotated to its own fitted covariance and means, resamples drawn within
+    the groups (as the group bootstrap draws them) and refitted across the groups under the
+    model's equalities; a replicate's statistic is the multi-group chi-square
+    ``sum_g n_g F_g``.
+
+    Args:
+        solution: the multi-group ML solution (its estimates start every replicate).
+        data: the checked data with its group labels.
+        replicates, seed, chisq: as for :func:`bollen_stine`.
+    """
+    from acsi_sem.numerics.multigroup import fit_ml_groups
+
+    grouped = solution.grouped
+    codes = data.groups.to_numpy()
+    answers = data.frame.to_numpy()
+    rotated = np.empty_like(answers)
+    for view, ram, label in zip(grouped.views, solution.rams, grouped.labels, strict=True):
+        local, members = solution.theta[view.global_index], codes == label
+        rotated[members] = rotated_answers(answers[members], ram.implied_covariance(local),
+                                           ram.implied_mean(local))
+    draws = []
+    for rows in resampled_rows(len(rotated), replicates, seed, strata=codes):
+        sample, sample_codes = rotated[rows], codes[rows]
+        moments = tuple(_moments(sample[sample_codes == label]) for label in grouped.labels)
+        try:
+            fitted = fit_ml_groups(grouped, moments, solution.theta, max_iterations=50)
+        except np.linalg.LinAlgError:
+            continue
+        if fitted.converged:
+            draws.append(len(rotated) * fitted.discrepancy)
+    values = np.array(draws)
+    pvalue = float(np.mean(values > chisq)) if len(values) else np.nan
+    return BollenStine(chisq, pvalue, values, replicates, seed)
+
+
+def _moments(part: np.ndarray) -> GroupMoments:
+    from acsi_sem.numerics.multigroup import GroupMoments
+
+    means = part.mean(axis=0)
+    return GroupMoments(n_obs=len(part), means=means,
+                        covariance=(part - means).T @ (part - means) / len(part))
 
 
 def _discrepancy(ram, theta: np.ndarray, covariance: np.ndarray, means: np.ndarray) -> float:

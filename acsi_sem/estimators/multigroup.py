@@ -88,6 +88,8 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
                   else robust_groups(solution, items, moments))
         solution = replace(solution, vcov=robust.vcov)
     result = _result(spec, solution, parts, data, model_file, options, robust)
+    if options.bollen_stine:
+        result = _with_bollen_stine(result, solution, data, options)
     if not options.bootstrap:
         return result
     boot = bootstrap_groups(solution, data, result.parameters, result.effects, options)
@@ -108,6 +110,23 @@ def _start_values(spec: ModelSpec, grouped: GroupedSpec, data: PreparedData,
                strict=True)
     return grouped_start_values(grouped, dict(zip(keys, values, strict=True)), moments,
                                 pooled_means=bool(pooled.ram.m_rows.size))
+
+
+def _with_bollen_stine(result: FitResult, solution: GroupedSolution, data: PreparedData,
+                       options: FitOptions) -> FitResult:
+    """``result`` with the Bollen-Stine test of its chi-square (complete, unweighted data)."""
+    from acsi_sem.estimators.bollen_stine import bollen_stine_groups
+
+    if data.has_missing or data.weights is not None:
+        raise AcsiSemError("the Bollen-Stine bootstrap rotates complete, unweighted answers "
+                           "(lavaan refuses missing data too); use missing='listwise' "
+                           "without weights")
+    test = bollen_stine_groups(solution, data, options.bollen_stine, options.seed,
+                               float(result.fit_indices["chisq"]))
+    indices = result.fit_indices.copy()
+    indices["bollen_stine_pvalue"] = test.pvalue
+    return replace(result, fit_indices=indices, bollen_stine=test,
+                   notes=(*result.notes, test.summary_line()))
 
 
 GROUP_BOOTSTRAP_NOTE = ("multi-group bootstrap: respondents resampled within each group "

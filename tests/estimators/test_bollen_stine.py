@@ -80,8 +80,8 @@ def test_growth_models_rotate_around_the_fitted_means() -> None:
 
 @pytest.mark.parametrize(("options", "words"), [
     ({"estimator": "pls"}, "has none"),
-    ({"group": "school"}, "one group"),
-    ({"missing": "fiml"}, "one group of complete"),
+    ({"missing": "fiml"}, "complete answers"),
+    ({"missing": "fiml", "group": "school"}, "complete answers"),
     ({"bollen_stine": 1}, "at least 2"),
 ])
 def test_fits_it_cannot_test_are_refused(options: dict, words: str) -> None:
@@ -96,3 +96,26 @@ def test_the_cli_prints_the_bootstrap_p_value(capsys) -> None:
     printed = capsys.readouterr().out
     assert "P-value (Bollen-Stine bootstrap)" in printed
     assert "10 replicates of the rotated data" in " ".join(printed.split())
+
+
+def test_groups_rotate_within_each_group_and_refit_across_them() -> None:
+    result = acsi_sem.fit(MODELS / "hs_cfa.lav", HS, group="school", group_equal="loadings",
+                          bollen_stine=12, seed=4)
+    test, frame = result.bollen_stine, pd.read_csv(HS)
+    codes = frame["school"].to_numpy()
+    rotated = frame.copy()
+    for label in ("Pasteur", "Grant-White"):
+        members = codes == label
+        implied = result.implied_cov.loc[label].to_numpy()
+        means = frame.loc[members, ITEMS].mean().to_numpy()  # saturated intercepts: fitted
+        rotated.loc[members, ITEMS] = rotated_answers(frame.loc[members, ITEMS].to_numpy(),
+                                                      implied, means)
+        centred = rotated.loc[members, ITEMS].to_numpy() - means
+        assert_close(centred.T @ centred / members.sum(), implied, rel=1e-10, absolute=1e-12)
+    first = next(resampled_rows(len(frame), 1, 4, codes))
+    refit = acsi_sem.fit(MODELS / "hs_cfa.lav", rotated.iloc[first].reset_index(drop=True),
+                         group="school", group_equal="loadings")
+    assert test.draws[0] == pytest.approx(refit.fit_indices["chisq"], rel=1e-7)
+    assert len(test.draws) == 12 and 40 < test.draws.mean() < 70  # df 54
+    assert result.fit_indices["bollen_stine_pvalue"] == np.mean(test.draws
+                                                                > result.fit_indices["chisq"])
