@@ -124,7 +124,8 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
     stacked.insert(0, "id", np.arange(1, len(stacked) + 1))
     stacked["free"] = number_free_parameters(stacked)
     grouped = spec.with_table(stacked)
-    views = tuple(_view(grouped, group, label) for group, label in enumerate(labels, start=1))
+    views = tuple(group_view(grouped, group, label)
+                  for group, label in enumerate(labels, start=1))
     user_labels = spec.table.loc[(spec.table["label"] != "") & (spec.table["op"] != ":="),
                                  "label"]
     return GroupedSpec(spec=grouped, labels=tuple(labels), equal=tuple(equal), views=views,
@@ -200,13 +201,14 @@ def with_group_labels_released(grouped: GroupedSpec
     """:func:`~acsi_sem.model.spec.with_labels_released` over all groups: every parameter
     held equal across groups (by ``group_equal`` or a label) becomes one per group."""
     released, pairs = with_labels_released(grouped.spec)
-    views = tuple(_view(released, group, label)
+    views = tuple(group_view(released, group, label)
                   for group, label in enumerate(grouped.labels, start=1))
     return replace(grouped, spec=released, views=views), pairs
 
 
-def _view(grouped: ModelSpec, group: int, label: str) -> GroupView:
-    """Group ``group``'s rows with local free indices (covariance structure first)."""
+def group_view(grouped: ModelSpec, group: int, label: str) -> GroupView:
+    """Group ``group``'s (1-based) rows of a multi-group table, with local free indices
+    (covariance structure first) and their places in the global parameter vector."""
     table = grouped.table
     rows = table[(table["group"] == group) | (table["op"] == ":=")].drop(columns=["group"])
     global_free = rows["free"].to_numpy()

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from acsi_sem.errors import AcsiSemError
-from acsi_sem.model.groups import _view as group_view
+from acsi_sem.model.groups import group_view
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.constrained import binding_basis, constrained_inverse, constraint_system
