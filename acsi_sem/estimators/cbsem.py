@@ -82,13 +82,19 @@ from acsi_sem.statistics.fit_indices import (
     with_corrected_robust_indices,
 )
 from acsi_sem.statistics.identification import check_identification
+from acsi_sem.statistics.modification import Block
 from acsi_sem.statistics.quality import (
     MeasurementQuality,
     QualityInput,
     heterotrait_monotrait,
     measurement_quality,
 )
-from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
+from acsi_sem.statistics.score_test import (
+    ScoreTest,
+    patterns_score_test,
+    released_score_test,
+    released_theta,
+)
 from acsi_sem.statistics.standardize import row_values
 from acsi_sem.survey.moments import SurveyMoments
 from acsi_sem.survey.prepare import PreparedData
@@ -186,14 +192,21 @@ def _bollen_stine(solution: CbsemSolution, data: PreparedData | SurveyMoments,
 
 def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
                 ) -> ScoreTest | None:
-    """lavaan's lavTestScore() for a complete-data fit with equality constraints (shared
-    labels or ``==``) and no inequalities; ``None`` otherwise."""
+    """lavaan's lavTestScore() for a fit with equality constraints (shared labels or
+    ``==``) and no inequalities, of complete data without a mean structure or by FIML;
+    ``None`` otherwise."""
     spec = solution.spec
     released, pairs = with_labels_released(spec)
     inequality = any(not c.is_equality for c in spec.constraints)
-    if data.has_missing or spec.has_intercepts or inequality or not (pairs or spec.constraints):
+    if inequality or not (pairs or spec.constraints):
         return None
     theta = released_theta(spec, released, solution.theta)
+    if data.has_missing:
+        block = Block(released, build_ram(released, means=True), theta,
+                      np.arange(len(theta)), data.missing_patterns)
+        return patterns_score_test(released, pairs, [block], len(theta))
+    if spec.has_intercepts:
+        return None
     discrepancy = ml_discrepancy(build_ram(released), theta, data.covariance)
     return released_score_test(released, pairs, theta, discrepancy, data.n_obs)
 

@@ -56,7 +56,13 @@ from acsi_sem.statistics.fit_indices import (
     with_corrected_robust_indices,
 )
 from acsi_sem.statistics.identification import check_identification
-from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
+from acsi_sem.statistics.modification import Block
+from acsi_sem.statistics.score_test import (
+    ScoreTest,
+    patterns_score_test,
+    released_score_test,
+    released_theta,
+)
 from acsi_sem.statistics.standardize import label_map, row_values
 from acsi_sem.survey.prepare import PreparedData
 
@@ -298,7 +304,7 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
                 "equal": list(solution.grouped.equal),
                 "labelled": list(solution.grouped.labelled)},
         constraints=solution_constraints(solution.grouped.spec, solution.constraints),
-        score_test=None if data.has_missing else _score_test(solution, groups),
+        score_test=_score_test(solution, groups),
         missing=data.missing_report() if data.has_missing else None,
     )
 
@@ -347,7 +353,7 @@ def _with_fiml_corrected(indices: pd.Series, solution: GroupedSolution,
 def _score_test(solution: GroupedSolution, groups: tuple[PreparedData, ...]
                 ) -> ScoreTest | None:
     """lavaan's lavTestScore() of the equalities across groups (``group_equal``, shared
-    labels) and ``==`` rows of a complete-data fit; ``None`` without any or with an
+    labels) and ``==`` rows, of complete data or by FIML; ``None`` without any or with an
     inequality."""
     moments = tuple(GroupMoments(n_obs=g.n_obs, covariance=g.covariance, means=g.means)
                     for g in groups)
@@ -358,6 +364,12 @@ def _score_test(solution: GroupedSolution, groups: tuple[PreparedData, ...]
         return None
     theta = released_theta(grouped.spec, released.spec, solution.theta)
     rams = tuple(build_ram(view.spec, means=True) for view in released.views)
+    if any(group.has_missing for group in groups):
+        blocks = [Block(view.spec, ram, theta[view.global_index], view.global_index,
+                        group.missing_patterns, label)
+                  for view, ram, group, label in zip(released.views, rams, groups,
+                                                     released.labels, strict=True)]
+        return patterns_score_test(released.spec, pairs, blocks, len(theta), released.labels)
     discrepancy = grouped_discrepancy(released, rams, moments, theta)
     return released_score_test(released.spec, pairs, theta, discrepancy,
                                sum(m.n_obs for m in moments), released.labels)
