@@ -16,7 +16,9 @@ product). With ``Delta`` the model's Jacobian of (means, vech Sigma) and
 
 With groups the matrices are block diagonal over the groups, weighted by ``n_g / N``
 (``Wm``, ``Wc``) or its inverse (``Wm^-1``, ``Gamma``), and ``Delta`` stacks the groups'
-Jacobians over the shared parameters.
+Jacobians over the shared parameters. The baseline model's ``Delta`` picks out the items'
+means and variances, and under fixed.x every matrix leaves out the covariates' own
+moments, as lavaan zeroes them.
 """
 
 from __future__ import annotations
