@@ -1,7 +1,7 @@
 """lavaan's lavTestScore() of released equality constraints against lavaan 0.6.14
 (tests/fixtures/lavaan/make_constraint_fixtures.R: poldem, hs_metric and hs_scalar; under
-FIML make_fiml_score_fixtures.R: hs_fiml_equal, hs_fiml_equal_mlr, hs_fiml_metric and
-hs_fiml_scalar)."""
+FIML make_fiml_score_fixtures.R: hs_fiml_equal, hs_fiml_equal_mlr, hs_fiml_covariates_equal,
+hs_fiml_metric and hs_fiml_scalar)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ POLDEM_MODEL = (MODELS / "poldem_labels.lav").read_text() + "\np1 == p2\n"
 
 
 INCOMPLETE = DATA / "holzinger1939_missing.csv"
-FIML_CASES = ["hs_fiml_equal", "hs_fiml_equal_mlr", "hs_fiml_metric", "hs_fiml_scalar"]
+FIML_CASES = ["hs_fiml_equal", "hs_fiml_equal_mlr", "hs_fiml_covariates_equal",
+              "hs_fiml_metric", "hs_fiml_scalar"]
 
 
 def fit_case(case: str) -> acsi_sem.FitResult:
     if case == "poldem":
         return acsi_sem.fit(POLDEM_MODEL, DATA / "political_democracy.csv")
+    if case == "hs_fiml_covariates_equal":
+        return acsi_sem.fit(MODELS / "hs_cfa_age_equal.lav", INCOMPLETE, missing="fiml")
     if case.startswith("hs_fiml_equal"):
         return acsi_sem.fit(MODELS / "hs_cfa_equal.lav", INCOMPLETE, missing="fiml",
                             estimator="mlr" if case.endswith("_mlr") else "ml")
