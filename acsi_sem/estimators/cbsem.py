@@ -200,13 +200,14 @@ def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
     inequality = any(not c.is_equality for c in spec.constraints)
     if inequality or not (pairs or spec.constraints):
         return None
-    theta = released_theta(spec, released, solution.theta)
     if data.has_missing:
+        theta = released_theta(spec, released, solution.theta)
         block = Block(released, build_ram(released, means=True), theta,
                       np.arange(len(theta)), data.missing_patterns)
         return patterns_score_test(released, pairs, [block], len(theta))
     if spec.has_intercepts:
-        return None
+        return None  # solution.theta may leave saturated intercepts out
+    theta = released_theta(spec, released, solution.theta)
     discrepancy = ml_discrepancy(build_ram(released), theta, data.covariance)
     return released_score_test(released, pairs, theta, discrepancy, data.n_obs)
 
