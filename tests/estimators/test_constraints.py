@@ -40,6 +40,9 @@ CASES = {
                             {"missing": "fiml"}),
     "hs_constraints_groups": ("hs_constraints", HS, {"group": "school"}),
     "hs_group_labels": ("hs_group_labels", HS, {"group": "school"}),
+    # A shared label and an '==' together: from lavaan's simple start values the
+    # constrained fit ran off to a Heywood case (chi-square 0, not converged).
+    "hs_cfa_equal": ("hs_cfa_equal", HS, {}),
 }
 FIT = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "cfi", "tli", "rmsea",
        "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic", "bic", "loglik"]
