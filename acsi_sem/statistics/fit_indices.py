@@ -183,7 +183,8 @@ def _grouped_srmr(groups: list[MomentFit]) -> float:
 def with_corrected_robust_indices(indices: pd.Series, corrected: CorrectedTest, *,
                                   groups: int = 1) -> pd.Series:
     """``indices`` with its ``*_robust`` CFI, TLI and RMSEA (interval and close-fit p-value)
-    replaced by lavaan's under FIML: the population-corrected formulas of
+    set to lavaan's under FIML (added where an ML fit has none): the population-corrected
+    formulas of
     :func:`robust_indices` applied to the FIML-corrected statistics and c-hats
     (:func:`~acsi_sem.numerics.fiml_corrected.fiml_corrected_test`)."""
     df = indices["df"]
