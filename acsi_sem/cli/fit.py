@@ -238,8 +238,9 @@ def score_test_text(result) -> str:
     test = result.score_test
     if test is None:
         raise AcsiSemError("no score test: it needs a CB-SEM fit (ML/MLR) of complete data "
-                           "with equality constraints (shared labels, --group-equal or '==') "
-                           "and no '<'/'>'")
+                           "(single-group: without '~ 1' rows) or by FIML, with equality "
+                           "constraints (shared labels, --group-equal or '==') and no "
+                           "'<'/'>'")
     total = test.total
     lines = [f"Score test of releasing the {int(total['df'])} equality constraints: "
              f"X2 = {total['X2']:.3f}, df = {int(total['df'])}, p = {total['pvalue']:.3f}",

@@ -35,6 +35,11 @@ from acsi_sem.numerics.constrained import (
     solution_constraints,
 )
 from acsi_sem.numerics.fiml import independence_loglik
+from acsi_sem.numerics.fiml_corrected import (
+    ModelMoments,
+    SaturatedGroup,
+    fiml_corrected_test,
+)
 from acsi_sem.numerics.ml import ml_discrepancy
 from acsi_sem.numerics.pls import PlsLayout, pls_layout
 from acsi_sem.numerics.robust import (
@@ -74,16 +79,22 @@ from acsi_sem.statistics.fit_indices import (
     least_squares_fit_indices,
     mean_structure_srmr,
     robust_indices,
-    without_robust_indices,
+    with_corrected_robust_indices,
 )
 from acsi_sem.statistics.identification import check_identification
+from acsi_sem.statistics.modification import Block
 from acsi_sem.statistics.quality import (
     MeasurementQuality,
     QualityInput,
     heterotrait_monotrait,
     measurement_quality,
 )
-from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
+from acsi_sem.statistics.score_test import (
+    ScoreTest,
+    patterns_score_test,
+    released_score_test,
+    released_theta,
+)
 from acsi_sem.statistics.standardize import row_values
 from acsi_sem.survey.moments import SurveyMoments
 from acsi_sem.survey.prepare import PreparedData
@@ -135,6 +146,8 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         indices = pd.concat([indices, _robust_indices(indices, robust, data,
                                                       _covariates(spec), spec.has_intercepts,
                                                       bool(solution.ram.m_rows.size))])
+    if data.has_missing and not least_squares:
+        indices = _with_fiml_corrected(indices, solution, data, robust=robust is not None)
     free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
     index, index_weights = None, None
     if options.scale is not None and isinstance(data, PreparedData):
@@ -179,13 +192,21 @@ def _bollen_stine(solution: CbsemSolution, data: PreparedData | SurveyMoments,
 
 def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
                 ) -> ScoreTest | None:
-    """lavaan's lavTestScore() for a complete-data fit with equality constraints (shared
-    labels or ``==``) and no inequalities; ``None`` otherwise."""
+    """lavaan's lavTestScore() for a fit with equality constraints (shared labels or
+    ``==``) and no inequalities, of complete data without a mean structure or by FIML;
+    ``None`` otherwise."""
     spec = solution.spec
     released, pairs = with_labels_released(spec)
     inequality = any(not c.is_equality for c in spec.constraints)
-    if data.has_missing or spec.has_intercepts or inequality or not (pairs or spec.constraints):
+    if inequality or not (pairs or spec.constraints):
         return None
+    if data.has_missing:
+        theta = released_theta(spec, released, solution.theta)
+        block = Block(released, build_ram(released, means=True), theta,
+                      np.arange(len(theta)), data.missing_patterns)
+        return patterns_score_test(released, pairs, [block], len(theta))
+    if spec.has_intercepts:
+        return None  # solution.theta may leave saturated intercepts out
     theta = released_theta(spec, released, solution.theta)
     discrepancy = ml_discrepancy(build_ram(released), theta, data.covariance)
     return released_score_test(released, pairs, theta, discrepancy, data.n_obs)
@@ -294,9 +315,22 @@ def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
         independence += mean_trace(items - data.means, independence_covariance(
             data.covariance, covariates), covariates, data.weights)
     baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
-    robust_part = robust_indices(indices, robust.scaling_factor(indices["df"]),
-                                 baseline_scaling)
-    return without_robust_indices(robust_part) if data.has_missing else robust_part
+    return robust_indices(indices, robust.scaling_factor(indices["df"]), baseline_scaling)
+
+
+def _with_fiml_corrected(indices: pd.Series, solution: CbsemSolution, data: PreparedData, *,
+                         robust: bool) -> pd.Series:
+    """``indices`` with lavaan's robust CFI, TLI and RMSEA under FIML, which lavaan reports
+    for ML as well as MLR: from the FIML-corrected statistics
+    (:mod:`acsi_sem.numerics.fiml_corrected`), the scores entering under MLR only."""
+    items = data.frame.to_numpy()
+    saturated = SaturatedGroup.at_em(data.missing_patterns, items, data.means,
+                                     data.covariance, _covariates(solution.spec))
+    model = ModelMoments.of_ram(solution.ram, solution.theta)
+    corrected = fiml_corrected_test([saturated], [model], indices["df"],
+                                    indices["baseline_df"], robust=robust,
+                                    basis=solution.basis)
+    return with_corrected_robust_indices(indices, corrected)
 
 
 CBSEM_INDEX_NOTE = ("0-100 index from CB-SEM: each construct's regression factor-score weights "

@@ -18,6 +18,11 @@ from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.cbsem import fit_ml
 from acsi_sem.numerics.constrained import solution_constraints
 from acsi_sem.numerics.fiml import MissingPatterns, independence_loglik
+from acsi_sem.numerics.fiml_corrected import (
+    ModelMoments,
+    SaturatedGroup,
+    fiml_corrected_test,
+)
 from acsi_sem.numerics.multigroup import (
     GroupedSolution,
     GroupMoments,
@@ -48,10 +53,16 @@ from acsi_sem.statistics.fit_indices import (
     grouped_fiml_fit_indices,
     grouped_fit_indices,
     robust_indices,
-    without_robust_indices,
+    with_corrected_robust_indices,
 )
 from acsi_sem.statistics.identification import check_identification
-from acsi_sem.statistics.score_test import ScoreTest, released_score_test, released_theta
+from acsi_sem.statistics.modification import Block
+from acsi_sem.statistics.score_test import (
+    ScoreTest,
+    patterns_score_test,
+    released_score_test,
+    released_theta,
+)
 from acsi_sem.statistics.standardize import label_map, row_values
 from acsi_sem.survey.prepare import PreparedData
 
@@ -348,7 +359,7 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
                 "equal": list(solution.grouped.equal),
                 "labelled": list(solution.grouped.labelled)},
         constraints=solution_constraints(solution.grouped.spec, solution.constraints),
-        score_test=None if data.has_missing else _score_test(solution, groups),
+        score_test=_score_test(solution, groups),
         missing=data.missing_report() if data.has_missing else None,
     )
 
@@ -368,18 +379,36 @@ def _fit_indices(solution: GroupedSolution, fit_groups: list[MomentFit],
             sum(independence_loglik(answers) for answers in items))
     else:
         indices = grouped_fit_indices(fit_groups, npar)
-    if robust is None:
-        return indices
-    scaled = robust_indices(indices, robust.scaling_factor(indices["df"]),
-                            baseline_scaling(robust, items, indices["baseline_df"],
-                                             missing=missing), groups=len(groups))
-    return pd.concat([indices, without_robust_indices(scaled) if missing else scaled])
+    if robust is not None:
+        indices = pd.concat([indices, robust_indices(
+            indices, robust.scaling_factor(indices["df"]),
+            baseline_scaling(robust, items, indices["baseline_df"], missing=missing),
+            groups=len(groups))])
+    if missing:
+        indices = _with_fiml_corrected(indices, solution, groups, robust=robust is not None)
+    return indices
+
+
+def _with_fiml_corrected(indices: pd.Series, solution: GroupedSolution,
+                         groups: tuple[PreparedData, ...], *, robust: bool) -> pd.Series:
+    """``indices`` with lavaan's robust CFI, TLI and RMSEA under FIML (ML and MLR), from
+    the FIML-corrected statistics over the groups (each at its EM moments)."""
+    saturated = [SaturatedGroup.at_em(group.missing_patterns, group.frame.to_numpy(),
+                                      group.means, group.covariance) for group in groups]
+    n_free = len(solution.theta)
+    models = [ModelMoments.of_ram(ram, solution.theta[view.global_index], view.global_index,
+                                  n_free)
+              for view, ram in zip(solution.grouped.views, solution.rams, strict=True)]
+    basis = None if solution.constraints is None else solution.constraints.basis
+    corrected = fiml_corrected_test(saturated, models, indices["df"], indices["baseline_df"],
+                                    robust=robust, basis=basis)
+    return with_corrected_robust_indices(indices, corrected, groups=len(groups))
 
 
 def _score_test(solution: GroupedSolution, groups: tuple[PreparedData, ...]
                 ) -> ScoreTest | None:
     """lavaan's lavTestScore() of the equalities across groups (``group_equal``, shared
-    labels) and ``==`` rows of a complete-data fit; ``None`` without any or with an
+    labels) and ``==`` rows, of complete data or by FIML; ``None`` without any or with an
     inequality."""
     moments = tuple(GroupMoments(n_obs=g.n_obs, covariance=g.covariance, means=g.means)
                     for g in groups)
@@ -390,6 +419,12 @@ def _score_test(solution: GroupedSolution, groups: tuple[PreparedData, ...]
         return None
     theta = released_theta(grouped.spec, released.spec, solution.theta)
     rams = tuple(build_ram(view.spec, means=True) for view in released.views)
+    if any(group.has_missing for group in groups):
+        blocks = [Block(view.spec, ram, theta[view.global_index], view.global_index,
+                        group.missing_patterns, label)
+                  for view, ram, group, label in zip(released.views, rams, groups,
+                                                     released.labels, strict=True)]
+        return patterns_score_test(released.spec, pairs, blocks, len(theta), released.labels)
     discrepancy = grouped_discrepancy(released, rams, moments, theta)
     return released_score_test(released.spec, pairs, theta, discrepancy,
                                sum(m.n_obs for m in moments), released.labels)

@@ -171,7 +171,13 @@ def mean_structure_hessian(ram: RamModel, sample_cov: np.ndarray, sample_means: 
 
 def _fit_ml_constrained(spec: ModelSpec, ram: RamModel, data: PreparedData, start: np.ndarray,
                         system: ConstraintSystem) -> CbsemSolution:
-    """ML under the model's constraints, from lavaan's simple start values."""
+    """ML under the model's constraints, from the unconstrained ML fit where that converges
+    (as FIML's constrained fit starts), else from lavaan's simple start values: from the
+    simple values a shared label and an '==' together (a*x2 + a*x3, b == c on the HS CFA)
+    ran off to a Heywood case with chi-square 0."""
+    unconstrained = minimize_ml(ram, start, data.covariance)
+    if unconstrained.converged and np.all(np.isfinite(unconstrained.theta)):
+        start = unconstrained.theta
     found = minimize_constrained_ml(ram, start, data.covariance, system)
     information = ml_discrepancy(ram, found.scoring.theta, data.covariance).information / 2
     return _constrained_solution(spec, ram, found, system, information, data.n_obs)

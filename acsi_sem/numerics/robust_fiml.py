@@ -65,6 +65,33 @@ def saturated_missing_trace(patterns: MissingPatterns, items: np.ndarray, means:
     """tr(A1^-1 B1) of the saturated model (free means and covariances) at the EM moments,
     the fixed.x covariates' own means and (co)variances left out of A1 and B1 (lavaan's
     Yuan-Bentler test drops them)."""
+    information, first_order = saturated_missing_information(patterns, items, means,
+                                                             covariance)
+    fixed = covariate_moments(len(means), covariates)
+    return float(np.trace(np.linalg.solve(information[np.ix_(~fixed, ~fixed)],
+                                          first_order[np.ix_(~fixed, ~fixed)])))
+
+
+def covariate_moments(p: int, covariates: tuple[int, ...]) -> np.ndarray:
+    """(p + p(p+1)/2,) True at the fixed.x covariates' own means and (co)variances among
+    the saturated moments (means first, then vech in ``np.triu_indices`` order): lavaan
+    zeroes them in every saturated information (``eliminate.pstar.idx``)."""
+    rows, cols = np.triu_indices(p)
+    return np.concatenate([np.isin(np.arange(p), covariates),
+                           np.isin(rows, covariates) & np.isin(cols, covariates)])
+
+
+def saturated_missing_information(patterns: MissingPatterns, items: np.ndarray,
+                                  means: np.ndarray, covariance: np.ndarray
+                                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The saturated model's observed information A1 and first-order information B1 (mean
+    outer product of the respondents' scores), both per respondent, at the EM moments:
+    lavaan's ``lav_mvnorm_missing_information_observed_samplestats`` and ``..._firstorder``.
+
+    Returns:
+        Two (k, k) matrices, k = p + p(p+1)/2: the means first, then vech of the
+        covariance in ``np.triu_indices(p)`` order.
+    """
     n, p = patterns.n_obs, len(means)
     duplication = duplication_matrix(p)
     rows, cols = np.triu_indices(p)
@@ -83,11 +110,7 @@ def saturated_missing_trace(patterns: MissingPatterns, items: np.ndarray, means:
         weighted = residual @ inverse
         outer = weighted[:, :, None] * weighted[:, None, :] - inverse
         scores[members] = np.hstack([weighted, outer[:, rows, cols] * halve])
-    fixed = np.concatenate([np.isin(np.arange(p), covariates),
-                            np.isin(rows, covariates) & np.isin(cols, covariates)])
-    information = information[np.ix_(~fixed, ~fixed)] / n
-    meat = scores[:, ~fixed].T @ scores[:, ~fixed] / n
-    return float(np.trace(np.linalg.solve(information, meat)))
+    return information / n, scores.T @ scores / n
 
 
 def _pattern_information(inverse: np.ndarray, mask: np.ndarray, mean: np.ndarray,

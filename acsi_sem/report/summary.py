@@ -257,9 +257,14 @@ def _pair_of(fit: pd.Series, first: str, second: str) -> str:
 def _robust_lines(fit: pd.Series) -> list[str]:
     if "shift_parameter" in fit:
         return _scaled_shifted_lines(fit)
-    if "scaling_factor" not in fit:
+    if "cfi_robust" not in fit:
         return []
     rmsea = _interval(fit, "rmsea", "_robust")
+    if "scaling_factor" not in fit:
+        # ML by FIML: lavaan still reports its FIML-corrected robust indices.
+        return ["", "Robust (FIML-corrected):",
+                _pair("Robust CFI / TLI", _pair_of(fit, "cfi_robust", "tli_robust")),
+                _pair("Robust RMSEA [90% CI]", rmsea)]
     return [
         "", "Robust (MLR):",
         _pair("Scaled test statistic", _number(fit["chisq_scaled"])),

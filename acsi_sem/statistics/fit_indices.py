@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from acsi_sem.numerics.fiml_corrected import CorrectedTest
 from acsi_sem.numerics.ml import ml_value
 from acsi_sem.numerics.robust import independence_covariance
 
@@ -179,13 +180,24 @@ def _grouped_srmr(groups: list[MomentFit]) -> float:
                for w, g in zip(_group_weights(groups), groups, strict=True))
 
 
-def without_robust_indices(robust: pd.Series) -> pd.Series:
-    """``robust`` with the ``*_robust`` indices undefined, for fits with missing answers:
-    lavaan corrects them for missing data (Zhang & Savalei 2023), which acsi-sem does not
-    yet, and the complete-data formulas would mislead."""
-    robust = robust.copy()
-    robust[robust.index.str.endswith("_robust")] = np.nan
-    return robust
+def with_corrected_robust_indices(indices: pd.Series, corrected: CorrectedTest, *,
+                                  groups: int = 1) -> pd.Series:
+    """``indices`` with its ``*_robust`` CFI, TLI and RMSEA (interval and close-fit p-value)
+    set to lavaan's under FIML (added where an ML fit has none): the population-corrected
+    formulas of
+    :func:`robust_indices` applied to the FIML-corrected statistics and c-hats
+    (:func:`~acsi_sem.numerics.fiml_corrected.fiml_corrected_test`)."""
+    df = indices["df"]
+    # Without degrees of freedom lavaan's formulas fall back to the uncorrected ones
+    # (lav_fit_cfi's test of df > 0): CFI and TLI 1, RMSEA 0 for a saturated model.
+    c_hat, c_base = ((corrected.c_hat, corrected.baseline_c_hat) if df > 0 else (1.0, 1.0))
+    robust = _robust_indices(corrected.chisq, df, corrected.baseline_chisq,
+                             indices["baseline_df"], indices["ntotal"], c_hat, c_base,
+                             groups=groups)
+    indices = indices.copy()
+    for name, value in robust.items():
+        indices[name] = value
+    return indices
 
 
 def _indices(size: ModelSize, loglik: float, unrestricted: float, baseline: float,

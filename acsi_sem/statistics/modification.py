@@ -147,6 +147,20 @@ def _block_frame(block: Block, candidates: list[Candidate], score: np.ndarray,
     return frame
 
 
+def expected_score_and_information(blocks: list[Block], n_free: int
+                                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The unit score (Q,) and expected unit information (Q, Q) of the ``n_free`` (Q)
+    parameters, summed over the blocks' missing-data patterns: lavaan's ``gradient.logl``
+    and ``information.expected`` (under FIML with ``h1.information = "structured"``)."""
+    n_obs = sum(block.patterns.n_obs for block in blocks)
+    score, information = np.zeros(n_free), np.zeros((n_free, n_free))
+    for block in blocks:
+        part_score, part_information = _block_terms(block, [], n_obs)
+        np.add.at(score, block.index, part_score)
+        np.add.at(information, np.ix_(block.index, block.index), part_information)
+    return score, information
+
+
 def _block_terms(block: Block, candidates: list[Candidate], n_obs: int
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The unit score (q_g + k,) and expected information (q_g + k, q_g + k) of the block's

@@ -13,6 +13,8 @@ where ``Z_(-r) = [[I, R_(-r)'], [R_(-r), 0]]`` is the information bordered by th
 constraints and ``[.]_11`` its top-left (q, q) block; ``^+`` is the Moore-Penrose inverse with
 MASS::ginv's tolerance, as lavaan 0.6 computes them. Like lavaan, the test is the ordinary
 (normal-theory) one under MLR too, and models with inequality constraints are refused.
+Under FIML the score and the expected information are sums over the missing-data patterns
+(:func:`patterns_score_test`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from acsi_sem.errors import AcsiSemError
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.constrained import constraint_system
 from acsi_sem.numerics.ml import Discrepancy
+from acsi_sem.statistics.modification import Block, expected_score_and_information
 
 GINV_TOLERANCE = np.sqrt(np.finfo(float).eps)
 
@@ -78,6 +81,30 @@ def released_score_test(released: ModelSpec, pairs: list[tuple[int, int]], theta
                            "labels, '==' rows or group_equal)")
     return _tests(np.vstack(rows), names, -discrepancy.gradient / 2,
                   discrepancy.information / 2, n_obs)
+
+
+def patterns_score_test(released: ModelSpec, pairs: list[tuple[int, int]],
+                        blocks: list[Block], n_free: int,
+                        group_labels: tuple[str, ...] = ()) -> ScoreTest:
+    """:func:`released_score_test` of a FIML fit: the unit score and expected information
+    summed over each group's (``blocks``) missing-data patterns at the implied moments, as
+    lavaan's lavTestScore() takes them (``information = "expected"``, whatever the fit's
+    own; the test stays the normal-theory one under MLR).
+
+    Args:
+        blocks: one :class:`~acsi_sem.statistics.modification.Block` per group, of
+            ``released``'s group specification(s), at the constrained estimates.
+        n_free: Q, ``released``'s free parameters.
+    """
+    theta = np.zeros(n_free)
+    for block in blocks:
+        theta[block.index] = block.theta
+    score, information = expected_score_and_information(blocks, n_free)
+    n_obs = sum(block.patterns.n_obs for block in blocks)
+    # F_ML's gradient and information are -2 and 2 times the unit score and information.
+    return released_score_test(released, pairs, theta,
+                               Discrepancy(np.nan, -2 * score, 2 * information), n_obs,
+                               group_labels)
 
 
 def _tests(jacobian: np.ndarray, names: list[tuple[str, str, str]], score: np.ndarray,

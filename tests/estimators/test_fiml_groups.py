@@ -12,7 +12,15 @@ import pytest
 import acsi_sem
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.resample import resampled_rows
-from tests.conftest import LAVAAN, ROOT, SCHOOLS, assert_close, assert_matches_lavaan
+from tests.conftest import (
+    LAVAAN,
+    ROOT,
+    SCHOOLS,
+    assert_close,
+    assert_matches_lavaan,
+    lavaan_fit,
+)
+from tests.estimators.test_cbsem_survey import assert_fiml_robust_indices_close
 from tests.estimators.test_multigroup import assert_first_replicate_is_the_refit
 
 MODELS = ROOT / "tests" / "fixtures" / "models"
@@ -64,9 +72,8 @@ def test_fiml_with_groups_and_covariates_equals_lavaan(case: str) -> None:
     assert_matches_lavaan(result, case, rel=1e-4, fit_names=PLAIN + (SCALED if robust else []),
                           fit_rel=3e-5)
     assert_r2_matches_lavaan(result, case)
-    # lavaan's robust CFI/TLI/RMSEA under FIML carry a missing-data correction acsi-sem lacks.
-    robust_only = result.fit_indices.index.str.endswith("_robust")
-    assert result.fit_indices[robust_only].isna().all()
+    # lavaan reports its FIML-corrected robust CFI / TLI / RMSEA under ML and MLR alike.
+    assert_fiml_robust_indices_close(result.fit_indices, lavaan_fit(case))
     assert result.fit_indices[["gfi", "agfi"]].isna().all()
 
 
@@ -78,6 +85,7 @@ def test_constraints_across_groups_under_fiml_equal_lavaan() -> None:
                           missing="fiml")
     assert_matches_lavaan(result, "hs_fiml_groups_constraints", rel=3e-4, fit_names=PLAIN,
                           fit_rel=2e-5)
+    assert_fiml_robust_indices_close(result.fit_indices, lavaan_fit("hs_fiml_groups_constraints"))
     assert result.constraints["binding"].all()
 
 

@@ -1,5 +1,7 @@
 """lavaan's lavTestScore() of released equality constraints against lavaan 0.6.14
-(tests/fixtures/lavaan/make_constraint_fixtures.R: poldem, hs_metric and hs_scalar)."""
+(tests/fixtures/lavaan/make_constraint_fixtures.R: poldem, hs_metric, hs_scalar and
+hs_cfa_equal; under FIML make_fiml_score_fixtures.R: hs_fiml_equal, hs_fiml_equal_mlr,
+hs_fiml_covariates_equal, hs_fiml_metric and hs_fiml_scalar)."""
 
 from __future__ import annotations
 
@@ -19,15 +21,32 @@ HS = DATA / "holzinger1939.csv"
 POLDEM_MODEL = (MODELS / "poldem_labels.lav").read_text() + "\np1 == p2\n"
 
 
+INCOMPLETE = DATA / "holzinger1939_missing.csv"
+FIML_CASES = ["hs_fiml_equal", "hs_fiml_equal_mlr", "hs_fiml_covariates_equal",
+              "hs_fiml_metric", "hs_fiml_scalar"]
+
+
 def fit_case(case: str) -> acsi_sem.FitResult:
     if case == "poldem":
         return acsi_sem.fit(POLDEM_MODEL, DATA / "political_democracy.csv")
-    equal = {"hs_metric": "loadings", "hs_scalar": "loadings, intercepts"}[case]
-    return acsi_sem.fit(MODELS / "hs_cfa.lav", HS, group="school", group_equal=equal)
+    if case == "hs_cfa_equal":
+        return acsi_sem.fit(MODELS / "hs_cfa_equal.lav", HS)
+    if case == "hs_fiml_covariates_equal":
+        return acsi_sem.fit(MODELS / "hs_cfa_age_equal.lav", INCOMPLETE, missing="fiml")
+    if case.startswith("hs_fiml_equal"):
+        return acsi_sem.fit(MODELS / "hs_cfa_equal.lav", INCOMPLETE, missing="fiml",
+                            estimator="mlr" if case.endswith("_mlr") else "ml")
+    equal = {"metric": "loadings", "scalar": "loadings, intercepts"}[case.split("_")[-1]]
+    data = INCOMPLETE if case.startswith("hs_fiml") else HS
+    return acsi_sem.fit(MODELS / "hs_cfa.lav", data, group="school", group_equal=equal,
+                        missing="fiml" if data == INCOMPLETE else "listwise")
 
 
-@pytest.mark.parametrize("case", ["poldem", "hs_metric", "hs_scalar"])
+@pytest.mark.parametrize("case", ["poldem", "hs_metric", "hs_scalar", "hs_cfa_equal",
+                                  *FIML_CASES])
 def test_score_tests_equal_lavaan(case: str) -> None:
+    """Under FIML too: the score and expected information of the missing-data patterns
+    (lavaan's default information = "expected"), the same test under MLR."""
     theirs = pd.read_csv(LAVAAN / f"{case}_score.csv", keep_default_na=False)
     total, univariate = theirs.iloc[-1], theirs.iloc[:-1]
     test = fit_case(case).score_test
@@ -56,6 +75,9 @@ def test_releasing_one_equality_is_the_likelihood_ratio_to_first_order() -> None
 def test_no_score_test_without_equalities_or_with_inequalities() -> None:
     assert acsi_sem.fit(MODELS / "hs_cfa.lav", HS).score_test is None
     assert acsi_sem.fit(MODELS / "hs_constraints.lav", HS).score_test is None
+    # Complete data with '~ 1' rows (saturated intercepts): not yet, and no error either.
+    with_means = (MODELS / "hs_cfa_equal.lav").read_text() + "\nx1 ~ 1\n"
+    assert acsi_sem.fit(with_means, HS).score_test is None
 
 
 def test_cli_prints_the_score_test_and_writes_it_to_json(capsys, tmp_path) -> None:
