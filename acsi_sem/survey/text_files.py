@@ -52,7 +52,8 @@ class TextFormat:
 def text_format(path: Path, separator: str | None = None) -> TextFormat:
     """Detect the format of the text file at ``path``; ``separator`` fixes the separator
     (a .tsv file's tab) instead of guessing it."""
-    raw = path.open("rb").read(SAMPLE_BYTES)
+    with path.open("rb") as stream:
+        raw = stream.read(SAMPLE_BYTES)
     encoding = file_encoding(raw)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw, final=False)
     lines = text.splitlines()[:SAMPLE_LINES]
