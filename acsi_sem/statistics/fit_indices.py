@@ -270,7 +270,9 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
     """
     chisq, df, n = plain["chisq"], plain["df"], plain["ntotal"]
     base, base_df = plain["baseline_chisq"], plain["baseline_df"]
-    scaled, base_scaled = chisq / scaling, base / baseline_scaling
+    # A saturated model has no scaling factor: lavaan leaves its test unscaled (CFI 1).
+    scaled = chisq / scaling if df > 0 else chisq
+    base_scaled = base / baseline_scaling
     scaled_rmsea = _rmsea(chisq, scaling * df, n, groups=groups)
     values = {
         "chisq_scaled": scaled, "df_scaled": df,
@@ -283,6 +285,8 @@ def robust_indices(plain: pd.Series, scaling: float, baseline_scaling: float, *,
         **_robust_indices(chisq, df, base, base_df, n, scaling, baseline_scaling,
                           groups=groups),
     }
+    if df <= 0:
+        values["tli_robust"] = np.nan  # lavaan's NA: c-hat times df is 0 over 0
     return pd.Series(values, index=ROBUST_NAMES, dtype=float)
 
 

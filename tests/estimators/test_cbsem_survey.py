@@ -64,8 +64,21 @@ def test_mlr_robust_standard_errors_equal_lavaan() -> None:
 def test_mlr_scaled_and_robust_indices_equal_lavaan() -> None:
     ours, theirs = mlr().fit_indices, lavaan_fit("hs_cfa_mlr")
     assert_indices_close(ours, theirs, PLAIN, rel=1e-6, absolute=1e-9)
-    # The scaling factor's bread is a Hessian by central differences, as lavaan's.
+    # The scaling factor's bread is the observed information (the analytic Hessian).
     assert_indices_close(ours, theirs, SCALED + ROBUST, rel=1e-6, absolute=1e-9)
+
+
+def test_a_saturated_model_gets_lavaans_scaled_and_robust_indices() -> None:
+    """df 0 (tests/fixtures/lavaan/make_saturated_fixtures.R): the test stays unscaled, the
+    scaled CFI and TLI are 1, the robust CFI and TLI undefined, the robust RMSEA 0."""
+    model = ROOT / "tests" / "fixtures" / "models" / "hs_one_factor.lav"
+    ours = acsi_sem.fit(model, COMPLETE, estimator="mlr").fit_indices
+    theirs = lavaan_fit("hs_one_factor_mlr")
+    assert ours["df"] == 0 and np.isnan(theirs["tli_robust"])
+    assert_indices_close(ours, theirs, ["cfi_scaled", "tli_scaled", "cfi_robust", "tli_robust",
+                                        "rmsea_robust", "rmsea_ci_upper_robust", "rmsea_scaled",
+                                        "pvalue_scaled"], rel=1e-9, absolute=1e-9)
+    assert_close(ours["chisq_scaled"], theirs["chisq_scaled"], rel=0, absolute=1e-8)
 
 
 def test_fiml_estimates_and_observed_information_equal_lavaan() -> None:
