@@ -514,8 +514,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    layout.blocks))])
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": estimate, "progress": options.progress, "interval": options.ci}
-    if system is not None or modelled_means or data.has_missing:
-        # The batched iterations know neither constraints, modelled means nor FIML.
+    if system is not None or data.has_missing:
+        # The batched iterations know neither constraints nor FIML.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 

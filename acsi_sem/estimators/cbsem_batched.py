@@ -9,9 +9,10 @@ one-at-a-time statistic, so every replicate ends where the one-at-a-time path en
 
 fixed.x covariates change the model with every resample (their moments are held at the
 resample's values). The batch frees them instead: with complete data, ML estimates of the
-covariates' (co)variances are their sample moments and the other estimates do not change
-(the likelihood factors into the covariates' marginal and the rest given them), so one
-model serves every replicate.
+covariates' (co)variances (and means) are their sample moments and the other estimates do
+not change (the likelihood factors into the covariates' marginal and the rest given them),
+so one model serves every replicate. A modelled mean structure (growth models, latent
+means) is fitted as the covariance structure of :mod:`acsi_sem.numerics.augmented`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 
 from acsi_sem.model.ram import build_ram
 from acsi_sem.model.spec import ModelSpec, number_free_parameters
+from acsi_sem.numerics.augmented import augmented_moments, augmented_ram
 from acsi_sem.numerics.batched import BatchedRam, minimize_ml_batched, weighted_moments
 from acsi_sem.numerics.cbsem import CbsemSolution
 from acsi_sem.numerics.ml import REFIT_RUNAWAY
@@ -35,7 +37,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
                             layout: PlsLayout, one_at_a_time: Callable[[np.ndarray], Replicate],
                             row_weights: np.ndarray | None = None
                             ) -> Callable[[np.ndarray], ReplicateBatch]:
-    """A batched bootstrap statistic (complete data, no constraints, no mean structure).
+    """A batched bootstrap statistic (complete data, no constraints).
 
     Args:
         solution: the full-sample ML solution (its ``theta`` starts every replicate).
@@ -48,9 +50,14 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
     """
     table = solution.spec.table
     free = table["free"].to_numpy()
-    values_rows = np.flatnonzero(table["op"].isin(["=~", "~", "~~"]).to_numpy() & (free > 0))
+    modelled_means = bool(solution.ram.m_rows.size)
+    bootstrapped = ["=~", "~", "~~", "~1"] if modelled_means else ["=~", "~", "~~"]
+    values_rows = np.flatnonzero(table["op"].isin(bootstrapped).to_numpy() & (free > 0))
     spec, start = covariate_moments_freed(solution)
-    ram = solution.ram if spec is solution.spec else build_ram(spec)
+    ram = (solution.ram if spec is solution.spec
+           else build_ram(spec, means=modelled_means))
+    if modelled_means:
+        ram = augmented_ram(ram)
     variance_rows = ((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
     has_definitions = bool((table["op"] == ":=").any())
     position = {name: i for i, name in enumerate(ram.variables)}
@@ -63,9 +70,10 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
     batched_ram = BatchedRam.of(ram)
 
     def statistic(weights: np.ndarray) -> ReplicateBatch:
-        _, covariances = weighted_moments(items, weights if row_weights is None
-                                          else weights * row_weights)
-        fitted = minimize_ml_batched(ram, start, covariances, runaway=REFIT_RUNAWAY)
+        means, covariances = weighted_moments(items, weights if row_weights is None
+                                              else weights * row_weights)
+        moments = augmented_moments(means, covariances) if modelled_means else covariances
+        fitted = minimize_ml_batched(ram, start, moments, runaway=REFIT_RUNAWAY)
         theta = fitted.theta
         rows = row_values(spec, theta)
         parts = [rows[:, values_rows]]
@@ -84,11 +92,13 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
 
 def covariate_moments_freed(solution: CbsemSolution) -> tuple[ModelSpec, np.ndarray]:
     """``(spec, theta (q',))``: the solution's specification with its fixed.x covariates'
-    (co)variances made free parameters, and its estimates with those moments in their
-    places; the solution's own where it has no covariates."""
+    (co)variances (and, in its mean structure, means) made free parameters, and its
+    estimates with those moments in their places; the solution's own where it has no
+    covariates."""
     spec = solution.spec
     table = spec.table
-    held = ((table["exo"] == 1) & (table["op"] == "~~")).to_numpy()
+    moments = ["~~", "~1"] if solution.ram.m_rows.size else ["~~"]
+    held = ((table["exo"] == 1) & table["op"].isin(moments)).to_numpy()
     if not held.any():
         return spec, solution.theta
     values = row_values(spec, solution.theta)
@@ -99,7 +109,9 @@ def covariate_moments_freed(solution: CbsemSolution) -> tuple[ModelSpec, np.ndar
     numbers = freed["free"].to_numpy()
     theta = np.empty(numbers.max())
     theta[numbers[numbers > 0] - 1] = values[numbers > 0]
-    return freed_spec, theta
+    # Saturated intercepts are numbered after the RAM's parameters and are not among them.
+    count = freed_spec.n_free if solution.ram.m_rows.size else freed_spec.n_covariance_free
+    return freed_spec, theta[:count]
 
 
 def _definitions(spec, rows: np.ndarray) -> np.ndarray:

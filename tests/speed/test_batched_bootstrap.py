@@ -151,3 +151,24 @@ def test_covariate_replicates_equal_the_one_at_a_time_fit(monkeypatch: pytest.Mo
                                    rtol=0, atol=1e-6)
     path = list(boot.names).index("visual ~ x4")
     assert boot.draws[:, path].std() > 0.01  # the replicates differ
+
+
+@pytest.mark.parametrize(("model", "data", "kind"), [
+    ("growth_linear.lav", "demo_growth.csv", "growth"),
+    ("growth_conditional.lav", "demo_growth.csv", "growth"),  # fixed.x covariates too
+    ("hs_latent_means.lav", "holzinger1939.csv", None),
+])
+def test_mean_structure_replicates_equal_the_one_at_a_time_fit(
+        monkeypatch: pytest.MonkeyPatch, model: str, data: str, kind: str | None) -> None:
+    """Growth and latent-mean models run batched, their means as paths from a constant."""
+    captured = _capture_one_at_a_time(monkeypatch)
+    fixtures = ROOT / "tests" / "fixtures"
+    result = acsi_sem.fit(fixtures / "models" / model, fixtures / "data" / data, kind=kind,
+                          bootstrap=20, seed=6)
+    boot = result.bootstrap
+    assert len(captured) == 1 and boot.failed == 0 and len(boot.draws) == 20
+    assert any(name.endswith("~1") or " ~1" in name for name in boot.names)
+    rows = list(resampled_rows(result.n_obs, 20, 6))
+    for index in (0, 9, 19):
+        np.testing.assert_allclose(boot.draws[index], captured[0](rows[index]).values,
+                                   rtol=0, atol=1e-6)
