@@ -220,7 +220,8 @@ def bootstrap_batched(statistic: Callable[[np.ndarray], ReplicateBatch], n_rows:
                       replicates: int, seed: int | None, names: tuple[str, ...],
                       estimate: np.ndarray, progress: bool = False, level: float = 0.95,
                       interval: str = "percentile", jackknife_groups: int = 250,
-                      batch_size: int = 250) -> BootstrapResult:
+                      batch_size: int = 250, strata: np.ndarray | None = None
+                      ) -> BootstrapResult:
     """:func:`bootstrap` for estimators that handle many replicates at once.
 
     Args:
@@ -230,7 +231,7 @@ def bootstrap_batched(statistic: Callable[[np.ndarray], ReplicateBatch], n_rows:
         The other arguments are those of :func:`bootstrap`; the same seed draws the same
         resamples as :func:`bootstrap`, so the two drivers give the same replicates.
     """
-    rows = resampled_rows(n_rows, replicates, seed)
+    rows = resampled_rows(n_rows, replicates, seed, strata)
     draws, failed, improper = [], 0, 0
     bar = _bar(progress, "bootstrap", replicates)
     for start in range(0, replicates, batch_size):

@@ -80,7 +80,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
         if has_definitions:
             parts.append(_definitions(spec, rows))
         a_matrix, _ = batched_ram.matrices(theta)
-        parts += list(_effects(a_matrix, cells, pairs))
+        parts += list(path_effects(a_matrix, cells, pairs))
         parts.append(batched_htmt(covariances[:, indicator_columns][:, :, indicator_columns],
                                   layout.blocks))
         values = np.concatenate(parts, axis=1)
@@ -123,7 +123,7 @@ def _definitions(spec, rows: np.ndarray) -> np.ndarray:
                      for row in rows])
 
 
-def _effects(a_matrix: np.ndarray, cells: tuple[np.ndarray, np.ndarray],
+def path_effects(a_matrix: np.ndarray, cells: tuple[np.ndarray, np.ndarray],
              pairs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Indirect and total effects (b, e) of the ``pairs`` (Bollen 1987: total
     ``(I - Beta)^-1 - I``), ``Beta`` holding the regression cells of ``a_matrix`` (b, m, m)."""

@@ -39,7 +39,13 @@ from acsi_sem.numerics.multigroup_fiml import (
     robust_fiml_groups,
 )
 from acsi_sem.numerics.robust import RobustML
-from acsi_sem.resample import BootstrapResult, FailedReplicateError, Replicate, bootstrap
+from acsi_sem.resample import (
+    BootstrapResult,
+    FailedReplicateError,
+    Replicate,
+    bootstrap,
+    bootstrap_batched,
+)
 from acsi_sem.results import FitResult
 from acsi_sem.statistics.defined import evaluate_definitions
 from acsi_sem.statistics.diagnostics import (
@@ -192,9 +198,19 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
             _variance_rows(view.spec)] < 0).any() for view in grouped.views)
         return Replicate(np.concatenate(values), improper)
 
-    return bootstrap(statistic, data.n_obs, replicates=options.bootstrap, seed=options.seed,
-                     names=tuple(names), estimate=np.array([keyed[name] for name in names]),
-                     progress=options.progress, interval=options.ci, strata=codes)
+    settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
+                "estimate": np.array([keyed[name] for name in names]),
+                "progress": options.progress, "interval": options.ci, "strata": codes}
+    if data.has_missing or solution.constraints is not None:
+        # The batched iterations know neither FIML nor constraints: one at a time.
+        return bootstrap(statistic, data.n_obs, **settings)
+    from acsi_sem.estimators.multigroup_batched import batched_group_statistic
+
+    first = grouped.views[0].spec
+    batched = batched_group_statistic(
+        solution, raw, codes, masks, effect_cells, statistic,
+        lambda theta: _row_values_with_definitions(first, theta))
+    return bootstrap_batched(batched, data.n_obs, **settings)
 
 
 def _group_effect_cells(solution: GroupedSolution, effects: pd.DataFrame

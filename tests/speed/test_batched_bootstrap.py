@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import acsi_sem
@@ -172,3 +173,35 @@ def test_mean_structure_replicates_equal_the_one_at_a_time_fit(
     for index in (0, 9, 19):
         np.testing.assert_allclose(boot.draws[index], captured[0](rows[index]).values,
                                    rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("equal", ["loadings", "loadings,intercepts"])
+def test_group_replicates_equal_the_one_at_a_time_fit(monkeypatch: pytest.MonkeyPatch,
+                                                      equal: str) -> None:
+    """The multi-group bootstrap runs batched, each group's means as paths from a constant
+    and the equal parameters shared; its replicates (and the BCa jackknife) are the
+    one-at-a-time refits."""
+    import acsi_sem.estimators.multigroup_batched as multigroup_batched
+
+    captured = []
+    original = multigroup_batched.batched_group_statistic
+
+    def spy(solution, items, codes, masks, effect_cells, one_at_a_time, definitions):
+        captured.append(one_at_a_time)
+        return original(solution, items, codes, masks, effect_cells, one_at_a_time,
+                        definitions)
+
+    monkeypatch.setattr(multigroup_batched, "batched_group_statistic", spy)
+    fixtures = ROOT / "tests" / "fixtures"
+    frame = pd.read_csv(fixtures / "data" / "holzinger1939.csv")
+    result = acsi_sem.fit(fixtures / "models" / "hs_sem.lav", frame, group="school",
+                          group_equal=equal, bootstrap=12, seed=8, ci="bca")
+    boot = result.bootstrap
+    assert len(captured) == 1 and len(boot.draws) + boot.failed == 12
+    rows = list(resampled_rows(len(frame), 12, 8, frame["school"].to_numpy()))
+    for index in (0, 5):
+        np.testing.assert_allclose(boot.draws[index], captured[0](rows[index]).values,
+                                   rtol=0, atol=1e-6)
+    groups = np.array_split(np.arange(len(frame)), 250)
+    kept = np.setdiff1d(np.arange(len(frame)), groups[0])
+    np.testing.assert_allclose(boot.jackknife[0], captured[0](kept).values, atol=1e-6)
