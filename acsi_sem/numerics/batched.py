@@ -128,7 +128,7 @@ class BatchedRam:
                           np.concatenate([ram.a_rows[free_a], s_rows]),
                           np.concatenate([np.ones(free_a.sum()), half]))
 
-    def second_derivative_terms(self, point: _Point) -> np.ndarray:
+    def second_derivative_terms(self, point: Point) -> np.ndarray:
         """``tr(W d2Sigma / dk dl)`` (b, k, k) per pair of free cells, ``W`` = ``point.weight``.
 
         With ``b_i = B[:p, i]``, ``c_j = C[:p, j]``, ``dC/dA_ij = b_i c_j' + c_j b_i'`` and
@@ -284,7 +284,7 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
     converged = np.zeros(count, dtype=bool)
     logdet_samples = np.linalg.slogdet(sample_covs)[1]
     active = np.arange(count)
-    point = _evaluate(batched, theta, sample_covs, logdet_samples)
+    point = evaluate_point(batched, theta, sample_covs, logdet_samples)
     limits = (np.full(count, np.inf) if np.isinf(runaway)
               else runaway * np.abs(point.gradient).max(axis=1))
     hessians = np.empty((count, ram.n_free, ram.n_free))
@@ -310,14 +310,14 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
 def ml_hessian(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray) -> np.ndarray:
     """The analytic (observed) Hessian of F (b, q, q) at ``thetas`` (b, q) for sample
     covariances ``covs`` (b, p, p): the expected information plus
-    :func:`_cell_hessian_correction`."""
-    point = _evaluate(batched, thetas, covs, np.linalg.slogdet(covs)[1])
-    products = _cell_products(point.u, point.v, point.sigma_inv)
-    cells = _cell_information(*products) + _cell_hessian_correction(batched, point, *products)
+    :func:`cell_hessian_correction`."""
+    point = evaluate_point(batched, thetas, covs, np.linalg.slogdet(covs)[1])
+    products = cell_products(point.u, point.v, point.sigma_inv)
+    cells = cell_information(*products) + cell_hessian_correction(batched, point, *products)
     return batched.cells_to_parameters(cells)
 
 
-def _steps_or_chords(batched: BatchedRam, point: _Point, largest: np.ndarray,
+def _steps_or_chords(batched: BatchedRam, point: Point, largest: np.ndarray,
                      active: np.ndarray, hessians: np.ndarray, has_hessian: np.ndarray
                      ) -> np.ndarray:
     """Steps (b, q) for the ``active`` replicates at ``point``: where the largest gradient
@@ -328,7 +328,7 @@ def _steps_or_chords(batched: BatchedRam, point: _Point, largest: np.ndarray,
     fresh = ~chord
     step = np.empty_like(point.gradient)
     if chord.any():
-        step[chord] = _solve_each(hessians[active[chord]], point.gradient[chord])
+        step[chord] = solve_each(hessians[active[chord]], point.gradient[chord])
     if fresh.any():
         rows = active[fresh]
         step[fresh], matrices, newton = _steps(batched, point.rows(fresh),
@@ -339,7 +339,7 @@ def _steps_or_chords(batched: BatchedRam, point: _Point, largest: np.ndarray,
 
 
 @dataclass(frozen=True)
-class _Point:
+class Point:
     """F and what its derivatives are made of at b parameter vectors.
 
     ``finite`` (b,) is False where Sigma is not positive definite (the other fields are then
@@ -358,19 +358,19 @@ class _Point:
     sigma_inv: np.ndarray
     weight: np.ndarray
 
-    def rows(self, selected: np.ndarray) -> _Point:
+    def rows(self, selected: np.ndarray) -> Point:
         """The replicates picked by ``selected`` (a mask or indices)."""
         if selected.dtype == bool and selected.all():
             return self  # the common case: nothing to copy
-        return _Point(*(getattr(self, name)[selected] for name in _POINT_FIELDS))
+        return Point(*(getattr(self, name)[selected] for name in POINT_FIELDS))
 
 
-_POINT_FIELDS = tuple(_Point.__dataclass_fields__)
+POINT_FIELDS = tuple(Point.__dataclass_fields__)
 
 
-def _evaluate(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray,
-              logdet_samples: np.ndarray) -> _Point:
-    """:class:`_Point` at ``thetas`` (b, q) for ``covs`` (b, p, p) whose log-determinants
+def evaluate_point(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray,
+              logdet_samples: np.ndarray) -> Point:
+    """:class:`Point` at ``thetas`` (b, q) for ``covs`` (b, p, p) whose log-determinants
     are ``logdet_samples`` (b,)."""
     p = batched.ram.n_observed
     b_matrix, c_matrix = batched.covariances(thetas)
@@ -386,7 +386,7 @@ def _evaluate(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray,
     weight = sigma_inv - sigma_inv @ covs @ sigma_inv
     # tr(W dSigma_k) = 2 U_k' W V_k for symmetric W.
     gradient = batched.to_parameters(2 * ((u @ weight) * v).sum(axis=2))
-    return _Point(values, gradient, finite, b_matrix, c_matrix, u, v, sigma_inv, weight)
+    return Point(values, gradient, finite, b_matrix, c_matrix, u, v, sigma_inv, weight)
 
 
 @dataclass(frozen=True)
@@ -404,15 +404,15 @@ def ml_state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
              with_information: bool = True) -> MLState:
     """F, gradient and (optionally) expected information at ``thetas`` (b, q) for sample
     covariances ``covs`` (b, p, p)."""
-    point = _evaluate(batched, thetas, covs, np.linalg.slogdet(covs)[1])
+    point = evaluate_point(batched, thetas, covs, np.linalg.slogdet(covs)[1])
     information = None
     if with_information:
-        products = _cell_products(point.u, point.v, point.sigma_inv)
-        information = batched.cells_to_parameters(_cell_information(*products))
+        products = cell_products(point.u, point.v, point.sigma_inv)
+        information = batched.cells_to_parameters(cell_information(*products))
     return MLState(point.value, point.gradient, information, point.finite)
 
 
-def _steps(batched: BatchedRam, point: _Point, near: np.ndarray
+def _steps(batched: BatchedRam, point: Point, near: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps to subtract from theta: Newton on the analytic Hessian for the ``near`` (b,)
     replicates whose Hessian is positive definite, Fisher scoring for the others.
@@ -422,25 +422,25 @@ def _steps(batched: BatchedRam, point: _Point, near: np.ndarray
         the matrix is singular; ``newton`` marks the rows whose matrix is the Hessian.
     """
     gradient = point.gradient
-    products = _cell_products(point.u, point.v, point.sigma_inv)
-    cells = _cell_information(*products)
+    products = cell_products(point.u, point.v, point.sigma_inv)
+    cells = cell_information(*products)
     newton = np.zeros(len(near), dtype=bool)
     matrices = batched.cells_to_parameters(cells)
     if near.any():
         if not near.all():  # copy only when some rows keep scoring
             point, cells = point.rows(near), cells[near]
             products = tuple(product[near] for product in products)
-        cells += _cell_hessian_correction(batched, point, *products)
+        cells += cell_hessian_correction(batched, point, *products)
         hessian = batched.cells_to_parameters(cells)
-        definite = _positive_definite_each(hessian)
+        definite = positive_definite_each(hessian)
         rows = np.flatnonzero(near)[definite]
         matrices[rows], newton[rows] = hessian[definite], True
-    return _solve_each(matrices, gradient), matrices, newton
+    return solve_each(matrices, gradient), matrices, newton
 
 
 def _step_until_better(batched: BatchedRam, theta: np.ndarray, step: np.ndarray,
-                       point: _Point, covs: np.ndarray, logdet_samples: np.ndarray
-                       ) -> tuple[np.ndarray, _Point, np.ndarray]:
+                       point: Point, covs: np.ndarray, logdet_samples: np.ndarray
+                       ) -> tuple[np.ndarray, Point, np.ndarray]:
     """Per replicate, the first of ``theta - step / 2^k`` (k < 30) where F does not rise.
 
     Returns:
@@ -448,7 +448,7 @@ def _step_until_better(batched: BatchedRam, theta: np.ndarray, step: np.ndarray,
         ``theta`` and have ``better`` False (the returned point's rows are then stale).
     """
     theta, step = theta.copy(), step.copy()
-    trial = _evaluate(batched, theta - step, covs, logdet_samples)
+    trial = evaluate_point(batched, theta - step, covs, logdet_samples)
     better = trial.finite & (trial.value <= point.value + 1e-12)
     theta[better] -= step[better]
     pending = np.flatnonzero(~better)
@@ -457,18 +457,18 @@ def _step_until_better(batched: BatchedRam, theta: np.ndarray, step: np.ndarray,
             break
         step[pending] /= 2
         candidate = theta[pending] - step[pending]
-        shorter = _evaluate(batched, candidate, covs[pending], logdet_samples[pending])
+        shorter = evaluate_point(batched, candidate, covs[pending], logdet_samples[pending])
         ok = shorter.finite & (shorter.value <= point.value[pending] + 1e-12)
         accepted = pending[ok]
         theta[accepted] = candidate[ok]
-        for name in _POINT_FIELDS:
+        for name in POINT_FIELDS:
             getattr(trial, name)[accepted] = getattr(shorter, name)[ok]
         better[accepted] = True
         pending = pending[~ok]
     return theta, trial, better
 
 
-def _positive_definite_each(matrices: np.ndarray) -> np.ndarray:
+def positive_definite_each(matrices: np.ndarray) -> np.ndarray:
     """(b,) whether each stacked symmetric matrix (b, q, q) is positive definite."""
     try:
         np.linalg.cholesky(matrices)
@@ -487,9 +487,9 @@ def _eigenvalues_each(matrices: np.ndarray) -> np.ndarray:
     return values
 
 
-def _cell_information(uu: np.ndarray, vv: np.ndarray, uv: np.ndarray) -> np.ndarray:
+def cell_information(uu: np.ndarray, vv: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Expected information per pair of free cells (b, k, k),
-    ``tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)``, from the :func:`_cell_products` of the cell
+    ``tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)``, from the :func:`cell_products` of the cell
     vectors with ``P = Sigma^-1``.
 
     With ``dSigma_k = U_k V_k' + V_k U_k'`` the trace is
@@ -502,7 +502,7 @@ def _cell_information(uu: np.ndarray, vv: np.ndarray, uv: np.ndarray) -> np.ndar
     return information
 
 
-def _cell_products(u: np.ndarray, v: np.ndarray, middle: np.ndarray
+def cell_products(u: np.ndarray, v: np.ndarray, middle: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(U'M U, V'M V, U'M V)``, each (b, k, k), for cell vectors (b, k, p) and a symmetric
     ``middle`` (b, p, p): one product of the stacked ``[U; V]``."""
@@ -512,17 +512,17 @@ def _cell_products(u: np.ndarray, v: np.ndarray, middle: np.ndarray
     return products[:, :k, :k], products[:, k:, k:], products[:, :k, k:]
 
 
-def _cell_hessian_correction(batched: BatchedRam, point: _Point, uu: np.ndarray,
+def cell_hessian_correction(batched: BatchedRam, point: Point, uu: np.ndarray,
                              vv: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Observed minus expected Hessian of F per pair of free cells (b, k, k), given the
-    :func:`_cell_products` with ``P = Sigma^-1``.
+    :func:`cell_products` with ``P = Sigma^-1``.
 
     ``d2F/dk dl = tr(P Sigma_k P Sigma_l) - 2 tr(P Sigma_l W Sigma_k) + tr(W Sigma_kl)`` with
     ``W = P (Sigma - S) P``; the middle term is expanded in the cell vectors as the
     information is, the last one needs the second derivatives of Sigma, which only pairs
     with a path cell have (:meth:`BatchedRam.second_derivative_terms`).
     """
-    wuu, wvv, wuv = _cell_products(point.u, point.v, point.weight)
+    wuu, wvv, wuv = cell_products(point.u, point.v, point.weight)
     # tr(P (X Y' + Y X') W (U V' + V U')) for cell k = (U, V), cell l = (X, Y): the sum of
     # (U'W Y)(V'P X) and its transpose, plus (V'W Y)(U'P X) + (U'W X)(V'P Y).
     crossed = wuv * uv.transpose(0, 2, 1)
@@ -534,7 +534,7 @@ def _cell_hessian_correction(batched: BatchedRam, point: _Point, uu: np.ndarray,
     return mixed
 
 
-def _solve_each(information: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+def solve_each(information: np.ndarray, gradient: np.ndarray) -> np.ndarray:
     """Steps (b, q): ``information^-1 gradient`` per replicate, NaN where singular."""
     count, q = gradient.shape
     try:

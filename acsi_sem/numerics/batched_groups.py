@@ -23,13 +23,13 @@ from acsi_sem.numerics.batched import (
     NEWTON_BELOW,
     BatchedFit,
     BatchedRam,
-    _cell_hessian_correction,
-    _cell_information,
-    _cell_products,
-    _evaluate,
-    _Point,
-    _positive_definite_each,
-    _solve_each,
+    Point,
+    cell_hessian_correction,
+    cell_information,
+    cell_products,
+    evaluate_point,
+    positive_definite_each,
+    solve_each,
 )
 
 
@@ -56,12 +56,12 @@ class GroupedBatch:
 
 @dataclass(frozen=True)
 class _GroupedPoint:
-    """F (b,), its gradient (b, Q) and ``finite`` (b,) with each group's :class:`_Point`."""
+    """F (b,), its gradient (b, Q) and ``finite`` (b,) with each group's :class:`Point`."""
 
     value: np.ndarray
     gradient: np.ndarray
     finite: np.ndarray
-    parts: tuple[_Point, ...]
+    parts: tuple[Point, ...]
 
     def rows(self, selected: np.ndarray) -> _GroupedPoint:
         return _GroupedPoint(self.value[selected], self.gradient[selected],
@@ -96,7 +96,7 @@ def minimize_ml_groups_batched(model: GroupedBatch, start: np.ndarray,
         if not moving.any():
             break
         active, point, largest = active[moving], point.rows(moving), largest[moving]
-        step = _solve_each(_step_matrices(model, point, shares[active],
+        step = solve_each(_step_matrices(model, point, shares[active],
                                           largest < NEWTON_BELOW), point.gradient)
         usable = np.isfinite(step).all(axis=1)
         active, point, step = active[usable], point.rows(usable), step[usable]
@@ -115,7 +115,7 @@ def _evaluate_groups(model: GroupedBatch, theta: np.ndarray, moments: tuple[np.n
     finite, parts = np.ones(len(rows), dtype=bool), []
     for g, (ram, index, group, logdet) in enumerate(zip(model.rams, model.indices, moments,
                                                         logdets, strict=True)):
-        part = _evaluate(ram, theta[:, index], group[rows], logdet[rows])
+        part = evaluate_point(ram, theta[:, index], group[rows], logdet[rows])
         weight = shares[rows, g]
         value += weight * part.value
         gradient[:, index] += weight[:, None] * part.gradient
@@ -134,17 +134,17 @@ def _step_matrices(model: GroupedBatch, point: _GroupedPoint, shares: np.ndarray
     for g, (ram, index, part) in enumerate(zip(model.rams, model.indices, point.parts,
                                                strict=True)):
         weight = shares[:, g, None, None]
-        products = _cell_products(part.u, part.v, part.sigma_inv)
-        cells = _cell_information(*products)
+        products = cell_products(part.u, part.v, part.sigma_inv)
+        cells = cell_information(*products)
         information[:, index[:, None], index] += weight * ram.cells_to_parameters(cells)
         if near.any():
             close = part.rows(near)
-            corrected = cells[near] + _cell_hessian_correction(
+            corrected = cells[near] + cell_hessian_correction(
                 ram, close, *(product[near] for product in products))
             hessian[:, index[:, None], index] += weight[near] * ram.cells_to_parameters(
                 corrected)
     if near.any():
-        definite = _positive_definite_each(hessian)
+        definite = positive_definite_each(hessian)
         information[np.flatnonzero(near)[definite]] = hessian[definite]
     return information
 
@@ -186,5 +186,5 @@ def _merge(point: _GroupedPoint, rows: np.ndarray, new: _GroupedPoint) -> _Group
         fields = {name: getattr(old, name).copy() for name in old.__dataclass_fields__}
         for name in fields:
             fields[name][rows] = getattr(fresh, name)
-        parts.append(_Point(**fields))
+        parts.append(Point(**fields))
     return _GroupedPoint(value, gradient, finite, tuple(parts))
