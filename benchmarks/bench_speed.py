@@ -8,10 +8,23 @@ Side by side in this one process (plus child processes for the command-line figu
    ``acsi-sem fit acsi --bootstrap R`` (a child process: start-up, imports, fit, R
    replicates, report) and the same fit in this process, against R semopy refits
    (``Model(...).fit(resample)``) on resamples drawn with the same generator.
-2. PLS bootstrap, ECSI on data/mobi.csv: ``acsi_sem.fit(..., bootstrap=R)`` against
-   ``seminr.bootstrap_model(model, nboot=R, cores=1)`` (the seminr PyPI package).
+   The same command with BCa intervals (``--ci bca``: the jackknife of the acceleration
+   included) is timed too.
+2. PLS bootstrap, ECSI on data/mobi.csv: the whole command ``acsi-sem fit ecsi --estimator
+   pls --bootstrap R`` (percentile and BCa) and ``acsi_sem.fit(..., bootstrap=R)`` in this
+   process, against ``seminr.bootstrap_model(model, nboot=R, cores=1)`` (the seminr PyPI
+   package; ``--seminr-path`` adds a folder holding it, e.g. one made with
+   ``pip install --no-deps --target FOLDER seminr``).
 3. Single CB-SEM fit (ACSI): median of ``acsi_sem.fit`` against semopy's fit + inspect.
-4. Big file: a 24-indicator ECSI survey of ``--big-rows`` rows written to a temporary CSV,
+4. Monte Carlo power: the whole command ``acsi-sem power acsi --n 100,200,400 --reps R
+   --jobs 1`` against semopy fit + inspect (estimates and standard errors, what a power
+   study needs) on surveys drawn from the same population, ``--power-semopy`` of them per
+   size, timed and scaled to R.
+5. Other bootstraps in process, 1,000 replicates: the HS CFA by school (equal loadings),
+   a linear growth model, Bollen's model with ``==``/``>`` constraints; against lavaan's
+   ``bootstrapLavaan(fit, R, FUN = coef)`` timed inside R on ``--lavaan-replicates`` of
+   them and scaled (skipped without Rscript).
+6. Big file: a 24-indicator ECSI survey of ``--big-rows`` rows written to a temporary CSV,
    fitted by ``acsi-sem fit ecsi --data FILE --chunksize 200000`` in a child process whose
    peak resident memory is reported.
 
@@ -38,6 +51,7 @@ import sys
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -103,14 +117,18 @@ def cbsem_bootstrap(replicates: int) -> None:
     model = load_model_file("acsi")
     data = pd.read_csv(ACSI_DATA)
     command, _ = run_child(["fit", "acsi", "--bootstrap", str(replicates), "--seed", "1"])
+    command_bca, _ = run_child(["fit", "acsi", "--bootstrap", str(replicates), "--seed", "1",
+                                "--ci", "bca"])
     acsi_sem.fit(model, data)  # warm-up: imports
     ours = seconds(lambda: acsi_sem.fit(model, data, bootstrap=replicates, seed=1))
     theirs = semopy_refits(model.text, data, replicates, seed=1)
     print(f"CB-SEM bootstrap, ACSI n=2500, {replicates} replicates")
     print(f"  acsi-sem command (whole)   {command:8.2f} s")
+    print(f"  same with --ci bca         {command_bca:8.2f} s")
     print(f"  acsi-sem fit + bootstrap   {ours:8.2f} s   (in process)")
     print(f"  semopy refits              {theirs:8.2f} s")
     print(f"  ratio semopy / command     {theirs / command:8.1f}")
+    print(f"  ratio semopy / bca command {theirs / command_bca:8.1f}")
     print(f"  ratio semopy / in process  {theirs / ours:8.1f}")
 
 
@@ -121,6 +139,10 @@ def pls_bootstrap(replicates: int) -> None:
     import make_fixtures  # the seminr model of ECSI used for the golden fixtures
 
     data = pd.read_csv(MOBI)
+    arguments = ["fit", "ecsi", "--estimator", "pls", "--bootstrap", str(replicates),
+                 "--seed", "1"]
+    command, _ = run_child(arguments)
+    command_bca, _ = run_child([*arguments, "--ci", "bca"])
     acsi_sem.fit("ecsi", estimator="pls")  # warm-up
     ours = seconds(lambda: acsi_sem.fit("ecsi", estimator="pls", bootstrap=replicates,
                                         seed=1))
@@ -129,9 +151,47 @@ def pls_bootstrap(replicates: int) -> None:
                                 inner_weights=seminr.path_weighting)
     theirs = seconds(lambda: seminr.bootstrap_model(model, nboot=replicates, seed=1, cores=1))
     print(f"PLS bootstrap, ECSI on mobi (n=250), {replicates} replicates")
-    print(f"  acsi-sem fit + bootstrap   {ours:8.2f} s")
+    print(f"  acsi-sem command (whole)   {command:8.2f} s")
+    print(f"  same with --ci bca         {command_bca:8.2f} s")
+    print(f"  acsi-sem fit + bootstrap   {ours:8.2f} s   (in process)")
     print(f"  seminr bootstrap_model     {theirs:8.2f} s")
-    print(f"  ratio seminr / acsi-sem    {theirs / ours:8.1f}")
+    print(f"  ratio seminr / command     {theirs / command:8.1f}")
+    print(f"  ratio seminr / bca command {theirs / command_bca:8.1f}")
+    print(f"  ratio seminr / in process  {theirs / ours:8.1f}")
+
+
+def power_study(replicates: int, semopy_per_size: int, sizes: tuple[int, ...] = (100, 200, 400)
+                ) -> None:
+    import semopy
+
+    from acsi_sem.simulation.simulate import draw_survey, population_from_model
+
+    model = load_model_file("acsi")
+    command, _ = run_child(["power", "acsi", "--n", ",".join(map(str, sizes)), "--reps",
+                            str(replicates), "--seed", "1", "--jobs", "1"])
+    population = population_from_model("acsi")
+    rng = np.random.default_rng(1)
+    surveys = [draw_survey(population, n, seed=rng) for n in sizes
+               for _ in range(semopy_per_size)]
+    def semopy_fits() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for survey in surveys:
+                fitted = semopy.Model(model.text)
+                fitted.fit(survey)
+                fitted.inspect()
+
+    # semopy's inspect() logs a warning to the root logger for every small sample.
+    logging.disable(logging.WARNING)
+    try:
+        theirs = seconds(semopy_fits) * replicates / semopy_per_size
+    finally:
+        logging.disable(logging.NOTSET)
+    print(f"Monte Carlo power, ACSI, n = {sizes}, {replicates} replications each")
+    print(f"  acsi-sem power (whole)     {command:8.2f} s   (one process, --jobs 1)")
+    print(f"  semopy fit + inspect       {theirs:8.2f} s   ({semopy_per_size} fits per size "
+          f"timed, scaled to {replicates})")
+    print(f"  ratio semopy / command     {theirs / command:8.1f}")
 
 
 def single_fit(repeats: int) -> None:
@@ -167,6 +227,43 @@ def single_fit(repeats: int) -> None:
     print(f"  ratio semopy / acsi-sem    {theirs_ml / ours_ml:8.2f}")
 
 
+FIXTURES = ROOT / "tests" / "fixtures"
+OTHER_BOOTSTRAPS = {  # name: (model, data, fit options, lavaan call)
+    "HS CFA by school, equal loadings (n = 301)": (
+        "hs_cfa.lav", "holzinger1939.csv", {"group": "school", "group_equal": "loadings"},
+        'cfa(m, data = d, group = "school", group.equal = "loadings")'),
+    "linear growth (n = 400)": ("growth_linear.lav", "demo_growth.csv", {"kind": "growth"},
+                                "growth(m, data = d)"),
+    "Bollen's model with == and > (n = 75)": (
+        "poldem_constraints.lav", "political_democracy.csv", {}, "sem(m, data = d)"),
+}
+LAVAAN_BOOTSTRAP = """
+suppressPackageStartupMessages(library(lavaan))
+args <- commandArgs(TRUE); d <- read.csv(args[1]); m <- paste(readLines(args[2]), collapse="\\n")
+fit <- eval(parse(text = args[3]))
+cat(system.time(bootstrapLavaan(fit, R = as.integer(args[4]), FUN = coef))[["elapsed"]], "\\n")
+"""
+
+
+def other_bootstraps(replicates: int, lavaan_replicates: int) -> None:
+    import shutil
+
+    print(f"Other CB-SEM bootstraps, {replicates} replicates (in process)")
+    for name, (model, data, options, call) in OTHER_BOOTSTRAPS.items():
+        model_path, data_path = FIXTURES / "models" / model, FIXTURES / "data" / data
+        acsi_sem.fit(model_path, data_path, **options)  # warm-up
+        ours = seconds(partial(acsi_sem.fit, model_path, data_path, bootstrap=replicates,
+                               seed=1, **options))
+        line = f"  {name:<44} acsi-sem {ours:7.2f} s"
+        if shutil.which("Rscript"):
+            done = subprocess.run(["Rscript", "-e", LAVAAN_BOOTSTRAP, str(data_path),
+                                   str(model_path), call, str(lavaan_replicates)],
+                                  capture_output=True, text=True, check=True)
+            theirs = float(done.stdout.split()[-1]) * replicates / lavaan_replicates
+            line += f"   lavaan {theirs:7.1f} s (scaled)   ratio {theirs / ours:6.1f}"
+        print(line)
+
+
 def write_big_survey(path: Path, rows: int, seed: int, chunk: int = 250_000) -> None:
     """``rows`` ECSI respondents (24 items, 1-10) drawn from ECSI fitted to mobi."""
     from acsi_sem.simulation.simulate import draw_survey, population_from_model
@@ -196,15 +293,28 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--big-rows", type=int, default=5_000_000)
+    parser.add_argument("--lavaan-replicates", type=int, default=100,
+                        help="lavaan bootstrap replicates timed (scaled to --replicates)")
+    parser.add_argument("--power-semopy", type=int, default=100,
+                        help="semopy fits timed per sample size in the power comparison")
+    parser.add_argument("--seminr-path", default=os.environ.get("SEMINR_PATH"),
+                        help="a folder holding the seminr package (appended to sys.path)")
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["cbsem", "pls", "single", "big"])
+                        choices=["cbsem", "pls", "single", "power", "other", "big"])
     arguments = parser.parse_args()
+    if arguments.seminr_path:
+        # Appended, not prepended: a --target folder may hold its own numpy.
+        sys.path.append(arguments.seminr_path)
     if "cbsem" not in arguments.skip:
         cbsem_bootstrap(arguments.replicates)
     if "pls" not in arguments.skip:
         pls_bootstrap(arguments.replicates)
     if "single" not in arguments.skip:
         single_fit(arguments.repeats)
+    if "power" not in arguments.skip:
+        power_study(arguments.replicates, arguments.power_semopy)
+    if "other" not in arguments.skip:
+        other_bootstraps(arguments.replicates, arguments.lavaan_replicates)
     if "big" not in arguments.skip:
         big_file(arguments.big_rows)
 
