@@ -30,6 +30,7 @@ import numpy as np
 from acsi_sem.model.ram import RamModel
 from acsi_sem.numerics.constrained import constrained_inverse
 from acsi_sem.numerics.fiml import MissingPatterns
+from acsi_sem.numerics.ml import ml_value
 from acsi_sem.numerics.robust import duplication_matrix
 from acsi_sem.numerics.robust_fiml import covariate_moments, saturated_missing_information
 
@@ -231,14 +232,12 @@ class _SaturatedBlocks:
 
 def _ml_chisq(group: SaturatedGroup, means: np.ndarray, covariance: np.ndarray) -> float:
     """n_g F_ML of implied ``means`` and ``covariance`` against the EM moments, as
-    lavaan's test of a fit to sample moments (means included)."""
-    p = len(means)
+    lavaan's test of a fit to sample moments (means included); ``inf`` where the implied
+    covariance is not positive definite."""
     residual = group.means - means
-    solved = np.linalg.solve(covariance, group.covariance)
-    _, logdet_model = np.linalg.slogdet(covariance)
-    _, logdet_sample = np.linalg.slogdet(group.covariance)
-    discrepancy = (logdet_model - logdet_sample + np.trace(solved) - p
-                   + residual @ np.linalg.solve(covariance, residual))
+    discrepancy = ml_value(covariance, group.covariance)
+    if np.isfinite(discrepancy):
+        discrepancy += residual @ np.linalg.solve(covariance, residual)
     return float(group.n_obs * discrepancy)
 
 
