@@ -15,6 +15,7 @@ from tests.conftest import (
     LAVAAN,
     ROOT,
     assert_close,
+    assert_fiml_robust_indices_close,
     assert_indices_close,
     assert_matches_lavaan,
     lavaan_fit,
@@ -138,16 +139,6 @@ def test_robust_fiml_equals_lavaan() -> None:
     # Both sides difference the FIML gradient for the bread; the factors agree to 3e-7.
     assert_indices_close(ours, theirs, SCALED, rel=1e-5, absolute=1e-9)
     assert_fiml_robust_indices_close(ours, theirs)
-
-
-def assert_fiml_robust_indices_close(ours: pd.Series, theirs: pd.Series) -> None:
-    """lavaan's FIML-corrected robust CFI / TLI / RMSEA, to 2e-5 and the close-fit p-value
-    to 2e-4: lavaan's EM stops at changes of 1e-5, and its moments' distance from the
-    converged ones moves these to first order (at lavaan's own moments they agree to 3e-6,
-    tests/statistics/test_fiml_corrected.py)."""
-    assert_indices_close(ours, theirs, ROBUST[:-1], rel=2e-5, absolute=1e-9)
-    assert_close(ours["rmsea_pvalue_robust"], theirs["rmsea_pvalue_robust"], rel=2e-4,
-                 absolute=1e-9, what="rmsea_pvalue_robust")
 
 
 @pytest.mark.parametrize(("options", "pattern"), [

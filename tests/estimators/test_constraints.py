@@ -23,11 +23,11 @@ from tests.conftest import (
     LAVAAN,
     ROOT,
     assert_close,
+    assert_fiml_robust_indices_close,
     assert_matches_lavaan,
     lavaan_fit,
     match_rows,
 )
-from tests.estimators.test_cbsem_survey import assert_fiml_robust_indices_close
 
 MODELS = ROOT / "tests" / "fixtures" / "models"
 DATA = ROOT / "tests" / "fixtures" / "data"

@@ -17,10 +17,10 @@ from tests.conftest import (
     ROOT,
     SCHOOLS,
     assert_close,
+    assert_fiml_robust_indices_close,
     assert_matches_lavaan,
     lavaan_fit,
 )
-from tests.estimators.test_cbsem_survey import assert_fiml_robust_indices_close
 from tests.estimators.test_multigroup import assert_first_replicate_is_the_refit
 
 MODELS = ROOT / "tests" / "fixtures" / "models"
