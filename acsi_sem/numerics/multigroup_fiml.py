@@ -24,11 +24,12 @@ from acsi_sem.numerics.constrained import (
 )
 from acsi_sem.numerics.fiml import (
     FimlResult,
-    MissingPatterns,
+    Patterns,
+    fiml_expected_information,
     fiml_objective,
-    minimize_loglik,
+    fiml_value,
 )
-from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient
+from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient, minimize_scoring
 from acsi_sem.numerics.multigroup import (
     GroupedSolution,
     GroupMoments,
@@ -39,7 +40,7 @@ from acsi_sem.numerics.robust_fiml import model_scores, saturated_missing_trace
 
 
 def grouped_fiml_objective(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-                           patterns: tuple[MissingPatterns, ...], theta: np.ndarray
+                           patterns: tuple[Patterns, ...], theta: np.ndarray
                            ) -> tuple[float, np.ndarray]:
     """Minus the log-likelihood of all groups per respondent and its gradient (Q,)."""
     total = sum(group.n_obs for group in patterns)
@@ -55,8 +56,35 @@ def grouped_fiml_objective(grouped: GroupedSpec, rams: tuple[RamModel, ...],
     return value, gradient
 
 
+def grouped_fiml_value(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                       patterns: tuple[Patterns, ...], theta: np.ndarray) -> float:
+    """:func:`grouped_fiml_objective` without its gradient, for line searches."""
+    total = _n_obs(patterns)
+    value = 0.0
+    for view, ram, group in zip(grouped.views, rams, patterns, strict=True):
+        value += group.n_obs / total * fiml_value(ram, group, theta[view.global_index])
+    return value
+
+
+def grouped_fiml_information(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                             patterns: tuple[Patterns, ...], theta: np.ndarray
+                             ) -> np.ndarray | None:
+    """(Q, Q) expected information of :func:`grouped_fiml_objective`: the groups' own
+    (:func:`~acsi_sem.numerics.fiml.fiml_expected_information`) weighted by n_g / N;
+    ``None`` where a group's implied covariance is not positive definite."""
+    total = _n_obs(patterns)
+    information = np.zeros((len(theta), len(theta)))
+    for view, ram, group in zip(grouped.views, rams, patterns, strict=True):
+        index = view.global_index
+        part = fiml_expected_information(ram, group, theta[index])
+        if part is None:
+            return None
+        information[np.ix_(index, index)] += group.n_obs / total * part
+    return information
+
+
 def grouped_fiml_hessian(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-                         patterns: tuple[MissingPatterns, ...], theta: np.ndarray
+                         patterns: tuple[Patterns, ...], theta: np.ndarray
                          ) -> np.ndarray:
     """(Q, Q) Hessian of :func:`grouped_fiml_objective`, by central differences of its
     analytic gradient (lavaan's observed information)."""
@@ -69,7 +97,7 @@ def fiml_group_rams(grouped: GroupedSpec) -> tuple[RamModel, ...]:
     return tuple(build_ram(view.spec, means=True) for view in grouped.views)
 
 
-def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[MissingPatterns, ...],
+def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[Patterns, ...],
                     start: np.ndarray) -> GroupedSolution:
     """Fit the multi-group model by FIML from ``start`` (Q,), e.g.
     :func:`~acsi_sem.numerics.multigroup.grouped_start_values` on the groups' EM moments.
@@ -92,7 +120,7 @@ def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[MissingPatterns, ...],
                                found.theta))
 
 
-def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns, ...]
+def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
                       ) -> tuple[np.ndarray, bool]:
     """The FIML estimates (Q,) of one resample (each group's ``patterns``) from the
     full-sample estimates, under the model's constraints, and whether they converged."""
@@ -103,33 +131,43 @@ def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns
 
 
 def _minimize(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-              patterns: tuple[MissingPatterns, ...], start: np.ndarray,
+              patterns: tuple[Patterns, ...], start: np.ndarray,
               system: ConstraintSystem | None, *, max_iterations: int = 200
               ) -> tuple[FimlResult, ConstrainedFit | None]:
     """The minimum of the grouped objective, and the constrained fit where the model has
-    ``==``/``<``/``>`` rows (Newton steps on the observed information)."""
-    def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
-        return grouped_fiml_objective(grouped, rams, patterns, t)
+    ``==``/``<``/``>`` rows.
 
-    def hessian(t: np.ndarray) -> np.ndarray:
-        return grouped_fiml_hessian(grouped, rams, patterns, t)
+    Fisher scoring on the expected information, then Newton steps on the observed
+    information near the minimum wherever that is positive definite, each step halved until
+    the objective does not rise (:func:`~acsi_sem.numerics.ml.minimize_scoring`). The step
+    matrix is always positive definite, so every step descends: Newton steps on an
+    indefinite observed information (the earlier method under constraints) could point
+    uphill and stop the fit short of the maximum (issue 14).
+    """
+    def evaluate(t: np.ndarray) -> Discrepancy:
+        value, gradient = grouped_fiml_objective(grouped, rams, patterns, t)
+        information = (grouped_fiml_information(grouped, rams, patterns, t)
+                       if np.isfinite(value) else None)
+        return Discrepancy(value, gradient, information)
+
+    def gradient(t: np.ndarray) -> np.ndarray:
+        return grouped_fiml_objective(grouped, rams, patterns, t)[1]
+
+    def value(t: np.ndarray) -> float:
+        return grouped_fiml_value(grouped, rams, patterns, t)
 
     if system is None:
-        return minimize_loglik(objective, hessian, start), None
-
-    def evaluate(t: np.ndarray) -> Discrepancy:
-        value, gradient = objective(t)
-        return Discrepancy(value, gradient, hessian(t) if np.isfinite(value) else None)
-
-    constrained = minimize_constrained(evaluate, lambda t: objective(t)[1],
-                                       lambda t: objective(t)[0], start, system,
+        found = minimize_scoring(evaluate, gradient, value, start,
+                                 max_iterations=max_iterations)
+        return FimlResult(found.theta, found.value, found.gradient, found.converged), None
+    constrained = minimize_constrained(evaluate, gradient, value, start, system,
                                        max_iterations=max_iterations)
     scoring = constrained.scoring
     return FimlResult(scoring.theta, scoring.value, scoring.gradient,
                       scoring.converged), constrained
 
 
-def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns, ...],
+def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...],
                        items: tuple[np.ndarray, ...], moments: tuple[GroupMoments, ...]
                        ) -> RobustML:
     """lavaan's MLR under FIML over groups: the observed information of the grouped
@@ -154,5 +192,5 @@ def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPattern
     return sandwich(solution.information, meat, total, saturated, basis)
 
 
-def _n_obs(patterns: tuple[MissingPatterns, ...]) -> int:
+def _n_obs(patterns: tuple[Patterns, ...]) -> int:
     return sum(group.n_obs for group in patterns)
