@@ -100,6 +100,54 @@ class StackedPatterns:
         return self
 
 
+@dataclass(frozen=True)
+class PatternResampler:
+    """One group's answers arranged once for its bootstrap: a resample only reweights the
+    rows within each answer pattern, so every pattern's count, means and scatter are
+    weighted sums over the same rows (no regrouping by pattern per replicate).
+
+    Attributes:
+        answered: (k, p) True where the pattern has an answer.
+        membership: (k, n) 1 where row i has pattern k, else 0.
+        centres: (k, p) each pattern's full-sample means (0 where not answered), subtracted
+            from its rows so that the resample's scatter loses no digits to the means.
+        centred: (n, p) each row minus its pattern's centre, 0 where not answered.
+        products: (n, p * p) each centred row's outer product.
+    """
+
+    answered: np.ndarray
+    membership: np.ndarray
+    centres: np.ndarray
+    centred: np.ndarray
+    products: np.ndarray
+
+    @classmethod
+    def from_items(cls, items: np.ndarray) -> PatternResampler:
+        """Arrange ``items`` (n, p; NaN for a missing answer) by pattern."""
+        full = MissingPatterns.from_items(items).stacked
+        answered = ~np.isnan(items)
+        pattern = np.unique(answered, axis=0, return_inverse=True)[1].ravel()
+        centred = np.where(answered, items, 0.0) - full.means[pattern]
+        membership = (pattern[None, :] == np.arange(len(full.answered))[:, None]).astype(
+            float)
+        products = (centred[:, :, None] * centred[:, None, :]).reshape(len(items), -1)
+        return cls(full.answered, membership, full.means, centred, products)
+
+    def resample(self, weights: np.ndarray) -> StackedPatterns:
+        """The patterns of a resample that drew row i ``weights[i]`` times (n,); patterns
+        nobody was drawn from are left out."""
+        weighted = self.membership * weights
+        counts = weighted.sum(axis=1)
+        drawn = counts > 0
+        weighted, counts = weighted[drawn], counts[drawn]
+        k, p = len(counts), self.centred.shape[1]
+        shift = weighted @ self.centred / counts[:, None]
+        second = (weighted @ self.products).reshape(k, p, p) / counts[:, None, None]
+        scatter = second - shift[:, :, None] * shift[:, None, :]
+        return StackedPatterns(self.answered[drawn], counts, self.centres[drawn] + shift,
+                               scatter)
+
+
 # Either form of the patterns: every likelihood function reads ``patterns.stacked``.
 Patterns = MissingPatterns | StackedPatterns
 
@@ -273,6 +321,51 @@ def minimize_fiml(ram: RamModel, patterns: MissingPatterns, start: np.ndarray, *
     return minimize_loglik(lambda t: fiml_objective(ram, patterns, t),
                            lambda t: fiml_hessian(ram, patterns, t), start,
                            tolerance=tolerance)
+
+
+def minimize_from_curvature(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                            start: np.ndarray, information: np.ndarray, *,
+                            tolerance: float = 1e-9, max_iterations: int = 100
+                            ) -> FimlResult:
+    """Minimise ``objective(theta) -> (value, gradient (q,))`` from ``start`` (q,) by BFGS
+    whose first inverse Hessian is ``information`` (q, q, positive definite) inverted: near
+    a known minimum, e.g. a bootstrap replicate from the full-sample estimates and their
+    observed information, the first steps are nearly Newton's and the updates make them
+    superlinear at one gradient per step (no differenced Hessian).
+
+    Each step is backtracked until it decreases the objective by at least 1e-4 of the
+    predicted amount (Armijo); an update that would lose positive definiteness is skipped.
+    Converged means the largest gradient element fell below ``tolerance``.
+    """
+    inverse = np.linalg.inv(information)
+    theta, (value, gradient) = start, objective(start)
+    for _ in range(max_iterations):
+        if np.max(np.abs(gradient)) < tolerance:
+            break
+        direction = -inverse @ gradient
+        slope = gradient @ direction
+        for _ in range(30):
+            trial = theta + direction
+            trial_value, trial_gradient = objective(trial)
+            # At the minimum the objective's changes are rounding, so a step that ends below
+            # the tolerance needs no decrease beyond it.
+            finished = (np.max(np.abs(trial_gradient)) < tolerance
+                        and trial_value <= value + 1e-13 * abs(value))
+            if finished or trial_value <= value + 1e-4 * slope:
+                break
+            direction, slope = direction / 2, slope / 2
+        else:
+            break
+        step, change = trial - theta, trial_gradient - gradient
+        curvature = step @ change
+        if curvature > 1e-12 * np.linalg.norm(step) * np.linalg.norm(change):
+            # The BFGS update of the inverse Hessian (Nocedal & Wright 2006, eq. 6.17).
+            scaled = inverse @ change
+            inverse = (inverse + ((curvature + change @ scaled) / curvature ** 2)
+                       * np.outer(step, step)
+                       - (np.outer(scaled, step) + np.outer(step, scaled)) / curvature)
+        theta, value, gradient = trial, trial_value, trial_gradient
+    return FimlResult(theta, value, gradient, bool(np.max(np.abs(gradient)) < tolerance))
 
 
 def minimize_loglik(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],

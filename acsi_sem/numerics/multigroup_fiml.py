@@ -28,6 +28,7 @@ from acsi_sem.numerics.fiml import (
     fiml_expected_information,
     fiml_objective,
     fiml_value,
+    minimize_from_curvature,
 )
 from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient, minimize_scoring
 from acsi_sem.numerics.multigroup import (
@@ -123,11 +124,39 @@ def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[Patterns, ...],
 def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
                       ) -> tuple[np.ndarray, bool]:
     """The FIML estimates (Q,) of one resample (each group's ``patterns``) from the
-    full-sample estimates, under the model's constraints, and whether they converged."""
-    grouped = solution.grouped
-    found, _ = _minimize(grouped, solution.rams, patterns, solution.theta,
-                         constraint_system(grouped.spec), max_iterations=50)
+    full-sample estimates, under the model's constraints, and whether they converged.
+
+    Without constraints, BFGS from the full-sample estimates and observed information
+    (:func:`~acsi_sem.numerics.fiml.minimize_from_curvature`: a few gradients, no
+    differenced Hessian); where that does not converge, and under constraints, the steps of
+    a full fit.
+    """
+    grouped, rams = solution.grouped, solution.rams
+    system = constraint_system(grouped.spec)
+    start = solution.theta
+    if system is None:
+        found = minimize_from_curvature(
+            lambda t: grouped_fiml_objective(grouped, rams, patterns, t), start,
+            _positive_curvature(solution, patterns))
+        if found.converged:
+            return found.theta, True
+        start = found.theta if np.isfinite(found.value) else start
+    found, _ = _minimize(grouped, rams, patterns, start, system, max_iterations=50)
     return found.theta, found.converged
+
+
+def _positive_curvature(solution: GroupedSolution, patterns: tuple[Patterns, ...]
+                        ) -> np.ndarray:
+    """The full-sample observed information where it is positive definite, else the
+    resample's expected information at the full-sample estimates (an improper or
+    empirically unidentified fit)."""
+    try:
+        np.linalg.cholesky(solution.information)
+        return solution.information
+    except np.linalg.LinAlgError:
+        expected = grouped_fiml_information(solution.grouped, solution.rams, patterns,
+                                            solution.theta)
+        return expected if expected is not None else np.eye(len(solution.theta))
 
 
 def _minimize(grouped: GroupedSpec, rams: tuple[RamModel, ...],

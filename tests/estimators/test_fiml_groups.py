@@ -11,6 +11,7 @@ import pytest
 
 import acsi_sem
 from acsi_sem.errors import AcsiSemError, DataError
+from acsi_sem.numerics.fiml import MissingPatterns, PatternResampler
 from acsi_sem.resample import resampled_rows
 from tests.conftest import LAVAAN, ROOT, SCHOOLS, assert_close, assert_matches_lavaan
 from tests.estimators.test_multigroup import assert_first_replicate_is_the_refit
@@ -176,9 +177,24 @@ def test_the_group_fiml_bootstrap_refits_each_resample_by_fiml() -> None:
     refit = acsi_sem.fit(HS_CFA, frame.iloc[first].reset_index(drop=True), group="school",
                          group_equal="loadings", missing="fiml").parameters.set_index(
                              ["lhs", "op", "rhs", "group"])
-    assert_first_replicate_is_the_refit(boot, refit, rel=1e-5, absolute=1e-7)
+    assert_first_replicate_is_the_refit(boot, refit, rel=1e-6, absolute=1e-8)
     assert np.array_equal(boot.draws[:, list(boot.names).index("visual =~ x2 [Pasteur]")],
                           boot.draws[:, list(boot.names).index("visual =~ x2 [Grant-White]")])
+
+
+def test_a_resample_reweights_the_full_samples_answer_patterns() -> None:
+    """The bootstrap's patterns of a resample (counts, means, scatter reweighted over the
+    full sample's rows) are those found afresh in the resampled rows."""
+    items = pd.read_csv(INCOMPLETE)[[f"x{i}" for i in range(1, 10)]].to_numpy()
+    rows = next(resampled_rows(len(items), 1, 5))
+    reweighted = PatternResampler.from_items(items).resample(
+        np.bincount(rows, minlength=len(items)).astype(float))
+    afresh = MissingPatterns.from_items(items[rows]).stacked
+    assert np.array_equal(reweighted.answered, afresh.answered)
+    assert reweighted.n_obs == afresh.n_obs == len(items)
+    for name in ["counts", "means", "scatter"]:
+        assert np.allclose(getattr(reweighted, name), getattr(afresh, name), rtol=0,
+                           atol=1e-12), name
 
 
 def test_the_covariate_fiml_bootstrap_refits_each_resample() -> None:
