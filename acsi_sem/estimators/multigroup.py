@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +18,7 @@ from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.cbsem import fit_ml
 from acsi_sem.numerics.constrained import solution_constraints
-from acsi_sem.numerics.fiml import MissingPatterns, independence_loglik
+from acsi_sem.numerics.fiml import PatternResampler, independence_loglik
 from acsi_sem.numerics.fiml_corrected import (
     ModelMoments,
     SaturatedGroup,
@@ -181,12 +182,12 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
     keyed.update(zip(effect_keys(effects, "total"), effects["total"], strict=True))
     effect_cells = _group_effect_cells(solution, effects)
 
+    refit = (_fiml_replicates(solution, raw, codes) if data.has_missing
+             else _ml_replicates(solution, raw, codes))
+
     def statistic(rows: np.ndarray) -> Replicate:
-        sample, sample_codes = raw[rows], codes[rows]
-        parts = [sample[sample_codes == label] for label in labels]
         try:
-            theta, converged = (_fiml_replicate(solution, parts) if data.has_missing
-                                else _ml_replicate(solution, parts))
+            theta, converged = refit(rows)
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
         if not converged:
@@ -240,21 +241,40 @@ def _group_effects(solution: GroupedSolution, theta: np.ndarray, effect_cells: l
     return [np.concatenate(indirect), np.concatenate(total)]
 
 
-def _ml_replicate(solution: GroupedSolution, parts: list[np.ndarray]
-                  ) -> tuple[np.ndarray, bool]:
-    """The multi-group ML estimates (Q,) of one resample (each group's (n_g, p) answers)."""
-    moments = tuple(GroupMoments(n_obs=len(part), means=part.mean(axis=0),
-                                 covariance=np.cov(part, rowvar=False, bias=True))
-                    for part in parts)
-    fitted = fit_ml_groups(solution.grouped, moments, solution.theta, max_iterations=50)
-    return fitted.theta, fitted.converged
+Refit = Callable[[np.ndarray], tuple[np.ndarray, bool]]
 
 
-def _fiml_replicate(solution: GroupedSolution, parts: list[np.ndarray]
-                    ) -> tuple[np.ndarray, bool]:
-    """The multi-group FIML estimates (Q,) of one resample of incomplete answers."""
-    return refit_fiml_groups(solution, tuple(MissingPatterns.from_items(part)
-                                             for part in parts))
+def _ml_replicates(solution: GroupedSolution, raw: np.ndarray, codes: np.ndarray) -> Refit:
+    """A function from a resample's rows (into ``raw`` (n, p), group ``codes`` (n,)) to its
+    multi-group ML estimates (Q,) and whether they converged."""
+    labels = solution.grouped.labels
+
+    def refit(rows: np.ndarray) -> tuple[np.ndarray, bool]:
+        sample, sample_codes = raw[rows], codes[rows]
+        parts = [sample[sample_codes == label] for label in labels]
+        moments = tuple(GroupMoments(n_obs=len(part), means=part.mean(axis=0),
+                                     covariance=np.cov(part, rowvar=False, bias=True))
+                        for part in parts)
+        fitted = fit_ml_groups(solution.grouped, moments, solution.theta, max_iterations=50)
+        return fitted.theta, fitted.converged
+
+    return refit
+
+
+def _fiml_replicates(solution: GroupedSolution, raw: np.ndarray, codes: np.ndarray
+                     ) -> Refit:
+    """:func:`_ml_replicates` for incomplete answers (NaN in ``raw``), by FIML: each group's
+    answer patterns are found once, and a resample only reweights their rows."""
+    members = [np.flatnonzero(codes == label) for label in solution.grouped.labels]
+    resamplers = [PatternResampler.from_items(raw[rows]) for rows in members]
+
+    def refit(rows: np.ndarray) -> tuple[np.ndarray, bool]:
+        drawn = np.bincount(rows, minlength=len(raw)).astype(float)
+        return refit_fiml_groups(solution, tuple(
+            resampler.resample(drawn[inside])
+            for resampler, inside in zip(resamplers, members, strict=True)))
+
+    return refit
 
 
 def _bootstrapped_rows(spec: ModelSpec, *, first: bool) -> np.ndarray:

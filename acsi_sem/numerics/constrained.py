@@ -176,6 +176,20 @@ def _finish(evaluate: Evaluate, theta: np.ndarray, system: ConstraintSystem,
     return ConstrainedFit(scoring=scoring, active=active.copy(), basis=basis)
 
 
+def is_constrained_minimum(system: ConstraintSystem, theta: np.ndarray,
+                           gradient: np.ndarray, active: np.ndarray) -> bool:
+    """Whether ``theta`` (q), where the objective's gradient is ``gradient`` (q,), meets the
+    conditions :func:`minimize_constrained` ends on with the ``active`` (k,) constraints
+    binding: these hold, the others are not violated, the gradient along the directions
+    they leave free vanishes (below 1e-5) and no binding inequality should be released."""
+    slack = system.slack(theta)
+    if not (np.all(np.abs(slack[active]) < 1e-7) and np.all(slack[~active] > -FEASIBILITY)):
+        return False
+    reduced = binding_basis(system, theta, active).T @ gradient
+    return bool(np.max(np.abs(reduced), initial=0) < 1e-5) and _wrong_sign(
+        gradient, system.jacobian(theta), active, system.equality) is None
+
+
 def _wrong_sign(gradient: np.ndarray, jacobian: np.ndarray, active: np.ndarray,
                 equality: np.ndarray) -> int | None:
     """The binding inequality whose multiplier says the discrepancy falls if it is released

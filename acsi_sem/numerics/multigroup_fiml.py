@@ -20,15 +20,18 @@ from acsi_sem.numerics.constrained import (
     ConstrainedFit,
     ConstraintSystem,
     constraint_system,
+    is_constrained_minimum,
     minimize_constrained,
 )
 from acsi_sem.numerics.fiml import (
     FimlResult,
-    MissingPatterns,
+    Patterns,
+    fiml_expected_information,
     fiml_objective,
-    minimize_loglik,
+    fiml_value,
+    minimize_from_curvature,
 )
-from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient
+from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient, minimize_scoring
 from acsi_sem.numerics.multigroup import (
     GroupedSolution,
     GroupMoments,
@@ -39,7 +42,7 @@ from acsi_sem.numerics.robust_fiml import model_scores, saturated_missing_trace
 
 
 def grouped_fiml_objective(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-                           patterns: tuple[MissingPatterns, ...], theta: np.ndarray
+                           patterns: tuple[Patterns, ...], theta: np.ndarray
                            ) -> tuple[float, np.ndarray]:
     """Minus the log-likelihood of all groups per respondent and its gradient (Q,)."""
     total = sum(group.n_obs for group in patterns)
@@ -55,8 +58,35 @@ def grouped_fiml_objective(grouped: GroupedSpec, rams: tuple[RamModel, ...],
     return value, gradient
 
 
+def grouped_fiml_value(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                       patterns: tuple[Patterns, ...], theta: np.ndarray) -> float:
+    """:func:`grouped_fiml_objective` without its gradient, for line searches."""
+    total = _n_obs(patterns)
+    value = 0.0
+    for view, ram, group in zip(grouped.views, rams, patterns, strict=True):
+        value += group.n_obs / total * fiml_value(ram, group, theta[view.global_index])
+    return value
+
+
+def grouped_fiml_information(grouped: GroupedSpec, rams: tuple[RamModel, ...],
+                             patterns: tuple[Patterns, ...], theta: np.ndarray
+                             ) -> np.ndarray | None:
+    """(Q, Q) expected information of :func:`grouped_fiml_objective`: the groups' own
+    (:func:`~acsi_sem.numerics.fiml.fiml_expected_information`) weighted by n_g / N;
+    ``None`` where a group's implied covariance is not positive definite."""
+    total = _n_obs(patterns)
+    information = np.zeros((len(theta), len(theta)))
+    for view, ram, group in zip(grouped.views, rams, patterns, strict=True):
+        index = view.global_index
+        part = fiml_expected_information(ram, group, theta[index])
+        if part is None:
+            return None
+        information[np.ix_(index, index)] += group.n_obs / total * part
+    return information
+
+
 def grouped_fiml_hessian(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-                         patterns: tuple[MissingPatterns, ...], theta: np.ndarray
+                         patterns: tuple[Patterns, ...], theta: np.ndarray
                          ) -> np.ndarray:
     """(Q, Q) Hessian of :func:`grouped_fiml_objective`, by central differences of its
     analytic gradient (lavaan's observed information)."""
@@ -69,7 +99,7 @@ def fiml_group_rams(grouped: GroupedSpec) -> tuple[RamModel, ...]:
     return tuple(build_ram(view.spec, means=True) for view in grouped.views)
 
 
-def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[MissingPatterns, ...],
+def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[Patterns, ...],
                     start: np.ndarray) -> GroupedSolution:
     """Fit the multi-group model by FIML from ``start`` (Q,), e.g.
     :func:`~acsi_sem.numerics.multigroup.grouped_start_values` on the groups' EM moments.
@@ -92,44 +122,114 @@ def fit_fiml_groups(grouped: GroupedSpec, patterns: tuple[MissingPatterns, ...],
                                found.theta))
 
 
-def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns, ...]
+def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
                       ) -> tuple[np.ndarray, bool]:
     """The FIML estimates (Q,) of one resample (each group's ``patterns``) from the
-    full-sample estimates, under the model's constraints, and whether they converged."""
-    grouped = solution.grouped
-    found, _ = _minimize(grouped, solution.rams, patterns, solution.theta,
-                         constraint_system(grouped.spec), max_iterations=50)
-    return found.theta, found.converged
+    full-sample estimates, under the model's constraints, and whether they converged.
+
+    A few Fisher scoring steps on the expected information (:data:`SCORING_STEPS`), as a
+    full fit starts, then BFGS from the expected information there
+    (:func:`~acsi_sem.numerics.fiml.minimize_from_curvature`: one gradient a step where
+    the full fit's Newton steps difference a Hessian each); where that does not converge,
+    the full fit's steps take over.
+    """
+    grouped, rams = solution.grouped, solution.rams
+    system = constraint_system(grouped.spec)
+    # Under constraints the search runs along the directions the full sample's binding
+    # ones leave free; the answer is kept where it is a constrained minimum with the same
+    # constraints binding, else the full fit's active-set search takes over.
+    basis = (np.eye(len(solution.theta)) if solution.constraints is None
+             else solution.constraints.basis)
+
+    def along(phi: np.ndarray) -> np.ndarray:
+        return solution.theta + basis @ phi
+
+    def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = grouped_fiml_objective(grouped, rams, patterns, along(phi))
+        return value, basis.T @ gradient
+
+    def evaluate(phi: np.ndarray) -> Discrepancy:
+        value, gradient = objective(phi)
+        information = grouped_fiml_information(grouped, rams, patterns, along(phi))
+        return Discrepancy(value, gradient, None if information is None
+                           else basis.T @ information @ basis)
+
+    scored = minimize_scoring(evaluate, lambda phi: objective(phi)[1],
+                              lambda phi: grouped_fiml_value(grouped, rams, patterns,
+                                                             along(phi)),
+                              np.zeros(basis.shape[1]), tolerance=SCORING_UNTIL,
+                              max_iterations=SCORING_STEPS)
+    found = minimize_from_curvature(objective, scored.theta,
+                                    _positive_definite(scored.information, basis.shape[1]))
+    theta = along(found.theta)
+    if found.converged and (system is None or is_constrained_minimum(
+            system, theta, grouped_fiml_objective(grouped, rams, patterns, theta)[1],
+            solution.constraints.active)):
+        return theta, True
+    start = theta if np.isfinite(found.value) and system is None else solution.theta
+    refitted, _ = _minimize(grouped, rams, patterns, start, system, max_iterations=50)
+    return refitted.theta, refitted.converged
+
+
+# The bootstrap's refits take up to SCORING_STEPS Fisher scoring steps, fewer where the
+# largest gradient element falls below SCORING_UNTIL (where a full fit turns to Newton steps),
+# before BFGS. BFGS at once from the full-sample estimates and information strode into
+# another maximum of resamples with several (2 of 70 HS resamples), which the full fit's
+# steps from the same start do not reach; with two scoring steps first none did, at the
+# fewest evaluations (about 30 a replicate).
+SCORING_UNTIL, SCORING_STEPS = 1e-2, 2
+
+
+def _positive_definite(information: np.ndarray | None, size: int) -> np.ndarray:
+    """``information`` (size, size) where it is positive definite, else the identity (a
+    singular expected information of an empirically unidentified resample)."""
+    if information is not None:
+        try:
+            np.linalg.cholesky(information)
+            return information
+        except np.linalg.LinAlgError:
+            pass
+    return np.eye(size)
 
 
 def _minimize(grouped: GroupedSpec, rams: tuple[RamModel, ...],
-              patterns: tuple[MissingPatterns, ...], start: np.ndarray,
+              patterns: tuple[Patterns, ...], start: np.ndarray,
               system: ConstraintSystem | None, *, max_iterations: int = 200
               ) -> tuple[FimlResult, ConstrainedFit | None]:
     """The minimum of the grouped objective, and the constrained fit where the model has
-    ``==``/``<``/``>`` rows (Newton steps on the observed information)."""
-    def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
-        return grouped_fiml_objective(grouped, rams, patterns, t)
+    ``==``/``<``/``>`` rows.
 
-    def hessian(t: np.ndarray) -> np.ndarray:
-        return grouped_fiml_hessian(grouped, rams, patterns, t)
+    Fisher scoring on the expected information, then Newton steps on the observed
+    information near the minimum wherever that is positive definite, each step halved until
+    the objective does not rise (:func:`~acsi_sem.numerics.ml.minimize_scoring`). The step
+    matrix is always positive definite, so every step descends: Newton steps on an
+    indefinite observed information (the earlier method under constraints) could point
+    uphill and stop the fit short of the maximum (issue 14).
+    """
+    def evaluate(t: np.ndarray) -> Discrepancy:
+        value, gradient = grouped_fiml_objective(grouped, rams, patterns, t)
+        information = (grouped_fiml_information(grouped, rams, patterns, t)
+                       if np.isfinite(value) else None)
+        return Discrepancy(value, gradient, information)
+
+    def gradient(t: np.ndarray) -> np.ndarray:
+        return grouped_fiml_objective(grouped, rams, patterns, t)[1]
+
+    def value(t: np.ndarray) -> float:
+        return grouped_fiml_value(grouped, rams, patterns, t)
 
     if system is None:
-        return minimize_loglik(objective, hessian, start), None
-
-    def evaluate(t: np.ndarray) -> Discrepancy:
-        value, gradient = objective(t)
-        return Discrepancy(value, gradient, hessian(t) if np.isfinite(value) else None)
-
-    constrained = minimize_constrained(evaluate, lambda t: objective(t)[1],
-                                       lambda t: objective(t)[0], start, system,
+        found = minimize_scoring(evaluate, gradient, value, start,
+                                 max_iterations=max_iterations)
+        return FimlResult(found.theta, found.value, found.gradient, found.converged), None
+    constrained = minimize_constrained(evaluate, gradient, value, start, system,
                                        max_iterations=max_iterations)
     scoring = constrained.scoring
     return FimlResult(scoring.theta, scoring.value, scoring.gradient,
                       scoring.converged), constrained
 
 
-def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPatterns, ...],
+def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...],
                        items: tuple[np.ndarray, ...], moments: tuple[GroupMoments, ...]
                        ) -> RobustML:
     """lavaan's MLR under FIML over groups: the observed information of the grouped
@@ -154,5 +254,5 @@ def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[MissingPattern
     return sandwich(solution.information, meat, total, saturated, basis)
 
 
-def _n_obs(patterns: tuple[MissingPatterns, ...]) -> int:
+def _n_obs(patterns: tuple[Patterns, ...]) -> int:
     return sum(group.n_obs for group in patterns)
