@@ -310,10 +310,41 @@ def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: 
     # Gauss-Newton converges only linearly where the residuals are large (equal thresholds
     # across groups): steps of 1e-10 relative to the estimates are at the minimum.
     stalled = stalled or size < STALLED_STEP * (1 + float(np.max(np.abs(theta))))
-    # Relative to F, with a floor for an exact fit (F = 0).
-    flat = decrease <= FLAT_DECREMENT * current + 1e-15
-    converged = converged or (stalled and flat)
-    return theta, current, converged, iteration
+    if converged or (stalled and _flat(decrease, current)):
+        return theta, current, True, iteration
+    theta, current, converged, steps = newton_polish(value, normal_equations, theta, current)
+    return theta, current, converged, iteration + steps
+
+
+def _flat(decrease: float, current: float) -> bool:
+    """Whether a step's predicted decrease is negligible: relative to F, with a floor for an
+    exact fit (F = 0)."""
+    return decrease <= FLAT_DECREMENT * current + 1e-15
+
+
+def newton_polish(value, normal_equations, theta: np.ndarray, current: float, *,
+                  max_iterations: int = 30) -> tuple[np.ndarray, float, bool, int]:
+    """Newton steps on the full Hessian of F (differenced from the gradient ``J' W r``)
+    where Gauss-Newton, which leaves out the residuals' curvature, creeps: an improper or
+    badly fitting solution with large residuals. Converged as in :func:`gauss_newton`;
+    not where the Hessian is not positive definite (no minimum near)."""
+    for iteration in range(1, max_iterations + 1):
+        gradient = normal_equations(theta)[1]
+        hessian = -difference_jacobian(lambda t: normal_equations(t)[1], theta)
+        hessian = (hessian + hessian.T) / 2
+        if np.linalg.eigvalsh(hessian)[0] <= 0:
+            return theta, current, False, iteration
+        step = np.linalg.solve(hessian, gradient)
+        size, decrease = float(np.max(np.abs(step))), float(step @ gradient)
+        candidate = halve_until_better(value, theta, -step, current)
+        if candidate is not None:
+            theta, current = candidate, value(candidate)
+        small = size < STALLED_STEP * (1 + float(np.max(np.abs(theta))))
+        if (candidate is None or small) and _flat(decrease, current):
+            return theta, current, True, iteration
+        if candidate is None:
+            return theta, current, False, iteration
+    return theta, current, False, max_iterations
 
 
 def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
