@@ -253,3 +253,51 @@ def test_a_continuous_predictor_s_mean_enters_the_implied_means_as_lavaan(case: 
     # acsi-sem reports 1 - psi / var, beyond 1.
     lavaan = lavaan_r2(case).dropna()
     assert_close(result.r2.reindex(lavaan.index), lavaan, rel=rel, absolute=1e-8, what="r2")
+
+
+def _standardized(result: acsi_sem.FitResult) -> pd.Series:
+    rows = result.parameters
+    keys = [rows["lhs"], rows["op"], rows["rhs"]]
+    if "group" in rows:
+        keys.append(rows["group"])
+    return pd.Series(rows["std_all"].to_numpy(), index=pd.MultiIndex.from_arrays(keys))
+
+
+@pytest.mark.parametrize("factor", [3.0, 100.0])
+def test_the_units_of_a_continuous_marker_change_nothing_standardized(factor: float) -> None:
+    """DWLS is equivariant: x1 (visual's marker) in other units leaves the chi-square and
+    the standardized solution as they were (and lavaan's). Fits from ML starts on the
+    raw covariances went wrong here (x1 * 3: chisq 258.9 reported as converged)."""
+    scaled = acsi_sem.fit(HS_MODEL, hs_frame().assign(x1=lambda f: f["x1"] * factor),
+                          estimator="wlsmv", ordered=list(HS_ORDERED))
+    assert scaled.converged
+    assert scaled.fit_indices["chisq"] == pytest.approx(hs().fit_indices["chisq"], rel=1e-6)
+    assert scaled.fit_indices["chisq"] == pytest.approx(
+        lavaan_fit("hs_mixed_wlsmv")["chisq"], rel=1e-5)
+    assert_close(_standardized(scaled), _standardized(hs()), rel=1e-5, absolute=1e-7,
+                 what="std_all")
+    loading = scaled.parameters.set_index(["lhs", "op", "rhs"])["est"]
+    assert loading[("visual", "=~", "x2")] == pytest.approx(
+        hs().parameters.set_index(["lhs", "op", "rhs"])["est"][("visual", "=~", "x2")]
+        / factor, rel=1e-5)
+
+
+@pytest.mark.parametrize("case", ["configural", "thresholds"])
+@pytest.mark.parametrize("factor", [3.0, 100.0])
+def test_the_units_of_a_continuous_marker_change_nothing_across_groups(
+        case: str, factor: float) -> None:
+    frame = pd.read_csv(DATA / "holzinger1939_ordinal.csv")
+    raw = pd.read_csv(DATA / "holzinger1939.csv")
+    frame = frame.assign(**{name: raw[name] for name in GROUP_CONTINUOUS})
+    ordered = [f"x{k}" for k in range(1, 10) if f"x{k}" not in GROUP_CONTINUOUS]
+    scaled = acsi_sem.fit(HS_MODEL, frame.assign(x1=frame["x1"] * factor), group="school",
+                          estimator="wlsmv", ordered=ordered,
+                          group_equal=list(GROUP_CASES[case]))
+    assert scaled.converged and not scaled.warnings
+    unscaled = by_school(case)
+    assert scaled.fit_indices["chisq"] == pytest.approx(unscaled.fit_indices["chisq"],
+                                                        rel=1e-6)
+    assert scaled.fit_indices["chisq"] == pytest.approx(
+        lavaan_fit(f"hs_mixed_groups_{case}")["chisq"], rel=1e-5)
+    assert_close(_standardized(scaled), _standardized(unscaled), rel=1e-5, absolute=1e-7,
+                 what="std_all")
