@@ -125,8 +125,25 @@ class OrdinalModel:
                                lower_triangle(sigma)])
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
-        """(m, q) d implied / d theta."""
-        return difference_jacobian(self.implied, theta)
+        """(m, q) d implied / d theta: central differences but for the thresholds."""
+        rows, thresholds, values = self.threshold_derivatives()
+        others = np.setdiff1d(np.arange(len(theta)), thresholds)
+        jacobian = np.zeros((len(self.first_order) + len(self.continuous)
+                             + self.ram.n_observed * (self.ram.n_observed - 1) // 2,
+                             len(theta)))
+        jacobian[:, others] = difference_jacobian(self.implied, theta, others)
+        jacobian[rows, thresholds] = values
+        return jacobian
+
+    def threshold_derivatives(self, scale: np.ndarray | None = None
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(t,) each threshold's statistic, (t,) its parameter and (t,) d statistic / d
+        threshold, its item's scale factor (1 without ``scale``): a threshold enters only
+        its own statistic, linearly, so it needs no differencing (the cost of the others)."""
+        is_threshold = ~self.first_order_is_mean
+        owners = self.first_order_items[is_threshold]
+        values = np.ones(len(owners)) if scale is None else scale[owners]
+        return np.flatnonzero(is_threshold), self.first_order[is_threshold], values
 
     def completed_spec(self, theta: np.ndarray) -> ModelSpec:
         """The specification with the derived variances written in as fixed values."""

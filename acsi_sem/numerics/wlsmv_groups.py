@@ -131,11 +131,15 @@ class OrdinalGroup:
         return self.model.implied(values, self.scale_factors(values), self.latent_means(values))
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
-        """(m_g, q) d implied / d theta (a shared parameter sums its local columns)."""
-        free = np.flatnonzero(self.index >= 0)
-        local = difference_jacobian(self.implied, self.local(theta), free)
+        """(m_g, q) d implied / d theta (a shared parameter sums its local columns): central
+        differences but for the thresholds."""
+        values = self.local(theta)
+        rows, thresholds, slopes = self.model.threshold_derivatives(self.scale_factors(values))
+        free = np.setdiff1d(np.flatnonzero(self.index >= 0), thresholds)
+        local = difference_jacobian(self.implied, values, free)
         jacobian = np.zeros((len(self.statistics.vector), len(theta)))
         np.add.at(jacobian.T, self.index[free], local.T)
+        np.add.at(jacobian, (rows, self.index[thresholds]), slopes)
         return jacobian
 
 
