@@ -430,17 +430,20 @@ class Rescaling:
 
 
 def continuous_rescaling(model: OrdinalModel, standard_deviations: np.ndarray) -> Rescaling:
-    """The rescaling that gives the continuous items (p,) ``standard_deviations`` of 1, or
-    none (every factor 1) where the model is not equivariant under it: a fixed non-zero
-    value, equal parameters or a constraint that the change of units would break."""
-    p = model.ram.n_observed
-    variables = _variable_factors(model, standard_deviations)
-    parameters = _parameter_factors(model, variables)
-    statistics = _statistic_factors(model, variables[:p])
-    if parameters is None:
-        return Rescaling(np.ones(len(variables)), np.ones(model.ram.n_free + len(
-            model.first_order)), np.ones(len(statistics)))
-    return Rescaling(variables, parameters, statistics)
+    """The rescaling that gives the continuous items with (p,) ``standard_deviations``
+    unit variance, item by item as far as the model stays equivariant: an item whose change
+    of units would break a fixed non-zero value, equal parameters or a constraint (``b*x5``
+    and ``b*x6`` with x5 continuous and x6 ordered) keeps its units."""
+    observed = np.ones(model.ram.n_observed)
+    parameters = _parameter_factors(model, _variable_factors(model, observed))
+    for item in model.continuous:
+        trial = observed.copy()
+        trial[item] = standard_deviations[item]
+        found = _parameter_factors(model, _variable_factors(model, trial))
+        if found is not None:
+            observed, parameters = trial, found
+    variables = _variable_factors(model, observed)
+    return Rescaling(variables, parameters, _statistic_factors(model, observed))
 
 
 def _variable_factors(model: OrdinalModel, standard_deviations: np.ndarray) -> np.ndarray:

@@ -228,21 +228,17 @@ def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 2
 def _joint_rescaling(groups: tuple[OrdinalGroup, ...]
                      ) -> tuple[np.ndarray, list[np.ndarray], tuple[OrdinalGroup, ...]]:
     """(q,) each joint parameter's factor (original = factor * rescaled), per group (m_g,)
-    each statistic's, and the groups with rescaled statistics; every factor 1 where a
-    group's model is not equivariant under the change of units."""
+    each statistic's, and the groups with rescaled statistics."""
     sd = np.mean([g.statistics.standard_deviations for g in groups], axis=0)
     rescalings = [continuous_rescaling(g.model, sd) for g in groups]
-    q = 1 + max(int(g.index.max()) for g in groups)
-    factors = np.ones(q)
-    if all(np.any(r.variables != 1.0) for r in rescalings):
-        for group, rescaling in zip(groups, rescalings, strict=True):
-            _, _, n_scale = group.sizes
-            local = np.concatenate([rescaling.parameters, np.ones(n_scale),
-                                    rescaling.variables[list(group.model.latent)]])
-            free = group.index >= 0
-            factors[group.index[free]] = local[free]
-    else:
-        rescalings = [continuous_rescaling(g.model, np.ones(len(sd))) for g in groups]
+    # Every group has the same specification and factors, so a shared parameter has one.
+    factors = np.ones(1 + max(int(g.index.max()) for g in groups))
+    for group, rescaling in zip(groups, rescalings, strict=True):
+        _, _, n_scale = group.sizes
+        local = np.concatenate([rescaling.parameters, np.ones(n_scale),
+                                rescaling.variables[list(group.model.latent)]])
+        free = group.index >= 0
+        factors[group.index[free]] = local[free]
     rescaled = tuple(replace(g, statistics=rescaled_statistics(g.statistics, r))
                      for g, r in zip(groups, rescalings, strict=True))
     return factors, [r.statistics for r in rescalings], rescaled

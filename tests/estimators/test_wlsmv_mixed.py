@@ -301,3 +301,17 @@ def test_the_units_of_a_continuous_marker_change_nothing_across_groups(
         lavaan_fit(f"hs_mixed_groups_{case}")["chisq"], rel=1e-5)
     assert_close(_standardized(scaled), _standardized(unscaled), rel=1e-5, absolute=1e-7,
                  what="std_all")
+
+
+def test_an_item_whose_units_an_equality_ties_keeps_them_and_the_others_are_rescaled() -> None:
+    """b*x5 and b*x6 (x5 continuous, x6 ordered) hold only in x5's own units, so x5 keeps
+    them; x1 (visual's marker) is still rescaled, and its units change nothing."""
+    model = ("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + b*x5 + b*x6\n"
+             "speed =~ x7 + x8 + x9")
+    fits = [acsi_sem.fit(model, hs_frame().assign(x1=lambda f, k=k: f["x1"] * k),
+                         estimator="wlsmv", ordered=list(HS_ORDERED)) for k in (1.0, 100.0)]
+    assert all(fit.converged for fit in fits)
+    assert fits[1].fit_indices["chisq"] == pytest.approx(fits[0].fit_indices["chisq"],
+                                                         rel=1e-6)
+    assert_close(_standardized(fits[1]), _standardized(fits[0]), rel=1e-5, absolute=1e-7,
+                 what="std_all")
