@@ -45,7 +45,7 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     from acsi_sem.estimators.cbsem import cbsem_quality
 
     continuous = continuous_items(spec, options.ordered)
-    _check_ordinal_model(spec, data, options, continuous)
+    check_ordinal_model(spec, data, options, continuous)
     check_no_composites(spec)
     check_identification(spec)
     statistics = ordinal_statistics(data.frame, continuous=continuous)
@@ -108,8 +108,16 @@ def continuous_items(spec: ModelSpec, ordered: tuple[str, ...] | None) -> tuple[
     return tuple(name for name in spec.observed if name not in ordered)
 
 
-def _check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions,
-                         continuous: tuple[str, ...]) -> None:
+def check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions,
+                        continuous: tuple[str, ...]) -> None:
+    """Refuse what WLSMV cannot fit yet (the bootstrap, FIML, ``~ 1``, observed
+    covariates) and ordered columns that are not answer categories; also the groups'
+    check (:mod:`acsi_sem.estimators.ordinal_groups`).
+
+    Raises:
+        AcsiSemError: an unsupported request.
+        DataError: an ordered column with non-integer answers or too many categories.
+    """
     unsupported = [(options.bootstrap > 0, "the bootstrap"),
                    (data.has_missing, "FIML (missing='fiml')"),
                    (spec.has_intercepts, "intercepts or means ('~ 1')"),

@@ -43,11 +43,11 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     (lavaan's ``sem(..., group =, ordered =, estimator = "WLSMV")``, delta
     parameterization), holding ``options.group_equal`` equal across groups."""
     from acsi_sem.estimators.multigroup import group_data
-    from acsi_sem.estimators.ordinal import _check_ordinal_model, continuous_items
+    from acsi_sem.estimators.ordinal import check_ordinal_model, continuous_items
 
     _check_group_request(spec, options)
     continuous = continuous_items(spec, options.ordered)
-    _check_ordinal_model(spec, data, options, continuous)
+    check_ordinal_model(spec, data, options, continuous)
     check_no_composites(spec)
     check_identification(spec)
     labels = data.group_labels

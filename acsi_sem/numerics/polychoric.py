@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from acsi_sem.numerics.normal import category_limits, normal_density, threshold_sides
 from acsi_sem.numerics.polyserial import (
     POLYSERIAL_BOUND,
     ContinuousItem,
@@ -136,14 +137,12 @@ class OrdinalStatistics:
                             "cannot be told apart and the estimates near them are unreliable")
         smallest = np.linalg.eigvalsh(self.polychoric)[0]
         if smallest <= 0:
-            messages.append(f"the polychoric correlation matrix is not positive definite "
-                            f"(smallest eigenvalue {smallest:.3g}); the robust (catML) fit "
-                            "indices are undefined and the model may be unstable")
+            matrix = ("matrix of polychoric, polyserial and Pearson correlations"
+                      if continuous.any() else "polychoric correlation matrix")
+            messages.append(f"the {matrix} is not positive definite (smallest eigenvalue "
+                            f"{smallest:.3g}); the robust (catML) fit indices are undefined "
+                            "and the model may be unstable")
         return messages
-
-
-def _normal_density(x: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * np.square(x)) / np.sqrt(2 * np.pi)
 
 
 def lower_triangle(matrix: np.ndarray) -> np.ndarray:
@@ -253,20 +252,18 @@ def _cross_table(first: np.ndarray, second: np.ndarray, rows: int, columns: int)
     return np.bincount(first * columns + second, minlength=rows * columns).reshape(rows, columns)
 
 
-def _limits(thresholds: np.ndarray) -> np.ndarray:
-    return np.concatenate([[-np.inf], thresholds, [np.inf]])
-
-
 def cell_probabilities(first: np.ndarray, second: np.ndarray, rho: float) -> np.ndarray:
     """(K1, K2) probabilities of the cross-table's cells given both items' thresholds."""
-    cdf = bivariate_normal_cdf(_limits(first)[:, None], _limits(second)[None, :], rho)
+    cdf = bivariate_normal_cdf(category_limits(first)[:, None],
+                               category_limits(second)[None, :], rho)
     return np.diff(np.diff(cdf, axis=0), axis=1)
 
 
 def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
                               ) -> np.ndarray:
     """(K1, K2) derivatives of the cell probabilities with respect to rho."""
-    pdf = bivariate_normal_pdf(_limits(first)[:, None], _limits(second)[None, :], rho)
+    pdf = bivariate_normal_pdf(category_limits(first)[:, None],
+                               category_limits(second)[None, :], rho)
     return np.diff(np.diff(pdf, axis=0), axis=1)
 
 
@@ -372,13 +369,11 @@ def _covariance_jacobian(items: list[_Item], columns_of: list[np.ndarray],
 
 def _threshold_scores(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """(n, K-1) d log P(answer) / d tau_k of each respondent."""
-    limits = _limits(thresholds)
+    limits = category_limits(thresholds)
     probability = special.ndtr(limits[codes + 1]) - special.ndtr(limits[codes])
-    density = _normal_density(thresholds)
-    k = np.arange(len(thresholds))
-    # tau_k is the upper limit of category k and the lower limit of category k + 1.
-    sign = (codes[:, None] == k).astype(float) - (codes[:, None] == k + 1)
-    return sign * density / probability[:, None]
+    upper, lower = threshold_sides(codes, len(thresholds))
+    return ((upper.astype(float) - lower) * normal_density(thresholds)
+            / probability[:, None])
 
 
 def _pair_scores(first_codes: np.ndarray, second_codes: np.ndarray, first: np.ndarray,
@@ -399,11 +394,11 @@ def _pair_scores(first_codes: np.ndarray, second_codes: np.ndarray, first: np.nd
 def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: float
                                      ) -> np.ndarray:
     """(K_own, K_other, K_own - 1): d pi_kl / d tau_m of the ``own`` item's thresholds."""
-    limits = _limits(other)
+    limits = category_limits(other)
     root = np.sqrt(1 - rho * rho)
     # P(own* at tau_m, other* below each limit) along the own threshold tau_m.
     conditional = special.ndtr((limits[None, :] - rho * own[:, None]) / root)
-    band = np.diff(conditional, axis=1) * _normal_density(own)[:, None]   # (K_own-1, K_other)
+    band = np.diff(conditional, axis=1) * normal_density(own)[:, None]   # (K_own-1, K_other)
     k = np.arange(len(own) + 1)[:, None]
     m = np.arange(len(own))[None, :]
     sign = (k == m).astype(float) - (k == m + 1)                          # (K_own, K_own-1)

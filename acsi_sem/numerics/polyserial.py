@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
+from acsi_sem.numerics.normal import category_limits, normal_density, threshold_sides
+
 # lavaan's bounds for a polyserial correlation (lav_bvmix_cor_twostep_fit).
 POLYSERIAL_BOUND = 0.995
 # lavaan drops a respondent from the polyserial likelihood whose likelihood is below this
@@ -67,7 +69,7 @@ def continuous_item(values: np.ndarray) -> ContinuousItem:
 
 def _category_limits(codes: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, ...]:
     """(n,) upper and lower limit of each respondent's category, +-100 at the open ends."""
-    limits = np.concatenate([[-OPEN_LIMIT], thresholds, [OPEN_LIMIT]])
+    limits = category_limits(thresholds, OPEN_LIMIT)
     return limits[codes + 1], limits[codes]
 
 
@@ -90,8 +92,7 @@ def polyserial_correlation(item: ContinuousItem, codes: np.ndarray,
         codes: (n,) the ordered item's answers as category numbers 0..K-1.
         thresholds: (K-1,) the ordered item's thresholds.
     """
-    density = (np.exp(-0.5 * item.standardized ** 2)
-               / np.sqrt(2 * np.pi * item.variance))
+    density = normal_density(item.standardized) / np.sqrt(item.variance)
 
     def negative_loglik(rho: float) -> float:
         likelihood = density * _conditional_probability(item, codes, thresholds, rho)
@@ -127,17 +128,15 @@ def polyserial_scores(item: ContinuousItem, codes: np.ndarray, thresholds: np.nd
     z = item.standardized
     upper, lower = _category_limits(codes, thresholds)
     upper_star, lower_star = (upper - rho * z) / root, (lower - rho * z) / root
-    upper_density = np.exp(-0.5 * upper_star ** 2) / np.sqrt(2 * np.pi)
-    lower_density = np.exp(-0.5 * lower_star ** 2) / np.sqrt(2 * np.pi)
+    upper_density, lower_density = normal_density(upper_star), normal_density(lower_star)
     inverse = 1 / _conditional_probability(item, codes, thresholds, rho)
     band = upper_density - lower_density
     sd = np.sqrt(item.variance)
     d_mean = (z + inverse * (rho / root) * band) / sd
     d_variance = ((z * z - 1) + inverse * rho * z / root * band) / (2 * item.variance)
-    k = np.arange(len(thresholds))
     # A threshold is the upper limit of its own category and the lower one of the next.
-    d_thresholds = (((codes[:, None] == k) * upper_density[:, None]
-                     - (codes[:, None] == k + 1) * lower_density[:, None])
+    upper_side, lower_side = threshold_sides(codes, len(thresholds))
+    d_thresholds = ((upper_side * upper_density[:, None] - lower_side * lower_density[:, None])
                     * (inverse / root)[:, None])
     d_rho = (inverse / root ** 3 * (upper_density * (upper * rho - z)
                                     - lower_density * (lower * rho - z)))

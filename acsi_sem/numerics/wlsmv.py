@@ -8,7 +8,9 @@ model leaves unexplained, ``1 - explained``. Where that residual is fixed (a sin
 construct measured without error), the construct's own (residual) variance closes the gap
 instead, so the construct takes the item's unit variance. A continuous item beside the
 ordered ones keeps its free residual variance and gains a free intercept; the model
-reproduces its mean by that intercept, its variance and its covariances too.
+reproduces its variance, its covariances and its mean through the mean structure,
+``mu = ((I - A)^-1 m)``, so a continuous predictor's mean enters the means of what it
+predicts and, for an ordered item, its implied thresholds ``tau - mu``.
 
 Estimates minimise ``F = sum_k w_k (s_k - sigma_k)^2`` with ``w = 1 / diag(Gamma)``;
 standard errors are the sandwich ``E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)`` with
@@ -18,7 +20,8 @@ chi-square (Asparouhov & Muthén 2010).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -44,9 +47,10 @@ class OrdinalModel:
         n_covariance: number of free parameters of the covariance part (thresholds and
             the continuous items' intercepts follow).
         first_order: (k,) the parameter of each univariate statistic in lavaan's order,
-            item by item a threshold or a continuous item's intercept; ``None`` when the
-            thresholds follow the covariance part in that order (ordered items only).
+            item by item a threshold or a continuous item's intercept.
+        first_order_items: (k,) the RAM index of the item each of those statistics is of.
         continuous: RAM indices of the continuous items, whose variances are statistics.
+        latent: RAM indices of the latent variables, in the order of ``spec.latent``.
     """
 
     spec: ModelSpec
@@ -54,28 +58,33 @@ class OrdinalModel:
     closing: tuple[tuple[int, int], ...]
     derived_rows: tuple[int, ...]
     n_covariance: int
-    first_order: np.ndarray | None = None
+    first_order: np.ndarray
+    first_order_items: np.ndarray
     continuous: tuple[int, ...] = ()
+    latent: tuple[int, ...] = ()
 
-    def _first_order_index(self, q: int) -> np.ndarray:
-        if self.first_order is None:
-            return np.arange(self.n_covariance, q)
-        return self.first_order
+    @property
+    def first_order_is_mean(self) -> np.ndarray:
+        """(k,) whether each univariate statistic is a continuous item's mean."""
+        return np.isin(self.first_order_items, self.continuous)
 
     def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(A, S)`` at ``theta`` with the derived variances filled in."""
-        a_matrix, s_matrix, _ = self._matrices_and_inverse(theta)
+        a_matrix, s_matrix, _ = self.closed_matrices(theta[: self.n_covariance])
         return a_matrix, s_matrix
 
-    def _matrices_and_inverse(self, theta: np.ndarray
-                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(A, S, B)`` with B = (I - A)^-1, which the derived variances need anyway."""
-        a_matrix, s_matrix = self.ram.matrices(theta[: self.n_covariance])
+    def closed_matrices(self, covariance_part: np.ndarray, scale: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(A, S, B)`` with B = (I - A)^-1 (which the derived variances need anyway) at
+        the (n_covariance,) ``covariance_part``; ``scale``, (p,) the scale factors Delta,
+        gives each ordered item's latent response the variance 1 / Delta^2 (1 without)."""
+        a_matrix, s_matrix = self.ram.matrices(covariance_part)
         b_matrix = self.ram.total_effects_inverse(a_matrix)
         for closing, item in self.closing:
+            target = 1.0 if scale is None else 1.0 / scale[item] ** 2
             s_matrix[closing, closing] = 0.0
             explained = b_matrix[item] @ s_matrix @ b_matrix[item]
-            s_matrix[closing, closing] = (1.0 - explained) / b_matrix[item, closing] ** 2
+            s_matrix[closing, closing] = (target - explained) / b_matrix[item, closing] ** 2
         return a_matrix, s_matrix, b_matrix
 
     def derived_values(self, theta: np.ndarray) -> np.ndarray:
@@ -83,35 +92,78 @@ class OrdinalModel:
         _, s_matrix = self.matrices(theta)
         return np.array([s_matrix[c, c] for c, _ in self.closing])
 
-    def implied(self, theta: np.ndarray) -> np.ndarray:
-        """(m,) model thresholds (and the continuous items' intercepts, their means), the
-        continuous items' variances, then the implied covariances below the diagonal."""
-        _, s_matrix, b_matrix = self._matrices_and_inverse(theta)
-        p = self.ram.n_observed
-        sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p]
-        return np.concatenate([theta[self._first_order_index(len(theta))],
-                               np.diag(sigma)[list(self.continuous)], lower_triangle(sigma)])
+    def mean_vector(self, theta: np.ndarray, latent_means: np.ndarray | None = None
+                    ) -> np.ndarray:
+        """(v,) the RAM mean vector: the continuous items' intercepts, the latent means
+        (0 without), zero intercepts of the ordered items."""
+        means = np.zeros(len(self.ram.variables))
+        is_mean = self.first_order_is_mean
+        means[self.first_order_items[is_mean]] = theta[self.first_order[is_mean]]
+        if latent_means is not None:
+            means[list(self.latent)] = latent_means
+        return means
 
-    def jacobian(self, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
-        """(m, q) d sigma / d theta: central differences for the covariance part, the
-        identity for the thresholds and intercepts."""
-        p, q = self.ram.n_observed, len(theta)
-        m = q - self.n_covariance + len(self.continuous) + p * (p - 1) // 2
-        jacobian = np.zeros((m, q))
-        for index in range(self.n_covariance):
-            up, down = theta.copy(), theta.copy()
-            up[index] += step
-            down[index] -= step
-            jacobian[:, index] = (self.implied(up) - self.implied(down)) / (2 * step)
-        first_order = self._first_order_index(q)
-        jacobian[np.arange(len(first_order)), first_order] = 1.0
+    def implied(self, theta: np.ndarray, scale: np.ndarray | None = None,
+                latent_means: np.ndarray | None = None) -> np.ndarray:
+        """(m,) the model's statistics at ``theta`` (covariance part, thresholds and
+        intercepts): item by item the thresholds ``Delta (tau - mu)`` or the mean ``mu`` of
+        a continuous item, with mu = ((I - A)^-1 m)_j through the mean structure; the
+        continuous items' variances; the covariances below the diagonal (correlations of
+        the latent responses, scaled by Delta). ``scale``: (p,) Delta, 1 for continuous
+        items (1 without); ``latent_means``: (n_latent,) (0 without)."""
+        _, s_matrix, b_matrix = self.closed_matrices(theta[: self.n_covariance], scale)
+        p = self.ram.n_observed
+        delta = np.ones(p) if scale is None else scale
+        sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p] * np.outer(delta, delta)
+        mu = (b_matrix @ self.mean_vector(theta, latent_means))[:p]
+        owner = self.first_order_items
+        raw = theta[self.first_order]
+        # A continuous item's statistic is its mean (its intercept is already in mu); a
+        # threshold is the latent response's, less its mean, on its scale.
+        first = np.where(self.first_order_is_mean, mu[owner], delta[owner] * (raw - mu[owner]))
+        return np.concatenate([first, np.diag(sigma)[list(self.continuous)],
+                               lower_triangle(sigma)])
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """(m, q) d implied / d theta: central differences but for the thresholds."""
+        rows, thresholds, values = self.threshold_derivatives()
+        others = np.setdiff1d(np.arange(len(theta)), thresholds)
+        jacobian = np.zeros((len(self.first_order) + len(self.continuous)
+                             + self.ram.n_observed * (self.ram.n_observed - 1) // 2,
+                             len(theta)))
+        jacobian[:, others] = difference_jacobian(self.implied, theta, others)
+        jacobian[rows, thresholds] = values
         return jacobian
+
+    def threshold_derivatives(self, scale: np.ndarray | None = None
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(t,) each threshold's statistic, (t,) its parameter and (t,) d statistic / d
+        threshold, its item's scale factor (1 without ``scale``): a threshold enters only
+        its own statistic, linearly, so it needs no differencing (the cost of the others)."""
+        is_threshold = ~self.first_order_is_mean
+        owners = self.first_order_items[is_threshold]
+        values = np.ones(len(owners)) if scale is None else scale[owners]
+        return np.flatnonzero(is_threshold), self.first_order[is_threshold], values
 
     def completed_spec(self, theta: np.ndarray) -> ModelSpec:
         """The specification with the derived variances written in as fixed values."""
         table = self.spec.table.copy()
         table.loc[list(self.derived_rows), "ustart"] = self.derived_values(theta)
         return self.spec.with_table(table)
+
+
+def difference_jacobian(function: Callable[[np.ndarray], np.ndarray], values: np.ndarray,
+                        columns: np.ndarray | None = None, step: float = 1e-6) -> np.ndarray:
+    """(m, len(columns)) d function / d values[columns] by central differences (every
+    column without ``columns``)."""
+    columns = np.arange(len(values)) if columns is None else columns
+    jacobian = []
+    for index in columns:
+        up, down = values.copy(), values.copy()
+        up[index] += step
+        down[index] -= step
+        jacobian.append((function(up) - function(down)) / (2 * step))
+    return np.column_stack(jacobian)
 
 
 def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalModel:
@@ -138,13 +190,17 @@ def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalMode
              for row, item in zip(closing_rows, ordered, strict=True)]
     depth = _causal_depth(ram)
     order = sorted(range(len(pairs)), key=lambda i: depth[pairs[i][0]])
-    mixed = any(continuous.values())
+    owners = [position[item] for item, thresholds, is_continuous
+              in zip(statistics.items, statistics.thresholds, statistics.is_continuous,
+                     strict=True)
+              for _ in range(1 if is_continuous else len(thresholds))]
     return OrdinalModel(spec=prepared, ram=ram, closing=tuple(pairs[i] for i in order),
                         derived_rows=tuple(closing_rows[i] for i in order),
-                        n_covariance=ram.n_free,
-                        first_order=_first_order(table, statistics) if mixed else None,
+                        n_covariance=ram.n_free, first_order=_first_order(table, statistics),
+                        first_order_items=np.array(owners, dtype=int),
                         continuous=tuple(position[item] for item in spec.observed
-                                         if continuous[item]))
+                                         if continuous[item]),
+                        latent=tuple(position[name] for name in spec.latent))
 
 
 def _univariate_rows(statistics: OrdinalStatistics) -> pd.DataFrame:
@@ -233,6 +289,8 @@ class DwlsSolution:
 
 STALLED_STEP = 1e-8   # relative step below which a Gauss-Newton run that used up its
                       # iterations has reached the minimum
+FLAT_DECREMENT = 1e-9  # predicted decrease of the objective, relative to it, below which a
+                       # stalled or creeping run is at a stationary point
 
 
 def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: int,
@@ -246,16 +304,21 @@ def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: 
 
     Returns:
         ``(theta, F at theta, converged, iterations used)``; converged when a step is below
-        ``tolerance``, when no halved step lowers F and the last step was below 1e-6, or
-        when the last step was below STALLED_STEP relative to the estimates.
+        ``tolerance``, or, when no halved step lowers F and the last step was below 1e-6 or
+        when the last step was below STALLED_STEP relative to the estimates, the step's
+        predicted decrease ``g' (J' W J)^-1 g`` is below FLAT_DECREMENT relative to F: a
+        stall far from a zero gradient is no minimum.
     """
-    current, converged, iteration, size = value(theta), False, 0, np.inf
+    current, converged, iteration, size, decrease = value(theta), False, 0, np.inf, np.inf
+    stalled = False
     for iteration in range(1, max_iterations + 1):  # noqa: B007
-        step = np.linalg.lstsq(*normal_equations(theta), rcond=None)[0]
+        information, gradient = normal_equations(theta)
+        step = np.linalg.lstsq(information, gradient, rcond=None)[0]
         size = float(np.max(np.abs(step), initial=0.0))
+        decrease = float(step @ gradient)
         candidate = halve_until_better(value, theta, -step, current)
         if candidate is None:
-            converged = size < 1e-6
+            stalled = size < 1e-6
             break
         theta, current = candidate, value(candidate)
         if size < tolerance:
@@ -263,15 +326,54 @@ def gauss_newton(value, normal_equations, theta: np.ndarray, *, max_iterations: 
             break
     # Gauss-Newton converges only linearly where the residuals are large (equal thresholds
     # across groups): steps of 1e-10 relative to the estimates are at the minimum.
-    converged = converged or size < STALLED_STEP * (1 + float(np.max(np.abs(theta))))
-    return theta, current, converged, iteration
+    stalled = stalled or size < STALLED_STEP * (1 + float(np.max(np.abs(theta))))
+    if converged or (stalled and _flat(decrease, current)):
+        return theta, current, True, iteration
+    theta, current, converged, steps = newton_polish(value, normal_equations, theta, current)
+    return theta, current, converged, iteration + steps
+
+
+def _flat(decrease: float, current: float) -> bool:
+    """Whether a step's predicted decrease is negligible: relative to F, with a floor for an
+    exact fit (F = 0)."""
+    return decrease <= FLAT_DECREMENT * current + 1e-15
+
+
+def newton_polish(value, normal_equations, theta: np.ndarray, current: float, *,
+                  max_iterations: int = 30) -> tuple[np.ndarray, float, bool, int]:
+    """Newton steps on the full Hessian of F (differenced from the gradient ``J' W r``)
+    where Gauss-Newton, which leaves out the residuals' curvature, creeps: an improper or
+    badly fitting solution with large residuals. Converged as in :func:`gauss_newton`;
+    not where the Hessian is not positive definite (no minimum near)."""
+    for iteration in range(1, max_iterations + 1):
+        gradient = normal_equations(theta)[1]
+        hessian = -difference_jacobian(lambda t: normal_equations(t)[1], theta)
+        hessian = (hessian + hessian.T) / 2
+        if np.linalg.eigvalsh(hessian)[0] <= 0:
+            return theta, current, False, iteration
+        step = np.linalg.solve(hessian, gradient)
+        size, decrease = float(np.max(np.abs(step))), float(step @ gradient)
+        candidate = halve_until_better(value, theta, -step, current)
+        if candidate is not None:
+            theta, current = candidate, value(candidate)
+        small = size < STALLED_STEP * (1 + float(np.max(np.abs(theta))))
+        if (candidate is None or small) and _flat(decrease, current):
+            return theta, current, True, iteration
+        if candidate is None:
+            return theta, current, False, iteration
+    return theta, current, False, max_iterations
 
 
 def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
              max_iterations: int = 200, tolerance: float = 1e-10) -> DwlsSolution:
-    """Minimise F_DWLS by Gauss-Newton with step halving, from ML on the polychorics."""
-    sample, weights = statistics.vector, statistics.weights
-    theta = _start_values(model, statistics)
+    """Minimise F_DWLS by Gauss-Newton with step halving, from ML on the sample
+    correlations, with the continuous items rescaled to unit variance (DWLS is
+    equivariant, and neither the start nor the convergence test then depends on an item's
+    unit of measurement); the estimates, Jacobian and covariance are scaled back."""
+    rescaling = continuous_rescaling(model, statistics.standard_deviations)
+    standardized = rescaled_statistics(statistics, rescaling)
+    sample, weights = standardized.vector, standardized.weights
+    theta = _start_values(model, standardized)
 
     def value(parameters: np.ndarray) -> float:
         implied = model.implied(parameters)
@@ -285,13 +387,146 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
     theta, current, converged, iteration = gauss_newton(
         value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
     jacobian = model.jacobian(theta)
-    return DwlsSolution(model=model, theta=theta, value=current, jacobian=jacobian,
-                        vcov=_robust_vcov(jacobian, statistics), converged=converged,
-                        iterations=iteration)
+    vcov = _robust_vcov(jacobian, standardized)
+    converged = converged and not _improper_latent_response(model, theta)
+    return DwlsSolution(model=model, theta=rescaling.parameters * theta, value=current,
+                        jacobian=rescaling.jacobian(jacobian),
+                        vcov=None if vcov is None else rescaling.covariance(vcov),
+                        converged=converged, iterations=iteration)
+
+
+def _improper_latent_response(model: OrdinalModel, theta: np.ndarray) -> bool:
+    """Whether a derived variance is negative: an ordered item's latent response with more
+    variance explained than it can have. Gauss-Newton from poor starts ended on such
+    points far from lavaan's solution (a continuous marker in large units), so they are
+    not reported as converged."""
+    return bool(np.any(model.derived_values(theta) < 0))
+
+
+@dataclass(frozen=True)
+class Rescaling:
+    """A change of units of the continuous items, and what it does to the parameters and
+    statistics (original = factor * rescaled).
+
+    Attributes:
+        variables: (v,) factor of each RAM variable: a continuous item's standard
+            deviation, 1 for an ordered item, a latent variable's that of its marker.
+        parameters: (q,) factor of each free parameter: ``d_i / d_j`` for a path j -> i,
+            ``d_i d_j`` for a (co)variance, ``d_i`` for an intercept, 1 for a threshold.
+        statistics: (m,) factor of each sample statistic.
+    """
+
+    variables: np.ndarray
+    parameters: np.ndarray
+    statistics: np.ndarray
+
+    def jacobian(self, rescaled: np.ndarray) -> np.ndarray:
+        """(m, q) the original units' d sigma / d theta from the rescaled one."""
+        return rescaled * self.statistics[:, None] / self.parameters[None, :]
+
+    def covariance(self, rescaled: np.ndarray) -> np.ndarray:
+        """(q, q) the estimates' covariance in the original units."""
+        return rescaled * np.outer(self.parameters, self.parameters)
+
+
+def continuous_rescaling(model: OrdinalModel, standard_deviations: np.ndarray) -> Rescaling:
+    """The rescaling that gives the continuous items with (p,) ``standard_deviations``
+    unit variance, item by item as far as the model stays equivariant: an item whose change
+    of units would break a fixed non-zero value, equal parameters or a constraint (``b*x5``
+    and ``b*x6`` with x5 continuous and x6 ordered) keeps its units."""
+    observed = np.ones(model.ram.n_observed)
+    parameters = _parameter_factors(model, _variable_factors(model, observed))
+    for item in model.continuous:
+        trial = observed.copy()
+        trial[item] = standard_deviations[item]
+        found = _parameter_factors(model, _variable_factors(model, trial))
+        if found is not None:
+            observed, parameters = trial, found
+    variables = _variable_factors(model, observed)
+    return Rescaling(variables, parameters, _statistic_factors(model, observed))
+
+
+def _variable_factors(model: OrdinalModel, standard_deviations: np.ndarray) -> np.ndarray:
+    """(v,) the observed items' factors, each latent variable's that of the variable its
+    fixed loading (or fixed path) ties it to, 1 for one without."""
+    position = {name: i for i, name in enumerate(model.ram.variables)}
+    p = model.ram.n_observed
+    factors = np.full(len(position), np.nan)
+    factors[:p] = standard_deviations
+    table = model.spec.table
+    fixed = table[table["op"].isin(["=~", "~"]) & (table["free"] == 0)
+                  & (table["ustart"].fillna(0) != 0)]
+    # A path j -> i fixed at a non-zero value keeps its value only if d_j = d_i.
+    links = [(position[r.rhs], position[r.lhs]) if r.op == "~" else
+             (position[r.lhs], position[r.rhs]) for r in fixed.itertuples()]
+    for _ in range(len(position)):
+        for a, b in links:
+            if np.isnan(factors[a]) and not np.isnan(factors[b]):
+                factors[a] = factors[b]
+            elif np.isnan(factors[b]) and not np.isnan(factors[a]):
+                factors[b] = factors[a]
+    return np.where(np.isnan(factors), 1.0, factors)
+
+
+def _parameter_factors(model: OrdinalModel, variables: np.ndarray) -> np.ndarray | None:
+    """(q,) each free parameter's factor, ``None`` if a fixed non-zero value, two rows of
+    one parameter or a constraint needs factors that differ from 1 or from each other."""
+    position = {name: i for i, name in enumerate(model.ram.variables)}
+    table = model.spec.table
+    rows = table[table["op"].isin(["=~", "~", "~~", "~1", "|"])]
+    derived = set(model.derived_rows)
+    q = model.ram.n_free + len(model.first_order)
+    factors = np.full(q, np.nan)
+    for row in rows.itertuples():
+        factor = _row_factor(row.op, variables[position[row.lhs]],
+                             variables[position[row.rhs]] if row.rhs in position else 1.0)
+        if row.free > 0:
+            index = row.free - 1
+            if not np.isnan(factors[index]) and not np.isclose(factors[index], factor):
+                return None
+            factors[index] = factor
+        elif row.Index not in derived and row.ustart != 0 and not np.isclose(factor, 1.0):
+            return None
+    if model.spec.constraints and not np.allclose(factors, 1.0):
+        return None
+    return factors
+
+
+def _row_factor(op: str, lhs: float, rhs: float) -> float:
+    """The factor of one table row's value, from its variables' factors."""
+    if op == "=~":
+        return rhs / lhs
+    if op == "~":
+        return lhs / rhs
+    if op == "~~":
+        return lhs * rhs
+    return lhs if op == "~1" else 1.0
+
+
+def _statistic_factors(model: OrdinalModel, observed: np.ndarray) -> np.ndarray:
+    """(m,) each statistic's factor: a mean's, a variance's and a covariance's."""
+    means = np.where(model.first_order_is_mean, observed[model.first_order_items], 1.0)
+    variances = observed[list(model.continuous)] ** 2
+    return np.concatenate([means, variances, lower_triangle(np.outer(observed, observed))])
+
+
+def rescaled_statistics(statistics: OrdinalStatistics, rescaling: Rescaling
+                        ) -> OrdinalStatistics:
+    """``statistics`` in the rescaled units: means and variances divided by the items'
+    factors, and Gamma by the statistics' (correlations and thresholds unchanged)."""
+    if statistics.means is None or np.all(rescaling.variables == 1.0):
+        return statistics
+    p = len(statistics.items)
+    factors = rescaling.variables[:p]
+    return replace(statistics, means=statistics.means / factors,
+                   variances=statistics.variances / factors ** 2,
+                   gamma=statistics.gamma / np.outer(rescaling.statistics,
+                                                     rescaling.statistics))
 
 
 def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndarray:
-    """ML on the polychoric matrix for the covariance part, the sample thresholds."""
+    """ML on the sample covariances for the covariance part; thresholds and intercepts
+    that reproduce the sample thresholds and means through the mean structure."""
     from acsi_sem.numerics.cbsem import simple_start_values
 
     table = model.spec.table
@@ -312,9 +547,26 @@ def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndar
     theta = np.zeros(int(table["free"].max()))
     keyed = {(row.lhs, row.op, row.rhs): found[row.free - 1]
              for row in base[base["free"] > 0].itertuples()}
-    for row in table[table["free"] > 0].itertuples():
-        theta[row.free - 1] = (row.start if row.op in ("|", "~1")
-                               else keyed[(row.lhs, row.op, row.rhs)])
+    for row in table[(table["free"] > 0) & ~univariate].itertuples():
+        theta[row.free - 1] = keyed[(row.lhs, row.op, row.rhs)]
+    return _saturated_first_order(model, theta, statistics)
+
+
+def _saturated_first_order(model: OrdinalModel, theta: np.ndarray,
+                           statistics: OrdinalStatistics) -> np.ndarray:
+    """``theta`` with thresholds and intercepts set so that the implied thresholds and
+    means equal the sample's at its covariance part: the means follow from the
+    intercepts by mu = B m, so the intercepts solve B_cc nu = sample means and each
+    threshold is the sample's plus its item's mu."""
+    _, _, b_matrix = model.closed_matrices(theta[: model.n_covariance])
+    sample = statistics.vector[: len(model.first_order)]
+    is_mean, owners = model.first_order_is_mean, model.first_order_items
+    continuous = owners[is_mean]
+    theta = theta.copy()
+    theta[model.first_order[is_mean]] = np.linalg.solve(
+        b_matrix[np.ix_(continuous, continuous)], sample[is_mean])
+    mu = (b_matrix @ model.mean_vector(theta))[owners]
+    theta[model.first_order[~is_mean]] = sample[~is_mean] + mu[~is_mean]
     return theta
 
 

@@ -23,15 +23,23 @@ weights ``f_g W_g`` and ``Gamma_g / f_g`` (lavaan's lav_test_satorra_bentler).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy.linalg import block_diag
 
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
-from acsi_sem.numerics.wlsmv import OrdinalModel, ScaledShiftedTest, fit_dwls, gauss_newton
+from acsi_sem.numerics.polychoric import OrdinalStatistics
+from acsi_sem.numerics.wlsmv import (
+    OrdinalModel,
+    ScaledShiftedTest,
+    continuous_rescaling,
+    difference_jacobian,
+    fit_dwls,
+    gauss_newton,
+    rescaled_statistics,
+)
 
 # Classes lavaan's group.equal may hold equal for ordered items, and the table rows of each.
 CLASS_OF_OP = {"=~": "loadings", "~": "regressions", "|": "thresholds", "~1": "intercepts"}
@@ -102,55 +110,36 @@ class OrdinalGroup:
                                                        + n_scale]
         return delta
 
+    def latent_means(self, values: np.ndarray) -> np.ndarray:
+        """(n_latent,) the latent means at the local ``values``."""
+        n_cov, n_first, n_scale = self.sizes
+        return values[n_cov + n_first + n_scale:]
+
     def matrices(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(S, B, m)`` at the local ``values``: the RAM S with the derived residual
         variances, B = (I - A)^-1 and the mean vector (latent means, the continuous items'
         intercepts, zero intercepts of ordered items)."""
-        n_cov, n_first, n_scale = self.sizes
-        ram = self.model.ram
-        a_matrix, s_matrix = ram.matrices(values[:n_cov])
-        b_matrix = ram.total_effects_inverse(a_matrix)
-        delta = self.scale_factors(values)
-        for closing, item in self.model.closing:
-            s_matrix[closing, closing] = 0.0
-            explained = b_matrix[item] @ s_matrix @ b_matrix[item]
-            s_matrix[closing, closing] = ((1.0 / delta[item] ** 2 - explained)
-                                          / b_matrix[item, closing] ** 2)
-        means = np.zeros(len(ram.variables))
-        position = {name: i for i, name in enumerate(ram.variables)}
-        means[[position[name] for name in self.latent]] = values[n_cov + n_first + n_scale:]
-        continuous = np.flatnonzero(self.statistics.is_continuous)
-        means[continuous] = values[n_cov + self.statistics.n_thresholds: n_cov + n_first]
-        return s_matrix, b_matrix, means
+        n_cov = self.model.n_covariance
+        _, s_matrix, b_matrix = self.model.closed_matrices(values[:n_cov],
+                                                           self.scale_factors(values))
+        return s_matrix, b_matrix, self.model.mean_vector(values, self.latent_means(values))
 
     def implied(self, values: np.ndarray) -> np.ndarray:
         """(m_g,) implied thresholds (and continuous items' means), the continuous items'
-        variances, then the covariances below the diagonal."""
-        n_cov, n_first, _ = self.sizes
-        p = len(self.statistics.items)
-        s_matrix, b_matrix, means = self.matrices(values)
-        sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p]
-        mu = (b_matrix @ means)[:p]
-        delta = self.scale_factors(values)
-        continuous = self.statistics.is_continuous
-        owner = np.repeat(np.arange(p), [1 if c else len(t) for c, t in zip(
-            continuous, self.statistics.thresholds, strict=True)])
-        raw = values[self.model._first_order_index(n_cov + n_first)]
-        # A continuous item's statistic is its mean (its intercept is already in mu).
-        first = np.where(continuous[owner], mu[owner], delta[owner] * (raw - mu[owner]))
-        scaled = sigma * np.outer(delta, delta)
-        return np.concatenate([first, np.diag(scaled)[continuous], lower_triangle(scaled)])
+        variances, then the covariances below the diagonal (the single-group model's, with
+        the group's scale factors and latent means)."""
+        return self.model.implied(values, self.scale_factors(values), self.latent_means(values))
 
-    def jacobian(self, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
-        """(m_g, q) d implied / d theta by central differences (a shared parameter sums
-        its local columns)."""
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """(m_g, q) d implied / d theta (a shared parameter sums its local columns): central
+        differences but for the thresholds."""
         values = self.local(theta)
+        rows, thresholds, slopes = self.model.threshold_derivatives(self.scale_factors(values))
+        free = np.setdiff1d(np.flatnonzero(self.index >= 0), thresholds)
+        local = difference_jacobian(self.implied, values, free)
         jacobian = np.zeros((len(self.statistics.vector), len(theta)))
-        for k in np.flatnonzero(self.index >= 0):
-            up, down = values.copy(), values.copy()
-            up[k] += step
-            down[k] -= step
-            jacobian[:, self.index[k]] += (self.implied(up) - self.implied(down)) / (2 * step)
+        np.add.at(jacobian.T, self.index[free], local.T)
+        np.add.at(jacobian, (rows, self.index[thresholds]), slopes)
         return jacobian
 
 
@@ -221,7 +210,42 @@ class GroupedDwls:
 def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 200,
                     tolerance: float = 1e-10) -> GroupedDwls:
     """Minimise sum_g (N_g - 1) F_g by Gauss-Newton with step halving, from each group's
-    single-group DWLS fit (shared parameters at their mean over the groups)."""
+    single-group DWLS fit (shared parameters at their mean over the groups), with the
+    continuous items in every group rescaled by the same factors (their standard deviations
+    averaged over the groups), as the single-group fit; the estimates, Jacobians and
+    covariance are scaled back."""
+    parameters, statistics, rescaled = _joint_rescaling(groups)
+    solution = _fit_rescaled(rescaled, max_iterations=max_iterations, tolerance=tolerance)
+    factors = np.outer(parameters, parameters)
+    return GroupedDwls(
+        groups=groups, theta=parameters * solution.theta, value=solution.value,
+        jacobians=tuple(j * statistics[k][:, None] / parameters[None, :]
+                        for k, j in enumerate(solution.jacobians)),
+        vcov=None if solution.vcov is None else solution.vcov * factors,
+        information=solution.information / factors, converged=solution.converged)
+
+
+def _joint_rescaling(groups: tuple[OrdinalGroup, ...]
+                     ) -> tuple[np.ndarray, list[np.ndarray], tuple[OrdinalGroup, ...]]:
+    """(q,) each joint parameter's factor (original = factor * rescaled), per group (m_g,)
+    each statistic's, and the groups with rescaled statistics."""
+    sd = np.mean([g.statistics.standard_deviations for g in groups], axis=0)
+    rescalings = [continuous_rescaling(g.model, sd) for g in groups]
+    # Every group has the same specification and factors, so a shared parameter has one.
+    factors = np.ones(1 + max(int(g.index.max()) for g in groups))
+    for group, rescaling in zip(groups, rescalings, strict=True):
+        _, _, n_scale = group.sizes
+        local = np.concatenate([rescaling.parameters, np.ones(n_scale),
+                                rescaling.variables[list(group.model.latent)]])
+        free = group.index >= 0
+        factors[group.index[free]] = local[free]
+    rescaled = tuple(replace(g, statistics=rescaled_statistics(g.statistics, r))
+                     for g, r in zip(groups, rescalings, strict=True))
+    return factors, [r.statistics for r in rescalings], rescaled
+
+
+def _fit_rescaled(groups: tuple[OrdinalGroup, ...], *, max_iterations: int,
+                  tolerance: float) -> GroupedDwls:
     theta = _start_values(groups)
     factors = [(g.statistics.n_obs - 1) * g.statistics.weights for g in groups]
 
@@ -241,6 +265,8 @@ def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 2
 
     theta, current, converged, _ = gauss_newton(
         value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
+    converged = converged and not any(_improper_latent_response(g, g.local(theta))
+                                      for g in groups)
     jacobians = tuple(g.jacobian(theta) for g in groups)
     solution = GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
                            vcov=None, information=np.zeros((len(theta), len(theta))),
@@ -248,6 +274,12 @@ def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 2
     information, vcov = _robust_vcov(solution)
     return GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
                        vcov=vcov, information=information, converged=converged)
+
+
+def _improper_latent_response(group: OrdinalGroup, values: np.ndarray) -> bool:
+    """Whether a derived variance is negative (see the single-group fit's test)."""
+    s_matrix, _, _ = group.matrices(values)
+    return any(s_matrix[c, c] < 0 for c, _ in group.model.closing)
 
 
 def _start_values(groups: tuple[OrdinalGroup, ...]) -> np.ndarray:

@@ -15,6 +15,7 @@ import acsi_sem
 from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.numerics.polychoric import bivariate_normal_cdf, ordinal_statistics
+from acsi_sem.numerics.wlsmv import gauss_newton
 from tests.conftest import (
     LAVAAN,
     ROOT,
@@ -194,3 +195,21 @@ def test_robust_indices_are_undefined_without_a_positive_definite_polychoric_mat
     assert np.isnan(fit["cfi_robust"]) and np.isnan(fit["rmsea_robust"])
     assert 0 < fit["cfi_scaled"] <= 1
     assert "Robust RMSEA [90% CI]" in str(result.summary())
+
+
+def test_a_stalled_gauss_newton_run_far_from_a_zero_gradient_is_not_converged() -> None:
+    """No halved step lowers F and the steps are tiny (the information is huge), but the
+    gradient is not zero in that metric: the predicted decrease g' E^-1 g is 1e-8 F, not
+    negligible, and Newton on the full Hessian finds no lower point either. Such a run was
+    reported as converged (a marker in large units: chisq 258.9 against 47.0)."""
+    start = np.array([0.0])
+
+    def value(theta: np.ndarray) -> float:
+        return 1.0 if np.array_equal(theta, start) else 2.0
+
+    def normal_equations(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([[1e8]]), 1.0 - theta
+
+    *_, converged, _ = gauss_newton(value, normal_equations, start, max_iterations=20,
+                                    tolerance=1e-10)
+    assert not converged

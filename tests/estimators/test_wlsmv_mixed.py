@@ -212,3 +212,106 @@ def test_equal_thresholds_hold_the_continuous_intercepts_equal_as_lavaan() -> No
         by_school("metric").fit_indices["chisq"], rel=1e-10)
     scales = rows[rows["op"] == "~*~"]
     assert not set(scales["lhs"]) & set(GROUP_CONTINUOUS)
+
+
+PREDICTOR_CASES = {
+    # A continuous item with a non-zero mean predicts another: x9's implied mean is its
+    # intercept plus 0.357 times x1's.
+    "hs_mixed_predictor_wlsmv": ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                                 "x9 ~ x1 + textual", ("x2", "x3", "x4", "x6")),
+    # x1's mean enters visual's, and so the implied thresholds of x2, x3 and x4.
+    "hs_mixed_mediator_wlsmv": ("visual =~ x2 + x3 + x4\ntextual =~ x6 + x7 + x8\n"
+                                "x1 ~ textual\nvisual ~ x1\nx9 ~ visual + textual",
+                                HS_ORDERED),
+}
+
+
+@cache
+def predictor_fit(case: str) -> acsi_sem.FitResult:
+    model, ordered = PREDICTOR_CASES[case]
+    return acsi_sem.fit(model, hs_frame(), estimator="wlsmv", ordered=list(ordered))
+
+
+@pytest.mark.parametrize("case", PREDICTOR_CASES)
+def test_a_continuous_predictor_s_mean_enters_the_implied_means_as_lavaan(case: str) -> None:
+    result = predictor_fit(case)
+    assert result.converged
+    merged = match_rows(result.parameters, lavaan_parameters(case))
+    assert (merged["_merge"] != "left_only").all()
+    ours = merged[merged["_merge"] == "both"]
+    # The mediator model is improper (visual ~~ visual = -0.059 in both) and fits badly
+    # (chisq 222 on 18 df): x1's residual variance lies along a flat direction and moves
+    # by 1.4e-5 (relative) where the residuals magnify the sample statistics' 5e-8
+    # differences; its chi-square agrees to 1e-7.
+    rel = 1e-4 if case == "hs_mixed_mediator_wlsmv" else 1e-5
+    for column in ["est", "se", "z", "std_lv", "std_all"]:
+        assert_close(ours[column], ours[f"{column}_lavaan"], rel=rel, absolute=1e-7,
+                     what=column)
+    assert_indices_close(result.fit_indices, lavaan_fit(case), FIT_NAMES, rel=1e-5,
+                         absolute=1e-8)
+    # lavaan reports no R2 (NA) for visual, whose residual variance is negative;
+    # acsi-sem reports 1 - psi / var, beyond 1.
+    lavaan = lavaan_r2(case).dropna()
+    assert_close(result.r2.reindex(lavaan.index), lavaan, rel=rel, absolute=1e-8, what="r2")
+
+
+def _standardized(result: acsi_sem.FitResult) -> pd.Series:
+    rows = result.parameters
+    keys = [rows["lhs"], rows["op"], rows["rhs"]]
+    if "group" in rows:
+        keys.append(rows["group"])
+    return pd.Series(rows["std_all"].to_numpy(), index=pd.MultiIndex.from_arrays(keys))
+
+
+@pytest.mark.parametrize("factor", [3.0, 100.0])
+def test_the_units_of_a_continuous_marker_change_nothing_standardized(factor: float) -> None:
+    """DWLS is equivariant: x1 (visual's marker) in other units leaves the chi-square and
+    the standardized solution as they were (and lavaan's). Fits from ML starts on the
+    raw covariances went wrong here (x1 * 3: chisq 258.9 reported as converged)."""
+    scaled = acsi_sem.fit(HS_MODEL, hs_frame().assign(x1=lambda f: f["x1"] * factor),
+                          estimator="wlsmv", ordered=list(HS_ORDERED))
+    assert scaled.converged
+    assert scaled.fit_indices["chisq"] == pytest.approx(hs().fit_indices["chisq"], rel=1e-6)
+    assert scaled.fit_indices["chisq"] == pytest.approx(
+        lavaan_fit("hs_mixed_wlsmv")["chisq"], rel=1e-5)
+    assert_close(_standardized(scaled), _standardized(hs()), rel=1e-5, absolute=1e-7,
+                 what="std_all")
+    loading = scaled.parameters.set_index(["lhs", "op", "rhs"])["est"]
+    assert loading[("visual", "=~", "x2")] == pytest.approx(
+        hs().parameters.set_index(["lhs", "op", "rhs"])["est"][("visual", "=~", "x2")]
+        / factor, rel=1e-5)
+
+
+@pytest.mark.parametrize("case", ["configural", "thresholds"])
+@pytest.mark.parametrize("factor", [3.0, 100.0])
+def test_the_units_of_a_continuous_marker_change_nothing_across_groups(
+        case: str, factor: float) -> None:
+    frame = pd.read_csv(DATA / "holzinger1939_ordinal.csv")
+    raw = pd.read_csv(DATA / "holzinger1939.csv")
+    frame = frame.assign(**{name: raw[name] for name in GROUP_CONTINUOUS})
+    ordered = [f"x{k}" for k in range(1, 10) if f"x{k}" not in GROUP_CONTINUOUS]
+    scaled = acsi_sem.fit(HS_MODEL, frame.assign(x1=frame["x1"] * factor), group="school",
+                          estimator="wlsmv", ordered=ordered,
+                          group_equal=list(GROUP_CASES[case]))
+    assert scaled.converged and not scaled.warnings
+    unscaled = by_school(case)
+    assert scaled.fit_indices["chisq"] == pytest.approx(unscaled.fit_indices["chisq"],
+                                                        rel=1e-6)
+    assert scaled.fit_indices["chisq"] == pytest.approx(
+        lavaan_fit(f"hs_mixed_groups_{case}")["chisq"], rel=1e-5)
+    assert_close(_standardized(scaled), _standardized(unscaled), rel=1e-5, absolute=1e-7,
+                 what="std_all")
+
+
+def test_an_item_whose_units_an_equality_ties_keeps_them_and_the_others_are_rescaled() -> None:
+    """b*x5 and b*x6 (x5 continuous, x6 ordered) hold only in x5's own units, so x5 keeps
+    them; x1 (visual's marker) is still rescaled, and its units change nothing."""
+    model = ("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + b*x5 + b*x6\n"
+             "speed =~ x7 + x8 + x9")
+    fits = [acsi_sem.fit(model, hs_frame().assign(x1=lambda f, k=k: f["x1"] * k),
+                         estimator="wlsmv", ordered=list(HS_ORDERED)) for k in (1.0, 100.0)]
+    assert all(fit.converged for fit in fits)
+    assert fits[1].fit_indices["chisq"] == pytest.approx(fits[0].fit_indices["chisq"],
+                                                         rel=1e-6)
+    assert_close(_standardized(fits[1]), _standardized(fits[0]), rel=1e-5, absolute=1e-7,
+                 what="std_all")
