@@ -431,8 +431,11 @@ def _default_rows(parameters: list[Statement], latent: list[str], observed: list
     dependent = _unique(s.lhs for s in regressions)
     predictors = _unique(s.rhs for s in regressions)
     indicators = {s.rhs for s in parameters if s.op in MEASUREMENT}
+    # lavaan: a variable in a variance, covariance or intercept formula is random, not
+    # fixed.x ("will now be treated as random"), and does not covary with the covariates.
+    named = {name for s in parameters if s.op in ("~~", "~1") for name in (s.lhs, s.rhs)}
     covariates = [v for v in observed if v in predictors and v not in dependent
-                  and v not in indicators]
+                  and v not in indicators and v not in named]
     single = _single_indicators(parameters, latent)
     rows = []
 

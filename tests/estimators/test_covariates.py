@@ -11,6 +11,7 @@ from tests.conftest import (
     ROOT,
     assert_close,
     assert_indices_close,
+    assert_matches_lavaan,
     lavaan_fit,
     lavaan_parameters,
     match_rows,
@@ -49,3 +50,16 @@ def test_two_covariates_are_identified_and_bootstrap() -> None:
     path = result.parameters.query("op == '~' and rhs == 'x4'").iloc[0]
     assert path["ci_lower"] < path["est"] < path["ci_upper"]
 
+
+
+def test_a_covariate_in_a_covariance_formula_is_random_as_in_lavaan() -> None:
+    """tests/fixtures/lavaan/make_fixed_x_fixtures.R: grade covaries with visual, so it is
+    random (free variance, no covariances with ageyr and sex) while ageyr and sex stay
+    fixed.x; it was kept fixed.x, with chi-square 226.5 on 49 df for lavaan's 326.1 on 51."""
+    model = ROOT / "tests" / "fixtures" / "models" / "hs_random_covariate.lav"
+    result = acsi_sem.fit(model, DATA)
+    table = result.spec.table
+    exogenous = set(table.loc[table["exo"] == 1, "lhs"]) | set(table.loc[table["exo"] == 1, "rhs"])
+    assert exogenous == {"ageyr", "sex"}
+    assert_matches_lavaan(result, "hs_random_covariate", rel=1e-4,
+                          fit_names=["chisq", "df", "npar", "cfi", "rmsea", "srmr"])

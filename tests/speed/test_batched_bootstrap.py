@@ -136,13 +136,16 @@ def test_a_bootstrap_result_pickles_with_its_jackknife() -> None:
     assert copy.table()["bca_lower"].notna().any()
 
 
-def test_covariate_replicates_equal_the_one_at_a_time_fit(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+@pytest.mark.parametrize(("model", "path"), [("hs_covariates.lav", "visual ~ x4"),
+                                           ("hs_random_covariate.lav", "speed ~ grade")])
+def test_covariate_replicates_equal_the_one_at_a_time_fit(monkeypatch: pytest.MonkeyPatch,
+                                                          model: str, path: str) -> None:
     """fixed.x covariates: the batch frees their moments, the one-at-a-time refit holds them
-    at each resample's values; the estimates agree."""
+    at each resample's values; the estimates agree (with a random predictor beside the
+    fixed.x ones too, which covaries with a factor)."""
     captured = _capture_one_at_a_time(monkeypatch)
-    model = ROOT / "tests" / "fixtures" / "models" / "hs_covariates.lav"
-    result = acsi_sem.fit(model, ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv",
+    fixtures = ROOT / "tests" / "fixtures"
+    result = acsi_sem.fit(fixtures / "models" / model, fixtures / "data" / "holzinger1939.csv",
                           bootstrap=25, seed=4)
     boot = result.bootstrap
     assert len(captured) == 1 and boot.failed == 0 and len(boot.draws) == 25
@@ -150,8 +153,7 @@ def test_covariate_replicates_equal_the_one_at_a_time_fit(monkeypatch: pytest.Mo
     for index in (0, 12, 24):
         np.testing.assert_allclose(boot.draws[index], captured[0](rows[index]).values,
                                    rtol=0, atol=1e-6)
-    path = list(boot.names).index("visual ~ x4")
-    assert boot.draws[:, path].std() > 0.01  # the replicates differ
+    assert boot.draws[:, list(boot.names).index(path)].std() > 0.01  # the replicates differ
 
 
 @pytest.mark.parametrize(("model", "data", "kind"), [
