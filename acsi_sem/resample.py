@@ -83,14 +83,18 @@ class BootstrapResult:
             len(self.names), np.nan)
 
     def percentile(self) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile interval bounds, each (k,)."""
+        """Percentile interval bounds, each (k,); NaN when no replicate converged."""
         tail = (1 - self.level) / 2
-        return (np.quantile(self.draws, tail, axis=0),
-                np.quantile(self.draws, 1 - tail, axis=0))
+        ordered = np.sort(self.draws, axis=0)
+        return tuple(column_quantiles(ordered, np.full(len(self.names), level))
+                     for level in (tail, 1 - tail))
 
     def bca(self) -> tuple[np.ndarray, np.ndarray]:
         """Bias-corrected and accelerated interval bounds, each (k,); NaN where the bias
-        correction is infinite (every draw on one side of the estimate)."""
+        correction is infinite (every draw on one side of the estimate) or no replicate
+        converged."""
+        if not len(self.draws):
+            return np.full(len(self.names), np.nan), np.full(len(self.names), np.nan)
         below = (self.draws < self.estimate).mean(axis=0)
         ties = (self.draws == self.estimate).mean(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):

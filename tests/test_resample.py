@@ -160,3 +160,13 @@ def test_column_quantiles_equal_numpy_quantile_column_by_column() -> None:
     np.testing.assert_allclose(got[3:], expected, rtol=1e-14, atol=1e-15)
     assert got[0] == draws[:, 0].min() and got[1] == draws[:, 1].max() and np.isnan(got[2])
     assert np.isnan(column_quantiles(np.zeros((0, 3)), np.full(3, 0.5))).all()
+
+
+def test_a_bootstrap_without_a_converged_replicate_has_undefined_intervals() -> None:
+    from acsi_sem.resample import BootstrapResult
+
+    empty = BootstrapResult(("a", "b"), np.array([1.0, 2.0]), np.zeros((0, 2)), 5, 5, 0,
+                            np.zeros((0, 2)), seed=1, interval="bca")
+    table = empty.table()
+    assert table.drop(columns="estimate").isna().all().all()
+    assert empty.intervals()[["se", "ci_lower", "ci_upper"]].isna().all().all()
