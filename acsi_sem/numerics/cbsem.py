@@ -29,7 +29,13 @@ from acsi_sem.numerics.constrained import (
     constraint_system,
     minimize_constrained,
 )
-from acsi_sem.numerics.fiml import MissingPatterns, fiml_hessian, fiml_objective, minimize_fiml
+from acsi_sem.numerics.fiml import (
+    MissingPatterns,
+    fiml_expected_information,
+    fiml_hessian,
+    fiml_objective,
+    minimize_fiml,
+)
 from acsi_sem.numerics.ml import (
     REFIT_RUNAWAY,
     Discrepancy,
@@ -275,17 +281,20 @@ def _fit_fiml_constrained(spec: ModelSpec, ram: RamModel, patterns: MissingPatte
 def minimize_constrained_fiml(ram: RamModel, patterns: MissingPatterns, theta: np.ndarray,
                               system: ConstraintSystem, *, max_iterations: int = 200
                               ) -> ConstrainedFit:
-    """The FIML objective minimised from ``theta`` (q,) under ``system``'s constraints, with
-    Newton steps on the observed information."""
+    """The FIML objective minimised from ``theta`` (q,) under ``system``'s constraints:
+    Fisher scoring on the expected information, Newton steps on the observed one near the
+    minimum where it is positive definite (as the multi-group fit does; Newton steps on an
+    indefinite observed information can point uphill and stop short)."""
 
     def evaluate(t: np.ndarray) -> Discrepancy:
         value, gradient = fiml_objective(ram, patterns, t)
-        return Discrepancy(value, gradient, fiml_hessian(ram, patterns, t)
+        return Discrepancy(value, gradient, fiml_expected_information(ram, patterns, t)
                            if np.isfinite(value) else None)
 
     return minimize_constrained(evaluate, lambda t: fiml_objective(ram, patterns, t)[1],
                                 lambda t: fiml_objective(ram, patterns, t)[0], theta, system,
-                                max_iterations=max_iterations)
+                                max_iterations=max_iterations,
+                                hessian=lambda t: fiml_hessian(ram, patterns, t))
 
 
 def refit_fiml(ram: RamModel, items: np.ndarray, theta: np.ndarray,
