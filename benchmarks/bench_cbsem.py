@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +21,8 @@ import semopy
 ROOT = Path(__file__).resolve().parent.parent
 # This checkout's package, not an installed copy.
 sys.path.insert(0, str(ROOT))
+
+from timing import median_seconds  # noqa: E402
 
 import acsi_sem  # noqa: E402
 from acsi_sem.model.modelfile import load_model_file  # noqa: E402
@@ -35,17 +35,6 @@ args <- commandArgs(TRUE); d <- read.csv(args[1]); m <- paste(readLines(args[2])
 times <- replicate(as.integer(args[3]), system.time(sem(m, data = d))[["elapsed"]])
 cat(median(times), "\\n")
 """
-
-
-def median_seconds(function, repeats: int) -> float:
-    """Median wall time of ``repeats`` calls after one warm-up call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def semopy_fit(model_text: str, data: pd.DataFrame) -> None:

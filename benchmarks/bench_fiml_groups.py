@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
-import time
+from functools import partial
 from pathlib import Path
+
+import timing
+
+# This script warms up itself.
+median_seconds = partial(timing.median_seconds, warm_up=False)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "fixtures" / "data" / "holzinger1939_missing.csv"
@@ -39,16 +43,6 @@ seconds <- system.time(draws <- suppressWarnings(
 failed <- length(attr(draws, "error.idx")) + sum(!stats::complete.cases(draws))
 cat(seconds, failed, "\\n")
 """
-
-
-def median_seconds(function, repeats: int) -> float:
-    """Median wall time of ``repeats`` calls (the caller has warmed up)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def acsi_sem_per_replicate(package: Path, model: Path, replicates: int, repeats: int

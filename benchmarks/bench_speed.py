@@ -45,7 +45,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import logging
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,24 +60,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # This checkout's package, not an installed copy.
 sys.path.insert(0, str(ROOT))
 
+from timing import median_seconds, seconds
+
 import acsi_sem
 from acsi_sem.model.modelfile import load_model_file
 
 ACSI_DATA = ROOT / "data" / "acsi_simulated.csv"
 MOBI = ROOT / "data" / "mobi.csv"
-
-
-def seconds(function) -> float:
-    """Wall time of one call."""
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
-
-
-def median_seconds(function, repeats: int) -> float:
-    """Median wall time of ``repeats`` calls after one warm-up call."""
-    function()
-    return statistics.median(seconds(function) for _ in range(repeats))
 
 
 def run_child(arguments: list[str]) -> tuple[float, float]:
