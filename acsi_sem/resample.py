@@ -313,8 +313,9 @@ def _bar(show: bool, description: str, total: int):
     return tqdm(desc=description, unit="rep", leave=False, total=total)
 
 
-def settle_failed(weights: np.ndarray, values: np.ndarray, improper: np.ndarray, failed: np.ndarray,
-            one_at_a_time: Callable[[np.ndarray], Replicate]) -> ReplicateBatch:
+def settle_failed(weights: np.ndarray, values: np.ndarray, improper: np.ndarray,
+                  failed: np.ndarray, one_at_a_time: Callable[[np.ndarray], Replicate]
+                  ) -> ReplicateBatch:
     """Refit the ``failed`` replicates of a batch one at a time (each from its resample
     counts, ``weights`` (b, n)); those that fail again stay failed."""
     failed = failed.copy()

@@ -483,8 +483,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
              + htmt_keys(layout.latent))
     raw = data.frame.to_numpy()
     indicator_columns = [spec.observed.index(name) for name in layout.indicators]
-    variance_rows = ((spec.table["op"] == "~~") & (spec.table["lhs"] == spec.table["rhs"])
-                     ).to_numpy()
+    variance_rows = spec.variance_rows
     system = constraint_system(spec)
 
 

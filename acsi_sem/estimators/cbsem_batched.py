@@ -58,7 +58,7 @@ def batched_cbsem_statistic(solution: CbsemSolution, items: np.ndarray, effects:
            else build_ram(spec, means=modelled_means))
     if modelled_means:
         ram = augmented_ram(ram)
-    variance_rows = ((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
+    variance_rows = solution.spec.variance_rows
     has_definitions = bool((table["op"] == ":=").any())
     position = {name: i for i, name in enumerate(ram.variables)}
     pairs = (np.array([position[name] for name in effects["lhs"]], dtype=int),
@@ -124,7 +124,7 @@ def _definitions(spec, rows: np.ndarray) -> np.ndarray:
 
 
 def path_effects(a_matrix: np.ndarray, cells: tuple[np.ndarray, np.ndarray],
-             pairs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                 pairs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Indirect and total effects (b, e) of the ``pairs`` (Bollen 1987: total
     ``(I - Beta)^-1 - I``), ``Beta`` holding the regression cells of ``a_matrix`` (b, m, m)."""
     structural = np.zeros_like(a_matrix)

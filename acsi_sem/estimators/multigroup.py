@@ -196,7 +196,7 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
                   for view, mask in zip(grouped.views, masks, strict=True)]
         values += _group_effects(solution, theta, effect_cells)
         improper = any((row_values(view.spec, theta[view.global_index])[
-            _variance_rows(view.spec)] < 0).any() for view in grouped.views)
+            view.spec.variance_rows] < 0).any() for view in grouped.views)
         return Replicate(np.concatenate(values), improper)
 
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
@@ -282,11 +282,6 @@ def _bootstrapped_rows(spec: ModelSpec, *, first: bool) -> np.ndarray:
     table = spec.table
     free = (table["free"] > 0) & table["op"].isin(["=~", "~", "~~", "~1"])
     return (free | ((table["op"] == ":=") & first)).to_numpy()
-
-
-def _variance_rows(spec: ModelSpec) -> np.ndarray:
-    table = spec.table
-    return ((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
 
 
 def _row_values_with_definitions(spec: ModelSpec, theta: np.ndarray) -> np.ndarray:

@@ -48,9 +48,6 @@ def batched_group_statistic(solution: GroupedSolution, items: np.ndarray, codes:
                             tuple(view.global_index for view in grouped.views),
                             len(solution.theta))
     paths = tuple(BatchedRam.of(ram) for ram in solution.rams)
-    variances = [((view.spec.table["op"] == "~~")
-                  & (view.spec.table["lhs"] == view.spec.table["rhs"])).to_numpy()
-                 for view in grouped.views]
     has_definitions = bool((grouped.views[0].spec.table["op"] == ":=").any())
 
     def statistic(weights: np.ndarray) -> ReplicateBatch:
@@ -67,7 +64,7 @@ def batched_group_statistic(solution: GroupedSolution, items: np.ndarray, codes:
             if g == 0 and has_definitions:
                 rows = np.array([definitions(theta) for theta in local])
             values.append(rows[:, masks[g]])
-            improper |= (rows[:, variances[g]] < 0).any(axis=1)
+            improper |= (rows[:, view.spec.variance_rows] < 0).any(axis=1)
             cells, outcomes, causes = effect_cells[g]
             group_indirect, group_total = path_effects(paths[g].matrices(local)[0], cells,
                                                        (outcomes, causes))

@@ -179,6 +179,13 @@ class ModelSpec:
         return tuple(exo["lhs"])
 
     @cached_property
+    def variance_rows(self) -> np.ndarray:
+        """(rows,) whether each table row is a variance (``x ~~ x``), e.g. to flag negative
+        ones (improper solutions)."""
+        table = self.table
+        return ((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
+
+    @cached_property
     def has_modelled_means(self) -> bool:
         """Whether the mean structure is a model rather than the saturated means: a free or
         non-zero latent mean, a fixed or labelled observed intercept (fixed.x covariates'
