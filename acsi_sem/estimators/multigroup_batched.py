@@ -12,6 +12,7 @@ gradient tolerance is handed to the one-at-a-time statistic.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -51,11 +52,17 @@ def batched_group_statistic(solution: GroupedSolution, items: np.ndarray, codes:
     has_definitions = bool((grouped.views[0].spec.table["op"] == ":=").any())
 
     def statistic(weights: np.ndarray) -> ReplicateBatch:
-        moments = tuple(augmented_moments(*weighted_moments(items[rows], weights[:, rows]))
-                        for rows in members)
-        # A resample keeps the groups' sizes; a jackknife replicate does not.
+        # A resample keeps the groups' sizes; a jackknife replicate does not, and one that
+        # leaves a small group empty has no moments there: it fails (without NaNs reaching
+        # LAPACK) and goes to the one-at-a-time statistic.
         sizes = np.stack([weights[:, rows].sum(axis=1) for rows in members], axis=1)
-        fitted = minimize_ml_groups_batched(model, solution.theta, moments, sizes)
+        empty = (sizes < 2).any(axis=1)
+        usable = np.where(empty[:, None], 1.0, weights)
+        moments = tuple(augmented_moments(*weighted_moments(items[rows], usable[:, rows]))
+                        for rows in members)
+        fitted = minimize_ml_groups_batched(model, solution.theta, moments,
+                                            np.where(empty[:, None], 1.0, sizes))
+        fitted = replace(fitted, converged=fitted.converged & ~empty)
         values, indirect, total = [], [], []
         improper = np.zeros(len(weights), dtype=bool)
         for g, view in enumerate(grouped.views):

@@ -173,6 +173,9 @@ def minimize_scoring(evaluate: Callable[[np.ndarray], Discrepancy],
     Converged means the largest absolute gradient element fell below ``tolerance``.
     """
     current = evaluate(theta)
+    if not np.isfinite(current.value):  # e.g. a singular sample covariance: no minimum
+        return ScoringResult(theta, current.value, current.gradient, 0, False,
+                             current.information)
     limit = runaway * np.max(np.abs(current.gradient), initial=0.0)
     for iteration in range(max_iterations):
         largest = np.max(np.abs(current.gradient), initial=0.0)

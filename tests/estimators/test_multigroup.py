@@ -266,3 +266,19 @@ def test_the_group_bootstrap_gives_the_effects_their_bootstrap_ses(tmp_path) -> 
             name = f"{kind}: speed <- visual [{group}]"
             assert boot.draws[0, list(boot.names).index(name)] == pytest.approx(
                 refit.at[("speed", "visual", group), kind], rel=1e-6)
+
+
+def test_a_jackknife_that_empties_a_small_group_drops_that_replicate_quietly(capfd) -> None:
+    """BCa's leave-rows-out replicates ignore the groups: one that removes a 9-row group
+    fails (no moments there) without NaNs reaching LAPACK, which printed to the console."""
+    frame = pd.read_csv(DATA)[["school", "x4", "x5", "x6"]]
+    big = pd.concat([frame] * 8, ignore_index=True)
+    noise = 0.3 * np.random.default_rng(0).standard_normal((len(big), 3))
+    big[["x4", "x5", "x6"]] += noise
+    big.loc[:8, "school"] = "Tiny"
+    result = acsi_sem.fit("textual =~ x4 + x5 + x6\n", big, group="school", bootstrap=5,
+                          seed=1, ci="bca")
+    assert result.bootstrap.jackknife.shape[0] == 249  # of 250: the first emptied Tiny
+    assert result.parameters["ci_lower"].notna().any()
+    printed = capfd.readouterr()
+    assert "DLASCL" not in printed.out + printed.err  # LAPACK writes to standard output
