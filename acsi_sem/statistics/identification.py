@@ -24,11 +24,17 @@ def check_identification(spec: ModelSpec) -> None:
 
 
 def check_scales(spec: ModelSpec) -> None:
-    """Each latent variable needs a fixed non-zero loading or a fixed variance."""
+    """Each latent variable needs a fixed non-zero loading or a fixed variance; a label
+    held at a number by a constraint (``v == 1``) counts as fixed, as in lavaan."""
     table = spec.table
     op, lhs, rhs = (table[name].to_numpy() for name in ("op", "lhs", "rhs"))
-    fixed = table["free"].to_numpy() == 0
-    nonzero = table["ustart"].to_numpy(dtype=float) != 0
+    pinned = constrained_values(spec)
+    labels = table["label"].to_numpy()
+    held = np.array([label in pinned for label in labels], dtype=bool)
+    values = np.where(held, [pinned.get(label, np.nan) for label in labels],
+                      table["ustart"].to_numpy(dtype=float))
+    fixed = (table["free"].to_numpy() == 0) | held
+    nonzero = values != 0
     for latent in spec.latent:
         loadings = (op == "=~") & (lhs == latent)
         variance = (op == "~~") & (lhs == latent) & (rhs == latent)
@@ -41,11 +47,27 @@ def check_scales(spec: ModelSpec) -> None:
                 f"variance ({latent} ~~ 1*{latent})")
 
 
+def constrained_values(spec: ModelSpec) -> dict[str, float]:
+    """``{label: value}`` of the labels an equality constraint holds at a number
+    (``v == 1`` or ``1 == v``)."""
+    pinned = {}
+    for constraint in spec.constraints:
+        if constraint.op != "==":
+            continue
+        for label, number in ((constraint.lhs, constraint.rhs), (constraint.rhs, constraint.lhs)):
+            try:
+                pinned[label.strip()] = float(number)
+            except ValueError:
+                continue
+    return pinned
+
+
 def check_t_rule(spec: ModelSpec) -> None:
-    """No more free parameters than distinct variances and covariances."""
+    """No more free parameters, less the equality constraints, than distinct variances and
+    covariances."""
     p = len(spec.observed)
     moments = p * (p + 1) // 2
-    q = spec.n_covariance_free
+    q = spec.n_covariance_free - sum(c.op == "==" for c in spec.constraints)
     if q > moments:
         raise IdentificationError(
             f"{spec.source}: the model has {q} free parameters but the {p} observed "
@@ -65,17 +87,34 @@ def check_local_identification(spec: ModelSpec, *, seed: int = 20261123) -> None
     derivatives = ram.sigma_derivatives(theta)
     rows, cols = np.tril_indices(ram.n_observed)
     jacobian = derivatives[:, rows, cols].T
+    # Equality constraints remove directions: the rank rule holds on the ones they leave.
+    basis = _equality_basis(spec, theta)
+    if basis is not None:
+        jacobian = jacobian @ basis
     if jacobian.shape[1] == 0:
         return
     _, singular, right = np.linalg.svd(jacobian, full_matrices=False)
     if singular[-1] > 1e-8 * singular[0]:
         return
-    null = right[-1]
+    null = right[-1] if basis is None else basis @ right[-1]
     involved = [spec.parameter_name(int(i)) for i in np.flatnonzero(np.abs(null) > 0.05)]
     raise IdentificationError(
         f"{spec.source}: the model is not identified: these parameters cannot be estimated "
         f"separately from the data: {', '.join(involved)}. Fix one of them, add indicators, "
         "or give the latent variable a path to or from another variable")
+
+
+def _equality_basis(spec: ModelSpec, theta: np.ndarray) -> np.ndarray | None:
+    """(q, q - r) basis of the directions the equality constraints leave free at ``theta``
+    (covariance parameters), or ``None`` without equalities among them."""
+    from acsi_sem.numerics.constrained import binding_basis, constraint_system
+
+    system = constraint_system(spec)
+    if system is None or not system.equality.any():
+        return None
+    if max(system.labels.values(), default=0) >= len(theta):
+        return None  # constraints on intercepts: the covariance rank rule ignores them
+    return binding_basis(system, theta, system.equality)
 
 
 def generic_point(spec: ModelSpec, seed: int) -> np.ndarray:

@@ -182,3 +182,14 @@ def test_the_power_study_refuses_constraints_it_would_ignore() -> None:
     spec = parse_model((MODELS / "hs_constraints.lav").read_text())
     with pytest.raises(AcsiSemError, match=r"without constraints; drop 'a\+b == 1.2'"):
         power_study(spec, population, [200], replications=4, seed=1)
+
+
+def test_a_scale_set_by_a_constraint_identifies_the_factor() -> None:
+    """visual =~ NA*x1 with visual ~~ v*visual and v == 1 (lavaan counts the constrained
+    label as fixed; tests/fixtures/lavaan/make_scale_constraint_fixtures.R): it was refused
+    as having no scale."""
+    model = ROOT / "tests" / "fixtures" / "models" / "hs_scale_by_constraint.lav"
+    result = acsi_sem.fit(model, ROOT / "tests" / "fixtures" / "data" / "holzinger1939.csv")
+    assert result.converged
+    assert_matches_lavaan(result, "hs_scale_by_constraint", rel=1e-4,
+                          fit_names=["chisq", "df", "npar", "cfi", "rmsea"])
