@@ -14,6 +14,7 @@ import numpy as np
 from acsi_sem.errors import IdentificationError
 from acsi_sem.model.ram import build_ram
 from acsi_sem.model.spec import ModelSpec
+from acsi_sem.numerics.constrained import binding_basis, constraint_system
 
 
 def check_identification(spec: ModelSpec) -> None:
@@ -107,8 +108,6 @@ def check_local_identification(spec: ModelSpec, *, seed: int = 20261123) -> None
 def _equality_basis(spec: ModelSpec, theta: np.ndarray) -> np.ndarray | None:
     """(q, q - r) basis of the directions the equality constraints leave free at ``theta``
     (covariance parameters), or ``None`` without equalities among them."""
-    from acsi_sem.numerics.constrained import binding_basis, constraint_system
-
     system = constraint_system(spec)
     if system is None or not system.equality.any():
         return None
