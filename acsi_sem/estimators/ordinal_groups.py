@@ -236,12 +236,24 @@ def _fit_indices(solution: GroupedDwls, implied: list[np.ndarray]) -> pd.Series:
     srmr = sum(f * np.sqrt(np.sum(lower_triangle(g.statistics.polychoric - s) ** 2)
                            / (p * (p + 1) / 2))
                for f, g, s in zip(fractions, groups, implied, strict=True))
+    gfi = sum(f * _group_gfi(g, solution.theta) for f, g in zip(fractions, groups,
+                                                                  strict=True))
     test = OrdinalTest(
         chisq=solution.value, df=df, scale=a, shift=b, baseline_chisq=base,
         baseline_df=base_df, baseline_scale=base_a, baseline_shift=base_b,
         catml=(np.nan,) * 4, n_obs=sum(g.statistics.n_obs for g in groups), npar=npar,
-        srmr=float(srmr), gfi=np.nan, agfi=np.nan, groups=len(groups))
+        srmr=float(srmr), gfi=float(gfi), agfi=1 - m / df * (1 - gfi) if df > 0 else np.nan,
+        groups=len(groups))
     return ordinal_fit_indices(test)
+
+
+def _group_gfi(group, theta: np.ndarray) -> float:
+    """lavaan's GFI of one group with the DWLS weights, ``1 - sum w (s - sigma)^2 /
+    sum w s^2`` over its statistics; lavaan averages the groups' values by their sizes."""
+    statistics = group.statistics
+    misfit = statistics.vector - group.implied(group.local(theta))
+    return 1 - (np.sum(statistics.weights * misfit ** 2)
+                / np.sum(statistics.weights * statistics.vector ** 2))
 
 
 def _by_group(labels: tuple[str, ...], parts: list) -> pd.Series | pd.DataFrame:

@@ -33,7 +33,7 @@ CASES = {
 FIT = ["chisq", "df", "pvalue", "chisq_scaled", "df_scaled", "pvalue_scaled", "cfi", "tli",
        "rmsea", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr", "npar",
        "baseline_chisq", "baseline_df", "baseline_chisq_scaled", "rmsea_ci_upper",
-       "rmsea_ci_upper_scaled"]
+       "rmsea_ci_upper_scaled", "gfi", "agfi"]
 # The test statistics agree to about 3e-7; the p-values of the scaled test are as small as
 # 4e-11, where a relative 1e-7 in the statistic is 1e-5 in the tail.
 TIGHT = ["chisq", "df", "chisq_scaled", "cfi", "tli", "rmsea", "cfi_scaled", "tli_scaled",

@@ -167,7 +167,7 @@ GROUP_CASES = {"configural": (), "thresholds": ("thresholds",),
 GROUP_FIT = ["npar", "chisq", "df", "pvalue", "chisq_scaled", "df_scaled", "pvalue_scaled",
              "scaling_factor", "baseline_chisq", "baseline_df", "baseline_chisq_scaled",
              "cfi", "tli", "rmsea", "cfi_scaled", "tli_scaled", "rmsea_scaled",
-             "rmsea_ci_upper_scaled", "srmr"]
+             "rmsea_ci_upper_scaled", "srmr", "gfi", "agfi"]
 
 
 @cache
