@@ -247,7 +247,7 @@ def _fit_indices(solution: GroupedDwls, implied: list[np.ndarray]) -> pd.Series:
     return ordinal_fit_indices(test)
 
 
-def _group_gfi(group, theta: np.ndarray) -> float:
+def _group_gfi(group: OrdinalGroup, theta: np.ndarray) -> float:
     """lavaan's GFI of one group with the DWLS weights, ``1 - sum w (s - sigma)^2 /
     sum w s^2`` over its statistics; lavaan averages the groups' values by their sizes."""
     statistics = group.statistics
