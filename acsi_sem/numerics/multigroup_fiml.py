@@ -24,12 +24,15 @@ from acsi_sem.numerics.constrained import (
     minimize_constrained,
 )
 from acsi_sem.numerics.fiml import (
+    REFIT_SCORING_STEPS,
+    REFIT_SCORING_UNTIL,
     FimlResult,
     Patterns,
     fiml_expected_information,
     fiml_objective,
     fiml_value,
     minimize_from_curvature,
+    positive_definite_or_identity,
 )
 from acsi_sem.numerics.ml import Discrepancy, hessian_from_gradient, minimize_scoring
 from acsi_sem.numerics.multigroup import (
@@ -127,8 +130,9 @@ def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
     """The FIML estimates (Q,) of one resample (each group's ``patterns``) from the
     full-sample estimates, under the model's constraints, and whether they converged.
 
-    A few Fisher scoring steps on the expected information (:data:`SCORING_STEPS`), as a
-    full fit starts, then BFGS from the expected information there
+    A few Fisher scoring steps on the expected information
+    (:data:`~acsi_sem.numerics.fiml.REFIT_SCORING_STEPS`), as a full fit starts, then BFGS
+    from the expected information there
     (:func:`~acsi_sem.numerics.fiml.minimize_from_curvature`: one gradient a step where
     the full fit's Newton steps difference a Hessian each); where that does not converge,
     the full fit's steps take over.
@@ -157,10 +161,10 @@ def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
     scored = minimize_scoring(evaluate, lambda phi: objective(phi)[1],
                               lambda phi: grouped_fiml_value(grouped, rams, patterns,
                                                              along(phi)),
-                              np.zeros(basis.shape[1]), tolerance=SCORING_UNTIL,
-                              max_iterations=SCORING_STEPS)
-    found = minimize_from_curvature(objective, scored.theta,
-                                    _positive_definite(scored.information, basis.shape[1]))
+                              np.zeros(basis.shape[1]), tolerance=REFIT_SCORING_UNTIL,
+                              max_iterations=REFIT_SCORING_STEPS)
+    curvature = positive_definite_or_identity(scored.information, basis.shape[1])
+    found = minimize_from_curvature(objective, scored.theta, curvature)
     theta = along(found.theta)
     if found.converged and (system is None or is_constrained_minimum(
             system, theta, grouped_fiml_objective(grouped, rams, patterns, theta)[1],
@@ -169,27 +173,6 @@ def refit_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
     start = theta if np.isfinite(found.value) and system is None else solution.theta
     refitted, _ = _minimize(grouped, rams, patterns, start, system, max_iterations=50)
     return refitted.theta, refitted.converged
-
-
-# The bootstrap's refits take up to SCORING_STEPS Fisher scoring steps, fewer where the
-# largest gradient element falls below SCORING_UNTIL (where a full fit turns to Newton steps),
-# before BFGS. BFGS at once from the full-sample estimates and information strode into
-# another maximum of resamples with several (2 of 70 HS resamples), which the full fit's
-# steps from the same start do not reach; with two scoring steps first none did, at the
-# fewest evaluations (about 30 a replicate).
-SCORING_UNTIL, SCORING_STEPS = 1e-2, 2
-
-
-def _positive_definite(information: np.ndarray | None, size: int) -> np.ndarray:
-    """``information`` (size, size) where it is positive definite, else the identity (a
-    singular expected information of an empirically unidentified resample)."""
-    if information is not None:
-        try:
-            np.linalg.cholesky(information)
-            return information
-        except np.linalg.LinAlgError:
-            pass
-    return np.eye(size)
 
 
 def _minimize(grouped: GroupedSpec, rams: tuple[RamModel, ...],
