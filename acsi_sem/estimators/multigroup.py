@@ -252,6 +252,8 @@ def _ml_replicates(solution: GroupedSolution, raw: np.ndarray, codes: np.ndarray
     def refit(rows: np.ndarray) -> tuple[np.ndarray, bool]:
         sample, sample_codes = raw[rows], codes[rows]
         parts = [sample[sample_codes == label] for label in labels]
+        if min(len(part) for part in parts) < 2:  # a jackknife replicate emptied a group
+            return solution.theta, False
         moments = tuple(GroupMoments(n_obs=len(part), means=part.mean(axis=0),
                                      covariance=np.cov(part, rowvar=False, bias=True))
                         for part in parts)
