@@ -136,15 +136,12 @@ def _block_frame(block: Block, candidates: list[Candidate], score: np.ndarray,
     keep = variance >= TOLERANCE
     epc = score[keep] / variance[keep]
     chosen = [c for c, k in zip(candidates, keep, strict=True) if k]
-    sepc_lv, sepc_all = _standardized(block.spec, block.ram, block.theta, chosen, epc)
-    frame = pd.DataFrame({"lhs": [c.lhs for c in chosen], "op": [c.op for c in chosen],
-                          "rhs": [c.rhs for c in chosen], "group": block.group,
-                          "mi": n_obs * score[keep] ** 2 / variance[keep], "epc": epc,
-                          "sepc_lv": sepc_lv, "sepc_all": sepc_all})
-    frame["sepc_nox"] = frame["sepc_all"]
-    if block.spec.exogenous_covariates:
-        frame["sepc_nox"] = np.nan  # lavaan's x-unstandardized variant: not yet
-    return frame
+    sepc_lv, sepc_all, sepc_nox = _standardized(block.spec, block.ram, block.theta, chosen,
+                                                epc)
+    return pd.DataFrame({"lhs": [c.lhs for c in chosen], "op": [c.op for c in chosen],
+                         "rhs": [c.rhs for c in chosen], "group": block.group,
+                         "mi": n_obs * score[keep] ** 2 / variance[keep], "epc": epc,
+                         "sepc_lv": sepc_lv, "sepc_all": sepc_all, "sepc_nox": sepc_nox})
 
 
 def expected_score_and_information(blocks: list[Block], n_free: int
@@ -170,6 +167,7 @@ def _block_terms(block: Block, candidates: list[Candidate], n_obs: int
     cand_sigma, cand_mu = _candidate_derivatives(ram, theta, candidates)
     d_sigma = np.concatenate([ram.sigma_derivatives(theta), cand_sigma])
     d_mu = np.concatenate([ram.mean_derivatives(theta), cand_mu])
+    info_sigma, info_mu = _without_covariate_moments(block, d_sigma, d_mu)
     size = len(d_sigma)
     score, info = np.zeros(size), np.zeros((size, size))
     patterns = block.patterns
@@ -180,12 +178,29 @@ def _block_terms(block: Block, candidates: list[Candidate], n_obs: int
         residual = mean - mu[mask]
         weighted = inverse @ d_sigma[:, mask][:, :, mask]              # (q + k, pm, pm)
         moments = inverse @ (scatter + np.outer(residual, residual) - sigma[cells])
-        mean_part = d_mu[:, mask] @ inverse                            # (q + k, pm)
         score += count / n_obs * (0.5 * np.einsum("ij,aji->a", moments, weighted)
-                                  + mean_part @ residual)
-        info += count / n_obs * (0.5 * np.einsum("aij,bji->ab", weighted, weighted)
-                                 + mean_part @ d_mu[:, mask].T)
+                                  + d_mu[:, mask] @ inverse @ residual)
+        info_weighted = inverse @ info_sigma[:, mask][:, :, mask]
+        info += count / n_obs * (0.5 * np.einsum("aij,bji->ab", info_weighted, info_weighted)
+                                 + info_mu[:, mask] @ inverse @ info_mu[:, mask].T)
     return score, info
+
+
+def _without_covariate_moments(block: Block, d_sigma: np.ndarray, d_mu: np.ndarray
+                               ) -> tuple[np.ndarray, np.ndarray]:
+    """The derivatives (q + k, p, p) and (q + k, p) with the fixed.x covariates' own
+    moments (their covariances among themselves and their means) zeroed: lavaan's expected
+    h1 information has no rows for them (lav_mvnorm's zero_x_idx), which matters for the
+    candidates that move a covariate's moments (``ageyr ~ visual``, ``ageyr ~~ ageyr``)."""
+    covariates = [i for i, name in enumerate(block.ram.variables[:block.ram.n_observed])
+                  if name in block.spec.exogenous_covariates]
+    if not covariates:
+        return d_sigma, d_mu
+    info_sigma, info_mu = d_sigma.copy(), d_mu.copy()
+    rows, cols = np.ix_(covariates, covariates)
+    info_sigma[:, rows, cols] = 0.0
+    info_mu[:, covariates] = 0.0
+    return info_sigma, info_mu
 
 
 def result_modification_indices(result: FitResult) -> pd.DataFrame:
@@ -278,35 +293,57 @@ def _complete_patterns(n_obs: int, covariance: np.ndarray, means: np.ndarray
 
 
 def candidate_parameters(spec: ModelSpec, ram: RamModel) -> list[Candidate]:
-    """Every loading, covariance (observed pairs, then latent pairs), regression between
-    latent variables and, when ``ram`` places the means, intercept and latent mean that the
-    model does not have or fixes, in lavaan's order (lavaan frees every fixed parameter; a
-    freed marker loading is left out later, as not identified, unless a constraint fixes
-    the factor's scale). A regression between latent variables that already covary is left
-    out, as lavaan does."""
+    """Every parameter the model fixes or leaves out, in lavaan's order: lavaan frees the
+    model's fixed parameters and adds those of its full model (lav_partable_full with
+    fixed.x): loadings of the observed variables that are neither covariates nor regressed,
+    covariances (observed pairs, latent pairs, variances included), regressions among the
+    variables of the model's regressions (not of an indicator on a factor) and, when
+    ``ram`` places the means, intercepts and latent means. Those not identified once freed
+    (a marker loading, a regression equivalent to a covariance) are left out later by their
+    zero variance.
+
+    Unlike lavaan, the fixed.x covariates' own moments (their variances, covariances,
+    regressions on each other and means) are not candidates: held at their sample values,
+    their score is zero, and lavaan lists them with indices of 1e-30 (rounding)."""
     table = spec.table
-    kept = (table["free"] > 0) | (table["exo"] == 1)
-    present = set(zip(table.loc[kept, "lhs"], table.loc[kept, "op"], table.loc[kept, "rhs"],
-                      strict=True))
-    present |= {(rhs, "~~", lhs) for lhs, op, rhs in present if op == "~~"}
-    covary = {(lhs, rhs) for lhs, op, rhs in present if op == "~~"}
-    position = {name: i for i, name in enumerate(ram.variables)}
-    observed = [name for name in spec.observed if name not in spec.exogenous_covariates]
+    free = set(zip(*(table.loc[table["free"] > 0, column] for column in ("lhs", "op", "rhs")),
+                   strict=True))
+    free |= {(rhs, "~~", lhs) for lhs, op, rhs in free if op == "~~"}
+    covariates = set(spec.exogenous_covariates)
+    observed = [name for name in spec.observed if name not in covariates]
     latent = list(spec.latent)
-    loadings = [Candidate(lv, "=~", ov, "A", position[ov], position[lv])
-                for lv in latent for ov in observed if (lv, "=~", ov) not in present]
-    covariances = [Candidate(names[i], "~~", names[j], "S", position[names[i]],
-                             position[names[j]])
-                   for names in (observed, latent)
-                   for i in range(len(names)) for j in range(i + 1, len(names))
-                   if (names[i], "~~", names[j]) not in present]
-    regressions = [Candidate(lhs, "~", rhs, "A", position[lhs], position[rhs])
-                   for lhs in latent for rhs in latent
-                   if lhs != rhs and (lhs, "~", rhs) not in present
-                   and (lhs, rhs) not in covary]
-    means = [Candidate(name, "~1", "", "m", position[name], -1) for name in observed + latent
-             if (name, "~1", "") not in present] if len(ram.m_rows) else []
-    return loadings + covariances + regressions + means
+    regressed = _regression_variables(table)
+    indicators = {ov for block in spec.indicators.values() for ov in block}
+    isolated = {name for name in observed if name not in indicators | set(regressed)}
+    fixed = [row for row in zip(table["lhs"], table["op"], table["rhs"], strict=True)
+             if row[1] in ("=~", "~", "~~", "~1") and row not in free]
+    loadings = [(lv, "=~", ov) for lv in latent for ov in observed if ov not in regressed]
+    covariances = [(names[j], "~~", names[i]) for names in (observed, latent)
+                   for j in range(len(names)) for i in range(j, len(names))
+                   if i == j or not {names[i], names[j]} & isolated]
+    regressions = [(lhs, "~", rhs) for lhs in regressed for rhs in regressed
+                   if lhs != rhs and not (lhs in indicators and rhs in latent)]
+    means = ([(name, "~1", "") for name in [*observed, *latent]]
+             if len(ram.m_rows) else [])
+    rows = dict.fromkeys([*fixed, *loadings, *covariances, *regressions, *means])
+    position = {name: i for i, name in enumerate(ram.variables)}
+    return [_candidate(row, position) for row in rows
+            if row not in free and not (row[0] in covariates and row[2] in covariates | {""})]
+
+
+def _regression_variables(table: pd.DataFrame) -> list[str]:
+    """The variables of the model's regressions, outcomes first (lavaan's eqs.y, eqs.x)."""
+    rows = table[table["op"] == "~"]
+    return list(dict.fromkeys([*rows["lhs"], *rows["rhs"]]))
+
+
+def _candidate(row: tuple[str, str, str], position: dict[str, int]) -> Candidate:
+    lhs, op, rhs = row
+    if op == "~1":
+        return Candidate(lhs, op, rhs, "m", position[lhs], -1)
+    if op == "=~":  # the indicator rhs depends on the factor lhs
+        return Candidate(lhs, op, rhs, "A", position[rhs], position[lhs])
+    return Candidate(lhs, op, rhs, "A" if op == "~" else "S", position[lhs], position[rhs])
 
 
 def _candidate_derivatives(ram: RamModel, theta: np.ndarray, candidates: list[Candidate]
@@ -335,25 +372,31 @@ def _candidate_derivatives(ram: RamModel, theta: np.ndarray, candidates: list[Ca
 
 def _standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
                   candidates: list[Candidate], epc: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """EPCs scaled as lavaan's std.lv and std.all scale the parameter."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """EPCs scaled as lavaan's std.lv, std.all and std.nox scale the parameter; std.nox
+    leaves a path's fixed.x predictor in its own units (lavaan 0.6.14's
+    lav_standardize_all_nox)."""
     _, s_matrix = ram.matrices(theta)
     total_sd = np.sqrt(np.clip(np.diag(ram.full_covariance(theta)), 0, None))
     residual_sd = np.sqrt(np.clip(np.diag(s_matrix), 0, None))
     is_latent = np.array([name in spec.latent for name in ram.variables])
+    is_covariate = np.array([name in spec.exogenous_covariates for name in ram.variables])
     lv_sd = np.where(is_latent, total_sd, 1.0)
-    sepc_lv, sepc_all = np.empty(len(epc)), np.empty(len(epc))
+    sepc_lv, sepc_all, sepc_nox = np.empty(len(epc)), np.empty(len(epc)), np.empty(len(epc))
     with np.errstate(divide="ignore", invalid="ignore"):
         for k, (candidate, value) in enumerate(zip(candidates, epc, strict=True)):
             i, j = candidate.row, candidate.col
             if candidate.matrix == "A":  # effect of j on i
                 sepc_lv[k] = value * lv_sd[j] / lv_sd[i]
                 sepc_all[k] = value * total_sd[j] / total_sd[i]
-            elif candidate.matrix == "S":
+                sepc_nox[k] = sepc_all[k] / total_sd[j] if is_covariate[j] else sepc_all[k]
+                continue
+            if candidate.matrix == "S":
                 scale = residual_sd[i] * residual_sd[j]
                 sepc_lv[k] = value / scale if is_latent[i] else value
                 sepc_all[k] = value / scale if scale > 0 else np.nan
             else:  # a mean: by the variable's total standard deviation
                 sepc_lv[k] = value / lv_sd[i]
                 sepc_all[k] = value / total_sd[i]
-    return sepc_lv, sepc_all
+            sepc_nox[k] = sepc_all[k]
+    return sepc_lv, sepc_all, sepc_nox

@@ -29,6 +29,11 @@ CASES = {
         "group": "school", "group_equal": ["loadings", "intercepts"], "missing": "fiml"}),
     "hs_latent_means": ("hs_latent_means", HS, {}),
     "growth_linear": ("growth_linear", DATA / "demo_growth.csv", {}),
+    # fixed.x covariates: sepc.nox leaves them in their own units
+    # (make_modindices_covariates_fixtures.R)
+    "hs_covariates": ("hs_covariates", HS, {}),
+    "hs_fiml_covariates": ("hs_cfa_age", HS_MISSING, {"missing": "fiml"}),
+    "growth_conditional": ("growth_conditional", DATA / "demo_growth.csv", {}),
 }
 COLUMNS = ["mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
 
@@ -47,10 +52,16 @@ def with_group_labels(frame: pd.DataFrame, result: FitResult) -> pd.DataFrame:
 
 
 def lavaan_modindices(case: str, result: FitResult) -> pd.DataFrame:
+    """lavaan's table without the fixed.x covariates' own moments (their covariances,
+    regressions on each other and means), which lavaan lists with indices of 1e-30 and
+    acsi-sem leaves out."""
     frame = pd.read_csv(LAVAAN / f"{case}_modindices.csv", keep_default_na=False,
                         na_values=["NA"])
     frame.columns = [c.replace(".", "_") for c in frame.columns]
-    return with_group_labels(frame, result)
+    covariates = set(result.spec.exogenous_covariates)
+    own = frame["lhs"].isin(covariates) & frame["rhs"].isin(covariates | {""})
+    assert (frame.loc[own, "mi"] < 1e-20).all()
+    return with_group_labels(frame[~own].reset_index(drop=True), result)
 
 
 def at_lavaan_estimates(result: FitResult, case: str) -> FitResult:
@@ -98,6 +109,19 @@ def test_modification_indices_equal_lavaan(case: str) -> None:
     # moves an EPC near zero by up to 4e-3 relative on the configural fit.
     compare(result.modification_indices(sort=False), lavaan_modindices(case, result),
             rel=1e-3, absolute=2e-4, what=case)
+
+
+def test_sepc_nox_of_paths_from_covariates_is_lavaan_s() -> None:
+    """hs_cfa_age (factors on ageyr and grade): the candidate paths from a covariate are
+    the rows where std.nox, unlike std.all, leaves the covariate in years or grades."""
+    result = acsi_sem.fit(MODELS / "hs_cfa_age.lav", HS)
+    ours = result.modification_indices(sort=False)
+    theirs = lavaan_modindices("hs_cfa_age", result)
+    compare(ours, theirs, rel=1e-3, absolute=2e-4, what="hs_cfa_age")
+    from_covariate = ours["rhs"].isin(["ageyr", "grade"]) & (ours["op"] == "~")
+    assert from_covariate.sum() == 2
+    differs = (ours["sepc_nox"] - ours["sepc_all"]).abs() > 1e-6
+    assert (differs == from_covariate).all()
 
 
 def test_mlr_indices_are_ml_s() -> None:
