@@ -19,6 +19,7 @@ import pandas as pd
 
 from acsi_sem.errors import DataError
 from acsi_sem.survey.collinearity import check_collinearity
+from acsi_sem.survey.coverage import lowest_coverage, sparse_coverage_warning
 from acsi_sem.survey.text_files import text_format
 from acsi_sem.survey.weights import check_total, check_weights, weights_note, weights_report
 
@@ -132,13 +133,18 @@ class PreparedData:
         return weights_report(self.weights, self.weights_column)
 
     def missing_report(self) -> dict:
-        """Missing answers per item, complete rows and answer patterns of the kept rows."""
+        """Missing answers per item, complete rows and answer patterns of the kept rows;
+        under FIML also the ``lowest_coverage``, the smallest share of them answering both
+        items of a pair (:mod:`acsi_sem.survey.coverage`)."""
         answered = ~np.isnan(self.frame.to_numpy())
         patterns = len(np.unique(answered, axis=0)) if self.has_missing else 1
-        return {"method": "fiml" if self.has_missing else "listwise",
-                "missing_per_item": {k: int(v) for k, v in self.missing_per_item.items()},
-                "complete_cases": int(answered.all(axis=1).sum()),
-                "patterns": patterns}
+        report = {"method": "fiml" if self.has_missing else "listwise",
+                  "missing_per_item": {k: int(v) for k, v in self.missing_per_item.items()},
+                  "complete_cases": int(answered.all(axis=1).sum()),
+                  "patterns": patterns}
+        if self.has_missing:
+            report["lowest_coverage"] = lowest_coverage(self.frame)
+        return report
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -246,6 +252,9 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                         f"least {min_rows} (more rows than observed variables and than free "
                         "parameters)")
     warnings += check_collinearity(complete, source)
+    if missing == "fiml":
+        warnings += _coverage_warnings(complete, labels[kept_rows] if labels is not None
+                                       else None, source)
     kept_groups, group_labels = None, ()
     if labels is not None:
         kept_groups = labels[kept_rows.to_numpy()].reset_index(drop=True)
@@ -263,6 +272,18 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                         groups=kept_groups, group_labels=group_labels, weights=kept_weights,
                         weights_column=weights, warnings=tuple(warnings),
                         rows=np.flatnonzero(kept_rows.to_numpy()), fiml=missing == "fiml")
+
+
+def _coverage_warnings(complete: pd.DataFrame, labels: pd.Series | None, source: str
+                       ) -> list[str]:
+    """lavaan's sparse-coverage warning, per group when there are groups."""
+    if labels is None:
+        parts = [(source, complete)]
+    else:
+        parts = [(f"{source}, group {label}", complete[labels.to_numpy() == label])
+                 for label in pd.unique(labels)]
+    return [warning for where, items in parts
+            if (warning := sparse_coverage_warning(items, where)) is not None]
 
 
 def _with_covariates(frame: pd.DataFrame, kept_rows: pd.Series, covariates: tuple[str, ...]
