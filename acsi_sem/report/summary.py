@@ -103,7 +103,8 @@ def _estimate_lines(result: FitResult) -> list[str]:
 
 
 def _r2_lines(r2: pd.Series) -> list[str]:
-    return [f"    {name:<20}{value:>10.3f}" for name, value in r2.items()]
+    # NaN: a negative residual variance (the warnings name it), printed as lavaan's NA.
+    return [f"    {name:<20}{_number(value) or 'NA':>10}" for name, value in r2.items()]
 
 
 def _pls_lines(result: FitResult) -> list[str]:

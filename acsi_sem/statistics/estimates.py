@@ -96,10 +96,13 @@ def _add_definitions(solution: CbsemSolution, estimates: np.ndarray, errors: np.
 
 
 def r_squared(ram: RamModel, theta: np.ndarray) -> pd.Series:
-    """R-squared (proportion of explained variance) of every variable with incoming paths."""
+    """R-squared (proportion of explained variance) of every variable with incoming paths;
+    NaN where a negative residual variance would put it above 1 (an improper solution,
+    which the result's warnings name), as lavaan's ``lavInspect(fit, "r2")`` gives NA."""
     a_matrix, s_matrix = ram.matrices(theta)
     total = np.diag(ram.full_covariance(theta))
     endogenous = np.flatnonzero(np.abs(a_matrix).sum(axis=1) > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         values = 1 - np.diag(s_matrix)[endogenous] / total[endogenous]
+    values[values > 1] = np.nan
     return pd.Series(values, index=[ram.variables[i] for i in endogenous], name="r2")
