@@ -136,6 +136,21 @@ class FitResult:
             table = table.sort_values("mi", ascending=False, kind="stable")
         return table.reset_index(drop=True)
 
+    def added_parameters_test(self, add: str) -> ScoreTest:
+        """lavaan's ``lavTestScore(fit, add = ..., epc = TRUE)``: the score tests of adding
+        the parameters written in ``add`` (lavaan syntax, e.g. ``"visual =~ x9; x7 ~~ x8"``;
+        in every group), all at once (``total``) and each alone (``univariate``, with its
+        EPC), and every parameter's expected change when all are added (``epc``); see
+        :mod:`acsi_sem.statistics.score_added`.
+
+        Raises:
+            ModelSyntaxError: ``add`` is not lavaan syntax or names an unknown variable.
+            AcsiSemError: not an ML or MLR fit, or a parameter the model already has free.
+        """
+        from acsi_sem.statistics.score_added import added_parameters_test
+
+        return added_parameters_test(self, add)
+
     def mediation(self) -> pd.DataFrame:
         """Every specific indirect effect, each cause-outcome pair's total indirect, direct
         and total effect, with the bootstrap's intervals and Zhao, Lynch and Chen's (2010)

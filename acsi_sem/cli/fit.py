@@ -83,6 +83,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                           "of the equality constraints (shared labels, --group-equal, '=='): "
                           "releasing all at once and each alone (the JSON has 'score_test' "
                           "whenever it is defined)")
+    fit.add_argument("--score-test-add", metavar="SYNTAX",
+                     help="CB-SEM (ML/MLR): also print lavaan's lavTestScore(add = SYNTAX, "
+                          "epc = TRUE): the score tests of adding the parameters written in "
+                          "lavaan syntax (e.g. 'visual =~ x9; x7 ~~ x8'), all at once and "
+                          "each alone with its EPC (the JSON gets 'added_parameters_test')")
     fit.add_argument("--tables", metavar="FILE",
                      help="also write the paper's APA tables (estimates, fit, measurement, "
                           "discriminant validity, index, mediation, invariance: those the fit "
@@ -198,6 +203,12 @@ def _fit(arguments: argparse.Namespace) -> int:
         document["modification_indices"] = table_records(table)
     if arguments.score_test:
         text += "\n\n" + score_test_text(result)
+    if arguments.score_test_add:
+        from acsi_sem.report.json_document import score_test_records
+
+        test = result.added_parameters_test(arguments.score_test_add)
+        text += "\n\n" + added_test_text(test)
+        document["added_parameters_test"] = score_test_records(test)
     if arguments.mediation:
         table = result.mediation()
         text += "\n\nMediation (bootstrap intervals; Zhao, Lynch & Chen 2010):\n" + \
@@ -247,6 +258,16 @@ def score_test_text(result) -> str:
              "Releasing each alone (chi-square with 1 df):",
              test.univariate.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     return "\n".join(lines)
+
+
+def added_test_text(test) -> str:
+    """lavTestScore(add = ...)'s tests as text: all added at once, then each alone."""
+    total = test.total
+    return "\n".join([
+        f"Score test of adding {int(total['df'])} parameters: X2 = {total['X2']:.3f}, "
+        f"df = {int(total['df'])}, p = {total['pvalue']:.3f}",
+        "Adding each alone (chi-square with 1 df; epc: its expected value):",
+        test.univariate.to_string(index=False, float_format=lambda v: f"{v:.3f}")])
 
 
 def modification_text(table, minimum: float) -> str:

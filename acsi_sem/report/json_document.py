@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from acsi_sem.results import FitResult
+    from acsi_sem.statistics.score_test import ScoreTest
 
 PARAMETER_KEYS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper",
                   "std_lv", "std_all"]
@@ -77,10 +78,7 @@ def result_document(result: FitResult) -> dict:
     if result.constraints is not None:
         document["constraints"] = table_records(result.constraints)
     if result.score_test is not None:
-        document["score_test"] = {
-            "total": {key: finite_or_none(value) for key, value in
-                      result.score_test.total.items()},
-            "univariate": table_records(result.score_test.univariate)}
+        document["score_test"] = score_test_records(result.score_test)
     if result.spec.interactions:
         document["moderation"] = table_records(result.moderation())
     if result.bootstrap is not None:
@@ -126,3 +124,13 @@ def _pls_keys(result: FitResult) -> dict:
             str(group): {name: finite_or_none(v) for name, v in row.items()}
             for group, row in result.index_by_group.iterrows()}
     return keys
+
+
+def score_test_records(test: ScoreTest) -> dict:
+    """A :class:`~acsi_sem.statistics.score_test.ScoreTest` as JSON: ``total``,
+    ``univariate`` and, where computed, ``epc`` (every parameter's expected change)."""
+    records = {"total": {key: finite_or_none(value) for key, value in test.total.items()},
+               "univariate": table_records(test.univariate)}
+    if test.epc is not None:
+        records["epc"] = table_records(test.epc)
+    return records

@@ -112,22 +112,44 @@ def block_modification_indices(blocks: list[Block], n_free: int,
     (Q) distinct free parameters; ``basis`` (Q, Q - r) as there. With groups, a ``group``
     column follows ``rhs``."""
     n_obs = sum(block.patterns.n_obs for block in blocks)
-    info_ff = np.zeros((n_free, n_free))
-    parts = []
-    for block in blocks:
-        candidates = candidate_parameters(block.spec, block.ram)
-        score, info = _block_terms(block, candidates, n_obs)
-        q = len(block.theta)
-        info_ff[np.ix_(block.index, block.index)] += info[:q, :q]
-        info_cf = np.zeros((len(candidates), n_free))
-        info_cf[:, block.index] = info[q:, :q]
-        parts.append((block, candidates, score[q:], info_cf, np.diag(info)[q:]))
-    inverse = constrained_inverse(info_ff, basis)
-    frames = [_block_frame(block, candidates, score, info_cc - np.einsum(
-        "ab,ab->a", info_cf, info_cf @ inverse), n_obs)
-        for block, candidates, score, info_cf, info_cc in parts]
+    candidates = [candidate_parameters(block.spec, block.ram) for block in blocks]
+    score, information = candidate_score_and_information(blocks, candidates, n_free)
+    variance = np.diag(candidate_variance(information, n_free, basis))
+    frames, start = [], 0
+    for block, chosen in zip(blocks, candidates, strict=True):
+        cells = slice(start, start + len(chosen))
+        frames.append(_block_frame(block, chosen, score[n_free:][cells], variance[cells],
+                                   n_obs))
+        start += len(chosen)
     frame = pd.concat(frames, ignore_index=True)
     return frame[[*COLUMNS[:3], "group", *COLUMNS[3:]]] if blocks[0].group else frame[COLUMNS]
+
+
+def candidate_score_and_information(blocks: list[Block], candidates: list[list[Candidate]],
+                                    n_free: int) -> tuple[np.ndarray, np.ndarray]:
+    """The unit score (Q + K,) and expected unit information (Q + K, Q + K) of the Q free
+    parameters then each block's candidates (K in all, block after block), at the
+    estimates with the candidates at 0."""
+    n_obs = sum(block.patterns.n_obs for block in blocks)
+    size = n_free + sum(len(chosen) for chosen in candidates)
+    score, information = np.zeros(size), np.zeros((size, size))
+    offset = n_free
+    for block, chosen in zip(blocks, candidates, strict=True):
+        part_score, part_information = _block_terms(block, chosen, n_obs)
+        index = np.concatenate([block.index, offset + np.arange(len(chosen))])
+        np.add.at(score, index, part_score)
+        information[np.ix_(index, index)] += part_information
+        offset += len(chosen)
+    return score, information
+
+
+def candidate_variance(information: np.ndarray, n_free: int,
+                       basis: np.ndarray | None = None) -> np.ndarray:
+    """(K, K) ``I_cc - I_cf I_ff^-1 I_fc``: the candidates' information beyond what the Q
+    free parameters (along ``basis`` under constraints) account for."""
+    inverse = constrained_inverse(information[:n_free, :n_free], basis)
+    cross = information[n_free:, :n_free]
+    return information[n_free:, n_free:] - cross @ inverse @ cross.T
 
 
 def _block_frame(block: Block, candidates: list[Candidate], score: np.ndarray,
@@ -149,13 +171,7 @@ def expected_score_and_information(blocks: list[Block], n_free: int
     """The unit score (Q,) and expected unit information (Q, Q) of the ``n_free`` (Q)
     parameters, summed over the blocks' missing-data patterns: lavaan's ``gradient.logl``
     and ``information.expected`` (under FIML with ``h1.information = "structured"``)."""
-    n_obs = sum(block.patterns.n_obs for block in blocks)
-    score, information = np.zeros(n_free), np.zeros((n_free, n_free))
-    for block in blocks:
-        part_score, part_information = _block_terms(block, [], n_obs)
-        np.add.at(score, block.index, part_score)
-        np.add.at(information, np.ix_(block.index, block.index), part_information)
-    return score, information
+    return candidate_score_and_information(blocks, [[] for _ in blocks], n_free)
 
 
 def _block_terms(block: Block, candidates: list[Candidate], n_obs: int
@@ -211,31 +227,45 @@ def result_modification_indices(result: FitResult) -> pd.DataFrame:
         AcsiSemError: not an ML or MLR fit; or one that needs its data (groups, FIML,
             modelled means) but holds none, or has sampling weights there.
     """
+    blocks, theta, basis = result_blocks(result, "modification indices")
+    return block_modification_indices(blocks, len(theta), basis)
+
+
+def result_blocks(result: FitResult, what: str
+                  ) -> tuple[list[Block], np.ndarray, np.ndarray | None]:
+    """A fitted ML or MLR result's blocks (one per group), its (Q,) free estimates and the
+    (Q, Q - r) directions its binding constraints leave free (None without constraints),
+    for the score tests named ``what`` in the errors.
+
+    Raises:
+        AcsiSemError: not an ML or MLR fit; or one that needs its data (groups, FIML,
+            modelled means) but holds none, or has sampling weights there.
+    """
     if result.estimator not in ("ML", "MLR"):
         raise AcsiSemError(
-            f"modification indices are available for ML and MLR fits (lavaan's modindices(); "
-            f"this fit: estimator {result.estimator}); refit with estimator='ml'")
-    spec = result.spec
+            f"{what} are available for ML and MLR fits (this fit: estimator "
+            f"{result.estimator}); refit with estimator='ml'")
+    theta = _estimates(result)
+    basis = _basis(result, theta)
     fiml = result.missing is not None and result.missing.get("method") == "fiml"
-    needs_data = result.groups is not None or fiml or spec.has_modelled_means
-    if not needs_data:
-        return _single_group_indices(result)
+    if not (result.groups is not None or fiml or result.spec.has_modelled_means):
+        return [_sample_block(result, theta)], theta, basis
     data = result.data
     if data is None or data.weights is not None:
-        raise AcsiSemError("modification indices of a fit with groups, FIML or modelled means "
-                           "need the fit's own unweighted data; refit with acsi_sem.fit")
-    theta = _estimates(result)
-    return block_modification_indices(_blocks(result, theta), len(theta),
-                                      _basis(result, theta))
+        raise AcsiSemError(f"{what} of a fit with groups, FIML or modelled means need the "
+                           "fit's own unweighted data; refit with acsi_sem.fit")
+    return _blocks(result, theta), theta, basis
 
 
-def _single_group_indices(result: FitResult) -> pd.DataFrame:
-    """The complete-data single-group case from the result's sample covariance alone."""
+def _sample_block(result: FitResult, theta: np.ndarray) -> Block:
+    """The complete-data single-group block from the result's sample covariance alone
+    (saturated means: the mean residual is zero and no parameter moves mu)."""
     spec = result.spec
     ram = build_ram(spec)
-    theta = _estimates(result)[: ram.n_free]
-    return modification_indices(spec, ram, theta, result.sample_cov.to_numpy(), result.n_obs,
-                                _basis(result, theta))
+    theta = theta[: ram.n_free]
+    patterns = _complete_patterns(result.n_obs, result.sample_cov.to_numpy(),
+                                  ram.implied_mean(theta))
+    return Block(spec, ram, theta, np.arange(len(theta)), patterns)
 
 
 def _estimates(result: FitResult) -> np.ndarray:
@@ -327,7 +357,7 @@ def candidate_parameters(spec: ModelSpec, ram: RamModel) -> list[Candidate]:
              if len(ram.m_rows) else [])
     rows = dict.fromkeys([*fixed, *loadings, *covariances, *regressions, *means])
     position = {name: i for i, name in enumerate(ram.variables)}
-    return [_candidate(row, position) for row in rows
+    return [candidate_row(row, position) for row in rows
             if row not in free and not (row[0] in covariates and row[2] in covariates | {""})]
 
 
@@ -337,7 +367,9 @@ def _regression_variables(table: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys([*rows["lhs"], *rows["rhs"]]))
 
 
-def _candidate(row: tuple[str, str, str], position: dict[str, int]) -> Candidate:
+def candidate_row(row: tuple[str, str, str], position: dict[str, int]) -> Candidate:
+    """The :class:`Candidate` of the parameter ``(lhs, op, rhs)``, its cells placed by
+    ``position`` (each variable's index in the RAM matrices)."""
     lhs, op, rhs = row
     if op == "~1":
         return Candidate(lhs, op, rhs, "m", position[lhs], -1)

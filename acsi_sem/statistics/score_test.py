@@ -19,7 +19,7 @@ Under FIML the score and the expected information are sums over the missing-data
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,11 +42,17 @@ class ScoreTest:
         total: ``X2, df, pvalue`` of releasing them all at once.
         univariate: one row per constraint, ``lhs, op, rhs, X2, df, pvalue``: the user's
             ``==`` rows as written, then each shared label's or ``group_equal``'s equality
-            as the two parameters it joins (``[group]`` appended with groups).
+            as the two parameters it joins (``[group]`` appended with groups); for added
+            parameters (:mod:`acsi_sem.statistics.score_added`) one row per parameter
+            added, with its ``epc``.
+        epc: lavaan's ``epc = TRUE`` table: ``lhs, op, rhs, [group,] est, epc, epv`` of
+            every free parameter when all the constraints are released (or all the added
+            parameters added).
     """
 
     total: pd.Series
     univariate: pd.DataFrame
+    epc: pd.DataFrame | None = None
 
 
 def released_score_test(released: ModelSpec, pairs: list[tuple[int, int]], theta: np.ndarray,
@@ -80,8 +86,25 @@ def released_score_test(released: ModelSpec, pairs: list[tuple[int, int]], theta
     if not names:
         raise AcsiSemError("the model has no equality constraints to release (no shared "
                            "labels, '==' rows or group_equal)")
-    return _tests(np.vstack(rows), names, -discrepancy.gradient / 2,
-                  discrepancy.information / 2, n_obs)
+    score, information = -discrepancy.gradient / 2, discrepancy.information / 2
+    tests = _tests(np.vstack(rows), names, score, information, n_obs)
+    change = np.linalg.pinv(information, rcond=GINV_TOLERANCE) @ score
+    return replace(tests, epc=released_changes(released, theta, change, group_labels))
+
+
+def released_changes(released: ModelSpec, theta: np.ndarray, change: np.ndarray,
+                     group_labels: tuple[str, ...] = ()) -> pd.DataFrame:
+    """lavaan's ``epc`` table: ``lhs, op, rhs, [group,] est, epc, epv`` of every free row
+    of ``released`` at ``theta`` (q,) moved by ``change`` (q,)."""
+    table = released.table
+    free = table[table["free"] > 0]
+    index = free["free"].to_numpy() - 1
+    frame = free[["lhs", "op", "rhs"]].reset_index(drop=True)
+    if group_labels:
+        frame["group"] = [group_labels[g - 1] for g in free["group"]]
+    frame["est"], frame["epc"] = theta[index], change[index]
+    frame["epv"] = frame["est"] + frame["epc"]
+    return frame
 
 
 def patterns_score_test(released: ModelSpec, pairs: list[tuple[int, int]],
