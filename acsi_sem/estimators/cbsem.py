@@ -34,7 +34,7 @@ from acsi_sem.numerics.constrained import (
     constraint_system,
     solution_constraints,
 )
-from acsi_sem.numerics.fiml import independence_loglik
+from acsi_sem.numerics.fiml import PatternResampler, independence_loglik
 from acsi_sem.numerics.fiml_corrected import (
     ModelMoments,
     SaturatedGroup,
@@ -485,13 +485,15 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     indicator_columns = [spec.observed.index(name) for name in layout.indicators]
     variance_rows = spec.variance_rows
     system = constraint_system(spec)
+    resampler = PatternResampler.from_items(raw) if data.has_missing else None
 
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
         try:
-            theta, correlation = (_fiml_replicate(solution, sample, system, indicator_columns)
-                                  if data.has_missing else
+            theta, correlation = (_fiml_replicate(solution, resampler, rows, sample, system,
+                                                  indicator_columns)
+                                  if resampler is not None else
                                   _complete_replicate(solution, sample, data, rows, system,
                                                       indicator_columns))
         except np.linalg.LinAlgError as error:
@@ -540,15 +542,18 @@ def _complete_replicate(solution: CbsemSolution, sample: np.ndarray, data: Prepa
     return fitted.theta, indicators / np.outer(sd, sd)
 
 
-def _fiml_replicate(solution: CbsemSolution, sample: np.ndarray,
-                    system: ConstraintSystem | None, indicator_columns: list[int]
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """The FIML estimates of one resample of incomplete answers and its items' pairwise
-    correlations."""
+def _fiml_replicate(solution: CbsemSolution, resampler: PatternResampler, rows: np.ndarray,
+                    sample: np.ndarray, system: ConstraintSystem | None,
+                    indicator_columns: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The FIML estimates of the resample ``rows`` (n,) of incomplete answers (arranged by
+    pattern once, in ``resampler``) and the pairwise correlations of its answers ``sample``
+    (n, p)."""
     # fixed.x covariates are complete under FIML, so the likelihood factors into theirs and
     # that of the rest given them: the free estimates do not depend on the values their
     # moments are held at, and the full-sample model serves every resample.
-    theta, converged = refit_fiml(solution.ram, sample, solution.theta, system)
+    drawn = np.bincount(rows, minlength=resampler.membership.shape[1]).astype(float)
+    theta, converged = refit_fiml(solution.ram, resampler.resample(drawn), solution.theta,
+                                  system)
     if not converged:
         raise FailedReplicateError
     return theta, pairwise_correlation(sample[:, indicator_columns])

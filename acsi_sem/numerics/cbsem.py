@@ -33,6 +33,7 @@ from acsi_sem.numerics.fiml import (
     REFIT_SCORING_STEPS,
     REFIT_SCORING_UNTIL,
     MissingPatterns,
+    Patterns,
     fiml_expected_information,
     fiml_hessian,
     fiml_objective,
@@ -302,11 +303,11 @@ def minimize_constrained_fiml(ram: RamModel, patterns: MissingPatterns, theta: n
                                 hessian=lambda t: fiml_hessian(ram, patterns, t))
 
 
-def refit_fiml(ram: RamModel, items: np.ndarray, theta: np.ndarray,
+def refit_fiml(ram: RamModel, patterns: Patterns, theta: np.ndarray,
                system: ConstraintSystem | None) -> tuple[np.ndarray, bool]:
-    """The FIML estimates (q,) of one resample of incomplete answers (n, p, NaN where
-    missing) from the full-sample ``theta``, and whether they converged."""
-    patterns = MissingPatterns.from_items(items)
+    """The FIML estimates (q,) of one resample's answer ``patterns`` (e.g. a
+    :class:`~acsi_sem.numerics.fiml.PatternResampler`'s) from the full-sample ``theta``,
+    and whether they converged."""
     if system is None:
         return _warm_fiml_refit(ram, patterns, theta)
     scoring = minimize_constrained_fiml(ram, patterns, theta, system, max_iterations=50).scoring
