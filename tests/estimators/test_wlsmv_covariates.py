@@ -1,7 +1,8 @@
 """WLSMV with observed covariates (lavaan's fixed.x and conditional.x) against lavaan 0.6.14
 (tests/fixtures/lavaan/make_wlsmv_covariate_fixtures.R): the probit-regression sample
 statistics and their NACOV, estimates, robust SEs, standardized values, the scaled-shifted
-test and the fit indices of a MIMIC model and of one with a direct effect (DIF)."""
+test and the fit indices of a MIMIC model, of one with a direct effect (DIF), and of the
+MIMIC model across two groups."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from acsi_sem.numerics.conditional import conditional_statistics, probit_regress
 from tests.conftest import (
     LAVAAN,
     ROOT,
+    SCHOOLS,
     assert_close,
     assert_indices_close,
     lavaan_fit,
@@ -146,3 +148,55 @@ def test_covariates_beside_continuous_items_are_refused() -> None:
     frame = hs_frame().assign(x1=pd.read_csv(DATA / "holzinger1939.csv")["x1"])
     with pytest.raises(AcsiSemError, match="observed covariates beside continuous items"):
         acsi_sem.fit(MIMIC, frame, estimator="wlsmv", ordered=ITEMS[1:])
+
+
+GROUP_CASES = {"configural": (), "metric": ("thresholds", "loadings")}
+GROUP_FIT = ["npar", "chisq", "df", "pvalue", "chisq_scaled", "df_scaled", "pvalue_scaled",
+             "scaling_factor", "baseline_chisq", "baseline_df", "baseline_chisq_scaled",
+             "cfi", "tli", "rmsea", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+             "rmsea_ci_upper_scaled", "srmr", "gfi", "agfi"]
+
+
+@cache
+def by_school(case: str) -> acsi_sem.FitResult:
+    frame = hs_frame().assign(school=pd.read_csv(DATA / "holzinger1939.csv")["school"])
+    return acsi_sem.fit(MIMIC, frame, estimator="wlsmv", group="school",
+                        group_equal=list(GROUP_CASES[case]))
+
+
+@pytest.mark.parametrize("case", GROUP_CASES)
+def test_covariates_across_groups_equal_lavaan(case: str) -> None:
+    result = by_school(case)
+    assert result.converged and not result.warnings
+    name = f"hs_ordinal_mimic_groups_{case}"
+    theirs = lavaan_parameters(name)
+    theirs["group"] = theirs["group"].map(SCHOOLS)
+    merged = match_rows(result.parameters, theirs, by=("group",))
+    # lavaan's extra rows are the covariates' means, fixed at each group's sample means.
+    extra = merged[merged["_merge"] != "both"]
+    assert (extra["_merge"] == "right_only").all() and set(extra["lhs"]) == {"sex", "ageyr"}
+    assert set(extra["op"]) == {"~1"}
+    ours = merged[merged["_merge"] == "both"]
+    # lavaan stops short along flat directions, and its estimates give the higher F on
+    # acsi-sem's statistics: configural textual ~ sex in Pasteur (-0.061) 1.2e-4 (relative)
+    # apart (F 309.48576072 against 309.48576070); with equal loadings Grant-White's visual
+    # variance is 4.9, x2's thresholds 2.4e-3 apart (313.5675104 against 313.5675093).
+    rel = 2e-4 if case == "configural" else 3e-3
+    for column in ["est", "se", "std_lv", "std_all"]:
+        assert_close(ours[column], ours[f"{column}_lavaan"], rel=rel, absolute=1e-6,
+                     what=f"{case} {column}")
+    assert_indices_close(result.fit_indices, lavaan_fit(name), GROUP_FIT,
+                         rel=1e-6 if case == "configural" else 1e-5, absolute=1e-8)
+    lavaan = pd.read_csv(LAVAAN / f"{name}_r2.csv")
+    r2 = [result.r2.loc[(SCHOOLS[group], variable)]
+          for variable, group in zip(lavaan["variable"], lavaan["group"], strict=True)]
+    assert_close(r2, lavaan["r2"], rel=rel, absolute=1e-6, what="r2")
+
+
+def test_each_group_fixes_its_own_covariate_moments() -> None:
+    result = by_school("configural")
+    raw = pd.read_csv(DATA / "holzinger1939.csv")
+    rows = result.parameters[(result.parameters["lhs"] == "ageyr")
+                             & (result.parameters["rhs"] == "ageyr")]
+    for group, est in zip(rows["group"], rows["est"], strict=True):
+        np.testing.assert_allclose(est, raw.loc[raw["school"] == group, "ageyr"].var())
