@@ -200,3 +200,17 @@ def test_each_group_fixes_its_own_covariate_moments() -> None:
                              & (result.parameters["rhs"] == "ageyr")]
     for group, est in zip(rows["group"], rows["est"], strict=True):
         np.testing.assert_allclose(est, raw.loc[raw["school"] == group, "ageyr"].var())
+
+
+def test_the_order_of_the_model_lines_changes_nothing() -> None:
+    # The covariates come first among the observed variables here, between the items.
+    model = "x3 ~ sex\nvisual + textual ~ sex + ageyr\n" + HS_MODEL
+    result = acsi_sem.fit(model, hs_frame(), estimator="wlsmv")
+    assert result.spec.observed[:3] == ("x3", "sex", "ageyr")
+    reference = fitted("hs_ordinal_dif_wlsmv")
+    assert result.fit_indices["chisq"] == pytest.approx(reference.fit_indices["chisq"],
+                                                        rel=1e-8)
+    keys = ["lhs", "op", "rhs"]
+    ours = result.parameters.set_index(keys)[["est", "se", "std_all"]]
+    theirs = reference.parameters.set_index(keys)[["est", "se", "std_all"]]
+    np.testing.assert_allclose(ours, theirs.reindex(ours.index), rtol=1e-6, atol=1e-7)
