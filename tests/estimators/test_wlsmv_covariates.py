@@ -6,6 +6,7 @@ MIMIC model across two groups."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 import acsi_sem
+from acsi_sem.cli.main import main
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.numerics.conditional import conditional_statistics, probit_regression
 from tests.conftest import (
@@ -214,3 +216,15 @@ def test_the_order_of_the_model_lines_changes_nothing() -> None:
     ours = result.parameters.set_index(keys)[["est", "se", "std_all"]]
     theirs = reference.parameters.set_index(keys)[["est", "se", "std_all"]]
     np.testing.assert_allclose(ours, theirs.reindex(ours.index), rtol=1e-6, atol=1e-7)
+
+
+def test_covariates_from_the_shell(tmp_path, capsys) -> None:
+    data, model = tmp_path / "hs.csv", tmp_path / "mimic.lav"
+    hs_frame().to_csv(data, index=False)
+    model.write_text(MIMIC)
+    code = main(["fit", str(model), "--data", str(data), "--estimator", "wlsmv",
+                 "--ordered", "all", "--json", "-"])
+    assert code == 0
+    fit = json.loads(capsys.readouterr().out)["fit"]
+    assert fit["chisq_scaled"] == pytest.approx(
+        lavaan_fit("hs_ordinal_mimic_wlsmv")["chisq_scaled"], rel=1e-6)
