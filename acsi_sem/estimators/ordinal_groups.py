@@ -12,8 +12,8 @@ from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
-from acsi_sem.numerics.cbsem import CbsemSolution
-from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle, ordinal_statistics
+from acsi_sem.numerics.cbsem import CbsemSolution, fill_fixed_x
+from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
 from acsi_sem.numerics.wlsmv import ordinal_model
 from acsi_sem.numerics.wlsmv_groups import (
     GroupedDwls,
@@ -43,7 +43,11 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     (lavaan's ``sem(..., group =, ordered =, estimator = "WLSMV")``, delta
     parameterization), holding ``options.group_equal`` equal across groups."""
     from acsi_sem.estimators.multigroup import group_data
-    from acsi_sem.estimators.ordinal import check_ordinal_model, continuous_items
+    from acsi_sem.estimators.ordinal import (
+        check_ordinal_model,
+        continuous_items,
+        sample_statistics,
+    )
 
     _check_group_request(spec, options)
     continuous = continuous_items(spec, options.ordered)
@@ -52,10 +56,12 @@ def fit_wlsmv_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     check_identification(spec)
     labels = data.group_labels
     parts = group_data(data, labels)
-    statistics = [ordinal_statistics(part.frame, continuous=continuous) for part in parts]
+    statistics = [sample_statistics(spec, part, continuous) for part in parts]
     _check_same_categories(statistics, labels)
     _check_binary_thresholds(statistics[0], options.group_equal)
-    models = [ordinal_model(spec, stats) for stats in statistics]
+    # Each group's covariates are fixed at its own moments (fixed.x).
+    models = [ordinal_model(fill_fixed_x(spec, stats.marginal_covariance(spec.observed))
+                            if stats.covariates else spec, stats) for stats in statistics]
     groups = ordinal_groups(models, statistics, spec, options.group_equal)
     solution = fit_dwls_groups(groups)
     return _result(spec, solution, labels, data, model_file, options)
@@ -142,7 +148,7 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
     parameters.insert(3, "group", parameters.pop("group"))
     table = pd.concat(stacked, ignore_index=True)
     table["id"] = np.arange(1, len(table) + 1)
-    implied = [_implied_correlation(p, len(names)) for p in parts]
+    implied = [_implied_correlation(g, solution.theta) for g in solution.groups]
     implied_cov = [_implied_moments(p, g) for p, g in zip(parts, solution.groups, strict=True)]
     return FitResult(
         spec=spec.with_table(table),
@@ -158,7 +164,7 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
         warnings=(*[w for g in solution.groups for w in g.statistics.problems()], *warnings),
         notes=(*data.notes, _note(solution, labels, options.group_equal)),
         implied_cov=_by_group(labels, [as_frame(s, names) for s in implied_cov]),
-        sample_cov=_by_group(labels, [as_frame(g.statistics.covariance, names)
+        sample_cov=_by_group(labels, [as_frame(_sample_moments(g.statistics, names), names)
                                       for g in solution.groups]),
         groups={"column": str(data.groups.name), "labels": list(labels),
                 "n_obs": {label: g.statistics.n_obs for label, g
@@ -181,22 +187,39 @@ def _group_solution(group: OrdinalGroup, solution: GroupedDwls, number: int
     return part, table, joint
 
 
-def _implied_correlation(part: CbsemSolution, p: int) -> np.ndarray:
-    """(p, p) the latent responses' implied correlations, Delta Sigma* Delta (and the
-    continuous items' implied correlations: their variances are fitted exactly, so SRMR's
-    residuals equal lavaan's, which scale by the sample's standard deviations)."""
-    sigma = part.ram.full_covariance(part.theta)[:p, :p]
+def _implied_correlation(group: OrdinalGroup, theta: np.ndarray) -> np.ndarray:
+    """(p, p) the latent responses' implied correlations, Delta Sigma* Delta, given the
+    covariates where there are any (and the continuous items' implied correlations: their
+    variances are fitted exactly, so SRMR's residuals equal lavaan's, which scale by the
+    sample's standard deviations)."""
+    values = group.local(theta)
+    n_cov = group.model.n_covariance
+    _, s_matrix, b_matrix = group.model.closed_matrices(values[:n_cov],
+                                                        group.scale_factors(values))
+    items = group.model.item_indices
+    sigma = b_matrix[items] @ s_matrix @ b_matrix[items].T
     scale = 1.0 / np.sqrt(np.diag(sigma))
     return sigma * np.outer(scale, scale)
 
 
 def _implied_moments(part: CbsemSolution, group: OrdinalGroup) -> np.ndarray:
-    """(p, p) as the sample's: the latent responses' correlations for ordered items, the
-    covariances of continuous items."""
-    p = len(group.statistics.items)
+    """(v, v) as the sample's: the latent responses' correlations for ordered items, the
+    covariances of continuous items; with covariates the marginal moments (the latent
+    responses' unit variances are then conditional ones, as in the single-group fit)."""
+    p = part.ram.n_observed
     sigma = part.ram.full_covariance(part.theta)[:p, :p]
+    if group.statistics.covariates:
+        return sigma
     scale = np.where(group.statistics.is_continuous, 1.0, 1.0 / np.sqrt(np.diag(sigma)))
     return sigma * np.outer(scale, scale)
+
+
+def _sample_moments(statistics: OrdinalStatistics, names: tuple[str, ...]) -> np.ndarray:
+    """(v, v) the group's sample moments in ``names`` order: the correlations (covariances
+    of continuous items), marginal ones with covariates."""
+    if statistics.covariates:
+        return statistics.marginal_covariance(names)
+    return statistics.covariance
 
 
 def _scale_rows(group: OrdinalGroup, solution: GroupedDwls) -> pd.DataFrame:
@@ -233,8 +256,9 @@ def _fit_indices(solution: GroupedDwls, implied: list[np.ndarray]) -> pd.Series:
     base_df = len(groups) * p * (p - 1) / 2
     base_a, base_b = base_test.scale_and_shift(base_df)
     fractions = solution.fractions
-    srmr = sum(f * np.sqrt(np.sum(lower_triangle(g.statistics.polychoric - s) ** 2)
-                           / (p * (p + 1) / 2))
+    # lavaan counts the covariates among SRMR's moments (see the single-group fit).
+    moments = p * (p + 1) / 2 + len(groups[0].statistics.covariates)
+    srmr = sum(f * np.sqrt(np.sum(lower_triangle(g.statistics.polychoric - s) ** 2) / moments)
                for f, g, s in zip(fractions, groups, implied, strict=True))
     gfi = sum(f * _group_gfi(g, solution.theta) for f, g in zip(fractions, groups,
                                                                   strict=True))
@@ -266,6 +290,9 @@ def _note(solution: GroupedDwls, labels: tuple[str, ...], equal: tuple[str, ...]
     held = ", ".join(equal) or "nothing (configural)"
     freed = (" (scale factors and latent means free in groups 2..)" if "thresholds" in equal
              else "")
+    covariates = solution.groups[0].statistics.covariates
+    given = (f", given the covariates {', '.join(covariates)} (lavaan's conditional.x)"
+             if covariates else "")
     return (f"multi-group WLSMV: {len(labels)} groups ({sizes}); held equal across groups: "
-            f"{held}{freed}; thresholds and polychoric correlations per group, delta "
+            f"{held}{freed}; thresholds and polychoric correlations per group{given}, delta "
             "parameterization")

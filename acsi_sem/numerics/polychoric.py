@@ -63,6 +63,13 @@ class OrdinalStatistics:
         continuous: (p,) whether each item is continuous.
         means: (p,) the continuous items' means (0 for ordered items).
         variances: (p,) the continuous items' variances, divisor N (1 for ordered items).
+        slopes: (p, nx) with observed covariates (lavaan's conditional.x) each item's
+            probit slopes on them, the thresholds then the intercepts at x = 0 and the
+            correlations residual ones (:mod:`acsi_sem.numerics.conditional`); ``None``
+            without.
+        covariates: the nx covariates' names (none without).
+        covariate_covariance: (nx, nx) their sample covariance, divisor N - 1 (lavaan's
+            ``cov.x`` under WLSMV), for the fixed.x rows and the marginal moments.
     """
 
     items: tuple[str, ...]
@@ -74,6 +81,9 @@ class OrdinalStatistics:
     continuous: np.ndarray | None = None
     means: np.ndarray | None = None
     variances: np.ndarray | None = None
+    slopes: np.ndarray | None = None
+    covariates: tuple[str, ...] = ()
+    covariate_covariance: np.ndarray | None = None
 
     @property
     def is_continuous(self) -> np.ndarray:
@@ -88,9 +98,15 @@ class OrdinalStatistics:
         return sum(len(t) for t in self.thresholds)
 
     @property
+    def n_slopes(self) -> int:
+        """Number of slopes on the covariates (0 without covariates)."""
+        return 0 if self.slopes is None else self.slopes.size
+
+    @property
     def n_univariate(self) -> int:
-        """Number of statistics before the correlations: thresholds, means, variances."""
-        return self.n_thresholds + 2 * int(self.is_continuous.sum())
+        """Number of statistics before the correlations: thresholds, means, slopes,
+        variances."""
+        return self.n_thresholds + self.n_slopes + 2 * int(self.is_continuous.sum())
 
     @property
     def standard_deviations(self) -> np.ndarray:
@@ -106,15 +122,27 @@ class OrdinalStatistics:
         sd = self.standard_deviations
         return self.polychoric * np.outer(sd, sd)
 
+    def marginal_covariance(self, names: Sequence[str]) -> np.ndarray:
+        """(v, v) the items' and covariates' covariance in ``names`` order (items and
+        covariates, any order): given x the items' is ``covariance``, so marginally
+        ``covariance + Pi Cxx Pi'``, with ``Pi Cxx`` between items and covariates."""
+        slopes, cxx = self.slopes, self.covariate_covariance
+        block = np.block([[self.covariance + slopes @ cxx @ slopes.T, slopes @ cxx],
+                          [cxx @ slopes.T, cxx]])
+        order = [(*self.items, *self.covariates).index(name) for name in names]
+        return block[np.ix_(order, order)]
+
     @property
     def vector(self) -> np.ndarray:
-        """(m,) item by item the thresholds or the mean, then the continuous items'
-        variances, then the covariances below the diagonal by column."""
+        """(m,) item by item the thresholds or the mean, then the slopes covariate by
+        covariate, the continuous items' variances, the covariances below the diagonal by
+        column."""
         continuous = self.is_continuous
         first = [np.array([self.means[j]]) if continuous[j] else self.thresholds[j]
                  for j in range(len(self.items))]
+        slopes = np.zeros(0) if self.slopes is None else self.slopes.ravel(order="F")
         variances = (self.variances[continuous] if continuous.any() else np.zeros(0))
-        return np.concatenate([*first, variances, lower_triangle(self.covariance)])
+        return np.concatenate([*first, slopes, variances, lower_triangle(self.covariance)])
 
     @property
     def weights(self) -> np.ndarray:

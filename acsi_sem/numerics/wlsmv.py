@@ -12,6 +12,12 @@ reproduces its variance, its covariances and its mean through the mean structure
 ``mu = ((I - A)^-1 m)``, so a continuous predictor's mean enters the means of what it
 predicts and, for an ordered item, its implied thresholds ``tau - mu``.
 
+With observed exogenous covariates x (lavaan's fixed.x and conditional.x) the statistics
+are conditional on them (:mod:`acsi_sem.numerics.conditional`); the model reproduces the
+thresholds, the slopes by the total effects of x on each latent response, and the residual
+correlations by the covariances with the covariates' own (co)variances left out, so the
+latent responses have unit variance given x.
+
 Estimates minimise ``F = sum_k w_k (s_k - sigma_k)^2`` with ``w = 1 / diag(Gamma)``;
 standard errors are the sandwich ``E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)`` with
 ``E = Delta' W Delta``, and the test is the mean-and-variance adjusted (scaled-shifted)
@@ -51,6 +57,11 @@ class OrdinalModel:
         first_order_items: (k,) the RAM index of the item each of those statistics is of.
         continuous: RAM indices of the continuous items, whose variances are statistics.
         latent: RAM indices of the latent variables, in the order of ``spec.latent``.
+        items: RAM indices of the items, in the statistics' order (every observed variable
+            when empty).
+        covariates: RAM indices of the observed exogenous covariates (lavaan's
+            conditional.x): the statistics are conditional on them, so their (co)variances
+            leave the implied ones out, and their paths give the implied slopes.
     """
 
     spec: ModelSpec
@@ -62,6 +73,13 @@ class OrdinalModel:
     first_order_items: np.ndarray
     continuous: tuple[int, ...] = ()
     latent: tuple[int, ...] = ()
+    items: tuple[int, ...] = ()
+    covariates: tuple[int, ...] = ()
+
+    @property
+    def item_indices(self) -> np.ndarray:
+        """RAM indices of the items, in the statistics' order."""
+        return np.array(self.items if self.items else range(self.ram.n_observed), dtype=int)
 
     @property
     def first_order_is_mean(self) -> np.ndarray:
@@ -80,6 +98,11 @@ class OrdinalModel:
         gives each ordered item's latent response the variance 1 / Delta^2 (1 without)."""
         a_matrix, s_matrix = self.ram.matrices(covariance_part)
         b_matrix = self.ram.total_effects_inverse(a_matrix)
+        # Given x the covariates' own (co)variances explain nothing: the latent responses'
+        # unit variances are conditional ones (lavaan's delta parameterization, conditional.x).
+        covariates = list(self.covariates)
+        s_matrix[covariates, :] = 0.0
+        s_matrix[:, covariates] = 0.0
         for closing, item in self.closing:
             target = 1.0 if scale is None else 1.0 / scale[item] ** 2
             s_matrix[closing, closing] = 0.0
@@ -107,30 +130,40 @@ class OrdinalModel:
                 latent_means: np.ndarray | None = None) -> np.ndarray:
         """(m,) the model's statistics at ``theta`` (covariance part, thresholds and
         intercepts): item by item the thresholds ``Delta (tau - mu)`` or the mean ``mu`` of
-        a continuous item, with mu = ((I - A)^-1 m)_j through the mean structure; the
-        continuous items' variances; the covariances below the diagonal (correlations of
-        the latent responses, scaled by Delta). ``scale``: (p,) Delta, 1 for continuous
-        items (1 without); ``latent_means``: (n_latent,) (0 without)."""
+        a continuous item, with mu = ((I - A)^-1 m)_j through the mean structure; with
+        covariates the slopes, the total effects ``Delta ((I - A)^-1)_jx``, covariate by
+        covariate; the continuous items' variances; the covariances below the diagonal
+        (correlations of the latent responses, scaled by Delta; given x with covariates).
+        ``scale``: (p,) Delta, 1 for continuous items (1 without); ``latent_means``:
+        (n_latent,) (0 without)."""
         _, s_matrix, b_matrix = self.closed_matrices(theta[: self.n_covariance], scale)
         p = self.ram.n_observed
         delta = np.ones(p) if scale is None else scale
         sigma = (b_matrix @ s_matrix @ b_matrix.T)[:p, :p] * np.outer(delta, delta)
         mu = (b_matrix @ self.mean_vector(theta, latent_means))[:p]
+        items = self.item_indices
+        slopes = (b_matrix[np.ix_(items, list(self.covariates))]
+                  * delta[items][:, None]).ravel(order="F")
         owner = self.first_order_items
         raw = theta[self.first_order]
         # A continuous item's statistic is its mean (its intercept is already in mu); a
         # threshold is the latent response's, less its mean, on its scale.
         first = np.where(self.first_order_is_mean, mu[owner], delta[owner] * (raw - mu[owner]))
-        return np.concatenate([first, np.diag(sigma)[list(self.continuous)],
-                               lower_triangle(sigma)])
+        return np.concatenate([first, slopes, np.diag(sigma)[list(self.continuous)],
+                               lower_triangle(sigma[np.ix_(items, items)])])
+
+    def conditional_covariance(self, theta: np.ndarray) -> np.ndarray:
+        """(p, p) the items' implied covariance, in the statistics' order (given the
+        covariates where there are any)."""
+        _, s_matrix, b_matrix = self.closed_matrices(theta[: self.n_covariance])
+        items = self.item_indices
+        return (b_matrix[items] @ s_matrix @ b_matrix[items].T)
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """(m, q) d implied / d theta: central differences but for the thresholds."""
         rows, thresholds, values = self.threshold_derivatives()
         others = np.setdiff1d(np.arange(len(theta)), thresholds)
-        jacobian = np.zeros((len(self.first_order) + len(self.continuous)
-                             + self.ram.n_observed * (self.ram.n_observed - 1) // 2,
-                             len(theta)))
+        jacobian = np.zeros((len(self.implied(theta)), len(theta)))
         jacobian[:, others] = difference_jacobian(self.implied, theta, others)
         jacobian[rows, thresholds] = values
         return jacobian
@@ -178,7 +211,7 @@ def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalMode
     continuous = dict(zip(statistics.items, statistics.is_continuous, strict=True))
     definitions = spec.table[spec.table["op"] == ":="].drop(columns=["id"])
     table = pd.concat([table, _univariate_rows(statistics), definitions], ignore_index=True)
-    ordered = [item for item in spec.observed if not continuous[item]]
+    ordered = [item for item in spec.observed if item in continuous and not continuous[item]]
     closing_rows = [_closing_row(table, spec, item) for item in ordered]
     table.loc[closing_rows, ["free", "ustart"]] = [0, np.nan]
     table.insert(0, "id", np.arange(1, len(table) + 1))
@@ -199,8 +232,11 @@ def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalMode
                         n_covariance=ram.n_free, first_order=_first_order(table, statistics),
                         first_order_items=np.array(owners, dtype=int),
                         continuous=tuple(position[item] for item in spec.observed
-                                         if continuous[item]),
-                        latent=tuple(position[name] for name in spec.latent))
+                                         if continuous.get(item, False)),
+                        latent=tuple(position[name] for name in spec.latent),
+                        items=(tuple(position[item] for item in statistics.items)
+                               if statistics.covariates else ()),
+                        covariates=tuple(position[name] for name in statistics.covariates))
 
 
 def _univariate_rows(statistics: OrdinalStatistics) -> pd.DataFrame:
@@ -436,9 +472,11 @@ def continuous_rescaling(model: OrdinalModel, standard_deviations: np.ndarray) -
     and ``b*x6`` with x5 continuous and x6 ordered) keeps its units."""
     observed = np.ones(model.ram.n_observed)
     parameters = _parameter_factors(model, _variable_factors(model, observed))
+    item_sd = np.ones(model.ram.n_observed)
+    item_sd[model.item_indices] = standard_deviations
     for item in model.continuous:
         trial = observed.copy()
-        trial[item] = standard_deviations[item]
+        trial[item] = item_sd[item]
         found = _parameter_factors(model, _variable_factors(model, trial))
         if found is not None:
             observed, parameters = trial, found
@@ -504,10 +542,13 @@ def _row_factor(op: str, lhs: float, rhs: float) -> float:
 
 
 def _statistic_factors(model: OrdinalModel, observed: np.ndarray) -> np.ndarray:
-    """(m,) each statistic's factor: a mean's, a variance's and a covariance's."""
+    """(m,) each statistic's factor: a mean's, a slope's, a variance's and a
+    covariance's."""
     means = np.where(model.first_order_is_mean, observed[model.first_order_items], 1.0)
+    items = observed[model.item_indices]
+    slopes = (items[:, None] / observed[list(model.covariates)][None, :]).ravel(order="F")
     variances = observed[list(model.continuous)] ** 2
-    return np.concatenate([means, variances, lower_triangle(np.outer(observed, observed))])
+    return np.concatenate([means, slopes, variances, lower_triangle(np.outer(items, items))])
 
 
 def rescaled_statistics(statistics: OrdinalStatistics, rescaling: Rescaling
@@ -536,7 +577,9 @@ def _start_values(model: OrdinalModel, statistics: OrdinalStatistics) -> np.ndar
     base = base.assign(free=number_free_parameters(base))
     ml_spec = model.spec.with_table(base)
     ml_ram = build_ram(ml_spec)
-    covariance = statistics.covariance
+    # With covariates ML starts from the marginal moments, in which they have variances.
+    covariance = (statistics.marginal_covariance(model.ram.variables[: model.ram.n_observed])
+                  if statistics.covariates else statistics.covariance)
     start = simple_start_values(ml_spec, ml_ram, covariance)
     fitted = minimize_ml(ml_ram, start, covariance)
     # ML on a polychoric matrix can wander onto a ridge (a variance of -300, loadings near
@@ -636,12 +679,14 @@ class CatmlStatistic:
 def catml_statistic(solution: DwlsSolution, statistics: OrdinalStatistics, df: float,
                     baseline_df: float) -> CatmlStatistic | None:
     """lavaan's ``lav_fit_catml_dwls`` for a single group with every item ordered; ``None``
-    where the polychoric matrix is not positive definite or an item is continuous (as
-    lavaan 0.6.14, which reports NA for both)."""
+    where the polychoric matrix is not positive definite, an item is continuous or the
+    statistics are conditional on covariates (as lavaan 0.6.14, which reports NA for
+    all three)."""
     from acsi_sem.numerics.robust import duplication_matrix
 
     n, polychoric = statistics.n_obs, statistics.polychoric
-    if np.linalg.eigvalsh(polychoric)[0] <= 0 or df <= 0 or statistics.is_continuous.any():
+    if (np.linalg.eigvalsh(polychoric)[0] <= 0 or df <= 0 or statistics.is_continuous.any()
+            or statistics.covariates):
         return None
     p = len(polychoric)
     a_matrix, s_matrix = solution.model.matrices(solution.theta)

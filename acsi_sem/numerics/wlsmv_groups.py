@@ -102,12 +102,13 @@ class OrdinalGroup:
         return values
 
     def scale_factors(self, values: np.ndarray) -> np.ndarray:
-        """(p,) Delta at the local ``values``: free or fixed for ordered items, 1 for
-        continuous ones (they have no latent response to scale)."""
+        """(v,) Delta of each observed variable at the local ``values``: free or fixed for
+        ordered items, 1 for continuous ones and covariates (they have no latent response
+        to scale)."""
         n_cov, n_first, n_scale = self.sizes
-        delta = np.ones(len(self.statistics.items))
-        delta[~self.statistics.is_continuous] = values[n_cov + n_first: n_cov + n_first
-                                                       + n_scale]
+        delta = np.ones(self.model.ram.n_observed)
+        ordered = self.model.item_indices[~self.statistics.is_continuous]
+        delta[ordered] = values[n_cov + n_first: n_cov + n_first + n_scale]
         return delta
 
     def latent_means(self, values: np.ndarray) -> np.ndarray:

@@ -232,8 +232,17 @@ def _test_indices(chisq: float, df: float, base: float, base_df: float, n: int, 
             "baseline_chisq": base, "baseline_df": base_df,
             "baseline_pvalue": special.chdtrc(base_df, base),
             "cfi": _cfi(chisq, df, base, base_df), "tli": _tli(chisq, df, base, base_df),
-            "nfi": (base - chisq) / base if base > 0 else np.nan,
+            "nfi": _nfi(chisq, df, base, base_df),
             **_rmsea(chisq, df, n, groups=groups)}
+
+
+def _nfi(chisq: float, df: float, base: float, base_df: float) -> float:
+    """lavaan's lav_fit_nfi: undefined where the model has more degrees of freedom than
+    the baseline (the baseline of a model with covariates given, conditional.x) or the
+    baseline fits exactly."""
+    if df > base_df or base <= 0:
+        return np.nan
+    return (base - chisq) / base if df > 0 else 1.0
 
 
 def _robust_indices(chisq: float, df: float, base: float, base_df: float, n: int,
