@@ -199,10 +199,10 @@ class ModelSpec:
         return bool((latent & (free | nonzero)).any()
                     or (~latent & ~covariate & (~free | labelled)).any())
 
-    @property
+    @cached_property
     def has_intercepts(self) -> bool:
         """Whether the model has a mean structure (any ``~1`` row)."""
-        return bool((self.table["op"] == "~1").any())
+        return bool((self.table["op"].to_numpy() == "~1").any())
 
     def with_table(self, table: pd.DataFrame) -> ModelSpec:
         """A copy of this specification with another parameter table."""
