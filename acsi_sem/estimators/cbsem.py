@@ -135,7 +135,11 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         notes.append(boot.summary_line())
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
-    indices = (_least_squares_indices(solution, data, options.estimator) if least_squares
+    # Only the Bollen-Stine test and the robust and FIML corrections read them here.
+    plain = not (least_squares or options.bollen_stine or robust is not None
+                 or data.has_missing)
+    indices = (Deferred(_indices, solution, data, implied) if plain
+               else _least_squares_indices(solution, data, options.estimator) if least_squares
                else _indices(solution, data, implied))
     if options.estimator == "uls":
         notes.append(ULS_NOTE)

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from acsi_sem.errors import IdentificationError
@@ -16,12 +18,20 @@ from acsi_sem.model.ram import build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.constrained import binding_basis, constraint_system
 
+# The specifications that passed, by identity (held weakly: an entry goes with its spec). A
+# spec does not change, so a refit of the same one (fits of one model file, power studies,
+# invariance steps) need not repeat the rank rule's SVD.
+_IDENTIFIED: weakref.WeakValueDictionary[int, ModelSpec] = weakref.WeakValueDictionary()
+
 
 def check_identification(spec: ModelSpec) -> None:
     """Raise :class:`IdentificationError` if ``spec`` cannot have unique ML estimates."""
+    if _IDENTIFIED.get(id(spec)) is spec:
+        return
     check_scales(spec)
     check_t_rule(spec)
     check_local_identification(spec)
+    _IDENTIFIED[id(spec)] = spec
 
 
 def check_scales(spec: ModelSpec) -> None:
