@@ -60,10 +60,11 @@ def _not_positive_definite(ram: RamModel, theta: np.ndarray) -> list[str]:
     for title, matrix, names, floor in checks:
         if not len(matrix):
             continue
-        values, vectors = np.linalg.eigh(matrix)
+        values = np.linalg.eigvalsh(matrix)  # the vectors only to name a flagged one's
         scale = max(abs(values).max(), 1.0)
         limit = floor * scale if floor else _TOLERANCE * scale
         if values[0] < limit:
+            values, vectors = np.linalg.eigh(matrix)
             involved = [names[i] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.2)]
             messages.append(f"improper solution: {title} is not positive definite "
                             f"(smallest eigenvalue {values[0]:.3g}; involves "
