@@ -23,7 +23,7 @@ from tests.fixtures.results.make_eager_results import CASES, FIELDS, plain
 
 # The fields a plain CB-SEM fit leaves to first access.
 DEFERRED = ("fit_indices", "effects", "r2", "quality", "implied_cov", "sample_cov", "vcov",
-            "missing", "score_test")
+            "index", "index_weights", "missing", "score_test")
 # Relative (absolute below 1). The optimum is reached to a gradient below 1e-9; the start values
 # of the scoring run changed since the fixtures were made, which moves estimates by ~1e-9.
 TOLERANCE = 1e-6

@@ -349,10 +349,10 @@ CBSEM_INDEX_NOTE = ("0-100 index from CB-SEM: each construct's regression factor
 
 
 def cbsem_index(solution: CbsemSolution, data: PreparedData, scale: tuple[float, float]
-                ) -> tuple[pd.Series | None, pd.DataFrame | None, list[str]]:
-    """The 0-100 index of each reflective construct, its item weights (latent, indicator,
-    weight) and ``[note, *warnings]``; no index for a model with composites or without
-    constructs."""
+                ) -> tuple[Deferred | None, Deferred | None, list[str]]:
+    """The 0-100 index of each reflective construct (a Series), its item weights (latent,
+    indicator, weight), both deferred, and ``[note, *warnings]`` (the weights' warnings
+    now); no index for a model with composites or without constructs."""
     from acsi_sem.statistics.index import (
         acsi_index,
         factor_score_weights,
@@ -369,13 +369,22 @@ def cbsem_index(solution: CbsemSolution, data: PreparedData, scale: tuple[float,
                                    [variables.index(name) for name in layout.latent],
                                    layout.blocks, positions)
     index = acsi_index(data.means[positions], weights, layout.blocks, scale)
-    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
-    table = pd.DataFrame({"latent": owner, "indicator": list(layout.indicators),
-                          "weight": weights})
     note = CBSEM_INDEX_NOTE.format(low=scale[0], high=scale[1])
-    return (pd.Series(index, index=list(layout.latent), name="index"), table,
+    return (Deferred(_index_series, index, layout), Deferred(_index_weights, weights, layout),
             [note, *negative_weight_warnings(weights, layout.blocks, layout.latent,
                                              layout.indicators)])
+
+
+def _index_series(index: np.ndarray, layout: PlsLayout) -> pd.Series:
+    """The (L,) indices named by construct."""
+    return pd.Series(index, index=list(layout.latent), name="index")
+
+
+def _index_weights(weights: np.ndarray, layout: PlsLayout) -> pd.DataFrame:
+    """``latent, indicator, weight``: the (p,) item weights of the index."""
+    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
+    return pd.DataFrame({"latent": owner, "indicator": list(layout.indicators),
+                         "weight": weights})
 
 
 def construct_layout(spec: ModelSpec) -> PlsLayout:

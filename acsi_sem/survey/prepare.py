@@ -275,9 +275,9 @@ def _numeric_frame(data: pd.DataFrame, variables: list[str] | tuple[str, ...], s
     """The ``variables`` columns of ``data`` as floats, each checked by
     :func:`numeric_column`; columns that are all plain numbers are converted at once."""
     names = list(variables)
+    dtypes = dict(zip(data.columns, data.dtypes, strict=True))
     plain = data.columns.is_unique and all(
-        isinstance(data[name].dtype, np.dtype) and data[name].dtype.kind in "iuf"
-        for name in names)
+        isinstance(dtypes[name], np.dtype) and dtypes[name].kind in "iuf" for name in names)
     if not plain:
         return pd.DataFrame({name: numeric_column(data[name], name, source)
                              for name in variables})
