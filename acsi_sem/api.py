@@ -16,7 +16,7 @@ from acsi_sem.estimators.checks import check_no_constraints, check_no_modelled_m
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import MODEL_KINDS, ModelFile, load_model_file
 from acsi_sem.model.spec import ModelSpec, parse_model, with_mean_structure
-from acsi_sem.results import FitResult
+from acsi_sem.results import FitResult, replace_result
 from acsi_sem.survey.moments import SurveyMoments
 from acsi_sem.survey.prepare import PreparedData, prepare_data, read_table
 
@@ -237,11 +237,11 @@ def fit_prepared(spec: ModelSpec, data: PreparedData | SurveyMoments,
     options = options or FitOptions()
     result = _estimate(spec, data, model_file, options)
     if isinstance(data, PreparedData) and not options.is_pls:
-        result = replace(result, data=data)
+        result = replace_result(result, data=data)
     data_warnings = getattr(data, "warnings", ())  # a big file's moments have none
     if not data_warnings:
         return result
-    return replace(result, warnings=(*data_warnings, *result.warnings))
+    return replace_result(result, warnings=(*data_warnings, *result.warnings))
 
 
 def _estimate(spec: ModelSpec, data: PreparedData | SurveyMoments,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +18,34 @@ if TYPE_CHECKING:
     from acsi_sem.estimators.bollen_stine import BollenStine
     from acsi_sem.statistics.score_test import ScoreTest
     from acsi_sem.survey.prepare import PreparedData
+
+
+class Deferred:
+    """A field value an estimator computes only when first read (and then once).
+
+    An estimator passes ``Deferred(function, *args)`` for a table that is costly and often
+    never looked at (effects with delta-method SEs, the quality tables, ...);
+    :class:`FitResult` calls it on first access and keeps the value, so every read returns
+    the same object the eager code would have built. The function and its arguments are
+    the estimator's: the result only stores and calls them.
+    """
+
+    __slots__ = ("_args", "_done", "_function", "_value")
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self._function, self._args = function, args
+        self._value, self._done = None, False
+
+    def value(self) -> Any:
+        """The function's value, computed on the first call (shared by copies of the
+        result that hold this object)."""
+        if not self._done:
+            self._value, self._done = self._function(*self._args), True
+            self._function, self._args = None, ()  # drop the inputs once used
+        return self._value
+
+
+_PENDING = "_deferred"
 
 
 @dataclass(frozen=True)
@@ -75,6 +104,11 @@ class FitResult:
         data: the checked data the fit used (CB-SEM from answers, not from a big file's
             moments), for statistics computed afterwards from the answers themselves
             (modification indices with groups, FIML or modelled means).
+
+    Any field may be given as a :class:`Deferred`: it is computed on first access and
+    cached, and reads the same as if it had been given as a value (pickles and copies hold
+    the values). Checks whose findings are warnings are never deferred: ``warnings`` is
+    complete when the fit returns.
     """
 
     spec: ModelSpec
@@ -109,6 +143,32 @@ class FitResult:
     score_test: ScoreTest | None = field(default=None, repr=False)
     bollen_stine: BollenStine | None = field(default=None, repr=False)
     data: PreparedData | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Deferred values wait outside the instance dict, so that the first read falls
+        # through to __getattr__, which computes and stores them: later reads are plain.
+        pending = {name: value for name, value in self.__dict__.items()
+                   if isinstance(value, Deferred)}
+        for name in pending:
+            del self.__dict__[name]
+        if pending:
+            self.__dict__[_PENDING] = pending
+
+    def __getattr__(self, name: str) -> Any:
+        pending = self.__dict__.get(_PENDING, {})
+        if name not in pending:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = pending[name].value()
+        object.__setattr__(self, name, value)  # frozen: set once, as the eager value was
+        del pending[name]
+        return value
+
+    def __getstate__(self) -> dict:
+        # A pickle or copy holds values, not the estimator's functions.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     @property
     def improper(self) -> bool:
@@ -279,3 +339,21 @@ class FitResult:
         from acsi_sem.report.summary import summary_html
 
         return summary_html(self)
+
+
+# A field's default stays a class attribute, which would answer for a deferred value before
+# __getattr__ is asked; __init__ keeps its own copy of the defaults.
+for _field in fields(FitResult):
+    if _field.name in vars(FitResult):
+        delattr(FitResult, _field.name)
+del _field
+
+
+def replace_result(result: FitResult, **changes: Any) -> FitResult:
+    """:func:`dataclasses.replace` that leaves the fields not yet computed deferred (the
+    dataclasses function reads, and so computes, every field)."""
+    values = {f.name: result.__dict__[f.name] for f in fields(result)
+              if f.name in result.__dict__}
+    values.update(result.__dict__.get(_PENDING, {}))
+    values.update(changes)
+    return FitResult(**values)

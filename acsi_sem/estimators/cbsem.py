@@ -41,7 +41,7 @@ from acsi_sem.numerics.fiml_corrected import (
     fiml_corrected_test,
 )
 from acsi_sem.numerics.ml import ml_discrepancy
-from acsi_sem.numerics.pls import PlsLayout, pls_layout
+from acsi_sem.numerics.pls import PlsLayout, block_layout
 from acsi_sem.numerics.robust import (
     RobustML,
     independence_covariance,
@@ -65,7 +65,7 @@ from acsi_sem.resample import (
     bootstrap,
     bootstrap_batched,
 )
-from acsi_sem.results import FitResult
+from acsi_sem.results import Deferred, FitResult
 from acsi_sem.statistics.diagnostics import (
     improper_solution_warnings,
     singular_information_warning,
@@ -121,19 +121,25 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     parameters = parameter_table(solution, data.means, data.n_obs,
                                  intercept_variances=None if robust is None
                                  else _mean_variances(data))
-    effects = effects_table(solution.spec, solution.ram, solution.theta, solution.vcov)
+    # Tables read by the bootstrap only are computed there; elsewhere on first access.
+    effects = Deferred(effects_table, solution.spec, solution.ram, solution.theta,
+                       solution.vcov)
     warnings = _warnings(solution, parameters)
     notes = list(data.notes) + (list(solution.messages) if solution.converged else [])
     if weighted and options.estimator == "ml":
         notes.append(WEIGHTED_ML_NOTE)
     boot = None
     if options.bootstrap:
-        boot = bootstrap_cbsem(solution, data, parameters, effects, options)
-        parameters, effects = apply_bootstrap(parameters, effects, boot)
+        boot = bootstrap_cbsem(solution, data, parameters, effects.value(), options)
+        parameters, effects = apply_bootstrap(parameters, effects.value(), boot)
         notes.append(boot.summary_line())
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
-    indices = (_least_squares_indices(solution, data, options.estimator) if least_squares
+    # Only the Bollen-Stine test and the robust and FIML corrections read them here.
+    plain = not (least_squares or options.bollen_stine or robust is not None
+                 or data.has_missing)
+    indices = (Deferred(_indices, solution, data, implied) if plain
+               else _least_squares_indices(solution, data, options.estimator) if least_squares
                else _indices(solution, data, implied))
     if options.estimator == "uls":
         notes.append(ULS_NOTE)
@@ -148,7 +154,6 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
                                                       bool(solution.ram.m_rows.size))])
     if data.has_missing and not least_squares:
         indices = _with_fiml_corrected(indices, solution, data, robust=robust is not None)
-    free_names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
     index, index_weights = None, None
     if options.scale is not None and isinstance(data, PreparedData):
         index, index_weights, index_notes = cbsem_index(solution, data, options.scale)
@@ -161,21 +166,26 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         estimator="MLR" if robust is not None else options.estimator.upper(),
         data_source=data.source, n_obs=data.n_obs,
         n_total=data.n_total, parameters=parameters, fit_indices=indices,
-        r2=r_squared(solution.ram, solution.theta), effects=effects,
+        r2=Deferred(r_squared, solution.ram, solution.theta), effects=effects,
         converged=solution.converged, warnings=tuple(warnings), notes=tuple(notes),
-        implied_cov=as_frame(implied, names),
-        sample_cov=as_frame(data.covariance * data.n_obs / (data.n_obs - 1) if least_squares
-                            else data.covariance, names),
-        vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
-                                                             columns=free_names),
-        quality=cbsem_quality(solution, parameters, data), bootstrap=boot,
-        missing=data.missing_report(),
+        implied_cov=Deferred(as_frame, implied, names),
+        sample_cov=Deferred(as_frame, data.covariance * data.n_obs / (data.n_obs - 1)
+                            if least_squares else data.covariance, names),
+        vcov=None if solution.vcov is None else Deferred(_vcov_frame, solution),
+        quality=Deferred(cbsem_quality, solution, parameters, data), bootstrap=boot,
+        missing=Deferred(data.missing_report),
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
         index=index, index_weights=index_weights,
         constraints=solution_constraints(solution.spec, solution.constraints),
-        score_test=None if least_squares else _score_test(solution, data),
+        score_test=None if least_squares else Deferred(_score_test, solution, data),
         bollen_stine=bollen_stine,
     )
+
+
+def _vcov_frame(solution: CbsemSolution) -> pd.DataFrame:
+    """The (q, q) covariance of the estimates, labelled by the free parameters' names."""
+    names = list(solution.spec.free_parameter_names[:solution.ram.n_free])
+    return pd.DataFrame(solution.vcov, index=names, columns=names)
 
 
 def _bollen_stine(solution: CbsemSolution, data: PreparedData | SurveyMoments,
@@ -339,10 +349,10 @@ CBSEM_INDEX_NOTE = ("0-100 index from CB-SEM: each construct's regression factor
 
 
 def cbsem_index(solution: CbsemSolution, data: PreparedData, scale: tuple[float, float]
-                ) -> tuple[pd.Series | None, pd.DataFrame | None, list[str]]:
-    """The 0-100 index of each reflective construct, its item weights (latent, indicator,
-    weight) and ``[note, *warnings]``; no index for a model with composites or without
-    constructs."""
+                ) -> tuple[Deferred | None, Deferred | None, list[str]]:
+    """The 0-100 index of each reflective construct (a Series), its item weights (latent,
+    indicator, weight), both deferred, and ``[note, *warnings]`` (the weights' warnings
+    now); no index for a model with composites or without constructs."""
     from acsi_sem.statistics.index import (
         acsi_index,
         factor_score_weights,
@@ -359,28 +369,33 @@ def cbsem_index(solution: CbsemSolution, data: PreparedData, scale: tuple[float,
                                    [variables.index(name) for name in layout.latent],
                                    layout.blocks, positions)
     index = acsi_index(data.means[positions], weights, layout.blocks, scale)
-    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
-    table = pd.DataFrame({"latent": owner, "indicator": list(layout.indicators),
-                          "weight": weights})
     note = CBSEM_INDEX_NOTE.format(low=scale[0], high=scale[1])
-    return (pd.Series(index, index=list(layout.latent), name="index"), table,
+    return (Deferred(_index_series, index, layout), Deferred(_index_weights, weights, layout),
             [note, *negative_weight_warnings(weights, layout.blocks, layout.latent,
                                              layout.indicators)])
+
+
+def _index_series(index: np.ndarray, layout: PlsLayout) -> pd.Series:
+    """The (L,) indices named by construct."""
+    return pd.Series(index, index=list(layout.latent), name="index")
+
+
+def _index_weights(weights: np.ndarray, layout: PlsLayout) -> pd.DataFrame:
+    """``latent, indicator, weight``: the (p,) item weights of the index."""
+    owner = [lv for lv, block in zip(layout.latent, layout.blocks, strict=True) for _ in block]
+    return pd.DataFrame({"latent": owner, "indicator": list(layout.indicators),
+                         "weight": weights})
 
 
 def construct_layout(spec: ModelSpec) -> PlsLayout:
     """The blocks of latent variables and their indicators, with the regressions among
     latent variables only (a path to or from an observed variable is not between blocks)."""
-    table = spec.table
     # A second-order factor has no items of its own: it is not a block.
     first_order = tuple(lv for lv in spec.latent
                         if any(item not in spec.latent for item in spec.indicators[lv]))
-    between_blocks = ((table["op"] != "~")
-                      | (table["lhs"].isin(first_order) & table["rhs"].isin(first_order)))
-    second_order = table["op"].isin(["=~", "<~"]) & ~table["lhs"].isin(first_order)
-    return pls_layout(ModelSpec(table=table[between_blocks & ~second_order],
-                                latent=first_order, observed=spec.observed,
-                                source=spec.source))
+    paths = [(outcome, predictor) for outcome, predictor in spec.structural_paths
+             if outcome in first_order and predictor in first_order]
+    return block_layout(first_order, spec.indicators, paths, spec.modes)
 
 
 def _covariates(spec: ModelSpec) -> tuple[int, ...]:

@@ -8,9 +8,9 @@ from acsi_sem.model.spec import ModelSpec
 
 def check_no_composites(spec: ModelSpec) -> None:
     """Refuse formative ``<~`` blocks, which only PLS estimates."""
-    composites = spec.table[spec.table["op"] == "<~"]
-    if len(composites):
-        row = composites.iloc[0]
+    composites = spec.table["op"].to_numpy() == "<~"
+    if composites.any():
+        row = spec.table.iloc[int(composites.argmax())]
         raise ModelSyntaxError(f"'{row['lhs']} <~ ...' is a formative (composite) block, which "
                                "only PLS estimates; use estimator 'pls' or write '=~'",
                                source=spec.source, line=int(row["line"]) or None)
@@ -19,6 +19,8 @@ def check_no_composites(spec: ModelSpec) -> None:
 def check_mean_structure(spec: ModelSpec) -> None:
     """Refuse a latent mean that the intercepts leave unidentified: free while every
     indicator's intercept is free too (the mean could move into the intercepts)."""
+    if not spec.has_intercepts:
+        return
     rows = spec.table[spec.table["op"] == "~1"]
     free_intercepts = set(rows.loc[(rows["free"] > 0) & ~rows["lhs"].isin(spec.latent), "lhs"])
     for _, row in rows[(rows["free"] > 0) & rows["lhs"].isin(spec.latent)].iterrows():

@@ -16,7 +16,7 @@ adds by default, so that both estimators and every statistic read one table:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -199,10 +199,10 @@ class ModelSpec:
         return bool((latent & (free | nonzero)).any()
                     or (~latent & ~covariate & (~free | labelled)).any())
 
-    @property
+    @cached_property
     def has_intercepts(self) -> bool:
         """Whether the model has a mean structure (any ``~1`` row)."""
-        return bool((self.table["op"] == "~1").any())
+        return bool((self.table["op"].to_numpy() == "~1").any())
 
     def with_table(self, table: pd.DataFrame) -> ModelSpec:
         """A copy of this specification with another parameter table."""
@@ -212,7 +212,8 @@ class ModelSpec:
 
 
 def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
-    """Parse lavaan model syntax into a :class:`ModelSpec`.
+    """Parse lavaan model syntax into a :class:`ModelSpec`; the same text and source give
+    the same (unchanging) object, with what is cached on it.
 
     Args:
         text: the model in lavaan syntax.
@@ -221,6 +222,13 @@ def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
     Raises:
         ModelSyntaxError: naming ``source``, line and column of the first problem.
     """
+    return _parsed(text, source)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str, source: str) -> ModelSpec:
+    # A ModelSpec does not change once built (every derived spec copies its table), so
+    # repeated fits of one model share its parse and its cached properties.
     return build_spec(parse_statements(text, source=source), source=source)
 
 

@@ -262,7 +262,7 @@ CHORD_BELOW = 1e-4
 
 def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarray, *,
                         max_iterations: int = 100, tolerance: float = 1e-9,
-                        runaway: float = np.inf) -> BatchedFit:
+                        runaway: float = np.inf, minimum_norm: bool = False) -> BatchedFit:
     """Minimise F_ML for b sample covariances at once: Fisher scoring, then Newton steps on
     the analytic Hessian once max |gradient| < :data:`NEWTON_BELOW` (reused for chord steps
     below :data:`CHORD_BELOW`), each step halved until F does not rise. The trial point of
@@ -277,6 +277,11 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         runaway: a replicate whose max |dF/dtheta| grows beyond this many times its value at
             the start stops unconverged (F falling while the gradient grows means it is
             heading for the boundary, where no optimum lies).
+        minimum_norm: where the matrix of a step is (nearly) singular, take the
+            minimum-norm step (nothing along its null directions) instead of giving up
+            (:func:`minimum_norm_each`). From start values a two-indicator factor
+            uncorrelated with the rest is not identified; the full-sample estimates of a
+            bootstrap are, so its refits leave this off.
     """
     batched = BatchedRam.of(ram)
     count = len(sample_covs)
@@ -298,7 +303,8 @@ def minimize_ml_batched(ram: RamModel, start: np.ndarray, sample_covs: np.ndarra
         if not moving.any():
             break
         active, point, largest = active[moving], point.rows(moving), largest[moving]
-        step = _steps_or_chords(batched, point, largest, active, hessians, has_hessian)
+        step = _steps_or_chords(batched, point, largest, active, hessians, has_hessian,
+                                minimum_norm)
         usable = np.isfinite(step).all(axis=1)
         active, point, step = active[usable], point.rows(usable), step[usable]
         theta[active], point, better = _step_until_better(
@@ -318,8 +324,8 @@ def ml_hessian(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray) -> np.
 
 
 def _steps_or_chords(batched: BatchedRam, point: Point, largest: np.ndarray,
-                     active: np.ndarray, hessians: np.ndarray, has_hessian: np.ndarray
-                     ) -> np.ndarray:
+                     active: np.ndarray, hessians: np.ndarray, has_hessian: np.ndarray,
+                     minimum_norm: bool = False) -> np.ndarray:
     """Steps (b, q) for the ``active`` replicates at ``point``: where the largest gradient
     element is below :data:`CHORD_BELOW` and an earlier Newton step left its Hessian in
     ``hessians`` (count, q, q), that Hessian again (a chord step: the Hessian has barely
@@ -332,7 +338,7 @@ def _steps_or_chords(batched: BatchedRam, point: Point, largest: np.ndarray,
     if fresh.any():
         rows = active[fresh]
         step[fresh], matrices, newton = _steps(batched, point.rows(fresh),
-                                               largest[fresh] < NEWTON_BELOW)
+                                               largest[fresh] < NEWTON_BELOW, minimum_norm)
         hessians[rows[newton]] = matrices[newton]
         has_hessian[rows[newton]] = True
     return step
@@ -412,7 +418,7 @@ def ml_state(batched: BatchedRam, thetas: np.ndarray, covs: np.ndarray, *,
     return MLState(point.value, point.gradient, information, point.finite)
 
 
-def _steps(batched: BatchedRam, point: Point, near: np.ndarray
+def _steps(batched: BatchedRam, point: Point, near: np.ndarray, minimum_norm: bool = False
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps to subtract from theta: Newton on the analytic Hessian for the ``near`` (b,)
     replicates whose Hessian is positive definite, Fisher scoring for the others.
@@ -435,7 +441,13 @@ def _steps(batched: BatchedRam, point: Point, near: np.ndarray
         definite = positive_definite_each(hessian)
         rows = np.flatnonzero(near)[definite]
         matrices[rows], newton[rows] = hessian[definite], True
-    return solve_each(matrices, gradient), matrices, newton
+    if not minimum_norm or newton.all():
+        return solve_each(matrices, gradient), matrices, newton
+    # A positive definite Hessian is regular; only the scoring steps' information may not be.
+    steps = minimum_norm_each(matrices, gradient)
+    if newton.any():
+        steps[newton] = solve_each(matrices[newton], gradient[newton])
+    return steps, matrices, newton
 
 
 def _step_until_better(batched: BatchedRam, theta: np.ndarray, step: np.ndarray,
@@ -532,6 +544,38 @@ def cell_hessian_correction(batched: BatchedRam, point: Point, uu: np.ndarray,
     mixed *= -2
     mixed += batched.second_derivative_terms(point)
     return mixed
+
+
+# An eigenvalue below this times the largest (at least 1) counts as zero in a minimum-norm step.
+SINGULAR_BELOW = 1e-10
+
+
+def minimum_norm_each(matrices: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """:func:`solve_each` for symmetric positive semi-definite matrices (b, q, q) that may
+    be singular: where one is (nearly) so, the minimum-norm step ``V diag(1/w) V' g`` over
+    its eigenvalues w above :data:`SINGULAR_BELOW` times the largest (at least 1). Steps
+    (b, q); NaN where a matrix is not finite."""
+    steps = np.full(gradient.shape, np.nan)
+    finite = np.isfinite(matrices).all(axis=(1, 2))
+    # A (nearly) singular matrix has a (nearly) zero Cholesky pivot, or none; the others
+    # are solved as by solve_each, the eigendecomposition costing several times more.
+    scale = np.maximum(np.einsum("bii->bi", matrices).max(axis=1, initial=0.0), 1.0)
+    try:
+        pivots = np.einsum("bii->bi", np.linalg.cholesky(np.where(
+            finite[:, None, None], matrices, np.eye(matrices.shape[1])))) ** 2
+        singular = finite & (pivots.min(axis=1, initial=np.inf) <= SINGULAR_BELOW * scale)
+    except np.linalg.LinAlgError:
+        singular = finite
+    regular = finite & ~singular
+    if regular.any():
+        steps[regular] = solve_each(matrices[regular], gradient[regular])
+    if singular.any():
+        values, vectors = np.linalg.eigh(matrices[singular])
+        kept = values > SINGULAR_BELOW * np.maximum(np.abs(values).max(axis=1), 1.0)[:, None]
+        along = np.einsum("bqk,bq->bk", vectors, gradient[singular])
+        along = np.divide(along, values, out=np.zeros_like(along), where=kept)
+        steps[singular] = np.einsum("bqk,bk->bq", vectors, along)
+    return steps
 
 
 def solve_each(information: np.ndarray, gradient: np.ndarray) -> np.ndarray:

@@ -107,7 +107,9 @@ def fit_ml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
         return _fit_ml_constrained(spec, ram, data, start, system)
     messages: list[str] = []
     # Our own quasi-Newton run first (fast, no semopy import); semopy's start if it fails.
-    scoring = quasi_newton_fit(ram, start, data.covariance)
+    scoring = quasi_newton_fit(ram, start, data.covariance,
+                               scoring_start=marker_scaled_starts(spec, start,
+                                                                  data.covariance))
     if scoring is None:
         try:
             with captured_log_lines() as lines:
@@ -396,10 +398,13 @@ def simple_start_values(spec: ModelSpec, ram: RamModel, sample_cov: np.ndarray) 
     table = spec.table
     theta = np.zeros(ram.n_free)
     variance = dict(zip(spec.observed, np.diag(sample_cov), strict=True))
-    rows = table[(table["free"] > 0) & (table["op"] != "~1")].iloc[::-1]
-    # Plain column iteration: DataFrame.iterrows builds a Series per row (slow).
-    for free, start, op, lhs, rhs in zip(rows["free"], rows["start"], rows["op"],
-                                         rows["lhs"], rows["rhs"], strict=True):
+    free_rows = table["free"].to_numpy()
+    ops = table["op"].to_numpy()
+    # Last row first, so that the first row of a shared label sets its start.
+    rows = np.flatnonzero((free_rows > 0) & (ops != "~1"))[::-1]
+    columns = (free_rows, table["start"].to_numpy(dtype=float), ops, table["lhs"].to_numpy(),
+               table["rhs"].to_numpy())
+    for free, start, op, lhs, rhs in zip(*(column[rows] for column in columns), strict=True):
         index = free - 1
         if not np.isnan(start):
             theta[index] = start
@@ -407,6 +412,31 @@ def simple_start_values(spec: ModelSpec, ram: RamModel, sample_cov: np.ndarray) 
             theta[index] = 1.0
         elif op == "~~" and lhs == rhs:
             theta[index] = 0.5 * variance[lhs] if lhs in variance else 0.05
+    return theta
+
+
+def marker_scaled_starts(spec: ModelSpec, start: np.ndarray, sample_cov: np.ndarray
+                         ) -> np.ndarray:
+    """``start`` (q,) with each free latent (residual) variance that has no ``start()`` of
+    its own set to half its marker's sample variance over the marker loading squared, so
+    that with the residual variances at half the sample's the markers' implied variances
+    are the sample's. lavaan's 0.05 leaves the implied variances at about half the sample's
+    and Fisher scoring then wanders far (43 evaluations on ACSI, 11 from these); a latent
+    variable whose marker is latent keeps 0.05."""
+    table = spec.table
+    op, lhs, rhs = (table[name].to_numpy() for name in ("op", "lhs", "rhs"))
+    free, fixed = table["free"].to_numpy(), table["ustart"].to_numpy(dtype=float)
+    user_start = table["start"].to_numpy(dtype=float)
+    variance = dict(zip(spec.observed, np.diag(sample_cov), strict=True))
+    theta = start.copy()
+    marker = {}  # each latent variable's first fixed non-zero loading on an observed item
+    for row in np.flatnonzero((op == "=~") & (free == 0) & (fixed != 0)):
+        if rhs[row] in variance:
+            marker.setdefault(lhs[row], row)
+    for row in np.flatnonzero((op == "~~") & (lhs == rhs) & (free > 0) & np.isnan(user_start)):
+        if lhs[row] in marker:
+            item = marker[lhs[row]]
+            theta[free[row] - 1] = 0.5 * variance[rhs[item]] / fixed[item] ** 2
     return theta
 
 

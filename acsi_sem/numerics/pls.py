@@ -53,19 +53,26 @@ class PlsLayout:
 
 def pls_layout(spec: ModelSpec) -> PlsLayout:
     """The PLS index structure of a specification (each indicator in one block)."""
-    indicators: list[str] = []
+    return block_layout(spec.latent, spec.indicators, spec.structural_paths, spec.modes)
+
+
+def block_layout(latent: tuple[str, ...], indicators: dict[str, list[str]],
+                 paths: list[tuple[str, str]], modes: dict[str, str]) -> PlsLayout:
+    """The index structure of the blocks of ``latent``: each one's ``indicators``, the
+    ``(outcome, predictor)`` regression ``paths`` among them and their ``modes`` (``"A"``
+    or ``"B"``)."""
+    items: list[str] = []
     blocks = []
-    for latent in spec.latent:
-        names = spec.indicators[latent]
-        blocks.append(np.arange(len(indicators), len(indicators) + len(names)))
-        indicators += names
-    position = {name: j for j, name in enumerate(spec.latent)}
-    predecessors = np.zeros((len(spec.latent), len(spec.latent)), dtype=bool)
-    for outcome, predictor in spec.structural_paths:
+    for name in latent:
+        names = indicators[name]
+        blocks.append(np.arange(len(items), len(items) + len(names)))
+        items += names
+    position = {name: j for j, name in enumerate(latent)}
+    predecessors = np.zeros((len(latent), len(latent)), dtype=bool)
+    for outcome, predictor in paths:
         predecessors[position[outcome], position[predictor]] = True
-    mode_b = np.array([spec.modes[lv] == "B" for lv in spec.latent])
-    return PlsLayout(tuple(spec.latent), tuple(indicators), tuple(blocks), mode_b,
-                     predecessors)
+    mode_b = np.array([modes[lv] == "B" for lv in latent], dtype=bool)
+    return PlsLayout(tuple(latent), tuple(items), tuple(blocks), mode_b, predecessors)
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,15 @@ _SCORING_ITERATIONS = 60
 
 
 def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *,
-                     max_iterations: int = MAX_ITERATIONS) -> ScoringResult | None:
+                     max_iterations: int = MAX_ITERATIONS,
+                     scoring_start: np.ndarray | None = None) -> ScoringResult | None:
     """The ML optimum from ``start`` (q,) for ``sample_cov`` (p, p), or ``None`` when
     neither scoring nor the quasi-Newton run (with the polish) converge, the latter within
-    ``max_iterations``."""
-    scored = _scoring_fit(ram, start, sample_cov)
+    ``max_iterations``. ``scoring_start`` (q,), if given, is where the scoring run begins
+    instead (with minimum-norm steps where its information is singular); the quasi-Newton
+    run always starts from ``start``."""
+    scored = _scoring_fit(ram, start if scoring_start is None else scoring_start,
+                          sample_cov, minimum_norm=scoring_start is not None)
     if scored is not None:
         return scored
     from scipy.optimize import minimize  # only here: importing it costs about 0.1 s
@@ -65,14 +69,15 @@ def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *
     return polished if polished.converged and tight else None
 
 
-def _scoring_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray
-                 ) -> ScoringResult | None:
+def _scoring_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *,
+                 minimum_norm: bool = False) -> ScoringResult | None:
     """Batched scoring/Newton with one replicate from ``start``, confirmed by
     :func:`minimize_ml`; ``None`` where it does not converge."""
     covariance = sample_cov[None]
     with np.errstate(all="ignore"):
         scored = minimize_ml_batched(ram, start, covariance, runaway=_RUNAWAY,
-                                     max_iterations=_SCORING_ITERATIONS)
+                                     max_iterations=_SCORING_ITERATIONS,
+                                     minimum_norm=minimum_norm)
         if not scored.converged[0]:
             return None
         try:

@@ -25,26 +25,23 @@ def improper_solution_warnings(parameters: pd.DataFrame, ram: RamModel, theta: n
             + _not_positive_definite(ram, theta) + _near_collinear_latents(ram, theta))
 
 
-def _describe(row: pd.Series) -> str:
-    return f"{row['lhs']} {row['op']} {row['rhs']}"
-
-
 def _negative_variances(parameters: pd.DataFrame) -> list[str]:
     op, lhs, rhs = (parameters[name].to_numpy() for name in ("op", "lhs", "rhs"))
-    negative = (op == "~~") & (lhs == rhs) & (parameters["est"].to_numpy() < 0)
-    return [f"improper solution: negative variance {_describe(row)} = {row['est']:.4g} "
-            "(a Heywood case)" for _, row in parameters[negative].iterrows()]
+    est = parameters["est"].to_numpy()
+    negative = (op == "~~") & (lhs == rhs) & (est < 0)
+    return [f"improper solution: negative variance {lhs[i]} {op[i]} {rhs[i]} = {est[i]:.4g} "
+            "(a Heywood case)" for i in np.flatnonzero(negative)]
 
 
 def standardized_beyond_one(parameters: pd.DataFrame) -> list[str]:
     op, lhs, rhs = (parameters[name].to_numpy() for name in ("op", "lhs", "rhs"))
     candidates = np.isin(op, ["=~", "~", "~~"]) & ~((op == "~~") & (lhs == rhs))
+    std_all = parameters["std_all"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
-        large = np.abs(parameters["std_all"].to_numpy(dtype=float)) > 1 + _TOLERANCE
-    beyond = parameters[candidates & large]
-    return [f"improper solution: standardized value of {_describe(row)} is "
-            f"{row['std_all']:.3f}, beyond 1 in absolute value"
-            for _, row in beyond.iterrows()]
+        large = np.abs(std_all) > 1 + _TOLERANCE
+    return [f"improper solution: standardized value of {lhs[i]} {op[i]} {rhs[i]} is "
+            f"{std_all[i]:.3f}, beyond 1 in absolute value"
+            for i in np.flatnonzero(candidates & large)]
 
 
 def _not_positive_definite(ram: RamModel, theta: np.ndarray) -> list[str]:
@@ -63,10 +60,11 @@ def _not_positive_definite(ram: RamModel, theta: np.ndarray) -> list[str]:
     for title, matrix, names, floor in checks:
         if not len(matrix):
             continue
-        values, vectors = np.linalg.eigh(matrix)
+        values = np.linalg.eigvalsh(matrix)  # the vectors only to name a flagged one's
         scale = max(abs(values).max(), 1.0)
         limit = floor * scale if floor else _TOLERANCE * scale
         if values[0] < limit:
+            values, vectors = np.linalg.eigh(matrix)
             involved = [names[i] for i in np.flatnonzero(np.abs(vectors[:, 0]) > 0.2)]
             messages.append(f"improper solution: {title} is not positive definite "
                             f"(smallest eigenvalue {values[0]:.3g}; involves "

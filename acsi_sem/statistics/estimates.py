@@ -44,16 +44,14 @@ def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int, *,
         estimates, errors = _add_definitions(solution, estimates, errors, definitions)
     std_lv, std_all = standardized(spec, ram, theta,
                                    None if intercepts is None else intercepts[0])
-    frame = table[["lhs", "op", "rhs", "label"]].copy()
-    frame["est"], frame["se"] = estimates, errors
     with np.errstate(divide="ignore", invalid="ignore"):
-        fixed = errors == 0
-        frame["z"] = np.where(fixed, np.nan, estimates / errors)
-    frame["pvalue"] = 2 * special.ndtr(-(np.abs(frame["z"])))
-    frame["ci_lower"] = estimates - _Z_975 * errors
-    frame["ci_upper"] = estimates + _Z_975 * errors
-    frame["std_lv"], frame["std_all"] = std_lv, std_all
-    return frame[PARAMETER_COLUMNS].reset_index(drop=True)
+        z = np.where(errors == 0, np.nan, estimates / errors)
+    # One construction from arrays: column by column assignment costs several times more.
+    columns = {name: table[name].to_numpy() for name in ("lhs", "op", "rhs", "label")}
+    columns.update(est=estimates, se=errors, z=z, pvalue=2 * special.ndtr(-np.abs(z)),
+                   ci_lower=estimates - _Z_975 * errors,
+                   ci_upper=estimates + _Z_975 * errors, std_lv=std_lv, std_all=std_all)
+    return pd.DataFrame(columns, columns=PARAMETER_COLUMNS)
 
 
 def _row_standard_errors(free: np.ndarray, vcov: np.ndarray | None) -> np.ndarray:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from acsi_sem.errors import IdentificationError
@@ -16,12 +18,20 @@ from acsi_sem.model.ram import build_ram
 from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.constrained import binding_basis, constraint_system
 
+# The specifications that passed, by identity (held weakly: an entry goes with its spec). A
+# spec does not change, so a refit of the same one (fits of one model file, power studies,
+# invariance steps) need not repeat the rank rule's SVD.
+_IDENTIFIED: weakref.WeakValueDictionary[int, ModelSpec] = weakref.WeakValueDictionary()
+
 
 def check_identification(spec: ModelSpec) -> None:
     """Raise :class:`IdentificationError` if ``spec`` cannot have unique ML estimates."""
+    if _IDENTIFIED.get(id(spec)) is spec:
+        return
     check_scales(spec)
     check_t_rule(spec)
     check_local_identification(spec)
+    _IDENTIFIED[id(spec)] = spec
 
 
 def check_scales(spec: ModelSpec) -> None:
@@ -81,9 +91,9 @@ def check_local_identification(spec: ModelSpec, *, seed: int = 20261123) -> None
     # Covariates' moments are data, not parameters: give them a proper (unit variance,
     # 0.3 correlation) covariance so that they are not collinear.
     table = spec.table
-    exo = np.flatnonzero(table["exo"] == 1)
-    ram = build_ram(spec, {row: 1.0 if table.at[row, "lhs"] == table.at[row, "rhs"] else 0.3
-                           for row in exo})
+    lhs, rhs = table["lhs"].to_numpy(), table["rhs"].to_numpy()
+    exo = np.flatnonzero(table["exo"].to_numpy() == 1)
+    ram = build_ram(spec, {row: 1.0 if lhs[row] == rhs[row] else 0.3 for row in exo})
     theta = generic_point(spec, seed)
     derivatives = ram.sigma_derivatives(theta)
     rows, cols = np.tril_indices(ram.n_observed)
@@ -124,12 +134,11 @@ def generic_point(spec: ModelSpec, seed: int) -> np.ndarray:
     table = spec.table
     ops, indices = table["op"].to_numpy(), table["free"].to_numpy()
     rows = np.flatnonzero((indices > 0) & ~np.isin(ops, ["~1", "|"]))
-    for op, lhs, rhs, free in zip(ops[rows], table["lhs"].to_numpy()[rows],
-                                  table["rhs"].to_numpy()[rows], indices[rows], strict=True):
-        if op in ("=~", "~"):
-            theta[free - 1] = rng.uniform(0.3, 1.0)
-        elif lhs == rhs:
-            theta[free - 1] = rng.uniform(1.0, 2.0)
-        else:
-            theta[free - 1] = rng.uniform(0.05, 0.15)
+    directed = np.isin(ops[rows], ["=~", "~"])
+    variance = table["lhs"].to_numpy()[rows] == table["rhs"].to_numpy()[rows]
+    low = np.where(directed, 0.3, np.where(variance, 1.0, 0.05))
+    high = np.where(directed, 1.0, np.where(variance, 2.0, 0.15))
+    # One draw per row in row order, as one call per row would give (later rows sharing a
+    # label overwrite earlier ones, as before).
+    theta[indices[rows] - 1] = rng.uniform(low, high)
     return theta

@@ -34,8 +34,9 @@ def standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
         intercepts: (rows,) values of ``~1`` rows, if the model has a mean structure.
     """
     values = row_values(spec, theta)
+    ops = spec.table["op"].to_numpy()
     if intercepts is not None:
-        values = np.where(spec.table["op"].to_numpy() == "~1", intercepts, values)
+        values = np.where(ops == "~1", intercepts, values)
     a_matrix, s_matrix = ram.matrices(theta)
     b_matrix = ram.total_effects_inverse(a_matrix)
     total_sd = np.sqrt(np.clip(np.diag(b_matrix @ s_matrix @ b_matrix.T), 0, None))
@@ -44,40 +45,50 @@ def standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
     latent_sd = np.where(is_latent, total_sd, 1.0)
     latent_residual_sd = np.where(is_latent, residual_sd, 1.0)
     index = {name: i for i, name in enumerate(ram.variables)}
+    rows = np.flatnonzero(ops != ":=")
+    i = np.array([index[name] for name in spec.table["lhs"].to_numpy()[rows]], dtype=int)
+    j = np.array([index.get(name, position) for name, position
+                  in zip(spec.table["rhs"].to_numpy()[rows], i, strict=True)], dtype=int)
     std_lv = np.full(len(values), np.nan)
     std_all = np.full(len(values), np.nan)
-    for row, (lhs, op, rhs) in enumerate(zip(spec.table["lhs"], spec.table["op"],
-                                             spec.table["rhs"], strict=True)):
-        if op == ":=":
-            continue
-        i = index[lhs]
-        j = index.get(rhs, i)
-        std_lv[row], std_all[row] = _scale(op, i, j, values[row], total_sd, residual_sd,
-                                           latent_sd, latent_residual_sd)
+    std_lv[rows], std_all[rows] = _scale(ops[rows], i, j, values[rows], total_sd,
+                                         residual_sd, latent_sd, latent_residual_sd)
     return _with_definitions(spec, std_lv), _with_definitions(spec, std_all)
 
 
-def _scale(op: str, i: int, j: int, value: float, total_sd: np.ndarray,
-           residual_sd: np.ndarray, latent_sd: np.ndarray,
-           latent_residual_sd: np.ndarray) -> tuple[float, float]:
+def _scale(ops: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarray,
+           total_sd: np.ndarray, residual_sd: np.ndarray, latent_sd: np.ndarray,
+           latent_residual_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(std_lv, std_all)`` of rows with operators ``ops``, left-hand variables ``i``,
+    right-hand ``j`` (``i`` where the right-hand side is no variable) and ``values``."""
+    std_lv, std_all = np.empty(len(values)), np.empty(len(values))
+    loading, regression = ops == "=~", ops == "~"
+    location = (ops == "~1") | (ops == "|")
+    variance = ~(loading | regression | location) & (i == j)
+    covariance = ~(loading | regression | location | variance)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if op == "=~":  # latent i -> indicator j (a latent one in a second-order model)
-            return value * latent_sd[i] / latent_sd[j], value * total_sd[i] / total_sd[j]
-        if op == "~":  # predictor j -> outcome i
-            return (value * latent_sd[j] / latent_sd[i], value * total_sd[j] / total_sd[i])
-        if op in ("~1", "|"):
-            return value / latent_sd[i], value / total_sd[i]
-        if i == j:
-            return value / latent_sd[i] ** 2, value / total_sd[i] ** 2
-        return (value / (latent_residual_sd[i] * latent_residual_sd[j]),
-                value / (residual_sd[i] * residual_sd[j]))
+        # latent i -> indicator j (a latent one in a second-order model)
+        k, a, v = i[loading], j[loading], values[loading]
+        std_lv[loading] = v * latent_sd[k] / latent_sd[a]
+        std_all[loading] = v * total_sd[k] / total_sd[a]
+        k, a, v = i[regression], j[regression], values[regression]  # predictor a -> outcome k
+        std_lv[regression] = v * latent_sd[a] / latent_sd[k]
+        std_all[regression] = v * total_sd[a] / total_sd[k]
+        k, v = i[location], values[location]
+        std_lv[location], std_all[location] = v / latent_sd[k], v / total_sd[k]
+        k, v = i[variance], values[variance]
+        std_lv[variance], std_all[variance] = v / latent_sd[k] ** 2, v / total_sd[k] ** 2
+        k, a, v = i[covariance], j[covariance], values[covariance]
+        std_lv[covariance] = v / (latent_residual_sd[k] * latent_residual_sd[a])
+        std_all[covariance] = v / (residual_sd[k] * residual_sd[a])
+    return std_lv, std_all
 
 
 def _with_definitions(spec: ModelSpec, values: np.ndarray) -> np.ndarray:
     """Fill ``:=`` rows by applying their expressions to the standardized labelled values."""
     from acsi_sem.statistics.defined import evaluate_definitions
 
-    if not (spec.table["op"] == ":=").any():
+    if not (spec.table["op"].to_numpy() == ":=").any():
         return values
     labels = label_map(spec, values)
     defined = evaluate_definitions(spec, labels)

@@ -30,7 +30,7 @@ def check_collinearity(frame: pd.DataFrame, source: str) -> list[str]:
         DataError: two items are identical or perfectly correlated, or a set of items is
             linearly dependent (the smallest such set is named).
     """
-    complete = frame.dropna()
+    complete = frame.dropna() if frame.isna().to_numpy().any() else frame
     if frame.shape[1] < 2 or len(complete) <= frame.shape[1]:
         return []  # too few rows to tell; the row count check speaks for itself
     with np.errstate(invalid="ignore", divide="ignore"):
