@@ -57,18 +57,31 @@ def eager_record(name: str) -> dict:
     return json.loads((FIXTURES / "results" / f"{name}_eager.json").read_text())
 
 
+def _since_eager(field: str, value: object) -> object:
+    """``value`` without what was added after the eager commit: the score test's ``epc``
+    table (lavTestScore's epc = TRUE, checked against lavaan in test_score_added.py)."""
+    if field == "score_test" and isinstance(value, dict):
+        return {key: item for key, item in value.items() if key != "epc"}
+    return value
+
+
 def test_every_field_reads_as_the_eager_result_did(case) -> None:
     name, result = case
     eager = eager_record(name)
     differences = [d for field in FIELDS
-                   for d in close(plain(getattr(result, field)), eager[field], field)]
+                   for d in close(_since_eager(field, plain(getattr(result, field))),
+                                  eager[field], field)]
     assert not differences, differences[:10]
 
 
 def test_the_json_document_and_summary_are_those_of_the_eager_result(case) -> None:
     name, result = case
     fresh = CASES[name]()  # nothing read yet: to_dict computes what it needs
-    assert not close(plain(fresh.to_dict()), eager_record(name)["to_dict"], "to_dict")
+    document = plain(fresh.to_dict())
+    document["score_test"] = _since_eager("score_test", document.get("score_test"))
+    if document["score_test"] is None:
+        document.pop("score_test")
+    assert not close(document, eager_record(name)["to_dict"], "to_dict")
     assert fresh.summary().as_text() == result.summary().as_text()
 
 
