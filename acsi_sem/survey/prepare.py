@@ -256,7 +256,7 @@ def prepare_data(data: pd.DataFrame, variables: list[str] | tuple[str, ...], *,
                         "parameters)")
     warnings += check_collinearity(complete, source)
     if missing == "fiml":
-        warnings += _coverage_warnings(complete, labels[kept_rows] if labels is not None
+        warnings += _coverage_warnings(complete, labels[kept] if labels is not None
                                        else None, source)
     kept_groups, group_labels = None, ()
     if labels is not None:
