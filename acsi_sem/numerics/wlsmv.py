@@ -274,8 +274,10 @@ class DwlsSolution:
         value: F_DWLS at theta.
         jacobian: (m, q) d sigma / d theta at theta.
         vcov: (q, q) robust covariance of the estimates, or ``None`` if E is singular.
-        converged: whether Gauss-Newton converged.
+        converged: whether Gauss-Newton converged to a proper latent-response solution.
         iterations: Gauss-Newton iterations used.
+        improper: whether Gauss-Newton converged but a derived variance is negative (not
+            ``converged`` then; a bootstrap replicate keeps such a solution as improper).
     """
 
     model: OrdinalModel
@@ -285,6 +287,7 @@ class DwlsSolution:
     vcov: np.ndarray | None
     converged: bool
     iterations: int
+    improper: bool = False
 
 
 STALLED_STEP = 1e-8   # relative step below which a Gauss-Newton run that used up its
@@ -365,15 +368,22 @@ def newton_polish(value, normal_equations, theta: np.ndarray, current: float, *,
 
 
 def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
-             max_iterations: int = 200, tolerance: float = 1e-10) -> DwlsSolution:
+             max_iterations: int = 200, tolerance: float = 1e-10,
+             start: np.ndarray | None = None) -> DwlsSolution:
     """Minimise F_DWLS by Gauss-Newton with step halving, from ML on the sample
     correlations, with the continuous items rescaled to unit variance (DWLS is
     equivariant, and neither the start nor the convergence test then depends on an item's
-    unit of measurement); the estimates, Jacobian and covariance are scaled back."""
+    unit of measurement); the estimates, Jacobian and covariance are scaled back.
+
+    Args:
+        start: (q,) starting values in the items' units (a bootstrap replicate starts
+            from the full-sample estimates), instead of ML on the sample correlations.
+    """
     rescaling = continuous_rescaling(model, statistics.standard_deviations)
     standardized = rescaled_statistics(statistics, rescaling)
     sample, weights = standardized.vector, standardized.weights
-    theta = _start_values(model, standardized)
+    theta = (_start_values(model, standardized) if start is None
+             else np.asarray(start, dtype=float) / rescaling.parameters)
 
     def value(parameters: np.ndarray) -> float:
         implied = model.implied(parameters)
@@ -388,11 +398,12 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
         value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
     jacobian = model.jacobian(theta)
     vcov = _robust_vcov(jacobian, standardized)
-    converged = converged and not _improper_latent_response(model, theta)
+    improper = converged and _improper_latent_response(model, theta)
     return DwlsSolution(model=model, theta=rescaling.parameters * theta, value=current,
                         jacobian=rescaling.jacobian(jacobian),
                         vcov=None if vcov is None else rescaling.covariance(vcov),
-                        converged=converged, iterations=iteration)
+                        converged=converged and not improper, iterations=iteration,
+                        improper=improper)
 
 
 def _improper_latent_response(model: OrdinalModel, theta: np.ndarray) -> bool:
