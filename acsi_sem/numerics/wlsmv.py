@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ class OrdinalModel:
     continuous: tuple[int, ...] = ()
     latent: tuple[int, ...] = ()
 
-    @property
+    @cached_property
     def first_order_is_mean(self) -> np.ndarray:
         """(k,) whether each univariate statistic is a continuous item's mean."""
         return np.isin(self.first_order_items, self.continuous)

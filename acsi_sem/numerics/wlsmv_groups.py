@@ -24,6 +24,7 @@ weights ``f_g W_g`` and ``Gamma_g / f_g`` (lavaan's lav_test_satorra_bentler).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ class OrdinalGroup:
     index: np.ndarray
     latent: tuple[str, ...]
 
-    @property
+    @cached_property
     def sizes(self) -> tuple[int, int, int]:
         """(covariance part, thresholds and intercepts, scale factors) counts."""
         continuous = self.statistics.is_continuous
