@@ -31,7 +31,7 @@ from acsi_sem.errors import ModelSyntaxError
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec, number_free_parameters
 from acsi_sem.numerics.ml import halve_until_better, minimize_ml
-from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
+from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle, pair_indices
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,50 @@ class OrdinalModel:
         return np.concatenate([first, np.diag(sigma)[list(self.continuous)],
                                lower_triangle(sigma)])
 
+    def implied_stack(self, thetas: np.ndarray, scale: np.ndarray | None = None,
+                      latent_means: np.ndarray | None = None) -> np.ndarray:
+        """(b, m) :meth:`implied` at each of b parameter vectors ``thetas`` (b, q), as
+        stacked arrays (the differenced Jacobian's 2 q evaluations in one); ``scale``
+        (b, p) and ``latent_means`` (b, n_latent) per vector, or None."""
+        count = len(thetas)
+        _, s_matrix, b_matrix = self._closed_stack(thetas[:, : self.n_covariance], scale)
+        p = self.ram.n_observed
+        delta = np.ones((count, p)) if scale is None else scale
+        sigma = ((b_matrix @ s_matrix @ b_matrix.transpose(0, 2, 1))[:, :p, :p]
+                 * delta[:, :, None] * delta[:, None, :])
+        means = np.zeros((count, len(self.ram.variables)))
+        is_mean = self.first_order_is_mean
+        means[:, self.first_order_items[is_mean]] = thetas[:, self.first_order[is_mean]]
+        if latent_means is not None:
+            means[:, list(self.latent)] = latent_means
+        mu = np.einsum("bij,bj->bi", b_matrix, means)[:, :p]
+        owner = self.first_order_items
+        raw = thetas[:, self.first_order]
+        first = np.where(is_mean, mu[:, owner], delta[:, owner] * (raw - mu[:, owner]))
+        rows, columns = pair_indices(p)
+        continuous = list(self.continuous)
+        return np.concatenate([first, sigma[:, continuous, continuous],
+                               sigma[:, rows, columns]], axis=1)
+
+    def _closed_stack(self, parts: np.ndarray, scale: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(b, v, v) each: :meth:`closed_matrices` at the covariance parts (b, n_cov)."""
+        ram, count = self.ram, len(parts)
+        size = len(ram.variables)
+        a_matrix, s_matrix = np.zeros((count, size, size)), np.zeros((count, size, size))
+        a_matrix[:, ram.a_rows, ram.a_cols] = _gather_stack(parts, ram.a_free, ram.a_fixed)
+        s_values = _gather_stack(parts, ram.s_free, ram.s_fixed)
+        s_matrix[:, ram.s_rows, ram.s_cols] = s_values
+        s_matrix[:, ram.s_cols, ram.s_rows] = s_values
+        b_matrix = np.linalg.inv(np.eye(size) - a_matrix)
+        for closing, item in self.closing:
+            target = 1.0 if scale is None else 1.0 / scale[:, item] ** 2
+            s_matrix[:, closing, closing] = 0.0
+            row = b_matrix[:, item]
+            explained = np.einsum("bi,bij,bj->b", row, s_matrix, row)
+            s_matrix[:, closing, closing] = (target - explained) / row[:, closing] ** 2
+        return a_matrix, s_matrix, b_matrix
+
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """(m, q) d implied / d theta: central differences but for the thresholds."""
         rows, thresholds, values = self.threshold_derivatives()
@@ -132,7 +176,7 @@ class OrdinalModel:
         jacobian = np.zeros((len(self.first_order) + len(self.continuous)
                              + self.ram.n_observed * (self.ram.n_observed - 1) // 2,
                              len(theta)))
-        jacobian[:, others] = difference_jacobian(self.implied, theta, others)
+        jacobian[:, others] = stacked_difference_jacobian(self.implied_stack, theta, others)
         jacobian[rows, thresholds] = values
         return jacobian
 
@@ -165,6 +209,26 @@ def difference_jacobian(function: Callable[[np.ndarray], np.ndarray], values: np
         down[index] -= step
         jacobian.append((function(up) - function(down)) / (2 * step))
     return np.column_stack(jacobian)
+
+
+def stacked_difference_jacobian(function: Callable[[np.ndarray], np.ndarray],
+                                values: np.ndarray, columns: np.ndarray,
+                                step: float = 1e-6) -> np.ndarray:
+    """(m, len(columns)) :func:`difference_jacobian` of a ``function`` that maps a stack
+    of vectors (b, q) to (b, m): all 2 len(columns) evaluations in one call."""
+    shifts = np.zeros((len(columns), len(values)))
+    shifts[np.arange(len(columns)), columns] = step
+    evaluated = function(np.concatenate([values + shifts, values - shifts]))
+    return ((evaluated[: len(columns)] - evaluated[len(columns):]) / (2 * step)).T
+
+
+def _gather_stack(thetas: np.ndarray, free: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """(b, k) cell values at each of b parameter vectors: free cells from ``thetas``
+    (b, q), the others fixed."""
+    values = np.broadcast_to(fixed, (len(thetas), len(fixed))).copy()
+    mask = free >= 0
+    values[:, mask] = thetas[:, free[mask]]
+    return values
 
 
 def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalModel:

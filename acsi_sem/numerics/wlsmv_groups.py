@@ -36,10 +36,10 @@ from acsi_sem.numerics.wlsmv import (
     OrdinalModel,
     ScaledShiftedTest,
     continuous_rescaling,
-    difference_jacobian,
     fit_dwls,
     gauss_newton,
     rescaled_statistics,
+    stacked_difference_jacobian,
 )
 
 # Classes lavaan's group.equal may hold equal for ordered items, and the table rows of each.
@@ -131,13 +131,21 @@ class OrdinalGroup:
         the group's scale factors and latent means)."""
         return self.model.implied(values, self.scale_factors(values), self.latent_means(values))
 
+    def implied_stack(self, stack: np.ndarray) -> np.ndarray:
+        """(b, m_g) :meth:`implied` at each of b local parameter vectors (b, q_g)."""
+        n_cov, n_first, n_scale = self.sizes
+        scale = np.ones((len(stack), len(self.statistics.items)))
+        scale[:, ~self.statistics.is_continuous] = stack[:, n_cov + n_first:
+                                                          n_cov + n_first + n_scale]
+        return self.model.implied_stack(stack, scale, stack[:, n_cov + n_first + n_scale:])
+
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """(m_g, q) d implied / d theta (a shared parameter sums its local columns): central
         differences but for the thresholds."""
         values = self.local(theta)
         rows, thresholds, slopes = self.model.threshold_derivatives(self.scale_factors(values))
         free = np.setdiff1d(np.flatnonzero(self.index >= 0), thresholds)
-        local = difference_jacobian(self.implied, values, free)
+        local = stacked_difference_jacobian(self.implied_stack, values, free)
         jacobian = np.zeros((len(self.statistics.vector), len(theta)))
         np.add.at(jacobian.T, self.index[free], local.T)
         np.add.at(jacobian, (rows, self.index[thresholds]), slopes)
