@@ -162,3 +162,41 @@ def test_the_wlsmv_bootstrap_from_the_shell(capsys) -> None:
                           ordered="all", bootstrap=4, seed=3).bootstrap
     assert loading["se"] == pytest.approx(direct.se[direct.names.index("visual =~ x2")],
                                           rel=1e-12)
+
+
+def mixed_frame(continuous: tuple[str, ...]) -> pd.DataFrame:
+    """The HS items in four categories but ``continuous`` on their own scale (the mixed
+    WLSMV fixtures' data), with the school."""
+    frame = pd.read_csv(DATA / "holzinger1939_ordinal.csv")
+    raw = pd.read_csv(DATA / "holzinger1939.csv")
+    return frame.assign(**{name: raw[name] for name in continuous})
+
+
+@pytest.mark.parametrize(("continuous", "options"), [
+    (("x1", "x5", "x9"), {}),
+    (("x1", "x2", "x5", "x9"), {"group": "school"}),
+])
+def test_a_replicate_with_continuous_items_is_the_fit_of_its_rows(continuous: tuple[str, ...],
+                                                                  options: dict) -> None:
+    """Warm-started from the full sample (with the continuous items rescaled), a replicate
+    ends where a fresh fit of the resampled rows does."""
+    frame = mixed_frame(continuous)
+    if "group" not in options:
+        frame = frame.drop(columns="school")
+    ordered = [f"x{j}" for j in range(1, 10) if f"x{j}" not in continuous]
+    settings = {"estimator": "wlsmv", "ordered": ordered, **options}
+    boot = acsi_sem.fit(HS_CFA, frame, bootstrap=2, seed=5, **settings).bootstrap
+    strata = frame["school"].to_numpy() if "group" in options else None
+    rows = next(resampled_rows(len(frame), 1, 5, strata))
+    fresh = acsi_sem.fit(HS_CFA, frame.iloc[rows].reset_index(drop=True), **settings)
+    table = fresh.parameters
+    columns = ["lhs", "op", "rhs", "group"] if "group" in options else ["lhs", "op", "rhs"]
+    keys = [" ".join(str(v) for v in row[:3]).strip() + (f" [{row[3]}]" if len(row) > 3
+                                                          else "")
+            for row in table[columns].itertuples(index=False)]
+    estimates = dict(zip(keys, table["est"], strict=True))
+    parameters = [name for name in boot.names if not name.startswith(("total", "indirect",
+                                                                     "htmt"))]
+    assert len(parameters) > 30 and any(" ~1" in name for name in parameters)
+    assert_close(boot.draws[0, :len(parameters)], [estimates[name] for name in parameters],
+                 rel=1e-6, absolute=1e-7, what="replicate against a fresh fit")
