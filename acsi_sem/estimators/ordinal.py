@@ -9,7 +9,9 @@ import pandas as pd
 
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.checks import check_no_composites
+from acsi_sem.estimators.common import apply_bootstrap
 from acsi_sem.estimators.options import FitOptions
+from acsi_sem.estimators.ordinal_bootstrap import bootstrap_wlsmv
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
@@ -62,6 +64,11 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
                              discrepancy=dwls.value, vcov=dwls.vcov, converged=dwls.converged,
                              messages=(), information=information)
     parameters = parameter_table(solution, np.zeros(len(spec.observed)), data.n_obs)
+    effects = effects_table(final, solution.ram, solution.theta, solution.vcov)
+    boot = None
+    if options.bootstrap:
+        boot = bootstrap_wlsmv(solution, dwls, statistics, data, parameters, effects, options)
+        parameters, effects = apply_bootstrap(parameters, effects, boot)
     names = tuple(spec.observed)
     implied = _implied_covariance(solution)
     sample = (statistics.marginal_covariance(names) if statistics.covariates
@@ -72,17 +79,17 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         estimator="WLSMV", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
         parameters=parameters, fit_indices=_fit_indices(dwls, statistics),
         r2=r_squared(solution.ram, solution.theta),
-        effects=effects_table(final, solution.ram, solution.theta, solution.vcov),
-        converged=dwls.converged,
+        effects=effects, converged=dwls.converged,
         warnings=(*statistics.problems(), *_warnings(solution, parameters)),
-        notes=(*data.notes, _categories_note(statistics)),
+        notes=(*data.notes, _categories_note(statistics),
+               *(() if boot is None else (boot.summary_line(),))),
         implied_cov=as_frame(implied, names),
         sample_cov=as_frame(sample, names),
         vcov=None if dwls.vcov is None else pd.DataFrame(
             dwls.vcov, index=final.free_parameter_names, columns=final.free_parameter_names),
         quality=cbsem_quality(solution, parameters, data, correlation=(
             _correlation(sample) if statistics.covariates else statistics.polychoric)),
-        missing=data.missing_report(),
+        missing=data.missing_report(), bootstrap=boot,
     )
 
 
@@ -136,19 +143,20 @@ def continuous_items(spec: ModelSpec, ordered: tuple[str, ...] | None) -> tuple[
 
 def check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions,
                         continuous: tuple[str, ...]) -> None:
-    """Refuse what WLSMV cannot fit yet (the bootstrap, FIML, ``~ 1``, observed
-    covariates beside continuous items) and ordered columns that are not answer
+    """Refuse what WLSMV cannot fit yet (FIML, ``~ 1``, observed covariates beside
+    continuous items or with the bootstrap) and ordered columns that are not answer
     categories; also the groups' check (:mod:`acsi_sem.estimators.ordinal_groups`).
 
     Raises:
         AcsiSemError: an unsupported request.
         DataError: an ordered column with non-integer answers or too many categories.
     """
-    unsupported = [(options.bootstrap > 0, "the bootstrap"),
-                   (data.has_missing, "FIML (missing='fiml')"),
+    unsupported = [(data.has_missing, "FIML (missing='fiml')"),
                    (spec.has_intercepts, "intercepts or means ('~ 1')"),
                    (bool(spec.exogenous_covariates) and bool(continuous),
-                    "observed covariates beside continuous items")]
+                    "observed covariates beside continuous items"),
+                   (bool(spec.exogenous_covariates) and options.bootstrap > 0,
+                    "the bootstrap with observed covariates")]
     for applies, what in unsupported:
         if applies:
             raise AcsiSemError(f"{what} is not available with ordered items (WLSMV) yet")

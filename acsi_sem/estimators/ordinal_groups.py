@@ -8,7 +8,9 @@ from scipy import special
 
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.estimators.checks import check_no_composites
+from acsi_sem.estimators.common import apply_bootstrap
 from acsi_sem.estimators.options import FitOptions
+from acsi_sem.estimators.ordinal_bootstrap import bootstrap_wlsmv_groups
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
 from acsi_sem.model.spec import ModelSpec
@@ -146,6 +148,12 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
                      in improper_solution_warnings(frame, part.ram, part.theta)]
     parameters = pd.concat(tables, ignore_index=True)
     parameters.insert(3, "group", parameters.pop("group"))
+    effects = pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
+                         for p, label in zip(parts, labels, strict=True)], ignore_index=True)
+    boot = None
+    if options.bootstrap:
+        boot = bootstrap_wlsmv_groups(solution, data, parameters, effects, parts, options)
+        parameters, effects = apply_bootstrap(parameters, effects, boot)
     table = pd.concat(stacked, ignore_index=True)
     table["id"] = np.arange(1, len(table) + 1)
     implied = [_implied_correlation(g, solution.theta) for g in solution.groups]
@@ -157,12 +165,10 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
         estimator="WLSMV", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
         parameters=parameters, fit_indices=_fit_indices(solution, implied),
         r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
-        effects=pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
-                           for p, label in zip(parts, labels, strict=True)],
-                          ignore_index=True),
-        converged=solution.converged,
+        effects=effects, converged=solution.converged,
         warnings=(*[w for g in solution.groups for w in g.statistics.problems()], *warnings),
-        notes=(*data.notes, _note(solution, labels, options.group_equal)),
+        notes=(*data.notes, _note(solution, labels, options.group_equal),
+               *(() if boot is None else (boot.summary_line(),))),
         implied_cov=_by_group(labels, [as_frame(s, names) for s in implied_cov]),
         sample_cov=_by_group(labels, [as_frame(_sample_moments(g.statistics, names), names)
                                       for g in solution.groups]),
@@ -170,6 +176,7 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
                 "n_obs": {label: g.statistics.n_obs for label, g
                           in zip(labels, solution.groups, strict=True)},
                 "equal": list(options.group_equal), "labelled": []},
+        bootstrap=boot,
     )
 
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from acsi_sem.numerics.normal import category_limits, normal_density, threshold_sides
 from acsi_sem.numerics.polyserial import (
@@ -175,23 +176,29 @@ class OrdinalStatistics:
 
 def lower_triangle(matrix: np.ndarray) -> np.ndarray:
     """Elements below the diagonal of a (p, p) matrix, column by column: (p(p-1)/2,)."""
-    columns, rows = np.triu_indices(len(matrix), k=1)
+    rows, columns = pair_indices(len(matrix))
     return matrix[rows, columns]
 
 
+@cache
 def pair_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of each correlation in :func:`lower_triangle` order."""
+    """Row and column of each correlation in :func:`lower_triangle` order (cached: DWLS
+    evaluates the model's correlations thousands of times; read-only arrays)."""
     columns, rows = np.triu_indices(p, k=1)
+    rows.flags.writeable = columns.flags.writeable = False
     return rows, columns
 
 
-def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
-    """P(X <= h, Y <= k) for standard bivariate normal X, Y with correlation ``rho``.
+def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
+                         ) -> np.ndarray:
+    """P(X <= h, Y <= k) for standard bivariate normal X, Y with correlation ``rho`` (a
+    number, or an array that broadcasts with ``h`` and ``k``: one per pair of items).
 
     Owen's T form, exact to rounding: Phi2 = (Phi(h) + Phi(k))/2 - T(h, a_h) - T(k, a_k)
     - beta (Owen 1956). Infinite limits are allowed.
     """
-    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+    h, k, rho = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float),
+                                    np.asarray(rho, dtype=float))
     result = np.zeros(h.shape)
     finite = np.isfinite(h) & np.isfinite(k)
     result[np.isposinf(h) & np.isfinite(k)] = special.ndtr(k[np.isposinf(h) & np.isfinite(k)])
@@ -200,24 +207,39 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray
     # Owen's formula divides by h and k; a zero limit moves by a negligible amount.
     x = np.where(h[finite] == 0, 1e-12, h[finite])
     y = np.where(k[finite] == 0, 1e-12, k[finite])
-    root = np.sqrt(1 - rho * rho)
+    r = rho[finite]
+    root = np.sqrt(1 - r * r)
     beta = np.where(x * y > 0, 0.0, 0.5)
     result[finite] = ((special.ndtr(x) + special.ndtr(y)) / 2
-                      - special.owens_t(x, (y - rho * x) / (x * root))
-                      - special.owens_t(y, (x - rho * y) / (y * root)) - beta)
+                      - special.owens_t(x, (y - r * x) / (x * root))
+                      - special.owens_t(y, (x - r * y) / (y * root)) - beta)
     return np.clip(result, 0.0, 1.0)
 
 
-def bivariate_normal_pdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
-    """The standard bivariate normal density at (h, k), 0 at infinite limits."""
-    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+def bivariate_normal_pdf(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
+                         ) -> np.ndarray:
+    """The standard bivariate normal density at (h, k), 0 at infinite limits (``rho`` as
+    in :func:`bivariate_normal_cdf`)."""
+    return _density_and_slope(h, k, rho)[0]
+
+
+def _density_and_slope(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The standard bivariate normal density phi2 at (h, k) and its derivative with
+    respect to rho, both 0 at infinite limits: d log phi2 / d rho = rho / (1 - rho^2)
+    + (h k (1 - rho^2) - rho (h^2 - 2 rho h k + k^2)) / (1 - rho^2)^2."""
+    h, k, rho = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float),
+                                    np.asarray(rho, dtype=float))
     finite = np.isfinite(h) & np.isfinite(k)
-    density = np.zeros(h.shape)
-    x, y = h[finite], k[finite]
-    one_minus = 1 - rho * rho
-    density[finite] = (np.exp(-(x * x - 2 * rho * x * y + y * y) / (2 * one_minus))
+    density, slope = np.zeros(h.shape), np.zeros(h.shape)
+    x, y, r = h[finite], k[finite], rho[finite]
+    one_minus = 1 - r * r
+    quadratic = x * x - 2 * r * x * y + y * y
+    density[finite] = (np.exp(-quadratic / (2 * one_minus))
                        / (2 * np.pi * np.sqrt(one_minus)))
-    return density
+    slope[finite] = density[finite] * (r / one_minus + (x * y * one_minus - r * quadratic)
+                                       / one_minus ** 2)
+    return density, slope
 
 
 @dataclass(frozen=True)
@@ -246,9 +268,16 @@ def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> O
     items = [_item(frame[name].to_numpy(), name in continuous) for name in frame.columns]
     p = len(items)
     polychoric = np.eye(p)
+    ordered_pairs = [(a, b) for a, b in zip(*pair_indices(p), strict=True)
+                     if items[a].continuous is None and items[b].continuous is None]
+    if ordered_pairs:
+        first, second = np.array(ordered_pairs).T
+        polychoric[first, second] = polychoric[second, first] = _polychorics(
+            items, first, second)
     for row, column in zip(*pair_indices(p), strict=True):
-        polychoric[row, column] = polychoric[column, row] = _pair_correlation(
-            items[row], items[column])
+        if items[row].continuous is not None or items[column].continuous is not None:
+            polychoric[row, column] = polychoric[column, row] = _pair_correlation(
+                items[row], items[column])
     is_continuous = np.array([item.continuous is not None for item in items])
     moments = [item.continuous for item in items]
     return OrdinalStatistics(
@@ -261,10 +290,8 @@ def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> O
 
 
 def _pair_correlation(first: _Item, second: _Item) -> float:
-    """Polychoric, polyserial or Pearson correlation of two items, as their kinds ask."""
-    if first.continuous is None and second.continuous is None:
-        table = _cross_table(first.codes, second.codes, len(first.levels), len(second.levels))
-        return _polychoric(table, first.thresholds, second.thresholds)
+    """Polyserial or Pearson correlation of two items, as their kinds ask (at least one
+    continuous; the polychorics come from :func:`_polychorics`)."""
     if first.continuous is not None and second.continuous is not None:
         return pearson_correlation(first.continuous, second.continuous)
     numeric, ordered = (first, second) if first.continuous is not None else (second, first)
@@ -274,10 +301,6 @@ def _pair_correlation(first: _Item, second: _Item) -> float:
 def _thresholds(codes: np.ndarray, categories: int) -> np.ndarray:
     counts = np.bincount(codes, minlength=categories)
     return special.ndtri(np.cumsum(counts)[:-1] / len(codes))
-
-
-def _cross_table(first: np.ndarray, second: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    return np.bincount(first * columns + second, minlength=rows * columns).reshape(rows, columns)
 
 
 def cell_probabilities(first: np.ndarray, second: np.ndarray, rho: float) -> np.ndarray:
@@ -295,14 +318,74 @@ def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
     return np.diff(np.diff(pdf, axis=0), axis=1)
 
 
-def _polychoric(table: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
-    def negative_loglik(rho: float) -> float:
-        probabilities = np.clip(cell_probabilities(first, second, rho), 1e-300, None)
-        return -float(np.sum(table * np.log(probabilities)))
+# Newton steps on rho stop below this (the log-likelihood is then at its maximum to
+# rounding); bisection takes over where a Newton step leaves the bracket.
+RHO_TOLERANCE = 1e-12
 
-    found = optimize.minimize_scalar(negative_loglik, bounds=(-RHO_BOUND, RHO_BOUND),
-                                     method="bounded", options={"xatol": 1e-10})
-    return float(found.x)
+
+def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(P,) the polychoric correlation of each pair of ordered items ``items[first[k]]``,
+    ``items[second[k]]``: the maximum of the pair's cross-table likelihood with the
+    thresholds held fixed, in [-RHO_BOUND, RHO_BOUND].
+
+    All pairs are solved at once (safeguarded Newton from 0: a bracket by the score's sign,
+    bisection where the Newton step leaves it or the curvature is not negative): the
+    cross-tables and cell probabilities are stacked (P, K, K) arrays, every item padded to
+    the most categories K with empty categories (limits at +inf, no answers).
+    """
+    size = max(len(items[j].levels) for j in (*first, *second))
+    limits = {j: np.concatenate([category_limits(items[j].thresholds),
+                                 np.full(size - len(items[j].levels), np.inf)])
+              for j in set(first) | set(second)}
+    upper = np.stack([limits[j] for j in first])[:, :, None]     # (P, K+1, 1)
+    lower = np.stack([limits[j] for j in second])[:, None, :]    # (P, 1, K+1)
+    codes = np.stack([items[a].codes * size + items[b].codes for a, b
+                      in zip(first, second, strict=True)])
+    offsets = (np.arange(len(first)) * size * size)[:, None]
+    tables = np.bincount((codes + offsets).ravel(), minlength=len(first) * size * size
+                         ).reshape(len(first), size, size).astype(float)
+    rho = np.zeros(len(first))
+    low, high = np.full(len(first), -RHO_BOUND), np.full(len(first), RHO_BOUND)
+    active = np.arange(len(first))
+    for _ in range(200):
+        score, curvature = _loglik_derivatives(tables[active], upper[active], lower[active],
+                                               rho[active])
+        low[active] = np.where(score > 0, rho[active], low[active])
+        high[active] = np.where(score < 0, rho[active], high[active])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = rho[active] - score / curvature
+        inside = (curvature < 0) & (newton > low[active]) & (newton < high[active])
+        candidate = np.where(inside, newton, (low[active] + high[active]) / 2)
+        done = ((np.abs(candidate - rho[active]) < RHO_TOLERANCE) | (score == 0)
+                | (high[active] - low[active] < RHO_TOLERANCE))
+        rho[active] = np.where(score == 0, rho[active], candidate)
+        active = active[~done]
+        if not len(active):
+            break
+    return rho
+
+
+def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                        rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) each pair's d log L / d rho and d^2 log L / d rho^2 at ``rho`` (P,), with
+    ``tables`` (P, K, K) the cross-tables and ``upper`` (P, K+1, 1), ``lower`` (P, 1, K+1)
+    the two items' category limits: the cells' d pi / d rho are the differences of the
+    density phi2 at their corners (d Phi2 / d rho = phi2), their second derivatives those
+    of d phi2 / d rho."""
+    r = rho[:, None, None]
+    cdf = bivariate_normal_cdf(upper, lower, r)
+    density, slope = _density_and_slope(upper, lower, r)
+
+    def cells(corners: np.ndarray) -> np.ndarray:
+        return np.diff(np.diff(corners, axis=1), axis=2)
+
+    answered = tables > 0
+    probability = np.where(answered, np.clip(cells(cdf), 1e-300, None), 1.0)
+    first = cells(density) / probability
+    second = cells(slope) / probability
+    score = np.sum(np.where(answered, tables * first, 0.0), axis=(1, 2))
+    curvature = np.sum(np.where(answered, tables * (second - first ** 2), 0.0), axis=(1, 2))
+    return score, curvature
 
 
 def _asymptotic_covariance(items: list[_Item], polychoric: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ from acsi_sem.errors import ModelSyntaxError
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.model.spec import ModelSpec, number_free_parameters
 from acsi_sem.numerics.ml import halve_until_better, minimize_ml
-from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle
+from acsi_sem.numerics.polychoric import OrdinalStatistics, lower_triangle, pair_indices
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class OrdinalModel:
         """RAM indices of the items, in the statistics' order."""
         return np.array(self.items if self.items else range(self.ram.n_observed), dtype=int)
 
-    @property
+    @cached_property
     def first_order_is_mean(self) -> np.ndarray:
         """(k,) whether each univariate statistic is a continuous item's mean."""
         return np.isin(self.first_order_items, self.continuous)
@@ -159,12 +160,61 @@ class OrdinalModel:
         items = self.item_indices
         return (b_matrix[items] @ s_matrix @ b_matrix[items].T)
 
+    def implied_stack(self, thetas: np.ndarray, scale: np.ndarray | None = None,
+                      latent_means: np.ndarray | None = None) -> np.ndarray:
+        """(b, m) :meth:`implied` at each of b parameter vectors ``thetas`` (b, q), as
+        stacked arrays (the differenced Jacobian's 2 q evaluations in one); ``scale``
+        (b, p) and ``latent_means`` (b, n_latent) per vector, or None."""
+        if self.covariates:  # conditional statistics: the slopes, given x; one at a time
+            return np.array([self.implied(
+                theta, None if scale is None else scale[k],
+                None if latent_means is None else latent_means[k])
+                for k, theta in enumerate(thetas)])
+        count = len(thetas)
+        _, s_matrix, b_matrix = self._closed_stack(thetas[:, : self.n_covariance], scale)
+        p = self.ram.n_observed
+        delta = np.ones((count, p)) if scale is None else scale
+        sigma = ((b_matrix @ s_matrix @ b_matrix.transpose(0, 2, 1))[:, :p, :p]
+                 * delta[:, :, None] * delta[:, None, :])
+        means = np.zeros((count, len(self.ram.variables)))
+        is_mean = self.first_order_is_mean
+        means[:, self.first_order_items[is_mean]] = thetas[:, self.first_order[is_mean]]
+        if latent_means is not None:
+            means[:, list(self.latent)] = latent_means
+        mu = np.einsum("bij,bj->bi", b_matrix, means)[:, :p]
+        owner = self.first_order_items
+        raw = thetas[:, self.first_order]
+        first = np.where(is_mean, mu[:, owner], delta[:, owner] * (raw - mu[:, owner]))
+        rows, columns = pair_indices(p)
+        continuous = list(self.continuous)
+        return np.concatenate([first, sigma[:, continuous, continuous],
+                               sigma[:, rows, columns]], axis=1)
+
+    def _closed_stack(self, parts: np.ndarray, scale: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(b, v, v) each: :meth:`closed_matrices` at the covariance parts (b, n_cov)."""
+        ram, count = self.ram, len(parts)
+        size = len(ram.variables)
+        a_matrix, s_matrix = np.zeros((count, size, size)), np.zeros((count, size, size))
+        a_matrix[:, ram.a_rows, ram.a_cols] = _gather_stack(parts, ram.a_free, ram.a_fixed)
+        s_values = _gather_stack(parts, ram.s_free, ram.s_fixed)
+        s_matrix[:, ram.s_rows, ram.s_cols] = s_values
+        s_matrix[:, ram.s_cols, ram.s_rows] = s_values
+        b_matrix = np.linalg.inv(np.eye(size) - a_matrix)
+        for closing, item in self.closing:
+            target = 1.0 if scale is None else 1.0 / scale[:, item] ** 2
+            s_matrix[:, closing, closing] = 0.0
+            row = b_matrix[:, item]
+            explained = np.einsum("bi,bij,bj->b", row, s_matrix, row)
+            s_matrix[:, closing, closing] = (target - explained) / row[:, closing] ** 2
+        return a_matrix, s_matrix, b_matrix
+
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """(m, q) d implied / d theta: central differences but for the thresholds."""
         rows, thresholds, values = self.threshold_derivatives()
         others = np.setdiff1d(np.arange(len(theta)), thresholds)
         jacobian = np.zeros((len(self.implied(theta)), len(theta)))
-        jacobian[:, others] = difference_jacobian(self.implied, theta, others)
+        jacobian[:, others] = stacked_difference_jacobian(self.implied_stack, theta, others)
         jacobian[rows, thresholds] = values
         return jacobian
 
@@ -197,6 +247,26 @@ def difference_jacobian(function: Callable[[np.ndarray], np.ndarray], values: np
         down[index] -= step
         jacobian.append((function(up) - function(down)) / (2 * step))
     return np.column_stack(jacobian)
+
+
+def stacked_difference_jacobian(function: Callable[[np.ndarray], np.ndarray],
+                                values: np.ndarray, columns: np.ndarray,
+                                step: float = 1e-6) -> np.ndarray:
+    """(m, len(columns)) :func:`difference_jacobian` of a ``function`` that maps a stack
+    of vectors (b, q) to (b, m): all 2 len(columns) evaluations in one call."""
+    shifts = np.zeros((len(columns), len(values)))
+    shifts[np.arange(len(columns)), columns] = step
+    evaluated = function(np.concatenate([values + shifts, values - shifts]))
+    return ((evaluated[: len(columns)] - evaluated[len(columns):]) / (2 * step)).T
+
+
+def _gather_stack(thetas: np.ndarray, free: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """(b, k) cell values at each of b parameter vectors: free cells from ``thetas``
+    (b, q), the others fixed."""
+    values = np.broadcast_to(fixed, (len(thetas), len(fixed))).copy()
+    mask = free >= 0
+    values[:, mask] = thetas[:, free[mask]]
+    return values
 
 
 def ordinal_model(spec: ModelSpec, statistics: OrdinalStatistics) -> OrdinalModel:
@@ -310,8 +380,10 @@ class DwlsSolution:
         value: F_DWLS at theta.
         jacobian: (m, q) d sigma / d theta at theta.
         vcov: (q, q) robust covariance of the estimates, or ``None`` if E is singular.
-        converged: whether Gauss-Newton converged.
+        converged: whether Gauss-Newton converged to a proper latent-response solution.
         iterations: Gauss-Newton iterations used.
+        improper: whether Gauss-Newton converged but a derived variance is negative (not
+            ``converged`` then; a bootstrap replicate keeps such a solution as improper).
     """
 
     model: OrdinalModel
@@ -321,6 +393,7 @@ class DwlsSolution:
     vcov: np.ndarray | None
     converged: bool
     iterations: int
+    improper: bool = False
 
 
 STALLED_STEP = 1e-8   # relative step below which a Gauss-Newton run that used up its
@@ -401,15 +474,22 @@ def newton_polish(value, normal_equations, theta: np.ndarray, current: float, *,
 
 
 def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
-             max_iterations: int = 200, tolerance: float = 1e-10) -> DwlsSolution:
+             max_iterations: int = 200, tolerance: float = 1e-10,
+             start: np.ndarray | None = None) -> DwlsSolution:
     """Minimise F_DWLS by Gauss-Newton with step halving, from ML on the sample
     correlations, with the continuous items rescaled to unit variance (DWLS is
     equivariant, and neither the start nor the convergence test then depends on an item's
-    unit of measurement); the estimates, Jacobian and covariance are scaled back."""
+    unit of measurement); the estimates, Jacobian and covariance are scaled back.
+
+    Args:
+        start: (q,) starting values in the items' units (a bootstrap replicate starts
+            from the full-sample estimates), instead of ML on the sample correlations.
+    """
     rescaling = continuous_rescaling(model, statistics.standard_deviations)
     standardized = rescaled_statistics(statistics, rescaling)
     sample, weights = standardized.vector, standardized.weights
-    theta = _start_values(model, standardized)
+    theta = (_start_values(model, standardized) if start is None
+             else np.asarray(start, dtype=float) / rescaling.parameters)
 
     def value(parameters: np.ndarray) -> float:
         implied = model.implied(parameters)
@@ -424,11 +504,12 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
         value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
     jacobian = model.jacobian(theta)
     vcov = _robust_vcov(jacobian, standardized)
-    converged = converged and not _improper_latent_response(model, theta)
+    improper = converged and _improper_latent_response(model, theta)
     return DwlsSolution(model=model, theta=rescaling.parameters * theta, value=current,
                         jacobian=rescaling.jacobian(jacobian),
                         vcov=None if vcov is None else rescaling.covariance(vcov),
-                        converged=converged, iterations=iteration)
+                        converged=converged and not improper, iterations=iteration,
+                        improper=improper)
 
 
 def _improper_latent_response(model: OrdinalModel, theta: np.ndarray) -> bool:

@@ -24,6 +24,7 @@ weights ``f_g W_g`` and ``Gamma_g / f_g`` (lavaan's lav_test_satorra_bentler).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,10 +36,10 @@ from acsi_sem.numerics.wlsmv import (
     OrdinalModel,
     ScaledShiftedTest,
     continuous_rescaling,
-    difference_jacobian,
     fit_dwls,
     gauss_newton,
     rescaled_statistics,
+    stacked_difference_jacobian,
 )
 
 # Classes lavaan's group.equal may hold equal for ordered items, and the table rows of each.
@@ -72,7 +73,7 @@ class OrdinalGroup:
     index: np.ndarray
     latent: tuple[str, ...]
 
-    @property
+    @cached_property
     def sizes(self) -> tuple[int, int, int]:
         """(covariance part, thresholds and intercepts, scale factors) counts."""
         continuous = self.statistics.is_continuous
@@ -131,13 +132,23 @@ class OrdinalGroup:
         the group's scale factors and latent means)."""
         return self.model.implied(values, self.scale_factors(values), self.latent_means(values))
 
+    def implied_stack(self, stack: np.ndarray) -> np.ndarray:
+        """(b, m_g) :meth:`implied` at each of b local parameter vectors (b, q_g)."""
+        if self.model.covariates:  # conditional statistics: one vector at a time
+            return np.array([self.implied(values) for values in stack])
+        n_cov, n_first, n_scale = self.sizes
+        scale = np.ones((len(stack), len(self.statistics.items)))
+        scale[:, ~self.statistics.is_continuous] = stack[:, n_cov + n_first:
+                                                          n_cov + n_first + n_scale]
+        return self.model.implied_stack(stack, scale, stack[:, n_cov + n_first + n_scale:])
+
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """(m_g, q) d implied / d theta (a shared parameter sums its local columns): central
         differences but for the thresholds."""
         values = self.local(theta)
         rows, thresholds, slopes = self.model.threshold_derivatives(self.scale_factors(values))
         free = np.setdiff1d(np.flatnonzero(self.index >= 0), thresholds)
-        local = difference_jacobian(self.implied, values, free)
+        local = stacked_difference_jacobian(self.implied_stack, values, free)
         jacobian = np.zeros((len(self.statistics.vector), len(theta)))
         np.add.at(jacobian.T, self.index[free], local.T)
         np.add.at(jacobian, (rows, self.index[thresholds]), slopes)
@@ -190,7 +201,9 @@ class GroupedDwls:
         jacobians: per group (m_g, q) d implied / d theta at theta.
         vcov: (q, q) robust covariance, or ``None`` if E is singular.
         information: (q, q) E = sum_g f_g Delta_g' W_g Delta_g.
-        converged: whether Gauss-Newton converged.
+        converged: whether Gauss-Newton converged to a proper latent-response solution.
+        improper: whether Gauss-Newton converged but a derived variance is negative (not
+            ``converged`` then; a bootstrap replicate keeps such a solution as improper).
     """
 
     groups: tuple[OrdinalGroup, ...]
@@ -200,6 +213,7 @@ class GroupedDwls:
     vcov: np.ndarray | None
     information: np.ndarray
     converged: bool
+    improper: bool = False
 
     @property
     def fractions(self) -> np.ndarray:
@@ -209,21 +223,25 @@ class GroupedDwls:
 
 
 def fit_dwls_groups(groups: tuple[OrdinalGroup, ...], *, max_iterations: int = 200,
-                    tolerance: float = 1e-10) -> GroupedDwls:
+                    tolerance: float = 1e-10, start: np.ndarray | None = None
+                    ) -> GroupedDwls:
     """Minimise sum_g (N_g - 1) F_g by Gauss-Newton with step halving, from each group's
     single-group DWLS fit (shared parameters at their mean over the groups), with the
     continuous items in every group rescaled by the same factors (their standard deviations
     averaged over the groups), as the single-group fit; the estimates, Jacobians and
-    covariance are scaled back."""
+    covariance are scaled back. ``start``: (q,) joint starting values in the items' units
+    (a bootstrap replicate's, the full-sample estimates) instead of the groups' fits."""
     parameters, statistics, rescaled = _joint_rescaling(groups)
-    solution = _fit_rescaled(rescaled, max_iterations=max_iterations, tolerance=tolerance)
+    solution = _fit_rescaled(rescaled, max_iterations=max_iterations, tolerance=tolerance,
+                             start=None if start is None else start / parameters)
     factors = np.outer(parameters, parameters)
     return GroupedDwls(
         groups=groups, theta=parameters * solution.theta, value=solution.value,
         jacobians=tuple(j * statistics[k][:, None] / parameters[None, :]
                         for k, j in enumerate(solution.jacobians)),
         vcov=None if solution.vcov is None else solution.vcov * factors,
-        information=solution.information / factors, converged=solution.converged)
+        information=solution.information / factors, converged=solution.converged,
+        improper=solution.improper)
 
 
 def _joint_rescaling(groups: tuple[OrdinalGroup, ...]
@@ -246,8 +264,8 @@ def _joint_rescaling(groups: tuple[OrdinalGroup, ...]
 
 
 def _fit_rescaled(groups: tuple[OrdinalGroup, ...], *, max_iterations: int,
-                  tolerance: float) -> GroupedDwls:
-    theta = _start_values(groups)
+                  tolerance: float, start: np.ndarray | None) -> GroupedDwls:
+    theta = _start_values(groups) if start is None else np.asarray(start, dtype=float)
     factors = [(g.statistics.n_obs - 1) * g.statistics.weights for g in groups]
 
     def value(parameters: np.ndarray) -> float:
@@ -266,15 +284,17 @@ def _fit_rescaled(groups: tuple[OrdinalGroup, ...], *, max_iterations: int,
 
     theta, current, converged, _ = gauss_newton(
         value, normal_equations, theta, max_iterations=max_iterations, tolerance=tolerance)
-    converged = converged and not any(_improper_latent_response(g, g.local(theta))
-                                      for g in groups)
+    improper = converged and any(_improper_latent_response(g, g.local(theta))
+                                 for g in groups)
+    converged = converged and not improper
     jacobians = tuple(g.jacobian(theta) for g in groups)
     solution = GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
                            vcov=None, information=np.zeros((len(theta), len(theta))),
                            converged=converged)
     information, vcov = _robust_vcov(solution)
     return GroupedDwls(groups=groups, theta=theta, value=current, jacobians=jacobians,
-                       vcov=vcov, information=information, converged=converged)
+                       vcov=vcov, information=information, converged=converged,
+                       improper=improper)
 
 
 def _improper_latent_response(group: OrdinalGroup, values: np.ndarray) -> bool:

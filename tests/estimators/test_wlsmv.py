@@ -165,7 +165,6 @@ def frame(**changes) -> pd.DataFrame:
     ({"estimator": "wlsmv", "scale": (0, 20)},
      lambda: frame(PERQ1=lambda d: np.arange(len(d)) % 20),
      "PERQ1 has 20 distinct answers"),
-    ({"estimator": "wlsmv", "bootstrap": 10}, frame, "bootstrap is not available"),
 ])
 def test_impossible_ordinal_requests_name_the_cause(options: dict, data, pattern: str) -> None:
     with pytest.raises((AcsiSemError, DataError), match=pattern):
