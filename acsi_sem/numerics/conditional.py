@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from acsi_sem.errors import DataError
 from acsi_sem.numerics.normal import category_limits, normal_density
 from acsi_sem.numerics.polychoric import (
     RHO_BOUND,
@@ -36,6 +37,13 @@ from acsi_sem.numerics.polyserial import PairScores
 
 OPEN_LIMIT = 100.0   # lavaan's open ends of the outer categories (lav_uvord: o1, o2)
 NEWTON_TOLERANCE = 1e-12
+MAX_NEWTON_STEPS = 100
+STALLED_STEP = 1e-6  # a last Newton step larger than this (relative) found no maximum
+
+
+class ProbitSeparationError(ArithmeticError):
+    """An ordered probit regression without a maximum: its slopes grow without bound
+    (the covariates separate the item's categories)."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,14 @@ class ProbitRegression:
 
 def _limits(codes: np.ndarray, thresholds: np.ndarray, covariates: np.ndarray,
             slopes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n,) the upper and the lower limit of each respondent's category less x'beta."""
-    limits = category_limits(thresholds, OPEN_LIMIT)
+    """(n,) the upper and the lower limit of each respondent's category less x'beta; the
+    open ends at -+OPEN_LIMIT after subtracting x'beta, as lavaan's are where x'beta is
+    small (a covariate far from 0, such as a birth year, would otherwise move an open end
+    into the answers: lavaan's own fit fails there)."""
+    limits = category_limits(thresholds, np.inf)
     eta = covariates @ slopes
-    return limits[codes + 1] - eta, limits[codes] - eta
+    return (np.clip(limits[codes + 1] - eta, -OPEN_LIMIT, OPEN_LIMIT),
+            np.clip(limits[codes] - eta, -OPEN_LIMIT, OPEN_LIMIT))
 
 
 def _interval_probability(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -93,7 +105,23 @@ def _directions(codes: np.ndarray, n_thresholds: int, covariates: np.ndarray,
 
 def probit_regression(values: np.ndarray, covariates: np.ndarray) -> ProbitRegression:
     """ML ordered probit regression of (n,) answers on (n, nx) covariates, by Newton's
-    method on the exact Hessian (the log-likelihood is concave), from lavaan's start."""
+    method on the exact Hessian (the log-likelihood is concave), from lavaan's start; on
+    the centred covariates, whose thresholds are moved back to covariates 0 (which leaves
+    every respondent's limits as they are, and keeps a covariate far from 0, such as a
+    birth year, from starting Newton far from its maximum).
+
+    Raises:
+        ProbitSeparationError: no maximum (the slopes grow without bound).
+    """
+    centre = covariates.mean(axis=0)
+    centred = _centred_probit(values, covariates - centre)
+    thresholds = centred.thresholds + centre @ centred.slopes
+    upper, lower = _limits(centred.codes, thresholds, covariates, centred.slopes)
+    return ProbitRegression(levels=centred.levels, codes=centred.codes, thresholds=thresholds,
+                            slopes=centred.slopes, upper=upper, lower=lower)
+
+
+def _centred_probit(values: np.ndarray, covariates: np.ndarray) -> ProbitRegression:
     levels = np.unique(values)
     codes = np.searchsorted(levels, values)
     n_thresholds = len(levels) - 1
@@ -106,7 +134,8 @@ def probit_regression(values: np.ndarray, covariates: np.ndarray) -> ProbitRegre
         probability = _interval_probability(upper, lower)
         return float(np.sum(np.log(probability))) if np.all(probability > 0) else -np.inf
 
-    for _ in range(100):
+    step = np.full(len(theta), np.inf)
+    for _ in range(MAX_NEWTON_STEPS):
         upper, lower = _limits(codes, theta[:n_thresholds], covariates, theta[n_thresholds:])
         first, second, probability = _directions(codes, n_thresholds, covariates, upper,
                                                  lower)
@@ -117,13 +146,18 @@ def probit_regression(values: np.ndarray, covariates: np.ndarray) -> ProbitRegre
         curvature = ((first.T * (-upper * density_upper / probability)) @ first
                      + (second.T * (lower * density_lower / probability)) @ second)
         hessian = curvature - scores.T @ scores
-        step = np.linalg.solve(hessian, scores.sum(axis=0))
+        try:
+            step = np.linalg.solve(hessian, scores.sum(axis=0))
+        except np.linalg.LinAlgError:
+            raise ProbitSeparationError from None
         current, size = loglik(theta), 1.0
         while loglik(theta - size * step) < current and size > 1e-10:
             size /= 2
         theta = theta - size * step
         if np.max(np.abs(step)) < NEWTON_TOLERANCE:
             break
+    if not np.all(np.abs(step) < STALLED_STEP * (1 + np.abs(theta))):
+        raise ProbitSeparationError
     thresholds, slopes = theta[:n_thresholds], theta[n_thresholds:]
     upper, lower = _limits(codes, thresholds, covariates, slopes)
     return ProbitRegression(levels=levels, codes=codes, thresholds=thresholds, slopes=slopes,
@@ -184,7 +218,7 @@ def conditional_statistics(frame: pd.DataFrame, covariates: pd.DataFrame
     """Thresholds, slopes, residual polychoric correlations and their NACOV of the (n, p)
     ordered answers in ``frame`` given the (n, nx) ``covariates``."""
     x = covariates.to_numpy(dtype=float)
-    fits = [probit_regression(frame[name].to_numpy(), x) for name in frame.columns]
+    fits = [_item_regression(frame[name], covariates) for name in frame.columns]
     p = len(fits)
     polychoric = np.eye(p)
     for row, column in zip(*pair_indices(p), strict=True):
@@ -197,6 +231,20 @@ def conditional_statistics(frame: pd.DataFrame, covariates: pd.DataFrame
         continuous=np.zeros(p, dtype=bool), means=np.zeros(p), variances=np.ones(p),
         slopes=np.array([fit.slopes for fit in fits]), covariates=tuple(covariates.columns),
         covariate_covariance=np.atleast_2d(np.cov(x, rowvar=False)))
+
+
+def _item_regression(item: pd.Series, covariates: pd.DataFrame) -> ProbitRegression:
+    """:func:`probit_regression` of one item, or a DataError naming it and the covariates
+    where the regression has no maximum."""
+    try:
+        return probit_regression(item.to_numpy(), covariates.to_numpy(dtype=float))
+    except ProbitSeparationError:
+        raise DataError(
+            f"the probit regression of {item.name} on {', '.join(covariates.columns)} has no "
+            "maximum: its slopes grow without bound, so the covariates (nearly) separate "
+            f"{item.name}'s answer categories (e.g. a rare group whose members all chose "
+            "one answer); merge the rare categories or groups, or leave the covariate out "
+            "(lavaan warns and its fit does not converge)") from None
 
 
 def _asymptotic_covariance(fits: list[ProbitRegression], polychoric: np.ndarray,

@@ -15,7 +15,7 @@ import pytest
 
 import acsi_sem
 from acsi_sem.cli.main import main
-from acsi_sem.errors import AcsiSemError
+from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.numerics.conditional import conditional_statistics, probit_regression
 from tests.conftest import (
     LAVAAN,
@@ -228,3 +228,37 @@ def test_covariates_from_the_shell(tmp_path, capsys) -> None:
     fit = json.loads(capsys.readouterr().out)["fit"]
     assert fit["chisq_scaled"] == pytest.approx(
         lavaan_fit("hs_ordinal_mimic_wlsmv")["chisq_scaled"], rel=1e-6)
+
+
+def test_a_covariate_far_from_zero_changes_only_the_thresholds() -> None:
+    """A birth-year-like covariate (age + 2000): the probit regressions run on centred
+    covariates, so the slopes, SEs and fit are those of age itself (lavaan's fit fails)."""
+    frame = hs_frame()
+    shifted = acsi_sem.fit(MIMIC.replace("ageyr", "agey2k"),
+                           frame.assign(agey2k=frame["ageyr"] + 2000), estimator="wlsmv")
+    ours = shifted.parameters.set_index(["lhs", "op", "rhs"])
+    theirs = fitted("hs_ordinal_mimic_wlsmv").parameters.set_index(["lhs", "op", "rhs"])
+    for latent in ("visual", "textual"):
+        assert ours.loc[(latent, "~", "agey2k"), ["est", "se"]].to_numpy() == pytest.approx(
+            theirs.loc[(latent, "~", "ageyr"), ["est", "se"]].to_numpy(), rel=1e-5)
+    assert shifted.fit_indices["chisq_scaled"] == pytest.approx(
+        fitted("hs_ordinal_mimic_wlsmv").fit_indices["chisq_scaled"], rel=1e-6)
+    assert not shifted.warnings
+
+
+@pytest.mark.parametrize("rare", ["near", "exact"])
+def test_a_covariate_that_separates_an_item_s_answers_is_refused_naming_both(rare: str
+                                                                             ) -> None:
+    frame = hs_frame()
+    if rare == "near":  # six respondents, all of whom answered x1 = 4
+        marked = frame.index[frame["x1"] == 4][:6]
+        frame = frame.assign(rare=frame.index.isin(marked).astype(int))
+    else:
+        frame = frame.assign(rare=(frame["x1"] >= 3).astype(int))
+    with pytest.raises(DataError, match="probit regression of x1 on sex, rare has no maximum"):
+        acsi_sem.fit(MIMIC.replace("sex + ageyr", "sex + rare"), frame, estimator="wlsmv")
+
+
+def test_the_bootstrap_with_covariates_is_refused() -> None:
+    with pytest.raises(AcsiSemError, match="the bootstrap with observed covariates"):
+        acsi_sem.fit(MIMIC, hs_frame(), estimator="wlsmv", bootstrap=10, seed=1)
