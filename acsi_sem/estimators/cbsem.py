@@ -22,7 +22,11 @@ from acsi_sem.estimators.least_squares import (
     check_least_squares,
     fit_least_squares,
     least_squares_indices,
+    observed_predictors,
     refit_least_squares,
+    robust_sandwich,
+    robust_test_indices,
+    single_group,
 )
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
@@ -59,7 +63,7 @@ from acsi_sem.numerics.robust import (
     unit_weights,
 )
 from acsi_sem.numerics.robust_fiml import independence_missing_trace, robust_fiml
-from acsi_sem.numerics.wls import WLS_ESTIMATORS
+from acsi_sem.numerics.wls import ROBUST_LEAST_SQUARES, WLS_ESTIMATORS, base_estimator
 from acsi_sem.resample import (
     BootstrapResult,
     FailedReplicateError,
@@ -108,10 +112,17 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     check_no_composites(spec)
     check_identification(spec)
     _check_missing_options(spec, data, options)
-    least_squares = options.estimator in WLS_ESTIMATORS
+    estimator = base_estimator(options.estimator)  # "ulsmv" fits by "uls"
+    least_squares = estimator in WLS_ESTIMATORS
+    sandwich = None
     if least_squares:
         check_least_squares(spec, data, options)
-        solution = fit_least_squares(spec, data, options.estimator)
+        solution = fit_least_squares(spec, data, estimator)
+        if options.estimator in ROBUST_LEAST_SQUARES:
+            sandwich = robust_sandwich(single_group(solution, data.frame.to_numpy(), estimator),
+                                       solution.theta, (data.frame.to_numpy(),),
+                                       solution.basis)
+            solution = replace(solution, vcov=sandwich.vcov)
     else:
         solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
@@ -134,8 +145,13 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         notes.append(boot.summary_line())
     names = tuple(spec.observed)
     implied = solution.ram.implied_covariance(solution.theta)
-    indices = (least_squares_indices(solution, data.frame.to_numpy(), options.estimator)
+    indices = (least_squares_indices(solution, data.frame.to_numpy(), estimator)
                if least_squares else _indices(solution, data, implied))
+    if sandwich is not None:
+        items = data.frame.to_numpy()
+        indices = pd.concat([indices, robust_test_indices(
+            indices, sandwich, single_group(solution, items, estimator), (items,),
+            options.estimator, observed_predictors(solution.spec))])
     if options.estimator == "uls":
         notes.append(ULS_NOTE)
     bollen_stine = None
@@ -456,7 +472,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     indicator_columns = [spec.observed.index(name) for name in layout.indicators]
     variance_rows = spec.variance_rows
     system = constraint_system(spec)
-    least_squares = options.estimator in WLS_ESTIMATORS
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
@@ -465,8 +482,7 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                 theta, correlation = _fiml_replicate(solution, sample, system,
                                                      indicator_columns)
             elif least_squares:
-                theta, correlation = _least_squares_replicate(solution, sample,
-                                                              options.estimator,
+                theta, correlation = _least_squares_replicate(solution, sample, estimator,
                                                               indicator_columns)
             else:
                 theta, correlation = _complete_replicate(solution, sample, data, rows,

@@ -15,7 +15,11 @@ from acsi_sem.numerics.cbsem import CbsemSolution
 from acsi_sem.numerics.constrained import constraint_system
 from acsi_sem.numerics.multigroup import GroupedSolution, convergence_messages
 from acsi_sem.numerics.wls import (
+    ROBUST_LEAST_SQUARES,
     LeastSquaresGroup,
+    SandwichTest,
+    adf_gamma,
+    baseline_sandwich_test,
     filled_weights,
     fit_wls,
     implied_moments,
@@ -24,8 +28,15 @@ from acsi_sem.numerics.wls import (
     least_squares_groups,
     minimize_wls,
     ml_start,
+    moment_jacobian,
+    sandwich_test,
 )
-from acsi_sem.statistics.fit_indices import LeastSquaresMoments, least_squares_fit_indices
+from acsi_sem.statistics.fit_indices import (
+    LeastSquaresMoments,
+    ScaledTest,
+    least_squares_fit_indices,
+    scaled_least_squares_indices,
+)
 from acsi_sem.survey.moments import SurveyMoments
 from acsi_sem.survey.prepare import PreparedData
 
@@ -142,3 +153,46 @@ def refit_least_squares(solution: CbsemSolution, sample: np.ndarray, estimator: 
     full-sample estimates under the model's constraints."""
     fitted = fit_wls(solution.spec, sample, estimator, solution.theta, max_iterations=50)
     return fitted.theta, fitted.converged
+
+
+def single_group(solution: CbsemSolution, items: np.ndarray, estimator: str
+                 ) -> tuple[LeastSquaresGroup, ...]:
+    """A single-group solution as the one group of the least-squares machinery."""
+    _, weights = filled_weights(solution.spec, items, estimator)
+    return (LeastSquaresGroup(solution.ram, weights, np.arange(solution.ram.n_free)),)
+
+
+def robust_sandwich(groups: tuple[LeastSquaresGroup, ...], theta: np.ndarray,
+                    items: tuple[np.ndarray, ...], basis: np.ndarray | None) -> SandwichTest:
+    """lavaan's se = "robust.sem" and the traces of its scaled tests, each group's Gamma
+    from its answers ``items`` (n_g, p)."""
+    deltas = []
+    for group in groups:
+        local = moment_jacobian(group.ram, theta[group.index], group.weights.meanstructure)
+        delta = np.zeros((len(local), len(theta)))
+        np.add.at(delta.T, group.index, local.T)
+        deltas.append(delta)
+    return sandwich_test(deltas, [g.weights for g in groups], _gammas(groups, items), basis)
+
+
+def _gammas(groups: tuple[LeastSquaresGroup, ...], items: tuple[np.ndarray, ...]
+            ) -> list[np.ndarray]:
+    return [adf_gamma(answers, meanstructure=g.weights.meanstructure,
+                      covariates=g.weights.covariates)
+            for g, answers in zip(groups, items, strict=True)]
+
+
+def robust_test_indices(plain: pd.Series, sandwich: SandwichTest,
+                        groups: tuple[LeastSquaresGroup, ...], items: tuple[np.ndarray, ...],
+                        estimator: str, predictors: tuple[int, ...]) -> pd.Series:
+    """The scaled and robust fit measures of a ULSM, ULSMV or WLSM fit (``estimator``)."""
+    test = ROBUST_LEAST_SQUARES[estimator][1]
+    weights = [g.weights for g in groups]
+    baseline = baseline_sandwich_test(weights, _gammas(groups, items), predictors)
+    scaled = []
+    for traces, chisq, df in ((sandwich, plain["chisq"], plain["df"]),
+                              (baseline, plain["baseline_chisq"], plain["baseline_df"])):
+        statistic, scaling, shift = traces.scaled(chisq, df, test)
+        scaled.append(ScaledTest(statistic, scaling, shift, traces.trace / df))
+    return scaled_least_squares_indices(plain, *scaled, shifted=test == "scaled.shifted",
+                                        groups=len(groups))

@@ -16,6 +16,9 @@ from acsi_sem.estimators.least_squares import (
     check_least_squares,
     fit_least_squares_groups,
     grouped_least_squares_indices,
+    observed_predictors,
+    robust_sandwich,
+    robust_test_indices,
 )
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.groups import GroupedSpec, group_spec, with_group_labels_released
@@ -46,7 +49,13 @@ from acsi_sem.numerics.multigroup_fiml import (
     robust_fiml_groups,
 )
 from acsi_sem.numerics.robust import RobustML
-from acsi_sem.numerics.wls import WLS_ESTIMATORS
+from acsi_sem.numerics.wls import (
+    ROBUST_LEAST_SQUARES,
+    WLS_ESTIMATORS,
+    SandwichTest,
+    base_estimator,
+    least_squares_groups,
+)
 from acsi_sem.resample import (
     BootstrapResult,
     FailedReplicateError,
@@ -92,7 +101,8 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
         options: estimator settings (estimator ``"ml"`` or ``"mlr"``, no bootstrap).
     """
     _check_group_options(options)
-    least_squares = options.estimator in WLS_ESTIMATORS
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
     if least_squares:
         check_least_squares(spec, data, options)
         spec = with_random_covariates(spec)  # lavaan's fixed.x = FALSE for these
@@ -110,16 +120,22 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
         solution = fit_fiml_groups(grouped, patterns, start)
     else:
         solution = fit_ml_groups(grouped, moments, start)
+    sandwich = None
     if least_squares:
-        solution = fit_least_squares_groups(grouped, _items(parts), options.estimator,
-                                            solution.theta)
+        solution = fit_least_squares_groups(grouped, _items(parts), estimator, solution.theta)
+    if options.estimator in ROBUST_LEAST_SQUARES:
+        sandwich = robust_sandwich(least_squares_groups(grouped, _items(parts), estimator),
+                                   solution.theta, _items(parts),
+                                   None if solution.constraints is None
+                                   else solution.constraints.basis)
+        solution = replace(solution, vcov=sandwich.vcov)
     robust = None
     if options.estimator == "mlr":
         items = tuple(part.frame.to_numpy() for part in parts)
         robust = (robust_fiml_groups(solution, patterns, items, moments) if data.has_missing
                   else robust_groups(solution, items, moments))
         solution = replace(solution, vcov=robust.vcov)
-    result = _result(spec, solution, parts, data, model_file, options, robust)
+    result = _result(spec, solution, parts, data, model_file, options, robust, sandwich)
     if options.bollen_stine:
         result = _with_bollen_stine(result, solution, data, options)
     if not options.bootstrap:
@@ -201,11 +217,12 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
     keyed.update(zip(effect_keys(effects, "total"), effects["total"], strict=True))
     effect_cells = _group_effect_cells(solution, effects)
 
-    least_squares = options.estimator in WLS_ESTIMATORS
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
     if data.has_missing:
         refit = _fiml_replicates(solution, raw, codes)
     elif least_squares:
-        refit = _least_squares_replicates(solution, raw, codes, options.estimator)
+        refit = _least_squares_replicates(solution, raw, codes, estimator)
     else:
         refit = _ml_replicates(solution, raw, codes)
 
@@ -384,16 +401,16 @@ def _check_group_rows(data: PreparedData, label: str, part: PreparedData) -> Non
 
 
 def _check_group_options(options: FitOptions) -> None:
-    if options.estimator not in ("ml", "mlr", *WLS_ESTIMATORS):
+    if options.estimator not in ("ml", "mlr", *WLS_ESTIMATORS, *ROBUST_LEAST_SQUARES):
         raise AcsiSemError(f"multi-group models are fitted by ML or MLR (with FIML for "
-                           f"missing answers), GLS, ULS, DWLS or WLS or, with ordered items, "
-                           f"WLSMV; estimator {options.estimator!r} is not available with "
-                           f"groups yet")
+                           f"missing answers), GLS, ULS, DWLS, WLS, ULSM, ULSMV or WLSM or, "
+                           f"with ordered items, WLSMV; estimator {options.estimator!r} is "
+                           f"not available with groups yet")
 
 
 def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedData, ...],
             data: PreparedData, model_file: ModelFile | None, options: FitOptions,
-            robust: RobustML | None) -> FitResult:
+            robust: RobustML | None, sandwich: SandwichTest | None = None) -> FitResult:
     labels = solution.grouped.labels
     parts = [solution.group_solution(g) for g in range(len(labels))]
     tables, warnings = [], _convergence_warnings(solution)
@@ -413,14 +430,21 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
         meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
         for m, p in zip(groups, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
-    least_squares = options.estimator in WLS_ESTIMATORS
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
     if least_squares:
-        indices = grouped_least_squares_indices(solution, _items(groups), options.estimator)
+        indices = grouped_least_squares_indices(solution, _items(groups), estimator)
         # lavaan's sample covariance of these estimators has divisor N_g - 1.
         fit_groups = [replace(f, sample_cov=f.sample_cov * f.n_obs / (f.n_obs - 1))
                       for f in fit_groups]
     else:
         indices = _fit_indices(solution, fit_groups, groups, robust)
+    if sandwich is not None:
+        indices = pd.concat([indices, robust_test_indices(
+            indices, sandwich, least_squares_groups(solution.grouped, _items(groups),
+                                                    estimator),
+            _items(groups), options.estimator,
+            observed_predictors(solution.grouped.views[0].spec))])
     notes = (*data.notes, _groups_note(solution, groups),
              *((ULS_NOTE,) if options.estimator == "uls" else ()))
     return FitResult(

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from acsi_sem.errors import AcsiSemError
 
-ESTIMATORS = ("ml", "mlr", "wlsmv", "gls", "uls", "dwls", "wls", "pls", "plsc")
+ESTIMATORS = ("ml", "mlr", "wlsmv", "gls", "uls", "dwls", "wls", "ulsm", "ulsmv", "wlsm", "pls",
+              "plsc")
 INTERVALS = ("percentile", "bca")
 MODERATION_METHODS = ("two_stage", "product_indicator", "orthogonal")
 HIGHER_ORDER_METHODS = ("two_stage", "repeated_indicators")
@@ -20,8 +21,9 @@ class FitOptions:
         estimator: ``"ml"`` (CB-SEM), ``"mlr"`` (CB-SEM with robust standard errors and
             a scaled test), ``"wlsmv"`` (CB-SEM for ordered items), ``"gls"``, ``"uls"``,
             ``"dwls"`` or ``"wls"`` (least-squares CB-SEM of continuous answers, see
-            :mod:`acsi_sem.numerics.wls`), ``"pls"`` (PLS path modelling) or ``"plsc"``
-            (consistent PLS).
+            :mod:`acsi_sem.numerics.wls`), ``"ulsm"``, ``"ulsmv"``, ``"wlsm"`` (ULS or DWLS
+            with robust standard errors and a scaled test, lavaan's names), ``"pls"`` (PLS
+            path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting scheme: ``"path"``, ``"factorial"`` or ``"centroid"``.
         tolerance: PLS stops when the summed absolute change of the outer weights is below it.
         max_iterations: PLS iteration limit.

@@ -26,6 +26,7 @@ the covariates is zero there, so DWLS's and WLS's (generalized) inverses are too
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -400,3 +401,86 @@ def _independence_design(weights: MomentWeights, free_block: tuple[int, ...]
         offset[covariates] = weights.sample_means[covariates]
         columns += [np.eye(k)[i] for i in outcomes]
     return np.column_stack(columns), offset
+
+
+# lavaan's robust variants for continuous answers: the estimator, se = "robust.sem" and
+# the test that scales it.
+ROBUST_LEAST_SQUARES = {"ulsm": ("uls", "satorra.bentler"), "ulsmv": ("uls", "scaled.shifted"),
+                        "wlsm": ("dwls", "satorra.bentler")}
+
+
+def base_estimator(estimator: str) -> str:
+    """The least-squares estimator under a robust variant's name (``"ulsmv"`` -> ``"uls"``)."""
+    return ROBUST_LEAST_SQUARES.get(estimator, (estimator,))[0]
+
+
+@dataclass(frozen=True)
+class SandwichTest:
+    """lavaan's robust.sem covariance and the traces that scale its test.
+
+    Attributes:
+        vcov: (Q, Q) ``E^-1 (sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g) E^-1 / (N - G)``
+            (lav_model_nvcov_robust_sem, f_g = N_g / N), ``None`` if E is singular.
+        trace, trace_squared: ``tr(U Gamma)`` and ``tr((U Gamma)^2)`` with
+            ``U = V - V Delta E^-1 Delta' V`` over all groups, ``V`` the weights times f_g
+            and ``Gamma`` each group's divided by f_g
+            (lav_test_satorra_bentler_trace_original).
+    """
+
+    vcov: np.ndarray | None
+    trace: float
+    trace_squared: float
+
+    def scaled(self, chisq: float, df: float, test: str) -> tuple[float, float, float]:
+        """``(statistic, scaling factor, shift)``: Satorra-Bentler's ``chisq / c`` with
+        ``c = tr(U Gamma) / df``, or the scaled-shifted ``a chisq + b`` with
+        ``a = sqrt(df / tr((U Gamma)^2))``, ``b = df - a tr(U Gamma)`` and scaling factor
+        ``1 / a``, as lavaan reports them."""
+        if test == "satorra.bentler":
+            scaling = self.trace / df
+            return chisq / scaling, scaling, 0.0
+        a = np.sqrt(df / self.trace_squared)
+        shift = df - a * self.trace
+        return a * chisq + shift, 1 / a, shift
+
+
+def sandwich_test(deltas: list[np.ndarray], weights: list[MomentWeights],
+                  gammas: list[np.ndarray], basis: np.ndarray | None = None
+                  ) -> SandwichTest:
+    """:class:`SandwichTest` for each group's (k_g, Q) Jacobian, weights and (k_g, k_g)
+    Gamma; ``basis`` (Q, Q - r) the directions the constraints leave free."""
+    from scipy.linalg import block_diag
+
+    from acsi_sem.numerics.constrained import constrained_inverse
+
+    total = sum(w.n_obs for w in weights)
+    shares = [w.n_obs / total for w in weights]
+    v_all = block_diag(*[f * w.weight for f, w in zip(shares, weights, strict=True)])
+    gamma_all = block_diag(*[g / f for f, g in zip(shares, gammas, strict=True)])
+    delta_all = np.vstack(deltas)
+    information = delta_all.T @ v_all @ delta_all
+    try:
+        inverse = constrained_inverse(information, basis)
+    except np.linalg.LinAlgError:
+        return SandwichTest(None, np.nan, np.nan)
+    weighted = v_all @ delta_all
+    u_matrix = v_all - weighted @ inverse @ weighted.T
+    ug = u_matrix @ gamma_all
+    # f_g W_g Gamma_g W_g f_g / f_g summed over groups, i.e. (V Delta)' Gamma_all (V Delta).
+    meat = weighted.T @ gamma_all @ weighted
+    multiplier = total - len(weights)
+    return SandwichTest(inverse @ meat @ inverse / multiplier, float(np.trace(ug)),
+                        float(np.sum(ug * ug.T)))
+
+
+def baseline_sandwich_test(weights: list[MomentWeights], gammas: list[np.ndarray],
+                           free_block: tuple[int, ...] = ()) -> SandwichTest:
+    """:func:`sandwich_test` of the baseline model (:func:`independence_discrepancy`), its
+    moments linear in its parameters: the Jacobian is its design, block by group."""
+    from scipy.linalg import block_diag
+
+    designs = [_independence_design(w, free_block)[0] for w in weights]
+    stacked = block_diag(*designs)
+    rows = np.cumsum([0] + [len(d) for d in designs])
+    deltas = [stacked[start:stop] for start, stop in pairwise(rows)]
+    return sandwich_test(deltas, weights, gammas)

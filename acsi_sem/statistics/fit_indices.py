@@ -586,3 +586,58 @@ def least_squares_fit_indices(estimator: str, groups: list[LeastSquaresMoments],
     n_weighted = sum(len(g.observed) for g in groups)
     values.update(gfi=gfi, agfi=1.0 - n_weighted / df * (1.0 - gfi) if df > 0 else np.nan)
     return pd.Series(values, index=FIT_NAMES, dtype=float)
+
+
+@dataclass(frozen=True)
+class ScaledTest:
+    """A scaled least-squares test as lavaan reports it: the statistic, its scaling factor
+    and shift, and ``c_hat = tr(U Gamma) / df`` (the population correction of the robust
+    indices)."""
+
+    chisq: float
+    scaling: float
+    shift: float
+    c_hat: float
+
+
+def scaled_least_squares_indices(plain: pd.Series, model: ScaledTest, baseline: ScaledTest, *,
+                                 shifted: bool, groups: int = 1) -> pd.Series:
+    """lavaan's ``*_scaled`` and ``*_robust`` measures of ULSM, ULSMV and WLSM fits
+    (lav_fit_cfi_lavobject, lav_fit_rmsea_lavobject for continuous data): CFI and TLI
+    scaled from the scaled statistics; scaled RMSEA from the scaled-shifted statistic, or
+    for Satorra-Bentler from the plain one on ``tr(U Gamma)`` degrees of freedom; the robust
+    indices corrected by ``c_hat``, the scaled-shifted RMSEA interval from its statistic
+    and its scaling factor.
+
+    Args:
+        plain: :func:`least_squares_fit_indices` of the fit.
+        model, baseline: the scaled tests of the model and of the baseline model.
+        shifted: whether the test is scaled-shifted (ULSMV) rather than Satorra-Bentler.
+    """
+    chisq, df, base, base_df = (plain["chisq"], plain["df"], plain["baseline_chisq"],
+                                plain["baseline_df"])
+    n = plain["ntotal"] - groups
+    scaled_rmsea = (_rmsea(model.chisq, df, n, groups=groups) if shifted
+                    else _rmsea(chisq, model.c_hat * df, n, groups=groups))
+    values = {
+        "chisq_scaled": model.chisq, "df_scaled": df,
+        "pvalue_scaled": special.chdtrc(df, model.chisq) if df > 0 else np.nan,
+        "scaling_factor": model.scaling, "shift_parameter": model.shift if shifted else np.nan,
+        "baseline_chisq_scaled": baseline.chisq, "baseline_scaling_factor": baseline.scaling,
+        "cfi_scaled": _cfi(model.chisq, df, baseline.chisq, base_df),
+        "tli_scaled": _tli(model.chisq, df, baseline.chisq, base_df),
+        **{f"{key}_scaled": value for key, value in scaled_rmsea.items()},
+        **_robust_indices(chisq, df, base, base_df, n, model.c_hat, baseline.c_hat,
+                          groups=groups),
+    }
+    if abs(model.c_hat - 1) < 1e-10 or abs(baseline.c_hat - 1) < 1e-10:
+        # lav_fit_cfi and lav_fit_tli drop the correction unless both c-hats differ from
+        # 1, which DWLS's baseline c-hat is (its diagonal weights make tr(U Gamma) = df).
+        uncorrected = _robust_indices(chisq, df, base, base_df, n, 1.0, 1.0, groups=groups)
+        values["cfi_robust"], values["tli_robust"] = (uncorrected["cfi_robust"],
+                                                      uncorrected["tli_robust"])
+    if shifted:
+        interval = _rmsea(model.chisq, df, n, c_hat=model.scaling, groups=groups)
+        for key in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue"):
+            values[f"{key}_robust"] = interval[key]
+    return pd.Series(values, index=ORDINAL_NAMES, dtype=float)

@@ -39,6 +39,15 @@ GROUPS = {**{f"hs_scalar_{e}": (e, "loadings, intercepts") for e in ESTIMATORS},
 FIXED_X = {**{f"hs_covariates_fixed_x_{e}": ("hs_covariates", e) for e in ESTIMATORS},
            **{f"hs_cfa_ageyr_means_fixed_x_{e}": ("hs_cfa_ageyr_means", e)
               for e in ("gls", "dwls", "wls")}}
+ROBUST = {"hs_cfa_ulsm": ("ulsm", {}), "hs_cfa_ulsmv": ("ulsmv", {}),
+          "hs_cfa_wlsm": ("wlsm", {}),
+          **{f"hs_scalar_{e}": (e, {"group": "school", "group_equal": "loadings, intercepts"})
+             for e in ("ulsmv", "wlsm")}}
+SCALED = ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
+          "baseline_chisq_scaled", "baseline_scaling_factor", "cfi_scaled", "tli_scaled",
+          "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled",
+          "rmsea_pvalue_scaled", "cfi_robust", "tli_robust", "rmsea_robust",
+          "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust"]
 FIT = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli", "nfi",
        "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi"]
 
@@ -97,6 +106,20 @@ def test_fixed_x_covariates_equal_lavaan(case: str) -> None:
         assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, what=column)
     indices = least_squares_indices(solution, data.frame.to_numpy(), estimator)
     assert_close(indices[FIT], lavaan_fit(case)[FIT], rel=1e-5, absolute=1e-8)
+
+
+@pytest.mark.parametrize("case", list(ROBUST))
+def test_robust_variants_equal_lavaan(case: str) -> None:
+    """ULSM, ULSMV and WLSM: ULS or DWLS estimates with lavaan's robust.sem standard errors,
+    its Satorra-Bentler or scaled-shifted test and the scaled and robust indices."""
+    estimator, options = ROBUST[case]
+    result = acsi_sem.fit(MODELS / "hs_cfa.lav", DATA / "holzinger1939.csv",
+                          estimator=estimator, **options)
+    assert result.converged and result.estimator == estimator.upper()
+    assert_matches_lavaan(result, case, rel=1e-4, fit_names=FIT + SCALED, fit_rel=1e-5,
+                          columns=("est", "se", "z", "std_lv", "std_all"))
+    label = "Scaled-shifted" if estimator.endswith("mv") else "Satorra-Bentler scaled"
+    assert f"{label} test ({estimator.upper()})" in str(result.summary())
 
 
 def test_uls_has_no_p_value_and_says_why() -> None:
