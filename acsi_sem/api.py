@@ -42,8 +42,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"mlr"``
             (ML with robust standard errors and the Yuan-Bentler scaled test, lavaan's MLR),
             ``"wlsmv"`` (ordered items: polychoric correlations, DWLS, robust standard
-            errors and the mean-and-variance adjusted test, lavaan's WLSMV),
-            ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
+            errors and the mean-and-variance adjusted test, lavaan's WLSMV), ``"gls"``,
+            ``"uls"``, ``"dwls"``, ``"wls"`` (least squares of continuous answers),
+            ``"ulsm"``, ``"ulsmv"``, ``"wlsm"`` (ULS or DWLS with robust standard errors and
+            a scaled test), ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting: ``"path"`` (default), ``"factorial"``, ``"centroid"``.
         bootstrap: number of bootstrap replicates (0: none); standard errors and intervals
             then come from the bootstrap.

@@ -24,7 +24,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("--estimator", default="ml", choices=list(ESTIMATORS),
                      help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
                           "(CB-SEM for ordered items), gls/uls/dwls/wls (least-squares "
-                          "CB-SEM of continuous answers), pls (PLS path modelling) or plsc "
+                          "CB-SEM of continuous answers), ulsm/ulsmv/wlsm (ULS or DWLS with "
+                          "robust SEs and a scaled test), pls (PLS path modelling) or plsc "
                           "(consistent PLS)")
     fit.add_argument("--kind", choices=["sem", "cfa", "growth"],
                      help="lavaan's defaults to use: sem/cfa (default, or the model file's "
