@@ -455,8 +455,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                     effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
     """Refit the model on resampled rows by its estimator (ML, FIML or least squares), each
     started from the full-sample estimates: ML in batches of stacked arrays
-    (:mod:`acsi_sem.estimators.cbsem_batched`) unless constraints call for one at a
-    time."""
+    (:mod:`acsi_sem.estimators.cbsem_batched`), the others and fits under constraints one
+    at a time."""
     spec = solution.spec
     layout = construct_layout(spec)
     modelled_means = bool(solution.ram.m_rows.size)

@@ -279,10 +279,19 @@ def minimize_wls(groups: tuple[LeastSquaresGroup, ...], start: np.ndarray,
                  ) -> LeastSquaresFit:
     """Minimize the least-squares discrepancy from ``start`` (Q,) under ``system``'s
     constraints (``None``: none)."""
+    scale = sum(g.weights.multiplier for g in groups)
+
     def admissible(theta: np.ndarray) -> float:
-        finite = all(np.all(np.isfinite(g.ram.implied_covariance(theta[g.index])))
-                     for g in groups)
-        return grouped_wls_discrepancy(groups, theta).value if finite else np.inf
+        """F alone (no Jacobian: the step halving calls it most), inf where not finite."""
+        total = 0.0
+        for g in groups:
+            residual = g.weights.moments - implied_moments(g.ram, theta[g.index],
+                                                           g.weights.meanstructure)
+            if not np.all(np.isfinite(residual)):
+                return np.inf
+            total += g.weights.multiplier / scale * float(residual @ g.weights.weight
+                                                          @ residual)
+        return total
 
     functions = (lambda t: grouped_wls_discrepancy(groups, t),
                  lambda t: grouped_wls_discrepancy(groups, t).gradient, admissible)
@@ -292,12 +301,11 @@ def minimize_wls(groups: tuple[LeastSquaresGroup, ...], start: np.ndarray,
     scoring = (minimize_scoring(*functions, start, max_iterations=max_iterations)
                if constrained is None else constrained.scoring)
     information = standard_information(groups, scoring.theta)
-    basis = None if constrained is None else constrained.basis
-    multiplier = sum(g.weights.multiplier for g in groups)  # N - G
+    basis = None if constrained is None else constrained.basis  # scale is N - G
     messages = () if scoring.converged else (
         f"the optimiser stopped with gradient {np.max(np.abs(scoring.gradient)):.2g}",)
     return LeastSquaresFit(scoring, information,
-                           invert_information(information, multiplier, basis), constrained,
+                           invert_information(information, scale, basis), constrained,
                            0 if system is None else system.equality_rank(scoring.theta),
                            messages)
 
