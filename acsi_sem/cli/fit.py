@@ -31,6 +31,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="lavaan's defaults to use: sem/cfa (default, or the model file's "
                           "'# kind:') or growth (latent growth: intercepts 0, latent means "
                           "free)")
+    fit.add_argument("--fixed-x", action="store_true", default=None,
+                     help="with a least-squares estimator (gls ... wlsm): hold the observed "
+                          "covariates' moments at the sample's (lavaan's fixed.x = TRUE); "
+                          "by default they are estimated, lavaan's default for these")
     fit.add_argument("--ordered", metavar="ITEMS",
                      help="with --estimator wlsmv: 'all' (default) or the ordered items, "
                           "comma-separated; the model's other items are continuous")
@@ -185,7 +189,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                    ordered=arguments.ordered, weights=arguments.weights,
                    moderation=arguments.moderation, higher_order=arguments.higher_order,
                    kind=arguments.kind, bollen_stine=arguments.bollen_stine,
-                   progress=sys.stderr.isatty())
+                   fixed_x=arguments.fixed_x, progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:

@@ -117,7 +117,7 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     sandwich = None
     if least_squares:
         check_least_squares(spec, data, options)
-        solution = fit_least_squares(spec, data, estimator)
+        solution = fit_least_squares(spec, data, estimator, fixed_x=bool(options.fixed_x))
         if options.estimator in ROBUST_LEAST_SQUARES:
             sandwich = robust_sandwich(single_group(solution, data.frame.to_numpy(), estimator),
                                        solution.theta, (data.frame.to_numpy(),),

@@ -105,7 +105,8 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     least_squares = estimator in WLS_ESTIMATORS
     if least_squares:
         check_least_squares(spec, data, options)
-        spec = with_random_covariates(spec)  # lavaan's fixed.x = FALSE for these
+        if not options.fixed_x:
+            spec = with_random_covariates(spec)  # lavaan's default fixed.x = FALSE for these
     check_no_composites(spec)
     check_mean_structure(spec)
     check_identification(spec)
