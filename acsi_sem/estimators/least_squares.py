@@ -1,6 +1,8 @@
-"""GLS, ULS, DWLS and WLS of continuous answers (lavaan's estimators of those names): the
-checks, the fits in one group or several, their fit indices and the bootstrap's refits.
-The numerics live in :mod:`acsi_sem.numerics.wls`."""
+"""GLS, ULS, DWLS and WLS of continuous answers, and the robust ULSM, ULSMV and WLSM
+(lavaan's estimators of those names): the checks, the fits in one group or several, their
+fit indices, the robust.sem sandwich with its scaled tests, and the bootstrap's refits.
+:mod:`acsi_sem.estimators.cbsem` and :mod:`acsi_sem.estimators.multigroup` call these; the
+numerics live in :mod:`acsi_sem.numerics.wls`."""
 
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ ULS_NOTE = ("ULS standard errors are lavaan's se = 'standard', ((N - 1) Delta' D
 
 def check_least_squares(spec: ModelSpec, data: PreparedData | SurveyMoments,
                         options: FitOptions) -> None:
-    """GLS, ULS, DWLS and WLS here fit complete, unweighted answers held in memory."""
+    """Refuse what the least-squares estimators do not take here: answers not in memory,
+    FIML (lavaan refuses ``missing = "ml"`` too) and sampling weights (which lavaan takes)."""
     name = options.estimator.upper()
     if not isinstance(data, PreparedData):
         raise AcsiSemError(f"{name} needs the answers in memory (its weights come from the "
