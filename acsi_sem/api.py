@@ -30,7 +30,8 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         ordered: Sequence[str] | str | None = None,
         chunksize: int | None = None, weights: str | None = None,
         moderation: str = "two_stage", higher_order: str = "two_stage",
-        kind: str | None = None, bollen_stine: int = 0) -> FitResult:
+        kind: str | None = None, bollen_stine: int = 0,
+        fixed_x: bool | None = None) -> FitResult:
     """Fit a model to survey data.
 
     Args:
@@ -42,8 +43,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         estimator: ``"ml"`` (CB-SEM, maximum likelihood with lavaan's defaults), ``"mlr"``
             (ML with robust standard errors and the Yuan-Bentler scaled test, lavaan's MLR),
             ``"wlsmv"`` (ordered items: polychoric correlations, DWLS, robust standard
-            errors and the mean-and-variance adjusted test, lavaan's WLSMV),
-            ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
+            errors and the mean-and-variance adjusted test, lavaan's WLSMV), ``"gls"``,
+            ``"uls"``, ``"dwls"``, ``"wls"`` (least squares of continuous answers),
+            ``"ulsm"``, ``"ulsmv"``, ``"wlsm"`` (ULS or DWLS with robust standard errors and
+            a scaled test), ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting: ``"path"`` (default), ``"factorial"``, ``"centroid"``.
         bootstrap: number of bootstrap replicates (0: none); standard errors and intervals
             then come from the bootstrap.
@@ -92,6 +95,10 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
             ``group``, each group rotated to its own fitted moments and resampled within),
             seeded by ``seed``; its p-value joins the fit indices as
             ``bollen_stine_pvalue``.
+        fixed_x: with a least-squares estimator (``"gls"`` ... ``"wlsm"``), ``True`` holds
+            the observed covariates' variances, covariances and means at the sample's
+            (lavaan's ``fixed.x = TRUE``); by default (``None`` or ``False``) they are
+            estimated, lavaan's default ``fixed.x = FALSE`` for these estimators.
 
     Returns:
         The fitted result; ``result.summary()`` prints it, ``result.parameters`` holds the
@@ -105,7 +112,7 @@ def fit(model: str | Path | ModelFile | ModelSpec, data: pd.DataFrame | str | Pa
         ci=ci, group=group, scale=scale, progress=progress, tolerance=tolerance,
         max_iterations=max_iterations, missing=missing, group_equal=group_equal,
         ordered=ordered, chunksize=chunksize, weights=weights, moderation=moderation,
-        higher_order=higher_order, kind=kind, bollen_stine=bollen_stine))
+        higher_order=higher_order, kind=kind, bollen_stine=bollen_stine, fixed_x=fixed_x))
 
 
 def prepare(model: str | Path | ModelFile | ModelSpec,
@@ -117,7 +124,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
             group_equal: Sequence[str] | str = (), ordered: Sequence[str] | str | None = None,
             chunksize: int | None = None, weights: str | None = None,
             moderation: str = "two_stage", higher_order: str = "two_stage",
-            kind: str | None = None, bollen_stine: int = 0
+            kind: str | None = None, bollen_stine: int = 0, fixed_x: bool | None = None
             ) -> tuple[ModelSpec, PreparedData | SurveyMoments, ModelFile | None, FitOptions]:
     """Everything :func:`fit` does before estimating, with its arguments: the parsed model,
     the read and checked data (or a big file's moments), the model file and the options.
@@ -131,7 +138,8 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
                          seed=seed, ci=ci, scale=scale, progress=progress,
                          tolerance=tolerance, max_iterations=max_iterations,
                          group_equal=_classes(group_equal), moderation=moderation,
-                         higher_order=higher_order, bollen_stine=bollen_stine)
+                         higher_order=higher_order, bollen_stine=bollen_stine,
+                         fixed_x=fixed_x)
     if spec.interactions and not options.is_pls:
         terms = ", ".join(i.term for i in spec.interactions)
         raise AcsiSemError(f"the interaction terms {terms} join constructs, which PLS "

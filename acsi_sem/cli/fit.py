@@ -24,12 +24,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("--estimator", default="ml", choices=list(ESTIMATORS),
                      help="ml (CB-SEM), mlr (CB-SEM, robust SEs and scaled test), wlsmv "
                           "(CB-SEM for ordered items), gls/uls/dwls/wls (least-squares "
-                          "CB-SEM of continuous answers), pls (PLS path modelling) or plsc "
+                          "CB-SEM of continuous answers), ulsm/ulsmv/wlsm (ULS or DWLS with "
+                          "robust SEs and a scaled test), pls (PLS path modelling) or plsc "
                           "(consistent PLS)")
     fit.add_argument("--kind", choices=["sem", "cfa", "growth"],
                      help="lavaan's defaults to use: sem/cfa (default, or the model file's "
                           "'# kind:') or growth (latent growth: intercepts 0, latent means "
                           "free)")
+    fit.add_argument("--fixed-x", action="store_true", default=None,
+                     help="with a least-squares estimator (gls ... wlsm): hold the observed "
+                          "covariates' moments at the sample's (lavaan's fixed.x = TRUE); "
+                          "by default they are estimated, lavaan's default for these")
     fit.add_argument("--ordered", metavar="ITEMS",
                      help="with --estimator wlsmv: 'all' (default) or the ordered items, "
                           "comma-separated; the model's other items are continuous")
@@ -189,7 +194,7 @@ def _fit(arguments: argparse.Namespace) -> int:
                    ordered=arguments.ordered, weights=arguments.weights,
                    moderation=arguments.moderation, higher_order=arguments.higher_order,
                    kind=arguments.kind, bollen_stine=arguments.bollen_stine,
-                   progress=sys.stderr.isatty())
+                   fixed_x=arguments.fixed_x, progress=sys.stderr.isatty())
     if arguments.invariance:
         result, text, document = _invariance(arguments, options)
     else:

@@ -17,6 +17,17 @@ from acsi_sem.estimators.common import (
     parameter_key,
     upper_triangle,
 )
+from acsi_sem.estimators.least_squares import (
+    ULS_NOTE,
+    check_least_squares,
+    fit_least_squares,
+    least_squares_indices,
+    observed_predictors,
+    refit_least_squares,
+    robust_sandwich,
+    robust_test_indices,
+    single_group,
+)
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
@@ -52,12 +63,7 @@ from acsi_sem.numerics.robust import (
     unit_weights,
 )
 from acsi_sem.numerics.robust_fiml import independence_missing_trace, robust_fiml
-from acsi_sem.numerics.wls import (
-    WLS_ESTIMATORS,
-    fit_wls,
-    independence_discrepancy,
-    moment_weights,
-)
+from acsi_sem.numerics.wls import ROBUST_LEAST_SQUARES, WLS_ESTIMATORS, base_estimator
 from acsi_sem.resample import (
     BootstrapResult,
     FailedReplicateError,
@@ -76,7 +82,6 @@ from acsi_sem.statistics.fit_indices import (
     MomentFit,
     fiml_fit_indices,
     fit_indices,
-    least_squares_fit_indices,
     mean_structure_srmr,
     robust_indices,
     with_corrected_robust_indices,
@@ -107,10 +112,17 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     check_no_composites(spec)
     check_identification(spec)
     _check_missing_options(spec, data, options)
-    least_squares = options.estimator in WLS_ESTIMATORS
+    estimator = base_estimator(options.estimator)  # "ulsmv" fits by "uls"
+    least_squares = estimator in WLS_ESTIMATORS
+    sandwich = None
     if least_squares:
         check_least_squares(spec, data, options)
-        solution = fit_wls(spec, data, options.estimator)
+        solution = fit_least_squares(spec, data, estimator, fixed_x=bool(options.fixed_x))
+        if options.estimator in ROBUST_LEAST_SQUARES:
+            sandwich = robust_sandwich(single_group(solution, data.frame.to_numpy(), estimator),
+                                       solution.theta, (data.frame.to_numpy(),),
+                                       solution.basis)
+            solution = replace(solution, vcov=sandwich.vcov)
     else:
         solution = fit_fiml(spec, data) if data.has_missing else fit_ml(spec, data)
     robust = None
@@ -139,8 +151,13 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
     plain = not (least_squares or options.bollen_stine or robust is not None
                  or data.has_missing)
     indices = (Deferred(_indices, solution, data, implied) if plain
-               else _least_squares_indices(solution, data, options.estimator) if least_squares
-               else _indices(solution, data, implied))
+               else least_squares_indices(solution, data.frame.to_numpy(), estimator)
+               if least_squares else _indices(solution, data, implied))
+    if sandwich is not None:
+        items = data.frame.to_numpy()
+        indices = pd.concat([indices, robust_test_indices(
+            indices, sandwich, single_group(solution, items, estimator), (items,),
+            options.estimator, observed_predictors(solution.spec))])
     if options.estimator == "uls":
         notes.append(ULS_NOTE)
     bollen_stine = None
@@ -220,37 +237,6 @@ def _score_test(solution: CbsemSolution, data: PreparedData | SurveyMoments
     theta = released_theta(spec, released, solution.theta)
     discrepancy = ml_discrepancy(build_ram(released), theta, data.covariance)
     return released_score_test(released, pairs, theta, discrepancy, data.n_obs)
-
-
-ULS_NOTE = ("ULS standard errors are lavaan's se = 'standard', ((N - 1) Delta' Delta)^-1, "
-            "which treats the identity weights as the inverse of the moments' covariance; "
-            "they are a rough guide only (bootstrap them, or use GLS or DWLS), and the ULS "
-            "test has no p-value, as in lavaan")
-
-
-def check_least_squares(spec: ModelSpec, data: PreparedData | SurveyMoments,
-                        options: FitOptions) -> None:
-    """GLS, ULS, DWLS and WLS here fit the covariances of complete, unweighted answers."""
-    name = options.estimator.upper()
-    if not isinstance(data, PreparedData) or data.has_missing or data.weights is not None:
-        raise AcsiSemError(f"{name} fits complete, unweighted answers held in memory; use "
-                           "missing='listwise' without weights or chunksize (or estimator "
-                           "'ml'/'mlr')")
-    if spec.has_intercepts or spec.exogenous_covariates:
-        raise AcsiSemError(f"{name} is available for covariance structures without '~ 1' rows "
-                           "or observed covariates yet; use estimator 'ml' or 'mlr'")
-    if options.bootstrap:
-        raise AcsiSemError(f"the bootstrap is not available with {name} yet; use 'ml' or "
-                           "'mlr'")
-
-
-def _least_squares_indices(solution: CbsemSolution, data: PreparedData,
-                           estimator: str) -> pd.Series:
-    weights = moment_weights(estimator, data.frame.to_numpy())
-    return least_squares_fit_indices(
-        estimator, solution.discrepancy, independence_discrepancy(weights),
-        weights.sample_cov, solution.ram.implied_covariance(solution.theta), weights.weight,
-        data.n_obs, solution.spec.n_free - solution.equality_rank)
 
 
 WEIGHTED_ML_NOTE = ("with sampling weights, ML is lavaan's sem(sampling.weights = ): ML on the "
@@ -482,9 +468,10 @@ def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple
 
 def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.DataFrame,
                     effects: pd.DataFrame, options: FitOptions) -> BootstrapResult:
-    """Refit the ML model on resampled rows, each started from the full-sample estimates:
-    in batches of stacked arrays (:mod:`acsi_sem.estimators.cbsem_batched`) unless fixed.x
-    covariates make every replicate a different model."""
+    """Refit the model on resampled rows by its estimator (ML, FIML or least squares), each
+    started from the full-sample estimates: ML in batches of stacked arrays
+    (:mod:`acsi_sem.estimators.cbsem_batched`), the others and fits under constraints one
+    at a time."""
     spec = solution.spec
     layout = construct_layout(spec)
     modelled_means = bool(solution.ram.m_rows.size)
@@ -501,16 +488,21 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
     variance_rows = spec.variance_rows
     system = constraint_system(spec)
     resampler = PatternResampler.from_items(raw) if data.has_missing else None
-
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
 
     def statistic(rows: np.ndarray) -> Replicate:
         sample = raw[rows]
         try:
-            theta, correlation = (_fiml_replicate(solution, resampler, rows, sample, system,
-                                                  indicator_columns)
-                                  if resampler is not None else
-                                  _complete_replicate(solution, sample, data, rows, system,
-                                                      indicator_columns))
+            if resampler is not None:
+                theta, correlation = _fiml_replicate(solution, resampler, rows, sample,
+                                                     system, indicator_columns)
+            elif least_squares:
+                theta, correlation = _least_squares_replicate(solution, sample, estimator,
+                                                              indicator_columns)
+            else:
+                theta, correlation = _complete_replicate(solution, sample, data, rows,
+                                                         system, indicator_columns)
         except np.linalg.LinAlgError as error:
             raise FailedReplicateError from error
         replicate_spec_values = row_values(spec, theta)
@@ -530,8 +522,8 @@ def bootstrap_cbsem(solution: CbsemSolution, data: PreparedData, parameters: pd.
                                    layout.blocks))])
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": estimate, "progress": options.progress, "interval": options.ci}
-    if system is not None or data.has_missing:
-        # The batched iterations know neither constraints nor FIML.
+    if system is not None or data.has_missing or least_squares:
+        # The batched iterations know neither constraints, FIML nor least squares.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.cbsem_batched import batched_cbsem_statistic
 
@@ -555,6 +547,16 @@ def _complete_replicate(solution: CbsemSolution, sample: np.ndarray, data: Prepa
     indicators = covariance[np.ix_(indicator_columns, indicator_columns)]
     sd = np.sqrt(np.diag(indicators))
     return fitted.theta, indicators / np.outer(sd, sd)
+
+
+def _least_squares_replicate(solution: CbsemSolution, sample: np.ndarray, estimator: str,
+                             indicator_columns: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The least-squares estimates of one resample of complete answers (the estimator's
+    weights from the resample) and its items' correlations."""
+    theta, converged = refit_least_squares(solution, sample, estimator)
+    if not converged:
+        raise FailedReplicateError
+    return theta, np.corrcoef(sample[:, indicator_columns], rowvar=False)
 
 
 def _fiml_replicate(solution: CbsemSolution, resampler: PatternResampler, rows: np.ndarray,

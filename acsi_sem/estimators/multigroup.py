@@ -11,11 +11,20 @@ import pandas as pd
 from acsi_sem.errors import AcsiSemError, DataError
 from acsi_sem.estimators.checks import check_mean_structure, check_no_composites
 from acsi_sem.estimators.common import apply_bootstrap, effect_keys, group_parameter_key
+from acsi_sem.estimators.least_squares import (
+    ULS_NOTE,
+    check_least_squares,
+    fit_least_squares_groups,
+    grouped_least_squares_indices,
+    observed_predictors,
+    robust_sandwich,
+    robust_test_indices,
+)
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.model.groups import GroupedSpec, group_spec, with_group_labels_released
 from acsi_sem.model.modelfile import ModelFile
 from acsi_sem.model.ram import as_frame, build_ram
-from acsi_sem.model.spec import ModelSpec
+from acsi_sem.model.spec import ModelSpec, with_random_covariates
 from acsi_sem.numerics.cbsem import fit_ml
 from acsi_sem.numerics.constrained import solution_constraints
 from acsi_sem.numerics.fiml import PatternResampler, independence_loglik
@@ -40,6 +49,13 @@ from acsi_sem.numerics.multigroup_fiml import (
     robust_fiml_groups,
 )
 from acsi_sem.numerics.robust import RobustML
+from acsi_sem.numerics.wls import (
+    ROBUST_LEAST_SQUARES,
+    WLS_ESTIMATORS,
+    SandwichTest,
+    base_estimator,
+    least_squares_groups,
+)
 from acsi_sem.resample import (
     BootstrapResult,
     FailedReplicateError,
@@ -85,6 +101,12 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
         options: estimator settings (estimator ``"ml"`` or ``"mlr"``, no bootstrap).
     """
     _check_group_options(options)
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
+    if least_squares:
+        check_least_squares(spec, data, options)
+        if not options.fixed_x:
+            spec = with_random_covariates(spec)  # lavaan's default fixed.x = FALSE for these
     check_no_composites(spec)
     check_mean_structure(spec)
     check_identification(spec)
@@ -99,13 +121,22 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
         solution = fit_fiml_groups(grouped, patterns, start)
     else:
         solution = fit_ml_groups(grouped, moments, start)
+    sandwich = None
+    if least_squares:
+        solution = fit_least_squares_groups(grouped, _items(parts), estimator, solution.theta)
+    if options.estimator in ROBUST_LEAST_SQUARES:
+        sandwich = robust_sandwich(least_squares_groups(grouped, _items(parts), estimator),
+                                   solution.theta, _items(parts),
+                                   None if solution.constraints is None
+                                   else solution.constraints.basis)
+        solution = replace(solution, vcov=sandwich.vcov)
     robust = None
     if options.estimator == "mlr":
         items = tuple(part.frame.to_numpy() for part in parts)
         robust = (robust_fiml_groups(solution, patterns, items, moments) if data.has_missing
                   else robust_groups(solution, items, moments))
         solution = replace(solution, vcov=robust.vcov)
-    result = _result(spec, solution, parts, data, model_file, options, robust)
+    result = _result(spec, solution, parts, data, model_file, options, robust, sandwich)
     if options.bollen_stine:
         result = _with_bollen_stine(result, solution, data, options)
     if not options.bootstrap:
@@ -114,6 +145,11 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
                    notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
+
+
+def _items(parts: tuple[PreparedData, ...]) -> tuple[np.ndarray, ...]:
+    """Each group's (n_g, p) answers."""
+    return tuple(part.frame.to_numpy() for part in parts)
 
 
 def _start_values(spec: ModelSpec, grouped: GroupedSpec, data: PreparedData,
@@ -182,8 +218,14 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
     keyed.update(zip(effect_keys(effects, "total"), effects["total"], strict=True))
     effect_cells = _group_effect_cells(solution, effects)
 
-    refit = (_fiml_replicates(solution, raw, codes) if data.has_missing
-             else _ml_replicates(solution, raw, codes))
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
+    if data.has_missing:
+        refit = _fiml_replicates(solution, raw, codes)
+    elif least_squares:
+        refit = _least_squares_replicates(solution, raw, codes, estimator)
+    else:
+        refit = _ml_replicates(solution, raw, codes)
 
     def statistic(rows: np.ndarray) -> Replicate:
         try:
@@ -202,8 +244,8 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
     settings = {"replicates": options.bootstrap, "seed": options.seed, "names": tuple(names),
                 "estimate": np.array([keyed[name] for name in names]),
                 "progress": options.progress, "interval": options.ci, "strata": codes}
-    if data.has_missing or solution.constraints is not None:
-        # The batched iterations know neither FIML nor constraints: one at a time.
+    if data.has_missing or solution.constraints is not None or least_squares:
+        # The batched iterations know neither FIML, constraints nor least squares.
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.multigroup_batched import batched_group_statistic
 
@@ -258,6 +300,24 @@ def _ml_replicates(solution: GroupedSolution, raw: np.ndarray, codes: np.ndarray
                                      covariance=np.cov(part, rowvar=False, bias=True))
                         for part in parts)
         fitted = fit_ml_groups(solution.grouped, moments, solution.theta, max_iterations=50)
+        return fitted.theta, fitted.converged
+
+    return refit
+
+
+def _least_squares_replicates(solution: GroupedSolution, raw: np.ndarray, codes: np.ndarray,
+                              estimator: str) -> Refit:
+    """:func:`_ml_replicates` by a least-squares ``estimator``, each group's weights
+    recomputed from its resampled rows."""
+    labels = solution.grouped.labels
+
+    def refit(rows: np.ndarray) -> tuple[np.ndarray, bool]:
+        sample, sample_codes = raw[rows], codes[rows]
+        parts = tuple(sample[sample_codes == label] for label in labels)
+        if min(len(part) for part in parts) <= sample.shape[1]:
+            return solution.theta, False  # too few rows for the group's weights
+        fitted = fit_least_squares_groups(solution.grouped, parts, estimator, solution.theta,
+                                          max_iterations=50)
         return fitted.theta, fitted.converged
 
     return refit
@@ -342,15 +402,16 @@ def _check_group_rows(data: PreparedData, label: str, part: PreparedData) -> Non
 
 
 def _check_group_options(options: FitOptions) -> None:
-    if options.estimator not in ("ml", "mlr"):
+    if options.estimator not in ("ml", "mlr", *WLS_ESTIMATORS, *ROBUST_LEAST_SQUARES):
         raise AcsiSemError(f"multi-group models are fitted by ML or MLR (with FIML for "
-                           f"missing answers) or, with ordered items, WLSMV; estimator "
-                           f"{options.estimator!r} is not available with groups yet")
+                           f"missing answers), GLS, ULS, DWLS, WLS, ULSM, ULSMV or WLSM or, "
+                           f"with ordered items, WLSMV; estimator {options.estimator!r} is "
+                           f"not available with groups yet")
 
 
 def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedData, ...],
             data: PreparedData, model_file: ModelFile | None, options: FitOptions,
-            robust: RobustML | None) -> FitResult:
+            robust: RobustML | None, sandwich: SandwichTest | None = None) -> FitResult:
     labels = solution.grouped.labels
     parts = [solution.group_solution(g) for g in range(len(labels))]
     tables, warnings = [], _convergence_warnings(solution)
@@ -370,19 +431,36 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
         meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
         for m, p in zip(groups, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
+    estimator = base_estimator(options.estimator)
+    least_squares = estimator in WLS_ESTIMATORS
+    if least_squares:
+        indices = grouped_least_squares_indices(solution, _items(groups), estimator)
+        # lavaan's sample covariance of these estimators has divisor N_g - 1.
+        fit_groups = [replace(f, sample_cov=f.sample_cov * f.n_obs / (f.n_obs - 1))
+                      for f in fit_groups]
+    else:
+        indices = _fit_indices(solution, fit_groups, groups, robust)
+    if sandwich is not None:
+        indices = pd.concat([indices, robust_test_indices(
+            indices, sandwich, least_squares_groups(solution.grouped, _items(groups),
+                                                    estimator),
+            _items(groups), options.estimator,
+            observed_predictors(solution.grouped.views[0].spec))])
+    notes = (*data.notes, _groups_note(solution, groups),
+             *((ULS_NOTE,) if options.estimator == "uls" else ()))
     return FitResult(
         spec=solution.grouped.spec,
         model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
         estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
         n_total=data.n_total, parameters=parameters,
-        fit_indices=_fit_indices(solution, fit_groups, groups, robust),
+        fit_indices=indices,
         r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
         effects=pd.concat([effects_table(p.spec, p.ram, p.theta, p.vcov).assign(group=label)
                            for p, label in zip(parts, labels, strict=True)],
                           ignore_index=True),
         converged=solution.converged, warnings=tuple(warnings),
-        notes=(*data.notes, _groups_note(solution, groups)),
+        notes=notes,
         implied_cov=_by_group(labels, [as_frame(f.implied_cov, names) for f in fit_groups]),
         sample_cov=_by_group(labels, [as_frame(f.sample_cov, names) for f in fit_groups]),
         vcov=None if solution.vcov is None else pd.DataFrame(solution.vcov, index=free_names,
@@ -392,7 +470,7 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
                 "equal": list(solution.grouped.equal),
                 "labelled": list(solution.grouped.labelled)},
         constraints=solution_constraints(solution.grouped.spec, solution.constraints),
-        score_test=_score_test(solution, groups),
+        score_test=None if least_squares else _score_test(solution, groups),
         missing=data.missing_report() if data.has_missing else None,
     )
 

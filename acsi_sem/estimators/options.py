@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from acsi_sem.errors import AcsiSemError
 
-ESTIMATORS = ("ml", "mlr", "wlsmv", "gls", "uls", "dwls", "wls", "pls", "plsc")
+ESTIMATORS = ("ml", "mlr", "wlsmv", "gls", "uls", "dwls", "wls", "ulsm", "ulsmv", "wlsm", "pls",
+              "plsc")
 INTERVALS = ("percentile", "bca")
 MODERATION_METHODS = ("two_stage", "product_indicator", "orthogonal")
 HIGHER_ORDER_METHODS = ("two_stage", "repeated_indicators")
@@ -20,8 +21,9 @@ class FitOptions:
         estimator: ``"ml"`` (CB-SEM), ``"mlr"`` (CB-SEM with robust standard errors and
             a scaled test), ``"wlsmv"`` (CB-SEM for ordered items), ``"gls"``, ``"uls"``,
             ``"dwls"`` or ``"wls"`` (least-squares CB-SEM of continuous answers, see
-            :mod:`acsi_sem.numerics.wls`), ``"pls"`` (PLS path modelling) or ``"plsc"``
-            (consistent PLS).
+            :mod:`acsi_sem.numerics.wls`), ``"ulsm"``, ``"ulsmv"``, ``"wlsm"`` (ULS or DWLS
+            with robust standard errors and a scaled test, lavaan's names), ``"pls"`` (PLS
+            path modelling) or ``"plsc"`` (consistent PLS).
         scheme: PLS inner weighting scheme: ``"path"``, ``"factorial"`` or ``"centroid"``.
         tolerance: PLS stops when the summed absolute change of the outer weights is below it.
         max_iterations: PLS iteration limit.
@@ -39,6 +41,9 @@ class FitOptions:
             chi-square test (0: none; see :mod:`acsi_sem.estimators.bollen_stine`).
         ordered: WLSMV: the ordered items; the model's other items are continuous.
             ``None``: every item is ordered.
+        fixed_x: the least-squares estimators: hold the observed covariates' moments at the
+            sample's (lavaan's ``fixed.x = TRUE``, ML's rule) rather than estimate them
+            (``False``); ``None``: lavaan's default, random for these estimators.
     """
 
     estimator: str = "ml"
@@ -55,9 +60,11 @@ class FitOptions:
     higher_order: str = "two_stage"
     bollen_stine: int = 0
     ordered: tuple[str, ...] | None = None
+    fixed_x: bool | None = None
 
     def __post_init__(self) -> None:
         from acsi_sem.numerics.pls import SCHEMES
+        from acsi_sem.numerics.wls import ROBUST_LEAST_SQUARES, WLS_ESTIMATORS
 
         checks = [("estimator", self.estimator, ESTIMATORS), ("scheme", self.scheme, SCHEMES),
                   ("ci", self.ci, INTERVALS), ("moderation", self.moderation,
@@ -78,6 +85,12 @@ class FitOptions:
         if self.group_equal and self.is_pls:
             raise AcsiSemError("group_equal constrains a multi-group CB-SEM model; PLS "
                                "reports the index per group instead (drop group_equal)")
+        if self.fixed_x is not None and self.estimator not in (*WLS_ESTIMATORS,
+                                                               *ROBUST_LEAST_SQUARES):
+            raise AcsiSemError(f"fixed_x chooses how the least-squares estimators (gls, uls, "
+                               f"dwls, wls, ulsm, ulsmv, wlsm) treat observed covariates; "
+                               f"estimator {self.estimator!r} holds them fixed (lavaan's "
+                               f"fixed.x = TRUE) or has none: leave fixed_x out")
         if not self.tolerance > 0 or self.max_iterations < 1:
             raise AcsiSemError(f"the PLS tolerance must be positive and the iteration limit at "
                                f"least 1, not {self.tolerance} and {self.max_iterations}")

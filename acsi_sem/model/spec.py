@@ -284,6 +284,20 @@ def with_mean_structure(spec: ModelSpec, *, growth: bool = False) -> ModelSpec:
     return spec.with_table(table)
 
 
+def with_random_covariates(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with its fixed.x covariates random (lavaan's ``fixed.x = FALSE``, the default
+    of its least-squares estimators): their variances, covariances and (with a mean
+    structure) means free parameters instead of the sample's."""
+    table = spec.table.copy()
+    covariate = (table["exo"] == 1) & table["op"].isin(["~~", "~1"]) & table["ustart"].isna()
+    if not covariate.any():
+        return spec
+    table.loc[covariate, "exo"] = 0
+    table.loc[covariate, "free"] = 1
+    table["free"] = number_free_parameters(table)
+    return spec.with_table(table)
+
+
 def with_labels_released(spec: ModelSpec) -> tuple[ModelSpec, list[tuple[int, int]]]:
     """``spec`` with every labelled row a parameter of its own, and the equalities the
     shared labels imposed: ``(first row's index, other row's index)`` pairs (0-based free

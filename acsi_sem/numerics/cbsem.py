@@ -142,9 +142,9 @@ def _fit_ml_means(spec: ModelSpec, covariance_ram: RamModel, data: PreparedData,
     covariance_start = minimize_ml(covariance_ram, start, data.covariance).theta
     if not np.all(np.isfinite(covariance_start)):
         covariance_start = start
-    theta = np.concatenate([covariance_start, _intercept_starts(spec, covariance_ram,
-                                                                covariance_start,
-                                                                data.means)])
+    theta = np.concatenate([covariance_start, intercept_starts(spec, covariance_ram,
+                                                               covariance_start,
+                                                               data.means)])
     functions = mean_structure_functions(ram, data.covariance, data.means)
     hessian = mean_structure_hessian(ram, data.covariance, data.means)
     system = constraint_system(spec)
@@ -245,7 +245,7 @@ def fit_fiml(spec: ModelSpec, data: PreparedData) -> CbsemSolution:
     system = constraint_system(spec)
     start = _em_start(covariance_ram, simple_start_values(spec, covariance_ram, data.covariance),
                       data.covariance, system)
-    theta = np.concatenate([start, _intercept_starts(spec, covariance_ram, start, data.means)])
+    theta = np.concatenate([start, intercept_starts(spec, covariance_ram, start, data.means)])
     if system is not None:
         return _fit_fiml_constrained(spec, ram, patterns, theta, system)
     found = minimize_fiml(ram, patterns, theta)
@@ -340,8 +340,8 @@ def _warm_fiml_refit(ram: RamModel, patterns: MissingPatterns, theta: np.ndarray
     return refitted.theta, refitted.converged
 
 
-def _intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
-                      means: np.ndarray) -> np.ndarray:
+def intercept_starts(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
+                     means: np.ndarray) -> np.ndarray:
     """Intercepts and latent means that reproduce ``means`` (p,) as closely as they can
     (least squares) given the paths at the covariance estimates ``theta``: the implied
     means ``B[:p] m`` are linear in the mean vector ``m``."""

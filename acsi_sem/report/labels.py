@@ -17,6 +17,9 @@ ESTIMATOR_TEXT = {"ML": "ML (lavaan conventions)",
                   "WLSMV": "WLSMV (ordered items, DWLS, scaled-shifted test)",
                   "GLS": "GLS (normal-theory weights)", "ULS": "ULS (unweighted least squares)",
                   "DWLS": "DWLS (diagonal ADF weights)", "WLS": "WLS (ADF weights)",
+                  "ULSM": "ULSM (ULS, robust SEs, Satorra-Bentler scaled test)",
+                  "ULSMV": "ULSMV (ULS, robust SEs, scaled-shifted test)",
+                  "WLSM": "WLSM (DWLS, robust SEs, Satorra-Bentler scaled test)",
                   "PLS": "PLS path modelling", "PLSC": "consistent PLS (PLSc)"}
 
 

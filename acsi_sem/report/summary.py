@@ -67,7 +67,7 @@ def format_summary(result: FitResult) -> str:
                   for w in result.warnings]
         lines += ["!" * WIDTH]
     if len(result.fit_indices):
-        lines += ["", *fit_lines(result.fit_indices)]
+        lines += ["", *fit_lines(result.fit_indices, result.estimator)]
     else:
         lines += ["", "Model test: none (PLS path modelling has no likelihood-based test)"]
     source = _standard_error_source(result)
@@ -219,7 +219,9 @@ def _standard_error_source(result: FitResult) -> str:
         fiml = result.missing is not None and result.missing["method"] == "fiml"
         return "the observed information" if fiml else "the expected information"
     if result.estimator in ("GLS", "ULS", "DWLS", "WLS"):
-        return "lavaan's standard: ((N - 1) Delta' W Delta)^-1"
+        return "lavaan's standard: ((N - G) Delta' W Delta)^-1"
+    if result.estimator in ("ULSM", "ULSMV", "WLSM"):
+        return "robust.sem: (Delta' W Delta)^-1 Delta' W Gamma W Delta (Delta' W Delta)^-1"
     return "none without --bootstrap"
 
 
@@ -255,9 +257,9 @@ def _pair_of(fit: pd.Series, first: str, second: str) -> str:
     return f"{fit[first]:.3f} / {fit[second]:.3f}"
 
 
-def _robust_lines(fit: pd.Series) -> list[str]:
+def _robust_lines(fit: pd.Series, estimator: str = "WLSMV") -> list[str]:
     if "shift_parameter" in fit:
-        return _scaled_shifted_lines(fit)
+        return _scaled_shifted_lines(fit, estimator)
     if "cfi_robust" not in fit:
         return []
     rmsea = _interval(fit, "rmsea", "_robust")
@@ -276,12 +278,18 @@ def _robust_lines(fit: pd.Series) -> list[str]:
     ]
 
 
-def _scaled_shifted_lines(fit: pd.Series) -> list[str]:
+def _scaled_shifted_lines(fit: pd.Series, estimator: str) -> list[str]:
+    """The scaled-shifted test of WLSMV or ULSMV, or the Satorra-Bentler test of ULSM and
+    WLSM (no shift)."""
     scaled, robust = _interval(fit, "rmsea", "_scaled"), _interval(fit, "rmsea", "_robust")
+    shifted = estimator not in ("ULSM", "WLSM")
+    scaling = (_pair("Scaling factor / shift",
+                     _pair_of(fit, "scaling_factor", "shift_parameter")) if shifted
+               else _pair("Scaling factor", _number(fit["scaling_factor"], 4)))
     return [
-        "", "Scaled-shifted test (WLSMV):",
+        "", f"{'Scaled-shifted' if shifted else 'Satorra-Bentler scaled'} test ({estimator}):",
         _pair("Test statistic", _number(fit["chisq_scaled"])),
-        _pair("Scaling factor / shift", _pair_of(fit, "scaling_factor", "shift_parameter")),
+        scaling,
         _pair("P-value (scaled)", _number(fit["pvalue_scaled"])),
         _pair("CFI / TLI (scaled)", _pair_of(fit, "cfi_scaled", "tli_scaled")),
         _pair("RMSEA [90% CI] (scaled)", scaled),
@@ -290,7 +298,7 @@ def _scaled_shifted_lines(fit: pd.Series) -> list[str]:
     ]
 
 
-def fit_lines(fit: pd.Series) -> list[str]:
+def fit_lines(fit: pd.Series, estimator: str = "WLSMV") -> list[str]:
     """The model test and fit indices block."""
     rmsea = _interval(fit, "rmsea")
     return [
@@ -312,7 +320,7 @@ def fit_lines(fit: pd.Series) -> list[str]:
         _pair("Log-likelihood", _number(fit["loglik"])),
         _pair("AIC", _number(fit["aic"])), _pair("BIC", _number(fit["bic"])),
         _pair("BIC (sample-size adjusted)", _number(fit["bic2"])),
-        *_robust_lines(fit),
+        *_robust_lines(fit, estimator),
     ]
 
 

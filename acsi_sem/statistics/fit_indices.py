@@ -528,30 +528,125 @@ def _gfi(s: np.ndarray, sigma: np.ndarray, n_moments: int, df: float,
     return {"gfi": gfi, "agfi": agfi}
 
 
-def least_squares_fit_indices(estimator: str, discrepancy: float, baseline: float,
-                              sample_cov: np.ndarray, implied_cov: np.ndarray,
-                              weight: np.ndarray, n_obs: int, npar: int) -> pd.Series:
-    """lavaan's ``fitMeasures()`` of a GLS, ULS, DWLS or WLS fit (no likelihood: loglik,
-    AIC and BIC are undefined; ULS's test has no p-value, as lavaan's).
+@dataclass(frozen=True)
+class LeastSquaresMoments:
+    """One group of a GLS, ULS, DWLS or WLS fit, as its indices need it.
+
+    Attributes:
+        discrepancy, baseline: F_g of the model and of the independence model.
+        n_obs: N_g (the statistics use N_g - 1).
+        n_moments, baseline_df: the group's data moments (less the fixed.x covariates'
+            own) and its baseline model's degrees of freedom.
+        observed, implied: (k,) the moments lavaan weighs (``WLS.obs``, ``WLS.est``).
+        weight: (k, k) the estimator's W.
+        sample_cov, implied_cov: (p, p) S (divisor N_g - 1) and Sigma.
+        sample_means, implied_means: (p,) with a mean structure, else ``None``.
+    """
+
+    discrepancy: float
+    baseline: float
+    n_obs: int
+    n_moments: int
+    baseline_df: int
+    observed: np.ndarray
+    implied: np.ndarray
+    weight: np.ndarray
+    sample_cov: np.ndarray
+    implied_cov: np.ndarray
+    sample_means: np.ndarray | None = None
+    implied_means: np.ndarray | None = None
+
+    @property
+    def gfi(self) -> float:
+        """lav_fit_gfi: ``1 - r' W r / s' W s`` over the weighted moments."""
+        residual = self.observed - self.implied
+        return float(1.0 - residual @ self.weight @ residual
+                     / (self.observed @ self.weight @ self.observed))
+
+
+def least_squares_fit_indices(estimator: str, groups: list[LeastSquaresMoments],
+                              npar: int) -> pd.Series:
+    """lavaan's ``fitMeasures()`` of a GLS, ULS, DWLS or WLS fit in one group or several
+    (no likelihood: loglik, AIC and BIC are undefined; ULS's test has no p-value, as
+    lavaan's). The test is ``sum_g (N_g - 1) F_g``, RMSEA uses N - G
+    (lav_utils_get_ntotal), SRMR and GFI are averages weighted by N_g and AGFI counts
+    every weighted moment, as lavaan.
 
     Args:
         estimator: which of them (``"uls"`` drops the p-values of the test).
-        discrepancy, baseline: F of the model and of the independence model.
-        sample_cov, implied_cov: (p, p) S (divisor N - 1) and Sigma.
-        weight: (p*, p*) the estimator's W; n_obs: N (the statistics use N - 1).
+        groups: one entry per group.
         npar: free parameters (less independent equality constraints).
     """
-    p = len(sample_cov)
-    n_moments = p * (p + 1) // 2
-    multiplier = n_obs - 1
-    chisq, base = multiplier * discrepancy, multiplier * baseline
-    df, base_df = n_moments - npar, p * (p - 1) / 2
-    values = {"npar": npar, **_test_indices(chisq, df, base, base_df, multiplier),
-              "srmr": _srmr(sample_cov, implied_cov), "ntotal": n_obs}
+    n = sum(g.n_obs for g in groups)
+    multiplier = n - len(groups)
+    chisq = sum((g.n_obs - 1) * g.discrepancy for g in groups)
+    base = sum((g.n_obs - 1) * g.baseline for g in groups)
+    df = sum(g.n_moments for g in groups) - npar
+    base_df = sum(g.baseline_df for g in groups)
+    shares = [g.n_obs / n for g in groups]
+    srmr = sum(w * _srmr(g.sample_cov, g.implied_cov, g.sample_means, g.implied_means)
+               for w, g in zip(shares, groups, strict=True))
+    values = {"npar": npar, **_test_indices(chisq, df, base, base_df, multiplier,
+                                            groups=len(groups)),
+              "srmr": srmr, "ntotal": n}
     if estimator == "uls":
         values["pvalue"] = values["baseline_pvalue"] = np.nan
-    rows, cols = np.triu_indices(p)
-    moments, residual = sample_cov[rows, cols], (sample_cov - implied_cov)[rows, cols]
-    gfi = 1.0 - residual @ weight @ residual / (moments @ weight @ moments)
-    values.update(gfi=gfi, agfi=1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan)
+    gfi = sum(w * g.gfi for w, g in zip(shares, groups, strict=True))
+    n_weighted = sum(len(g.observed) for g in groups)
+    values.update(gfi=gfi, agfi=1.0 - n_weighted / df * (1.0 - gfi) if df > 0 else np.nan)
     return pd.Series(values, index=FIT_NAMES, dtype=float)
+
+
+@dataclass(frozen=True)
+class ScaledTest:
+    """A scaled least-squares test as lavaan reports it: the statistic, its scaling factor
+    and shift, and ``c_hat = tr(U Gamma) / df`` (the population correction of the robust
+    indices)."""
+
+    chisq: float
+    scaling: float
+    shift: float
+    c_hat: float
+
+
+def scaled_least_squares_indices(plain: pd.Series, model: ScaledTest, baseline: ScaledTest, *,
+                                 shifted: bool, groups: int = 1) -> pd.Series:
+    """lavaan's ``*_scaled`` and ``*_robust`` measures of ULSM, ULSMV and WLSM fits
+    (lav_fit_cfi_lavobject, lav_fit_rmsea_lavobject for continuous data): CFI and TLI
+    scaled from the scaled statistics; scaled RMSEA from the scaled-shifted statistic, or
+    for Satorra-Bentler from the plain one on ``tr(U Gamma)`` degrees of freedom; the robust
+    indices corrected by ``c_hat``, the scaled-shifted RMSEA interval from its statistic
+    and its scaling factor.
+
+    Args:
+        plain: :func:`least_squares_fit_indices` of the fit.
+        model, baseline: the scaled tests of the model and of the baseline model.
+        shifted: whether the test is scaled-shifted (ULSMV) rather than Satorra-Bentler.
+    """
+    chisq, df, base, base_df = (plain["chisq"], plain["df"], plain["baseline_chisq"],
+                                plain["baseline_df"])
+    n = plain["ntotal"] - groups
+    scaled_rmsea = (_rmsea(model.chisq, df, n, groups=groups) if shifted
+                    else _rmsea(chisq, model.c_hat * df, n, groups=groups))
+    values = {
+        "chisq_scaled": model.chisq, "df_scaled": df,
+        "pvalue_scaled": special.chdtrc(df, model.chisq) if df > 0 else np.nan,
+        "scaling_factor": model.scaling, "shift_parameter": model.shift if shifted else np.nan,
+        "baseline_chisq_scaled": baseline.chisq, "baseline_scaling_factor": baseline.scaling,
+        "cfi_scaled": _cfi(model.chisq, df, baseline.chisq, base_df),
+        "tli_scaled": _tli(model.chisq, df, baseline.chisq, base_df),
+        **{f"{key}_scaled": value for key, value in scaled_rmsea.items()},
+        **_robust_indices(chisq, df, base, base_df, n, model.c_hat, baseline.c_hat,
+                          groups=groups),
+    }
+    if abs(model.c_hat - 1) < 1e-10 or abs(baseline.c_hat - 1) < 1e-10:
+        # lav_fit_cfi and lav_fit_tli drop the correction unless both c-hats differ from
+        # 1, which DWLS's baseline c-hat is (its diagonal weights make tr(U Gamma) = df).
+        uncorrected = _robust_indices(chisq, df, base, base_df, n, 1.0, 1.0, groups=groups)
+        values["cfi_robust"], values["tli_robust"] = (uncorrected["cfi_robust"],
+                                                      uncorrected["tli_robust"])
+    if shifted:
+        interval = _rmsea(model.chisq, df, n, c_hat=model.scaling, groups=groups)
+        for key in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue"):
+            values[f"{key}_robust"] = interval[key]
+    return pd.Series(values, index=ORDINAL_NAMES, dtype=float)
