@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -30,18 +31,20 @@ class Deferred:
     the estimator's: the result only stores and calls them.
     """
 
-    __slots__ = ("_args", "_done", "_function", "_value")
+    __slots__ = ("_args", "_done", "_function", "_lock", "_value")
 
     def __init__(self, function: Callable[..., Any], *args: Any) -> None:
         self._function, self._args = function, args
         self._value, self._done = None, False
+        self._lock = threading.Lock()  # threads reading a field first at once compute it once
 
     def value(self) -> Any:
         """The function's value, computed on the first call (shared by copies of the
         result that hold this object)."""
-        if not self._done:
-            self._value, self._done = self._function(*self._args), True
-            self._function, self._args = None, ()  # drop the inputs once used
+        with self._lock:
+            if not self._done:
+                self._value, self._done = self._function(*self._args), True
+                self._function, self._args = None, ()  # drop the inputs once used
         return self._value
 
 
@@ -156,11 +159,14 @@ class FitResult:
 
     def __getattr__(self, name: str) -> Any:
         pending = self.__dict__.get(_PENDING, {})
-        if name not in pending:
+        deferred = pending.get(name)
+        if deferred is None:
+            if name in self.__dict__:  # computed by another thread meanwhile
+                return self.__dict__[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = pending[name].value()
+        value = deferred.value()
         object.__setattr__(self, name, value)  # frozen: set once, as the eager value was
-        del pending[name]
+        pending.pop(name, None)  # another thread may have got here first
         return value
 
     def __getstate__(self) -> dict:

@@ -127,3 +127,40 @@ def test_a_deferred_value_is_computed_once_and_shared() -> None:
     assert deferred.value() is deferred.value() and calls == [1]
     with pytest.raises(AttributeError):
         CASES["acsi"]().not_a_field  # noqa: B018
+
+
+def test_a_failed_fast_start_falls_back_to_lavaan_s_start() -> None:
+    """73 HS rows drawn by a bootstrap resample of holzinger1939.csv (tests/fixtures/data/
+    hs_two_indicator_resample.csv, found by review) on which
+    scoring from the faster start fails and scoring from lavaan's converges: chi-square
+    11.6953 as before the faster start (not the unconverged 13.1 with a Heywood case)."""
+    result = acsi_sem.fit("f1 =~ x1 + x2\nf2 =~ x4 + x5 + x6\nf3 =~ x7 + x8",
+                          FIXTURES / "data" / "hs_two_indicator_resample.csv")
+    assert result.converged
+    assert result.fit_indices["chisq"] == pytest.approx(11.695330, rel=1e-6)
+
+
+def test_threads_reading_fields_first_at_once_get_one_value() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    result = CASES["acsi"]()
+    names = ["effects", "quality", "fit_indices", "r2"] * 4
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        values = list(pool.map(lambda name: getattr(result, name), names))
+    for name, value in zip(names, values, strict=True):
+        assert value is getattr(result, name)
+
+
+def test_editing_the_parameters_leaves_the_quality_tables_alone() -> None:
+    edited, untouched = CASES["acsi"](), CASES["acsi"]()
+    edited.parameters["std_all"] = edited.parameters["std_all"].round(1)
+    edited.parameters["est"] = 0.0
+    assert edited.quality.to_dict() == untouched.quality.to_dict()
+
+
+def test_each_parse_has_its_own_table() -> None:
+    from acsi_sem.model.spec import parse_model
+
+    first = parse_model("f =~ x1 + x2 + x3", source="<lazy test>")
+    first.table.loc[0, "ustart"] = 2.0
+    assert parse_model("f =~ x1 + x2 + x3", source="<lazy test>").table.loc[0, "ustart"] == 1.0

@@ -189,7 +189,8 @@ def fit_cbsem(spec: ModelSpec, data: PreparedData | SurveyMoments,
         sample_cov=Deferred(as_frame, data.covariance * data.n_obs / (data.n_obs - 1)
                             if least_squares else data.covariance, names),
         vcov=None if solution.vcov is None else Deferred(_vcov_frame, solution),
-        quality=Deferred(cbsem_quality, solution, parameters, data), bootstrap=boot,
+        # A copy: the user may edit result.parameters before quality is first read.
+        quality=Deferred(cbsem_quality, solution, parameters.copy(), data), bootstrap=boot,
         missing=Deferred(data.missing_report),
         sampling_weights=data.weights_report() if isinstance(data, PreparedData) else None,
         index=index, index_weights=index_weights,

@@ -15,7 +15,7 @@ adds by default, so that both estimators and every statistic read one table:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import combinations
 
@@ -212,8 +212,9 @@ class ModelSpec:
 
 
 def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
-    """Parse lavaan model syntax into a :class:`ModelSpec`; the same text and source give
-    the same (unchanging) object, with what is cached on it.
+    """Parse lavaan model syntax into a :class:`ModelSpec`; the same text and source are
+    parsed once (the last 64 kept), each call getting its own copy of the table, so that a
+    caller's edit of one spec's table never reaches another's.
 
     Args:
         text: the model in lavaan syntax.
@@ -222,7 +223,8 @@ def parse_model(text: str, *, source: str = "<model>") -> ModelSpec:
     Raises:
         ModelSyntaxError: naming ``source``, line and column of the first problem.
     """
-    return _parsed(text, source)
+    parsed = _parsed(text, source)
+    return replace(parsed, table=parsed.table.copy())
 
 
 @lru_cache(maxsize=64)

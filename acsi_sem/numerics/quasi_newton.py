@@ -38,6 +38,9 @@ def quasi_newton_fit(ram: RamModel, start: np.ndarray, sample_cov: np.ndarray, *
     run always starts from ``start``."""
     scored = _scoring_fit(ram, start if scoring_start is None else scoring_start,
                           sample_cov, minimum_norm=scoring_start is not None)
+    if scored is None and scoring_start is not None:
+        # Where the faster start fails, scoring from lavaan's (the route before it).
+        scored = _scoring_fit(ram, start, sample_cov)
     if scored is not None:
         return scored
     from scipy.optimize import minimize  # only here: importing it costs about 0.1 s
