@@ -32,6 +32,7 @@ from acsi_sem.numerics.polychoric import (
     bivariate_normal_cdf,
     bivariate_normal_pdf,
     pair_indices,
+    two_stage_covariance,
 )
 from acsi_sem.numerics.polyserial import PairScores
 
@@ -270,13 +271,4 @@ def _asymptotic_covariance(fits: list[ProbitRegression], polychoric: np.ndarray,
         correlation_scores[:, pair] = scores.rho
         cross[pair, columns_of[a]] = scores.rho @ scores.first
         cross[pair, columns_of[b]] = scores.rho @ scores.second
-    scores = np.hstack([univariate_scores, correlation_scores])
-    inner = scores.T @ scores
-    a11 = np.zeros((n_univariate, n_univariate))
-    for own in columns_of:
-        a11[np.ix_(own, own)] = inner[np.ix_(own, own)]
-    a11_inverse = np.linalg.inv(a11)
-    a22_inverse = np.diag(1.0 / np.sum(correlation_scores ** 2, axis=0))
-    b_inverse = np.block([[a11_inverse, np.zeros((n_univariate, len(rows)))],
-                          [-a22_inverse @ cross @ a11_inverse, a22_inverse]])
-    return n * b_inverse @ inner @ b_inverse.T
+    return two_stage_covariance(univariate_scores, correlation_scores, cross, columns_of)

@@ -408,16 +408,7 @@ def _asymptotic_covariance(items: list[_Item], polychoric: np.ndarray) -> np.nda
         correlation_scores[:, pair] = scores.rho
         cross[pair, columns_of[a]] = scores.rho @ scores.first
         cross[pair, columns_of[b]] = scores.rho @ scores.second
-    scores = np.hstack([univariate_scores, correlation_scores])
-    inner = scores.T @ scores
-    a11 = np.zeros((n_univariate, n_univariate))
-    for own in columns_of:
-        a11[np.ix_(own, own)] = inner[np.ix_(own, own)]
-    a11_inverse = np.linalg.inv(a11)
-    a22_inverse = np.diag(1.0 / np.sum(correlation_scores ** 2, axis=0))
-    b_inverse = np.block([[a11_inverse, np.zeros((n_univariate, len(rows)))],
-                          [-a22_inverse @ cross @ a11_inverse, a22_inverse]])
-    gamma = n * b_inverse @ inner @ b_inverse.T
+    gamma = two_stage_covariance(univariate_scores, correlation_scores, cross, columns_of)
     if all(item.continuous is None for item in items):
         return gamma
     to_covariance = _covariance_jacobian(items, columns_of, polychoric)
@@ -514,3 +505,23 @@ def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: fl
     m = np.arange(len(own))[None, :]
     sign = (k == m).astype(float) - (k == m + 1)                          # (K_own, K_own-1)
     return sign[:, None, :] * band.T[None, :, :]
+
+
+def two_stage_covariance(univariate_scores: np.ndarray, correlation_scores: np.ndarray,
+                         cross: np.ndarray, columns_of: list[np.ndarray]) -> np.ndarray:
+    """lavaan's NACOV of two-stage statistics (muthen1984): ``N B^-1 (S'S) B^-T`` from the
+    respondents' scores of the univariate statistics (n, u) and of the correlations (n, r),
+    with ``B`` block triangular: each item's own univariate block (``columns_of``) of
+    ``S'S``, the correlations' diagonal, and ``cross`` (r, u), each correlation's score
+    against its two items' univariate statistics."""
+    n, n_univariate = univariate_scores.shape
+    scores = np.hstack([univariate_scores, correlation_scores])
+    inner = scores.T @ scores
+    a11 = np.zeros((n_univariate, n_univariate))
+    for own in columns_of:
+        a11[np.ix_(own, own)] = inner[np.ix_(own, own)]
+    a11_inverse = np.linalg.inv(a11)
+    a22_inverse = np.diag(1.0 / np.sum(correlation_scores ** 2, axis=0))
+    b_inverse = np.block([[a11_inverse, np.zeros((n_univariate, correlation_scores.shape[1]))],
+                          [-a22_inverse @ cross @ a11_inverse, a22_inverse]])
+    return n * b_inverse @ inner @ b_inverse.T
