@@ -344,7 +344,9 @@ def stacked_test(jacobians: list[np.ndarray], groups: tuple[OrdinalGroup, ...]
     stacked = np.vstack(jacobians)
     weighted = stacked.T * weights
     information = weighted @ stacked
-    residual_maker = np.diag(weights) - weighted.T @ np.linalg.solve(information, weighted)
+    # A pseudo-inverse: where the model is not identified (the information singular, which
+    # the fit's warnings name) the test still projects onto the identified directions.
+    residual_maker = np.diag(weights) - weighted.T @ np.linalg.pinv(information) @ weighted
     product = residual_maker @ gamma
     return ScaledShiftedTest(trace=float(np.trace(product)),
                              trace_squared=float(np.sum(product * product.T)))

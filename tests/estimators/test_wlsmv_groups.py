@@ -141,3 +141,17 @@ def frame() -> pd.DataFrame:
 def test_unsupported_group_requests_name_what_to_do(model, data, equal, pattern) -> None:
     with pytest.raises(AcsiSemError, match=pattern):
         acsi_sem.fit(model, data(), group="school", estimator="wlsmv", group_equal=equal)
+
+
+def test_an_unidentified_multi_group_model_warns_instead_of_failing() -> None:
+    """A second-order factor with free first-order and second-order latent means across
+    schools is not identified: lavaan fits it (chisq 121.654 on 70 df) and warns; so does
+    acsi-sem, instead of the singular-matrix error of the scaled test (found by review)."""
+    second_order = ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                    "speed =~ x7 + x8 + x9\ng =~ visual + textual + speed\n")
+    result = acsi_sem.fit(second_order, ROOT / "tests/fixtures/data/holzinger1939_ordinal.csv",
+                          group="school", estimator="wlsmv", ordered="all",
+                          group_equal=["thresholds", "loadings", "intercepts"])
+    assert result.fit_indices["df"] == 70
+    assert result.fit_indices["chisq"] == pytest.approx(121.654, rel=1e-5)
+    assert any("information matrix is singular" in warning for warning in result.warnings)
