@@ -53,12 +53,9 @@ def acsi_sem_per_replicate(package: Path, model: Path, replicates: int, repeats:
 
     print(f"acsi_sem from {Path(acsi_sem.__file__).parent}")
     options = {"group": "school", "missing": "fiml"}
-    acsi_sem.fit(model, DATA, **options)  # warm-up: imports and caches
-    plain = median_seconds(lambda: acsi_sem.fit(model, DATA, **options), repeats)
-    booted = []
-    with_bootstrap = median_seconds(lambda: booted.append(acsi_sem.fit(
-        model, DATA, bootstrap=replicates, seed=SEED, **options)), repeats)
-    return (with_bootstrap - plain) / replicates, booted[-1].bootstrap.failed
+    return timing.bootstrap_seconds_per_replicate(
+        lambda **more: acsi_sem.fit(model, DATA, **options, **more), replicates, repeats,
+        SEED)
 
 
 def lavaan_per_replicate(model: Path, replicates: int) -> tuple[float, int] | None:

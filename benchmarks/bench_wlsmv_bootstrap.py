@@ -63,12 +63,9 @@ def acsi_sem_per_replicate(package: Path, case: str, replicates: int, repeats: i
     print(f"acsi_sem from {Path(acsi_sem.__file__).parent}")
     model, data, options = CASES[case]
     options = {"estimator": "wlsmv", "ordered": "all", **options}
-    acsi_sem.fit(model, data, **options)  # warm-up: imports and caches
-    plain = median_seconds(lambda: acsi_sem.fit(model, data, **options), repeats)
-    booted = []
-    with_bootstrap = median_seconds(lambda: booted.append(acsi_sem.fit(
-        model, data, bootstrap=replicates, seed=SEED, **options)), repeats)
-    return (with_bootstrap - plain) / replicates, booted[-1].bootstrap.failed
+    return timing.bootstrap_seconds_per_replicate(
+        lambda **more: acsi_sem.fit(model, data, **options, **more), replicates, repeats,
+        SEED)
 
 
 def lavaan_per_replicate(case: str, replicates: int) -> tuple[float, int] | None:

@@ -22,3 +22,16 @@ def median_seconds(function: Callable[[], object], repeats: int, *, warm_up: boo
     if warm_up:
         function()
     return statistics.median(seconds(function) for _ in range(repeats))
+
+
+def bootstrap_seconds_per_replicate(fit: Callable[..., object], replicates: int,
+                                    repeats: int, seed: int) -> tuple[float, int]:
+    """Seconds per bootstrap replicate of ``fit(**options)`` (the median fit with
+    ``bootstrap=replicates`` less the median plain fit, over ``replicates``) and the
+    failed replicates of the last bootstrap fit."""
+    fit()  # warm-up: imports and caches
+    plain = median_seconds(fit, repeats, warm_up=False)
+    booted = []
+    with_bootstrap = median_seconds(
+        lambda: booted.append(fit(bootstrap=replicates, seed=seed)), repeats, warm_up=False)
+    return (with_bootstrap - plain) / replicates, booted[-1].bootstrap.failed
