@@ -75,7 +75,11 @@ def _not_positive_definite(ram: RamModel, theta: np.ndarray) -> list[str]:
 def _near_collinear_latents(ram: RamModel, theta: np.ndarray) -> list[str]:
     p = ram.n_observed
     covariance = ram.full_covariance(theta)[p:, p:]
-    sd = np.sqrt(np.clip(np.diag(covariance), 1e-300, None))
+    variances = np.diag(covariance)
+    # A latent with a variance at or below 0 has no correlation to report: its negative
+    # variance is named already, and a division by it printed values such as -1e150.
+    proper = variances > _TOLERANCE * max(abs(variances).max(initial=0.0), 1.0)
+    sd = np.sqrt(np.where(proper, variances, 1.0))
     correlation = covariance / np.outer(sd, sd)
     latent = ram.variables[p:]
     rows, cols = np.triu_indices(len(latent), k=1)
@@ -83,7 +87,7 @@ def _near_collinear_latents(ram: RamModel, theta: np.ndarray) -> list[str]:
             f"{correlation[i, j]:.3f}; the data can hardly tell them apart, so paths from "
             "both are unstable (check discriminant validity)"
             for i, j in zip(rows, cols, strict=True)
-            if abs(correlation[i, j]) > COLLINEAR_CORRELATION]
+            if proper[i] and proper[j] and abs(correlation[i, j]) > COLLINEAR_CORRELATION]
 
 
 def singular_information_warning(spec: ModelSpec, information: np.ndarray, *,

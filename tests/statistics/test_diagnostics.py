@@ -38,3 +38,29 @@ def test_ecsi_on_mobi_reports_its_improper_cb_sem_solution() -> None:
     text = " ".join(result.warnings)
     assert "standardized value of Value ~ Expectation is 2.19" in text
     assert "Expectation and Quality correlate 0.995" in text
+
+
+def _two_factor_theta(spec, f1_variance: float, covariance: float) -> np.ndarray:
+    values = {"f1 ~~ f1": f1_variance, "f2 ~~ f2": 1.0, "f1 ~~ f2": covariance}
+    return np.array([values.get(name, 0.7) for name in spec.free_parameter_names])
+
+
+def test_near_collinear_latents_are_named_with_their_correlation() -> None:
+    from acsi_sem.model.ram import build_ram
+    from acsi_sem.model.spec import parse_model
+    from acsi_sem.statistics.diagnostics import _near_collinear_latents
+
+    spec = parse_model("f1 =~ a + b + c\nf2 =~ d + e + g")
+    messages = _near_collinear_latents(build_ram(spec), _two_factor_theta(spec, 1.0, 0.97))
+    assert len(messages) == 1
+    assert "f1 and f2 correlate 0.970" in messages[0]
+
+
+def test_no_latent_correlation_is_printed_beside_a_negative_latent_variance() -> None:
+    """A latent variance below 0 (reported as a Heywood case) once gave -1.4e150 here."""
+    from acsi_sem.model.ram import build_ram
+    from acsi_sem.model.spec import parse_model
+    from acsi_sem.statistics.diagnostics import _near_collinear_latents
+
+    spec = parse_model("f1 =~ a + b + c\nf2 =~ d + e + g")
+    assert _near_collinear_latents(build_ram(spec), _two_factor_theta(spec, -0.2, 0.5)) == []
