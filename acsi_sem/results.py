@@ -217,6 +217,20 @@ class FitResult:
 
         return added_parameters_test(self, add)
 
+    def standardized_solution(self, kind: str = "std_all") -> pd.DataFrame:
+        """lavaan's ``standardizedSolution()``: each row's standardized value (``est_std``)
+        with its delta-method ``se``, ``z``, ``pvalue`` and 95% interval, from the fit's
+        covariance of the estimates (robust under MLR; the bootstrap's with bootstrap=N,
+        as lavaan 0.6 computes it). ``kind``: ``"std_all"`` or ``"std_lv"``.
+
+        Raises:
+            AcsiSemError: an unknown ``kind``, a PLS or WLSMV fit, or no covariance of the
+                estimates.
+        """
+        from acsi_sem.statistics.standardized_se import standardized_solution
+
+        return standardized_solution(self, kind)
+
     def mediation(self) -> pd.DataFrame:
         """Every specific indirect effect, each cause-outcome pair's total indirect, direct
         and total effect, with the bootstrap's intervals and Zhao, Lynch and Chen's (2010)

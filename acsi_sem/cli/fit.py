@@ -79,6 +79,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                      help="CB-SEM (ML): also print the modification indices of the "
                           "parameters left out, those of at least MIN (default: all; e.g. "
                           "3.84), largest first; the JSON gets 'modification_indices'")
+    fit.add_argument("--standardized-se", nargs="?", const="std_all",
+                     choices=("std_all", "std_lv"), metavar="KIND",
+                     help="CB-SEM: also print lavaan's standardizedSolution() - standardized "
+                          "estimates (KIND std_all, the default, or std_lv) with delta-method "
+                          "SEs, z, p and 95%% intervals; the JSON gets "
+                          "'standardized_solution'")
     fit.add_argument("--bollen-stine", type=int, default=0, metavar="B",
                      help="CB-SEM (ML/MLR): also test the chi-square by B replicates of the "
                           "Bollen-Stine bootstrap (seed: --seed); its p-value joins the fit "
@@ -206,6 +212,12 @@ def _fit(arguments: argparse.Namespace) -> int:
         table = result.modification_indices(arguments.modindices)
         text += "\n\n" + modification_text(table, arguments.modindices)
         document["modification_indices"] = table_records(table)
+    if arguments.standardized_se:
+        table = result.standardized_solution(arguments.standardized_se)
+        text += (f"\n\nStandardized solution ({arguments.standardized_se}; delta-method "
+                 "standard errors):\n" + table.to_string(
+                     index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
+        document["standardized_solution"] = table_records(table)
     if arguments.score_test:
         text += "\n\n" + score_test_text(result)
     if arguments.score_test_add:

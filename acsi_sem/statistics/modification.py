@@ -245,7 +245,7 @@ def result_blocks(result: FitResult, what: str
         raise AcsiSemError(
             f"{what} are available for ML and MLR fits (this fit: estimator "
             f"{result.estimator}); refit with estimator='ml'")
-    theta = _estimates(result)
+    theta = free_estimates(result)
     basis = _basis(result, theta)
     fiml = result.missing is not None and result.missing.get("method") == "fiml"
     if not (result.groups is not None or fiml or result.spec.has_modelled_means):
@@ -268,7 +268,7 @@ def _sample_block(result: FitResult, theta: np.ndarray) -> Block:
     return Block(spec, ram, theta, np.arange(len(theta)), patterns)
 
 
-def _estimates(result: FitResult) -> np.ndarray:
+def free_estimates(result: FitResult) -> np.ndarray:
     """(Q,) the free estimates, from ``result.parameters`` (rows as in ``result.spec``)."""
     table = result.spec.table
     free = table["free"].to_numpy()
