@@ -9,6 +9,8 @@ evaluated on the standardized values of their labels (a label's first row, as la
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -16,10 +18,12 @@ from scipy import special
 from acsi_sem.errors import AcsiSemError
 from acsi_sem.model.groups import group_view
 from acsi_sem.model.ram import build_ram
-from acsi_sem.results import FitResult
 from acsi_sem.statistics.defined import definition_jacobian, evaluate_definitions
 from acsi_sem.statistics.modification import free_estimates
 from acsi_sem.statistics.standardize import row_values, standardized
+
+if TYPE_CHECKING:
+    from acsi_sem.results import FitResult
 
 STANDARDIZED_COLUMNS = ["lhs", "op", "rhs", "label", "est_std", "se", "z", "pvalue",
                         "ci_lower", "ci_upper"]
@@ -41,7 +45,9 @@ def standardized_solution(result: FitResult, kind: str = "std_all") -> pd.DataFr
     if kind not in KINDS:
         raise AcsiSemError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     _check_result(result)
-    theta = free_estimates(result)
+    vcov = estimate_covariance(result)
+    # Saturated intercepts are numbered after the parameters that vcov covers.
+    theta = free_estimates(result)[: len(vcov)]
     order = _row_order(result)
     standardizer = _standardizer(result, kind)
 
@@ -49,7 +55,6 @@ def standardized_solution(result: FitResult, kind: str = "std_all") -> pd.DataFr
         return standardizer(values)[order]
     estimates = function(theta)
     jacobian = definition_jacobian(function, theta)
-    vcov = result.vcov.to_numpy()
     variance = np.einsum("kq,qr,kr->k", jacobian, vcov, jacobian)
     with np.errstate(invalid="ignore"):
         errors = np.where(variance < 0, np.nan, np.sqrt(np.abs(variance)))
@@ -78,6 +83,19 @@ def _row_order(result: FitResult) -> np.ndarray:
                                                       strict=True)]
     position = {key: row for row, key in enumerate(keys)}
     return np.array([position[key] for key in wanted], dtype=int)
+
+
+def estimate_covariance(result: FitResult) -> np.ndarray:
+    """(Q, Q) the covariance of the free estimates: of the bootstrap draws (ddof 1, as the
+    bootstrap SEs) when the fit was bootstrapped, lavaan's ``vcov`` with ``se =
+    "bootstrap"``; else the fit's own (information, sandwich, constrained)."""
+    names = list(result.vcov.index)
+    boot = result.bootstrap
+    if boot is None or not set(names) <= set(boot.names) or len(boot.draws) < 2:
+        return result.vcov.to_numpy()
+    position = {name: i for i, name in enumerate(boot.names)}
+    draws = boot.draws[:, [position[name] for name in names]]
+    return np.cov(draws, rowvar=False, ddof=1)
 
 
 def _check_result(result: FitResult) -> None:

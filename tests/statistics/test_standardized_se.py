@@ -98,3 +98,44 @@ def test_command_line_prints_and_writes_the_standardized_solution(fits, tmp_path
     expected = fits["hs_cfa"].standardized_solution("std_lv")
     np.testing.assert_allclose(written["se"], expected["se"], rtol=1e-12)
     assert list(written["lhs"]) == list(expected["lhs"])
+
+
+def test_saturated_intercepts_have_a_standardized_value_and_no_se() -> None:
+    """A single-group ML fit with written intercepts: their est_std is the mean over the
+    implied SD (lavaan: x1 std.all 4.234926) and their SE NaN (not in vcov); the other rows
+    are those of the fit without intercepts."""
+    model = (MODELS / "hs_cfa.lav").read_text() + "\nx1 ~ 1\n"
+    with_means = standardized_solution(acsi_sem.fit(model, HS))
+    without = standardized_solution(acsi_sem.fit(MODELS / "hs_cfa.lav", HS))
+    intercept = with_means[with_means["op"] == "~1"].iloc[0]
+    assert intercept["est_std"] == pytest.approx(4.234926, rel=1e-5)
+    assert np.isnan(intercept["se"])
+    rest = with_means[with_means["op"] != "~1"].reset_index(drop=True)
+    np.testing.assert_allclose(rest["se"], without["se"], rtol=1e-6)
+
+
+def test_a_bootstrap_fit_uses_the_covariance_of_its_draws() -> None:
+    """With bootstrap=N the delta method takes the draws' covariance (lavaan 0.6.14's vcov
+    under se = "bootstrap"): the standardized SE of a structural path is J cov(draws) J'."""
+    result = acsi_sem.fit(MODELS / "poldem_labels.lav", DATA / "political_democracy.csv",
+                          bootstrap=60, seed=3)
+    table = standardized_solution(result)
+    names = list(result.vcov.index)
+    position = [result.bootstrap.names.index(name) for name in names]
+    covariance = np.cov(result.bootstrap.draws[:, position], rowvar=False)
+    ml = acsi_sem.fit(MODELS / "poldem_labels.lav", DATA / "political_democracy.csv")
+    ml_table = standardized_solution(ml)
+    row = (table["lhs"] == "dem60") & (table["op"] == "~")
+    # The same Jacobian (the estimates are ML's), another V: the SE scales accordingly.
+    from acsi_sem.statistics.defined import definition_jacobian
+    from acsi_sem.statistics.modification import free_estimates
+    from acsi_sem.statistics.standardized_se import _standardizer
+
+    theta = free_estimates(result)[: len(names)]
+    index = int(np.flatnonzero(row)[0])
+    gradient = definition_jacobian(lambda t: _standardizer(result, "std_all")(t)[[index]],
+                                   theta)[0]
+    assert table.loc[row, "se"].iat[0] == pytest.approx(
+        np.sqrt(gradient @ covariance @ gradient), rel=1e-6)
+    assert table.loc[row, "se"].iat[0] != pytest.approx(ml_table.loc[row, "se"].iat[0],
+                                                        rel=1e-3)
