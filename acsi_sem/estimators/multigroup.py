@@ -116,7 +116,8 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     moments = tuple(GroupMoments(n_obs=part.n_obs, covariance=part.covariance,
                                  means=part.means) for part in parts)
     # Each group's fixed.x covariates at its own moments (lavaan's per-group sample stats).
-    grouped = with_group_fixed_x(group_spec(spec, labels, equal=options.group_equal), moments)
+    grouped = with_group_fixed_x(group_spec(spec, labels, equal=options.group_equal),
+                                 _fixed_x_moments(moments, least_squares=least_squares))
     start = _start_values(spec, grouped, data, moments)
     if data.has_missing:
         patterns = tuple(part.missing_patterns for part in parts)
@@ -148,6 +149,16 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
                    notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
+
+
+def _fixed_x_moments(moments: tuple[GroupMoments, ...], *, least_squares: bool
+                     ) -> tuple[GroupMoments, ...]:
+    """The groups' moments at which fixed.x holds the covariates: ML's (divisor n_g), or
+    the least-squares estimators' sample covariance (divisor n_g - 1, as lavaan's)."""
+    if not least_squares:
+        return moments
+    return tuple(replace(m, covariance=m.covariance * m.n_obs / (m.n_obs - 1))
+                 for m in moments)
 
 
 def _items(parts: tuple[PreparedData, ...]) -> tuple[np.ndarray, ...]:
