@@ -97,7 +97,7 @@ def assert_fit_matches(result: acsi_sem.FitResult, case: str) -> None:
     ours, theirs = result.fit_indices, lavaan_fit(case)
     # acsi-sem's optimum is at least as good as lavaan's (nlminb stops early).
     if "loglik" in theirs:
-        assert {"aic", "bic", "loglik", "unrestricted_loglik"} <= set(names)
+        assert {"aic", "bic", "loglik", "unrestricted_loglik"} <= set(ours.index)
         assert ours["loglik"] >= theirs["loglik"] - 1e-9
     else:  # least squares: no likelihood
         assert ours["chisq"] <= theirs["chisq"] + 1e-9
