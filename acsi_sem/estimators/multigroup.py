@@ -42,6 +42,7 @@ from acsi_sem.numerics.multigroup import (
     grouped_start_values,
     parameter_names,
     robust_groups,
+    with_group_fixed_x,
 )
 from acsi_sem.numerics.multigroup_fiml import (
     fit_fiml_groups,
@@ -114,7 +115,9 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     parts = group_data(data, labels)
     moments = tuple(GroupMoments(n_obs=part.n_obs, covariance=part.covariance,
                                  means=part.means) for part in parts)
-    grouped = group_spec(spec, labels, equal=options.group_equal)
+    # Each group's fixed.x covariates at its own moments (lavaan's per-group sample stats).
+    grouped = with_group_fixed_x(group_spec(spec, labels, equal=options.group_equal),
+                                 _fixed_x_moments(moments, least_squares=least_squares))
     start = _start_values(spec, grouped, data, moments)
     if data.has_missing:
         patterns = tuple(part.missing_patterns for part in parts)
@@ -133,8 +136,9 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     robust = None
     if options.estimator == "mlr":
         items = tuple(part.frame.to_numpy() for part in parts)
-        robust = (robust_fiml_groups(solution, patterns, items, moments) if data.has_missing
-                  else robust_groups(solution, items, moments))
+        covariates = _covariate_positions(spec)
+        robust = (robust_fiml_groups(solution, patterns, items, moments, covariates)
+                  if data.has_missing else robust_groups(solution, items, moments, covariates))
         solution = replace(solution, vcov=robust.vcov)
     result = _result(spec, solution, parts, data, model_file, options, robust, sandwich)
     if options.bollen_stine:
@@ -145,6 +149,16 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
                    notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
+
+
+def _fixed_x_moments(moments: tuple[GroupMoments, ...], *, least_squares: bool
+                     ) -> tuple[GroupMoments, ...]:
+    """The groups' moments at which fixed.x holds the covariates: ML's (divisor n_g), or
+    the least-squares estimators' sample covariance (divisor n_g - 1, as lavaan's)."""
+    if not least_squares:
+        return moments
+    return tuple(replace(m, covariance=m.covariance * m.n_obs / (m.n_obs - 1))
+                 for m in moments)
 
 
 def _items(parts: tuple[PreparedData, ...]) -> tuple[np.ndarray, ...]:
@@ -425,11 +439,12 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
     parameters = pd.concat(tables, ignore_index=True)
     parameters.insert(3, "group", parameters.pop("group"))
     names = tuple(spec.observed)
+    covariates = _covariate_positions(spec)
     # With missing answers the groups' sample moments are their EM estimates (lavaan's h1).
     fit_groups = [MomentFit(sample_cov=m.covariance, implied_cov=p.ram.implied_covariance(
         p.theta), n_obs=m.n_obs, npar=0, n_moments=len(names) * (len(names) + 3) // 2,
-        meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta))
-        for m, p in zip(groups, parts, strict=True)]
+        meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta),
+        covariates=covariates) for m, p in zip(groups, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
     estimator = base_estimator(options.estimator)
     least_squares = estimator in WLS_ESTIMATORS
@@ -475,6 +490,11 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
     )
 
 
+def _covariate_positions(spec: ModelSpec) -> tuple[int, ...]:
+    """Positions of the fixed.x covariates among the observed variables (every group's)."""
+    return tuple(spec.observed.index(name) for name in spec.exogenous_covariates)
+
+
 def _fit_indices(solution: GroupedSolution, fit_groups: list[MomentFit],
                  groups: tuple[PreparedData, ...], robust: RobustML | None) -> pd.Series:
     """lavaan's fit measures of a multi-group fit: from the groups' moments, or under FIML
@@ -484,16 +504,23 @@ def _fit_indices(solution: GroupedSolution, fit_groups: list[MomentFit],
     items = tuple(group.frame.to_numpy() for group in groups)
     missing = any(group.has_missing for group in groups)
     if missing:
+        # lavaan's fixed.x: every log-likelihood is conditional on the covariates (whose
+        # answers are complete), their own left out of the model's, h1's and the baseline's.
+        conditional = sum(f.covariate_loglik for f in fit_groups)
+        covariates = list(fit_groups[0].covariates)
         indices = grouped_fiml_fit_indices(
-            fit_groups, npar, -solution.discrepancy * sum(g.n_obs for g in groups),
-            sum(group.unrestricted_loglik for group in groups),
-            sum(independence_loglik(answers) for answers in items))
+            fit_groups, npar,
+            -solution.discrepancy * sum(g.n_obs for g in groups) - conditional,
+            sum(group.unrestricted_loglik for group in groups) - conditional,
+            sum(independence_loglik(np.delete(answers, covariates, axis=1))
+                for answers in items))
     else:
         indices = grouped_fit_indices(fit_groups, npar)
     if robust is not None:
         indices = pd.concat([indices, robust_indices(
             indices, robust.scaling_factor(indices["df"]),
-            baseline_scaling(robust, items, indices["baseline_df"], missing=missing),
+            baseline_scaling(robust, items, indices["baseline_df"], missing=missing,
+                             covariates=fit_groups[0].covariates),
             groups=len(groups))])
     if missing:
         indices = _with_fiml_corrected(indices, solution, groups, robust=robust is not None)
@@ -504,8 +531,10 @@ def _with_fiml_corrected(indices: pd.Series, solution: GroupedSolution,
                          groups: tuple[PreparedData, ...], *, robust: bool) -> pd.Series:
     """``indices`` with lavaan's robust CFI, TLI and RMSEA under FIML (ML and MLR), from
     the FIML-corrected statistics over the groups (each at its EM moments)."""
+    covariates = _covariate_positions(solution.grouped.spec)
     saturated = [SaturatedGroup.at_em(group.missing_patterns, group.frame.to_numpy(),
-                                      group.means, group.covariance) for group in groups]
+                                      group.means, group.covariance, covariates)
+                 for group in groups]
     n_free = len(solution.theta)
     models = [ModelMoments.of_ram(ram, solution.theta[view.global_index], view.global_index,
                                   n_free)

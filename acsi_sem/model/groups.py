@@ -101,10 +101,6 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
     if len(labels) < 2:
         raise AcsiSemError(f"a multi-group model needs at least two groups; the group column "
                            f"holds only {', '.join(map(repr, labels)) or 'no value'}")
-    if (spec.table["exo"] == 1).any():
-        raise AcsiSemError("multi-group models with observed exogenous covariates are not "
-                           "supported yet; model the covariate as a single-indicator latent "
-                           "variable")
     base = with_mean_structure(spec).table
     constrained = _constrained_rows(base, spec, equal)
     tables = []

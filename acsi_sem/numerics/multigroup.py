@@ -9,11 +9,11 @@ lavaan's default for complete data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from acsi_sem.model.groups import GroupedSpec
+from acsi_sem.model.groups import GroupedSpec, group_view
 from acsi_sem.model.ram import RamModel, build_ram
 from acsi_sem.numerics.cbsem import CbsemSolution, constraint_message, invert_information
 from acsi_sem.numerics.constrained import (
@@ -88,6 +88,34 @@ class GroupedSolution:
                              information=self.information[np.ix_(index, index)])
 
 
+def with_group_fixed_x(grouped: GroupedSpec, moments: tuple[GroupMoments, ...]
+                       ) -> GroupedSpec:
+    """``grouped`` with each group's fixed.x covariates' (co)variances and means fixed at
+    that group's own sample moments, as lavaan's ``sem(group =)`` with ``fixed.x = TRUE``
+    (each group's sample statistics are its own); unchanged without covariates.
+
+    Args:
+        moments: each group's moments (``spec.observed`` order), in group order; with
+            missing answers the EM moments, which for the complete covariates are their
+            sample moments.
+    """
+    table = grouped.spec.table
+    exo = np.flatnonzero(table["exo"].to_numpy() == 1)
+    if not len(exo):
+        return grouped
+    table = table.copy()
+    position = {name: i for i, name in enumerate(grouped.spec.observed)}
+    for row in exo:
+        group = moments[int(table.at[row, "group"]) - 1]
+        i = position[table.at[row, "lhs"]]
+        table.at[row, "ustart"] = (group.means[i] if table.at[row, "op"] == "~1"
+                                   else group.covariance[i, position[table.at[row, "rhs"]]])
+    spec = grouped.spec.with_table(table)
+    views = tuple(group_view(spec, group, label)
+                  for group, label in enumerate(grouped.labels, start=1))
+    return replace(grouped, spec=spec, views=views)
+
+
 def grouped_discrepancy(grouped: GroupedSpec, rams: tuple[RamModel, ...],
                         moments: tuple[GroupMoments, ...], theta: np.ndarray, *,
                         with_information: bool = True) -> Discrepancy:
@@ -156,7 +184,8 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
 
 
 def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
-                  moments: tuple[GroupMoments, ...]) -> RobustML:
+                  moments: tuple[GroupMoments, ...], covariates: tuple[int, ...] = ()
+                  ) -> RobustML:
     """lavaan's MLR over groups: the sandwich ``A^-1 B A^-1 / N`` with A the observed
     information of the weighted discrepancy and B the respondents' score outer products
     (means included), and the Yuan-Bentler traces summed over groups.
@@ -164,6 +193,8 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
     Args:
         items: each group's (n_g, p) answers, in group order.
         moments: each group's moments, in group order.
+        covariates: positions of the fixed.x covariates, whose own moments leave the
+            saturated trace (as :func:`~acsi_sem.numerics.robust.robust_ml_means`).
     """
     grouped, theta = solution.grouped, solution.theta
     total = sum(len(group) for group in items)
@@ -176,21 +207,29 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
                                        ram.sigma_derivatives(local),
                                        ram.mean_derivatives(local))
         meat[np.ix_(index, index)] += scores.T @ scores / total
-        # The saturated means add p to the trace (their scores and information match).
-        saturated += answers.shape[1] + saturated_trace(answers - answers.mean(axis=0))
+        # The saturated means add p to the trace (their scores and information match),
+        # less the fixed.x covariates', which are not free.
+        saturated += (answers.shape[1] - len(covariates)
+                      + saturated_trace(answers - answers.mean(axis=0), covariates))
     bread = grouped_hessian(grouped, solution.rams, moments, theta) / 2
     basis = None if solution.constraints is None else solution.constraints.basis
     return sandwich(bread, meat, total, saturated, basis)
 
 
 def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
-                     baseline_df: float, *, missing: bool = False) -> float:
+                     baseline_df: float, *, missing: bool = False,
+                     covariates: tuple[int, ...] = ()) -> float:
     """The Yuan-Bentler factor of the independence model fitted in every group, from the
     saturated traces ``robust`` summed already (each with its p for the means); with
-    ``missing``, the independence model fitted by FIML (NaN in ``items``)."""
-    independence = sum(independence_missing_trace(a) if missing
-                       else a.shape[1] + independence_trace(a - a.mean(axis=0))
-                       for a in items)
+    ``missing``, the independence model fitted by FIML (NaN in ``items``). The fixed.x
+    ``covariates`` (positions) have no free moments in the independence model."""
+    def trace(answers: np.ndarray) -> float:
+        if missing:
+            return independence_missing_trace(np.delete(answers, list(covariates), axis=1))
+        return (answers.shape[1] - len(covariates)
+                + independence_trace(answers - answers.mean(axis=0), covariates))
+
+    independence = sum(trace(a) for a in items)
     return (robust.saturated_trace - independence) / baseline_df
 
 

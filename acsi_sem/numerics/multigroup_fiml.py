@@ -213,8 +213,8 @@ def _minimize(grouped: GroupedSpec, rams: tuple[RamModel, ...],
 
 
 def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...],
-                       items: tuple[np.ndarray, ...], moments: tuple[GroupMoments, ...]
-                       ) -> RobustML:
+                       items: tuple[np.ndarray, ...], moments: tuple[GroupMoments, ...],
+                       covariates: tuple[int, ...] = ()) -> RobustML:
     """lavaan's MLR under FIML over groups: the observed information of the grouped
     objective as bread, every group's respondents' missing-data scores as meat, and the
     groups' saturated traces (at their EM moments) summed for the Yuan-Bentler factor.
@@ -222,6 +222,8 @@ def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
     Args:
         items: each group's (n_g, p) answers, NaN where missing, in group order.
         moments: each group's EM means and covariance, in group order.
+        covariates: positions of the fixed.x covariates (complete answers), whose own
+            moments leave the saturated traces.
     """
     theta, total = solution.theta, _n_obs(patterns)
     meat, saturated = np.zeros((len(theta), len(theta))), 0.0
@@ -232,7 +234,8 @@ def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
         meat[np.ix_(index, index)] += scores.T @ scores / total
         # The grouped information is block diagonal with weights n_g / N in both A1 and
         # B1, so the trace of A1^-1 B1 is the sum of the groups' own traces.
-        saturated += saturated_missing_trace(group, answers, em.means, em.covariance)
+        saturated += saturated_missing_trace(group, answers, em.means, em.covariance,
+                                             covariates)
     basis = None if solution.constraints is None else solution.constraints.basis
     return sandwich(solution.information, meat, total, saturated, basis)
 

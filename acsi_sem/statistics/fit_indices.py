@@ -123,24 +123,38 @@ def grouped_fit_indices(groups: list[MomentFit], npar: int) -> pd.Series:
     """Indices of a multi-group ML solution, lavaan's way: log-likelihoods and chi-squares
     add over groups, SRMR and GFI are averages weighted by group size, RMSEA is multiplied
     by the square root of the number of groups and the baseline model is fitted in each
-    group separately.
+    group separately. Under fixed.x (``MomentFit.covariates``) each group's
+    log-likelihoods are conditional on its covariates, whose block its baseline keeps.
 
     Args:
         groups: one :class:`MomentFit` per group, with modelled means.
         npar: distinct free parameters over all groups.
     """
+    conditional = sum(g.covariate_loglik for g in groups)
     loglik = sum(_loglik(g.implied_cov, g.sample_cov, g.n_obs, g.mean_residual)
-                 for g in groups)
-    unrestricted = sum(_loglik(g.sample_cov, g.sample_cov, g.n_obs) for g in groups)
-    baseline = unrestricted - sum(g.n_obs * ml_value(np.diag(np.diag(g.sample_cov)),
-                                                     g.sample_cov) / 2 for g in groups)
+                 for g in groups) - conditional
+    unrestricted = sum(_loglik(g.sample_cov, g.sample_cov, g.n_obs) for g in groups
+                       ) - conditional
+    baseline = unrestricted - sum(
+        g.n_obs * ml_value(independence_covariance(g.sample_cov, g.covariates),
+                           g.sample_cov) / 2 for g in groups)
     size = _grouped_size(groups, npar)
-    gfi = sum(w * _gfi_with_means(g) for w, g in zip(_group_weights(groups), groups,
-                                                      strict=True))
+    gfi = sum(w * _group_gfi(g) for w, g in zip(_group_weights(groups), groups, strict=True))
     df = size.n_moments - npar
-    agfi = 1.0 - size.n_moments / df * (1.0 - gfi) if df > 0 else np.nan
+    # lavaan's AGFI counts every moment, the covariates' own included.
+    n_moments = sum(g.n_moments for g in groups)
+    agfi = 1.0 - n_moments / df * (1.0 - gfi) if df > 0 else np.nan
     return _indices(size, loglik, unrestricted, baseline, _grouped_srmr(groups),
                     {"gfi": gfi, "agfi": agfi})
+
+
+def _group_gfi(group: MomentFit) -> float:
+    """One group's GFI over its means and covariances, the fixed.x covariates' own left
+    out."""
+    if not group.covariates:
+        return _gfi_with_means(group)
+    return _gfi_without(group.sample_cov, group.implied_cov, group.covariates,
+                        (group.sample_means, group.implied_means))
 
 
 def fiml_fit_indices(size: ModelSize, loglik: float, unrestricted: float,
@@ -169,9 +183,11 @@ def _group_weights(groups: list[MomentFit]) -> list[float]:
 
 
 def _grouped_size(groups: list[MomentFit], npar: int) -> ModelSize:
+    """The counts over all groups: each group's moments less its fixed.x covariates'."""
     return ModelSize(n_obs=sum(g.n_obs for g in groups), npar=npar,
-                     n_moments=sum(g.n_moments for g in groups),
-                     n_observed=len(groups[0].sample_cov), n_groups=len(groups))
+                     n_moments=sum(g.size.n_moments for g in groups),
+                     n_observed=len(groups[0].sample_cov), n_groups=len(groups),
+                     n_covariates=groups[0].size.n_covariates)
 
 
 def _grouped_srmr(groups: list[MomentFit]) -> float:
