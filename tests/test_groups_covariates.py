@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import acsi_sem
+from acsi_sem.errors import AcsiSemError
 from tests.conftest import (
     LAVAAN,
     ROOT,
@@ -146,3 +147,10 @@ def test_equal_regressions_on_a_covariate_are_one_parameter() -> None:
     assert paths.groupby(["lhs", "rhs"])["est"].nunique().eq(1).all()
     assert fitted("hs_mimic_groups_configural").parameters.query(
         "op == '~'").groupby(["lhs", "rhs"])["est"].nunique().eq(2).all()
+
+
+@pytest.mark.parametrize("option", [{"bootstrap": 10}, {"bollen_stine": 10}])
+def test_resampling_groups_with_covariates_is_refused(option) -> None:
+    """Resamples would keep the full sample's covariate moments: refused, not reported."""
+    with pytest.raises(AcsiSemError, match="observed covariates is not available"):
+        acsi_sem.fit(MODELS / "hs_mimic.lav", COMPLETE, group="school", seed=1, **option)

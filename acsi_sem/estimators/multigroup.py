@@ -104,6 +104,7 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     _check_group_options(options)
     estimator = base_estimator(options.estimator)
     least_squares = estimator in WLS_ESTIMATORS
+    _check_covariate_resampling(spec, options, least_squares)
     if least_squares:
         check_least_squares(spec, data, options)
         if not options.fixed_x:
@@ -149,6 +150,18 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
                    notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
+
+
+def _check_covariate_resampling(spec: ModelSpec, options: FitOptions,
+                                least_squares: bool) -> None:
+    """The groups' resamples do not yet refill the fixed.x covariates' moments (each
+    replicate would keep the full sample's): refuse rather than report such intervals."""
+    fixed_x = bool(spec.exogenous_covariates) and (options.fixed_x or not least_squares)
+    if fixed_x and (options.bootstrap or options.bollen_stine):
+        raise AcsiSemError("the bootstrap (and Bollen-Stine) with groups and observed "
+                           "covariates is not available yet; fit without bootstrap= (the "
+                           "standard errors are the information's, or MLR's sandwich) or "
+                           "fit each group on its own")
 
 
 def _fixed_x_moments(moments: tuple[GroupMoments, ...], *, least_squares: bool
