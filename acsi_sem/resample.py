@@ -51,6 +51,8 @@ class BootstrapResult:
         level: confidence level of the intervals.
         interval: the interval reported as ``ci_lower``/``ci_upper``: ``"percentile"`` or
             ``"bca"``.
+        jackknife_blocks: the leave-group-out fits attempted for the jackknife; those whose
+            fit failed are left out of it (0: not known).
     """
 
     names: tuple[str, ...]
@@ -63,6 +65,7 @@ class BootstrapResult:
     seed: int | None
     level: float = 0.95
     interval: str = "percentile"
+    jackknife_blocks: int = 0
 
     @cached_property
     def jackknife(self) -> np.ndarray:
@@ -121,7 +124,7 @@ class BootstrapResult:
             names=names, estimate=function(self.estimate), draws=function(self.draws),
             requested=self.requested, failed=self.failed, improper=self.improper,
             jackknife_source=lambda: function(self.jackknife), seed=self.seed,
-            level=self.level, interval=self.interval)
+            level=self.level, interval=self.interval, jackknife_blocks=self.jackknife_blocks)
 
     def table(self) -> pd.DataFrame:
         """One row per statistic: estimate, se, percentile and BCa bounds."""
@@ -140,12 +143,23 @@ class BootstrapResult:
         return pd.DataFrame({"estimate": self.estimate, "se": self.se, "ci_lower": lower,
                              "ci_upper": upper}, index=pd.Index(self.names, name="statistic"))
 
+    @property
+    def jackknife_failed(self) -> int:
+        """Jackknife blocks whose fit failed (left out of the BCa acceleration)."""
+        return max(self.jackknife_blocks - len(self.jackknife), 0)
+
     def summary_line(self) -> str:
-        """How many replicates were requested, used, failed and improper."""
+        """How many replicates were requested, used, failed and improper (and, for BCa
+        intervals, how many jackknife blocks the acceleration used)."""
         used = len(self.draws)
-        return (f"bootstrap: {self.requested} replicates requested (seed {self.seed}), {used} "
+        line = (f"bootstrap: {self.requested} replicates requested (seed {self.seed}), {used} "
                 f"used, {self.failed} failed (left out), {self.improper} improper (kept); "
                 f"standard errors and {self.interval} intervals from the bootstrap")
+        if self.interval == "bca" and self.jackknife_blocks:
+            line += (f"; the BCa acceleration from {len(self.jackknife)} of "
+                     f"{self.jackknife_blocks} jackknife blocks ({self.jackknife_failed} "
+                     "failed, left out)")
+        return line
 
 
 def column_quantiles(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -198,11 +212,14 @@ def bootstrap(statistic: Callable[[np.ndarray], Replicate], n_rows: int, *, repl
         improper += int(replicate.improper)
     matrix = np.array(draws).reshape(len(draws), len(names))
 
+    blocks = min(jackknife_groups, n_rows)
+
     def jackknife() -> np.ndarray:
-        return _jackknife(statistic, n_rows, min(jackknife_groups, n_rows), len(names))
+        return _jackknife(statistic, n_rows, blocks, len(names))
 
     return BootstrapResult(tuple(names), np.asarray(estimate, dtype=float), matrix,
-                           replicates, failed, improper, jackknife, seed, level, interval)
+                           replicates, failed, improper, jackknife, seed, level, interval,
+                           jackknife_blocks=blocks)
 
 
 @dataclass(frozen=True)
@@ -264,7 +281,8 @@ def bootstrap_batched(statistic: Callable[[np.ndarray], ReplicateBatch], n_rows:
         return np.concatenate(values).reshape(-1, len(names))
 
     return BootstrapResult(tuple(names), np.asarray(estimate, dtype=float), matrix,
-                           replicates, failed, improper, jackknife, seed, level, interval)
+                           replicates, failed, improper, jackknife, seed, level, interval,
+                           jackknife_blocks=min(jackknife_groups, n_rows))
 
 
 def resampled_rows(n_rows: int, replicates: int, seed: int | None,

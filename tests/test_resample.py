@@ -170,3 +170,17 @@ def test_a_bootstrap_without_a_converged_replicate_has_undefined_intervals() -> 
     table = empty.table()
     assert table.drop(columns="estimate").isna().all().all()
     assert empty.intervals()[["se", "ci_lower", "ci_upper"]].isna().all().all()
+
+
+def test_failed_jackknife_blocks_are_counted_in_the_bca_note() -> None:
+    """A leave-group-out fit that fails is left out of the BCa acceleration, and said so."""
+    def fails_without_row_zero(rows: np.ndarray) -> Replicate:
+        if 0 not in rows:
+            raise FailedReplicateError
+        return Replicate(np.array([rows.mean()]), improper=False)
+
+    result = bootstrap(fails_without_row_zero, 50, replicates=20, seed=3, names=("mean",),
+                       estimate=np.array([24.5]), jackknife_groups=10, interval="bca")
+    assert result.jackknife.shape == (9, 1) and result.jackknife_failed == 1
+    assert result.summary_line().endswith(
+        "the BCa acceleration from 9 of 10 jackknife blocks (1 failed, left out)")

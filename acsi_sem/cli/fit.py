@@ -80,9 +80,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                           "parameters left out, those of at least MIN (default: all; e.g. "
                           "3.84), largest first; the JSON gets 'modification_indices'")
     fit.add_argument("--standardized-se", nargs="?", const="std_all",
-                     choices=("std_all", "std_lv"), metavar="KIND",
+                     choices=("std_all", "std_lv", "std_nox"), metavar="KIND",
                      help="CB-SEM: also print lavaan's standardizedSolution() - standardized "
-                          "estimates (KIND std_all, the default, or std_lv) with delta-method "
+                          "estimates (KIND std_all, the default, std_lv or std_nox) with "
+                          "delta-method "
                           "SEs, z, p and 95%% intervals; the JSON gets "
                           "'standardized_solution'")
     fit.add_argument("--bollen-stine", type=int, default=0, metavar="B",

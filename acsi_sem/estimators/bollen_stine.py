@@ -118,7 +118,7 @@ def bollen_stine_groups(solution: GroupedSolution, data: PreparedData, replicate
         data: the checked data with its group labels.
         replicates, seed, chisq: as for :func:`bollen_stine`.
     """
-    from acsi_sem.numerics.multigroup import fit_ml_groups
+    from acsi_sem.numerics.multigroup import fit_ml_groups, with_group_fixed_x
 
     grouped = solution.grouped
     codes = data.groups.to_numpy()
@@ -132,8 +132,12 @@ def bollen_stine_groups(solution: GroupedSolution, data: PreparedData, replicate
     for rows in resampled_rows(len(rotated), replicates, seed, strata=codes):
         sample, sample_codes = rotated[rows], codes[rows]
         moments = tuple(_moments(sample[sample_codes == label]) for label in grouped.labels)
+        # The resample's covariates at their own moments, as lavaan refits it: otherwise
+        # their block's misfit (zero in a fit of the rows themselves) would inflate every
+        # replicate (the ML estimates do not depend on them, the chi-square does).
+        refilled = with_group_fixed_x(grouped, moments)
         try:
-            fitted = fit_ml_groups(grouped, moments, solution.theta, max_iterations=50)
+            fitted = fit_ml_groups(refilled, moments, solution.theta, max_iterations=50)
         except np.linalg.LinAlgError:
             continue
         if fitted.converged:

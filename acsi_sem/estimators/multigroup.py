@@ -65,13 +65,17 @@ from acsi_sem.resample import (
     bootstrap_batched,
 )
 from acsi_sem.results import FitResult
-from acsi_sem.statistics.defined import evaluate_definitions
 from acsi_sem.statistics.diagnostics import (
     improper_solution_warnings,
     singular_information_warning,
 )
 from acsi_sem.statistics.effects import effect_matrices, effects_table, regression_cells
-from acsi_sem.statistics.estimates import parameter_table, r_squared
+from acsi_sem.statistics.estimates import (
+    parameter_table,
+    r_squared,
+    stacked_definition_rows,
+    stacked_definition_values,
+)
 from acsi_sem.statistics.fit_indices import (
     MomentFit,
     grouped_fiml_fit_indices,
@@ -87,7 +91,7 @@ from acsi_sem.statistics.score_test import (
     released_score_test,
     released_theta,
 )
-from acsi_sem.statistics.standardize import label_map, row_values
+from acsi_sem.statistics.standardize import row_values
 from acsi_sem.survey.prepare import PreparedData
 
 
@@ -104,7 +108,6 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     _check_group_options(options)
     estimator = base_estimator(options.estimator)
     least_squares = estimator in WLS_ESTIMATORS
-    _check_covariate_resampling(spec, options, least_squares)
     if least_squares:
         check_least_squares(spec, data, options)
         if not options.fixed_x:
@@ -149,19 +152,8 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     boot = bootstrap_groups(solution, data, result.parameters, result.effects, options)
     parameters, effects = apply_bootstrap(result.parameters, result.effects, boot)
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
-                   notes=(*result.notes, boot.summary_line(), GROUP_BOOTSTRAP_NOTE))
-
-
-def _check_covariate_resampling(spec: ModelSpec, options: FitOptions,
-                                least_squares: bool) -> None:
-    """The groups' resamples do not yet refill the fixed.x covariates' moments (each
-    replicate would keep the full sample's): refuse rather than report such intervals."""
-    fixed_x = bool(spec.exogenous_covariates) and (options.fixed_x or not least_squares)
-    if fixed_x and (options.bootstrap or options.bollen_stine):
-        raise AcsiSemError("the bootstrap (and Bollen-Stine) with groups and observed "
-                           "covariates is not available yet; fit without bootstrap= (the "
-                           "standard errors are the information's, or MLR's sandwich) or "
-                           "fit each group on its own")
+                   notes=(*result.notes, boot.summary_line(),
+                          group_bootstrap_note(estimator, data.has_missing)))
 
 
 def _fixed_x_moments(moments: tuple[GroupMoments, ...], *, least_squares: bool
@@ -210,10 +202,13 @@ def _with_bollen_stine(result: FitResult, solution: GroupedSolution, data: Prepa
                    notes=(*result.notes, test.summary_line()))
 
 
-GROUP_BOOTSTRAP_NOTE = ("multi-group bootstrap: respondents resampled within each group "
-                        "and refitted (by FIML with missing answers; lavaan's se = "
-                        "'bootstrap'); the SEs and intervals of the parameters and of the "
-                        "indirect and total effects come from it")
+def group_bootstrap_note(estimator: str, missing: bool) -> str:
+    """What the multi-group bootstrap refitted, by which ``estimator`` (``"ml"``, ``"gls"``,
+    ...; FIML where answers are ``missing``)."""
+    method = "FIML" if missing else estimator.upper()
+    return (f"multi-group bootstrap: respondents resampled within each group and refitted by "
+            f"{method} (lavaan's se = 'bootstrap'); the SEs and intervals of the parameters "
+            "and of the indirect and total effects come from it")
 
 
 def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: pd.DataFrame,
@@ -261,8 +256,7 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
             raise FailedReplicateError from error
         if not converged:
             raise FailedReplicateError
-        values = [_row_values_with_definitions(view.spec, theta[view.global_index])[mask]
-                  for view, mask in zip(grouped.views, masks, strict=True)]
+        values = [_view_values(grouped, g, theta)[mask] for g, mask in enumerate(masks)]
         values += _group_effects(solution, theta, effect_cells)
         improper = any((row_values(view.spec, theta[view.global_index])[
             view.spec.variance_rows] < 0).any() for view in grouped.views)
@@ -276,10 +270,9 @@ def bootstrap_groups(solution: GroupedSolution, data: PreparedData, parameters: 
         return bootstrap(statistic, data.n_obs, **settings)
     from acsi_sem.estimators.multigroup_batched import batched_group_statistic
 
-    first = grouped.views[0].spec
     batched = batched_group_statistic(
         solution, raw, codes, masks, effect_cells, statistic,
-        lambda theta: _row_values_with_definitions(first, theta))
+        lambda theta: _view_values(grouped, 0, theta))
     return bootstrap_batched(batched, data.n_obs, **settings)
 
 
@@ -373,14 +366,15 @@ def _bootstrapped_rows(spec: ModelSpec, *, first: bool) -> np.ndarray:
     return (free | ((table["op"] == ":=") & first)).to_numpy()
 
 
-def _row_values_with_definitions(spec: ModelSpec, theta: np.ndarray) -> np.ndarray:
-    """Each row's value at ``theta`` (q,), the defined parameters' included."""
-    values = row_values(spec, theta)
-    defined = spec.table["op"].to_numpy() == ":="
-    if defined.any():
-        results = evaluate_definitions(spec, label_map(spec, values))
+def _view_values(grouped: GroupedSpec, group: int, theta: np.ndarray) -> np.ndarray:
+    """Group ``group``'s (0-based) table values (rows,) at the global ``theta`` (Q,); the
+    first group's table carries the ``:=`` rows, computed over every group's labels."""
+    view = grouped.views[group]
+    values = row_values(view.spec, theta[view.global_index])
+    defined = view.spec.table["op"].to_numpy() == ":="
+    if group == 0 and defined.any():
         values = values.copy()
-        values[defined] = [results[name] for name in spec.table.loc[defined, "lhs"]]
+        values[defined] = stacked_definition_values(grouped.spec, theta)
     return values
 
 
@@ -444,12 +438,14 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
     tables, warnings = [], _convergence_warnings(solution)
     for g, (part, group) in enumerate(zip(parts, groups, strict=True)):
         table = parameter_table(part, group.means, group.n_obs)
-        if g > 0:
-            table = table[table["op"] != ":="]
-        tables.append(table.assign(group=np.where(table["op"] == ":=", "", labels[g])))
+        tables.append(table.assign(group=labels[g]))
         warnings += [f"{text} (group {labels[g]})"
                      for text in improper_solution_warnings(table, part.ram, part.theta)]
     parameters = pd.concat(tables, ignore_index=True)
+    if (spec.table["op"] == ":=").any():
+        definitions = stacked_definition_rows(solution.grouped.spec, solution.theta,
+                                              solution.vcov, parameters)
+        parameters = pd.concat([parameters, definitions.assign(group="")], ignore_index=True)
     parameters.insert(3, "group", parameters.pop("group"))
     names = tuple(spec.observed)
     covariates = _covariate_positions(spec)

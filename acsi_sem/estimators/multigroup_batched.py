@@ -40,8 +40,8 @@ def batched_group_statistic(solution: GroupedSolution, items: np.ndarray, codes:
         effect_cells: per group, its regression cells and the (outcome, cause) positions
             of its effects, as ``_group_effect_cells`` gives them.
         one_at_a_time: the one-at-a-time statistic, given row indices.
-        definitions: the first group's table values (rows,) with its defined parameters
-            filled in, from its parameter vector (q_1,).
+        definitions: the first group's table values (rows,) with the defined parameters
+            filled in, from the global parameter vector (Q,).
     """
     grouped = solution.grouped
     members = [np.flatnonzero(codes == label) for label in grouped.labels]
@@ -69,7 +69,7 @@ def batched_group_statistic(solution: GroupedSolution, items: np.ndarray, codes:
             local = fitted.theta[:, view.global_index]
             rows = row_values(view.spec, local)
             if g == 0 and has_definitions:
-                rows = np.array([definitions(theta) for theta in local])
+                rows = np.array([definitions(theta) for theta in fitted.theta])
             values.append(rows[:, masks[g]])
             improper |= (rows[:, view.spec.variance_rows] < 0).any(axis=1)
             cells, outcomes, causes = effect_cells[g]

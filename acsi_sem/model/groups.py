@@ -53,6 +53,13 @@ class GroupView:
     spec: ModelSpec
     global_index: np.ndarray
 
+    @property
+    def own_spec(self) -> ModelSpec:
+        """``spec`` without the ``:=`` rows, which may use other groups' labels (the
+        multi-group fit computes them over every group's)."""
+        table = self.spec.table
+        return self.spec.with_table(table[table["op"] != ":="].reset_index(drop=True))
+
 
 @dataclass(frozen=True)
 class GroupedSpec:
@@ -130,19 +137,16 @@ def group_spec(spec: ModelSpec, labels: tuple[str, ...], *,
 
 def _check_group_definitions(base: pd.DataFrame, tables: list[pd.DataFrame],
                              spec: ModelSpec) -> None:
-    """A defined parameter of a multi-group model may use only labels every group has (it
-    is computed once, from the groups' shared parameters)."""
-    shared = set.intersection(*(set(table["label"]) - {""} for table in tables))
-    known = set(shared)
+    """A defined parameter of a multi-group model may use the labels of any group (a
+    ``c(a1, a2)`` label names one group's row) and the definitions before it."""
+    known = set.union(*(set(table["label"]) - {""} for table in tables))
     for name, expression, line in base.loc[base["op"] == ":=", ["lhs", "rhs", "line"]
                                            ].itertuples(index=False):
         missing = expression_names(expression) - known
         if missing:
             raise ModelSyntaxError(f"the defined parameter {name!r} uses "
-                                   f"{', '.join(sorted(missing))}, which not every group has "
-                                   "(a c(...) label of one group); defined parameters over "
-                                   "per-group labels are not available yet: compare them "
-                                   "with a constraint (a3 == b3) or lavTestScore",
+                                   f"{', '.join(sorted(missing))}, which no group's "
+                                   "parameter is labelled with",
                                    source=spec.source, line=int(line) or None)
         known.add(name)
 

@@ -78,11 +78,13 @@ class GroupedSolution:
     equality_rank: int = 0
 
     def group_solution(self, group: int) -> CbsemSolution:
-        """Group ``group`` (0-based) as a single-group solution, for the per-group tables."""
+        """Group ``group`` (0-based) as a single-group solution, for the per-group tables;
+        without the ``:=`` rows, which may use other groups' labels (the grouped fit
+        computes them, :func:`~acsi_sem.statistics.estimates.stacked_definition_rows`)."""
         view = self.grouped.views[group]
         index = view.global_index
         vcov = None if self.vcov is None else self.vcov[np.ix_(index, index)]
-        return CbsemSolution(spec=view.spec, ram=self.rams[group], theta=self.theta[index],
+        return CbsemSolution(spec=view.own_spec, ram=self.rams[group], theta=self.theta[index],
                              discrepancy=self.discrepancy, vcov=vcov,
                              converged=self.converged, messages=self.messages,
                              information=self.information[np.ix_(index, index)])

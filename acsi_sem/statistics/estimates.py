@@ -7,9 +7,10 @@ import pandas as pd
 from scipy import special
 
 from acsi_sem.model.ram import RamModel
+from acsi_sem.model.spec import ModelSpec
 from acsi_sem.numerics.cbsem import CbsemSolution
 from acsi_sem.statistics.defined import delta_method_se, evaluate_definitions
-from acsi_sem.statistics.standardize import label_map, row_values, standardized
+from acsi_sem.statistics.standardize import first_labels, label_map, row_values, standardized
 
 PARAMETER_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                      "ci_upper", "std_lv", "std_all"]
@@ -44,6 +45,37 @@ def parameter_table(solution: CbsemSolution, means: np.ndarray, n_obs: int, *,
         estimates, errors = _add_definitions(solution, estimates, errors, definitions)
     std_lv, std_all = standardized(spec, ram, theta,
                                    None if intercepts is None else intercepts[0])
+    return _estimate_frame(table, estimates, errors, std_lv, std_all)
+
+
+def stacked_definition_values(spec: ModelSpec, theta: np.ndarray) -> np.ndarray:
+    """The values (d,) of the ``:=`` rows of a multi-group (stacked) ``spec`` at the global
+    parameters ``theta`` (Q,): each label at its first row's value, so that a definition
+    may combine the ``c(...)`` labels of different groups (lavaan's)."""
+    labels = first_labels(spec.table, row_values(spec, theta))
+    return np.array(list(evaluate_definitions(spec, labels).values()), dtype=float)
+
+
+def stacked_definition_rows(spec: ModelSpec, theta: np.ndarray, vcov: np.ndarray | None,
+                            parameters: pd.DataFrame) -> pd.DataFrame:
+    """The ``:=`` rows of a multi-group fit, in lavaan's columns: their estimates over every
+    group's labels at the global ``theta`` (Q,), delta-method SEs from ``vcov`` (Q, Q), and
+    their standardized values from the labels' own in ``parameters`` (the groups' rows)."""
+    table = spec.table[spec.table["op"] == ":="]
+
+    def values(point: np.ndarray) -> np.ndarray:
+        return stacked_definition_values(spec, point)
+
+    std_lv, std_all = (np.array(list(evaluate_definitions(spec, first_labels(
+        parameters, parameters[column].to_numpy())).values()), dtype=float)
+        for column in ("std_lv", "std_all"))
+    return _estimate_frame(table, values(theta), delta_method_se(values, theta, vcov),
+                           std_lv, std_all)
+
+
+def _estimate_frame(table: pd.DataFrame, estimates: np.ndarray, errors: np.ndarray,
+                    std_lv: np.ndarray, std_all: np.ndarray) -> pd.DataFrame:
+    """lavaan's columns for the rows of ``table``: z, p-values and Wald intervals added."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(errors == 0, np.nan, estimates / errors)
     # One construction from arrays: column by column assignment costs several times more.

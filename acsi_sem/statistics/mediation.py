@@ -65,29 +65,43 @@ def mediation_table(result: FitResult) -> pd.DataFrame:
     and total effect: ``cause, outcome, type, path, estimate, se, ci_lower, ci_upper`` (the
     fit's interval, percentile or BCa), the direct effect with its interval, and
     ``mediation`` (Zhao, Lynch and Chen's type; for the specific and total indirect rows).
+    With groups, each group's rows from its own paths and draws, under a first column
+    ``group``.
 
     Raises:
-        AcsiSemError: the fit has no bootstrap, has groups, or no indirect effect.
+        AcsiSemError: the fit has no bootstrap, or no indirect effect.
     """
     boot = result.bootstrap
     if boot is None:
         raise AcsiSemError("mediation needs bootstrap intervals: fit with bootstrap=N "
                            "(--bootstrap N), e.g. 5000")
-    if result.groups is not None:
-        raise AcsiSemError("mediation is not available with groups yet; fit each group")
-    regressions = result.parameters[result.parameters["op"] == "~"]
+    parameters = result.parameters
+    if result.groups is None:
+        return _mediation_rows(parameters, boot, "")
+    tables = [_mediation_rows(parameters[parameters["group"] == label], boot, f" [{label}]")
+              for label in result.groups["labels"]]
+    return pd.concat([table.assign(group=label).set_index("group").reset_index()
+                      for table, label in zip(tables, result.groups["labels"], strict=True)],
+                     ignore_index=True)
+
+
+def _mediation_rows(parameters: pd.DataFrame, boot: BootstrapResult, suffix: str
+                    ) -> pd.DataFrame:
+    """:func:`mediation_table` of one group's ``parameters``, whose draws are named
+    ``"lhs ~ rhs" + suffix`` (``" [group]"`` with groups)."""
+    regressions = parameters[parameters["op"] == "~"]
     edges = list(zip(regressions["rhs"], regressions["lhs"], strict=True))
     paths = directed_paths(edges)
     if not paths:
         raise AcsiSemError("the model has no indirect effect: no path runs through a "
                            "mediator")
     position = {name: i for i, name in enumerate(boot.names)}
-    missing = [f"{lhs} ~ {rhs}" for rhs, lhs in edges if f"{lhs} ~ {rhs}" not in position]
+    keys = {f"{lhs} ~ {rhs}": f"{lhs} ~ {rhs}{suffix}" for rhs, lhs in edges}
+    missing = [key for key, name in keys.items() if name not in position]
     if missing:
-        raise AcsiSemError(f"the bootstrap has no draws of {', '.join(missing)} "
+        raise AcsiSemError(f"the bootstrap has no draws of {', '.join(missing)}{suffix} "
                            "(fixed paths cannot be bootstrapped)")
-    columns = {f"{lhs} ~ {rhs}": position[f"{lhs} ~ {rhs}"] for rhs, lhs in edges}
-    return _rows(boot, paths, columns)
+    return _rows(boot, paths, {key: position[name] for key, name in keys.items()})
 
 
 def _rows(boot: BootstrapResult, paths: list[tuple[str, ...]],

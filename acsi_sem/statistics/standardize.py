@@ -56,6 +56,33 @@ def standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
     return _with_definitions(spec, std_lv), _with_definitions(spec, std_all)
 
 
+def standardized_kind(spec: ModelSpec, ram: RamModel, theta: np.ndarray, kind: str,
+                      intercepts: np.ndarray | None = None) -> np.ndarray:
+    """One of lavaan's standardizations (rows,) of the rows of ``spec.table``: ``"std_lv"``,
+    ``"std_all"`` or ``"std_nox"`` (std.all with the fixed.x covariates in their own units:
+    a regression on one is not multiplied by its SD, nor are its own moments divided)."""
+    std_lv, std_all = standardized(spec, ram, theta, intercepts)
+    if kind == "std_lv":
+        return std_lv
+    covariates = set(spec.exogenous_covariates)
+    if kind == "std_all" or not covariates:
+        return std_all
+    a_matrix, s_matrix = ram.matrices(theta)
+    b_matrix = ram.total_effects_inverse(a_matrix)
+    total_sd = np.sqrt(np.clip(np.diag(b_matrix @ s_matrix @ b_matrix.T), 0, None))
+    sd = {name: total_sd[ram.variables.index(name)] for name in covariates}
+    factor = np.ones(len(std_all))
+    for row, (lhs, op, rhs) in enumerate(spec.table[["lhs", "op", "rhs"]].itertuples(
+            index=False)):
+        if op == "~":
+            factor[row] = 1 / sd.get(rhs, 1.0)
+        elif op == "~~":
+            factor[row] = sd.get(lhs, 1.0) * sd.get(rhs, 1.0)
+        elif op == "~1":
+            factor[row] = sd.get(lhs, 1.0)
+    return _with_definitions(spec, std_all * factor)
+
+
 def _scale(ops: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarray,
            total_sd: np.ndarray, residual_sd: np.ndarray, latent_sd: np.ndarray,
            latent_residual_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +131,17 @@ def label_map(spec: ModelSpec, values: np.ndarray) -> dict[str, float]:
     ops = spec.table["op"].to_numpy()
     return {label: float(values[row]) for row, label in enumerate(labels)
             if label and ops[row] != ":="}
+
+
+def first_labels(table: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
+    """``{label: value}`` from each label's first row, given per-row ``values`` (rows,) of a
+    (multi-group) ``table`` with ``label`` and ``op`` columns (lavaan's
+    ``!duplicated(free)``): a label held equal across groups takes its first group's."""
+    labels: dict[str, float] = {}
+    for label, op, value in zip(table["label"], table["op"], values, strict=True):
+        if label and op != ":=" and label not in labels:
+            labels[label] = float(value)
+    return labels
 
 
 def standardized_frame(spec: ModelSpec, ram: RamModel, theta: np.ndarray) -> pd.DataFrame:

@@ -20,14 +20,14 @@ from acsi_sem.model.groups import group_view
 from acsi_sem.model.ram import build_ram
 from acsi_sem.statistics.defined import definition_jacobian, evaluate_definitions
 from acsi_sem.statistics.modification import free_estimates
-from acsi_sem.statistics.standardize import row_values, standardized
+from acsi_sem.statistics.standardize import first_labels, row_values, standardized_kind
 
 if TYPE_CHECKING:
     from acsi_sem.results import FitResult
 
 STANDARDIZED_COLUMNS = ["lhs", "op", "rhs", "label", "est_std", "se", "z", "pvalue",
                         "ci_lower", "ci_upper"]
-KINDS = ("std_all", "std_lv")
+KINDS = ("std_all", "std_lv", "std_nox")
 _Z_975 = special.ndtri(0.975)
 # lavaan sets standard errors below .Machine$double.eps^(1/4) to 0 (and their z to NA).
 _ZERO_SE = np.finfo(float).eps ** 0.25
@@ -36,7 +36,8 @@ _ZERO_SE = np.finfo(float).eps ** 0.25
 def standardized_solution(result: FitResult, kind: str = "std_all") -> pd.DataFrame:
     """One row per row of ``result.parameters``: ``lhs, op, rhs, [group,] label, est_std,
     se, z, pvalue, ci_lower, ci_upper`` (95% Wald intervals), as lavaan's
-    ``standardizedSolution(fit, type = "std.all")`` (``kind="std_lv"``: ``type = "std.lv"``).
+    ``standardizedSolution(fit, type = "std.all")`` (``kind="std_lv"``: ``type = "std.lv"``;
+    ``kind="std_nox"``: ``type = "std.nox"``, the observed covariates left in their units).
 
     Raises:
         AcsiSemError: an unknown ``kind``; a PLS or ordered-item (WLSMV) fit; a fit without
@@ -115,7 +116,6 @@ def _standardizer(result: FitResult, kind: str):
     """``theta (Q,) -> (rows,)``: the standardized value of each row of
     ``result.parameters``, in its order."""
     spec = result.spec
-    column = 1 if kind == "std_all" else 0  # standardized() returns (std_lv, std_all)
     if result.groups is None:
         ram = build_ram(spec)
         saturated = _saturated_intercepts(result)
@@ -124,8 +124,8 @@ def _standardizer(result: FitResult, kind: str):
 
         def single(theta: np.ndarray) -> np.ndarray:
             intercepts = np.where(saturated, sample_means, row_values(spec, theta))
-            return standardized(spec, ram, theta[: ram.n_free],
-                                intercepts if location.any() else None)[column]
+            return standardized_kind(spec, ram, theta[: ram.n_free], kind,
+                                     intercepts if location.any() else None)
         return single
     views = [group_view(spec, g, label)
              for g, label in enumerate(result.groups["labels"], start=1)]
@@ -138,23 +138,13 @@ def _standardizer(result: FitResult, kind: str):
     def grouped(theta: np.ndarray) -> np.ndarray:
         values = np.full(len(table), np.nan)
         for view, ram, rows in zip(views, rams, group_rows, strict=True):
-            local = standardized(view.spec, ram, theta[view.global_index])[column]
-            inside = view.spec.table["op"].to_numpy() != ":="
-            values[rows] = local[inside]
+            values[rows] = standardized_kind(view.own_spec, ram, theta[view.global_index],
+                                             kind)
         if definitions.any():
             values[definitions] = list(evaluate_definitions(
-                spec, _first_labels(table, values)).values())
+                spec, first_labels(table, values)).values())
         return values
     return grouped
-
-
-def _first_labels(table: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
-    """``{label: value}`` from each label's first row (lavaan's ``!duplicated(free)``)."""
-    labels: dict[str, float] = {}
-    for label, op, value in zip(table["label"], table["op"], values, strict=True):
-        if label and op != ":=" and label not in labels:
-            labels[label] = float(value)
-    return labels
 
 
 def _saturated_intercepts(result: FitResult) -> np.ndarray:

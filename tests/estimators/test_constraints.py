@@ -167,10 +167,12 @@ def test_group_values_must_match_the_number_of_groups() -> None:
         acsi_sem.fit(text, HS, group="school")
 
 
-def test_a_defined_parameter_over_one_groups_label_is_refused() -> None:
+def test_a_defined_parameter_over_two_groups_labels_follows_their_constraint() -> None:
+    """a3 (Pasteur) and b3 (Grant-White) are tied by a3 == b3 + 0.05, so their difference
+    is that constant, with no sampling variance."""
     text = (MODELS / "hs_group_labels.lav").read_text() + "d := a3 - b3\n"
-    with pytest.raises(ModelSyntaxError, match=r"line 8.*'d' uses a3, b3, which not every"):
-        acsi_sem.fit(text, HS, group="school")
+    row = acsi_sem.fit(text, HS, group="school").parameters.query("lhs == 'd'").iloc[0]
+    assert row["est"] == pytest.approx(0.05, abs=1e-7) and row["se"] < 1e-5
 
 
 def test_the_power_study_refuses_constraints_it_would_ignore() -> None:

@@ -268,9 +268,11 @@ def test_the_group_bootstrap_gives_the_effects_their_bootstrap_ses(tmp_path) -> 
                 refit.at[("speed", "visual", group), kind], rel=1e-6)
 
 
-def test_a_jackknife_that_empties_a_small_group_drops_that_replicate_quietly(capfd) -> None:
+def test_a_jackknife_that_empties_a_small_group_drops_that_replicate_and_counts_it(
+        capfd) -> None:
     """BCa's leave-rows-out replicates ignore the groups: one that removes a 9-row group
-    fails (no moments there) without NaNs reaching LAPACK, which printed to the console."""
+    fails (no moments there) without NaNs reaching LAPACK, which printed to the console, and
+    the bootstrap's note counts it."""
     frame = pd.read_csv(DATA)[["school", "x4", "x5", "x6"]]
     big = pd.concat([frame] * 8, ignore_index=True)
     noise = 0.3 * np.random.default_rng(0).standard_normal((len(big), 3))
@@ -279,6 +281,8 @@ def test_a_jackknife_that_empties_a_small_group_drops_that_replicate_quietly(cap
     result = acsi_sem.fit("textual =~ x4 + x5 + x6\n", big, group="school", bootstrap=5,
                           seed=1, ci="bca")
     assert result.bootstrap.jackknife.shape[0] == 249  # of 250: the first emptied Tiny
+    assert result.bootstrap.jackknife_failed == 1
+    assert "from 249 of 250 jackknife blocks (1 failed, left out)" in " ".join(result.notes)
     assert result.parameters["ci_lower"].notna().any()
     printed = capfd.readouterr()
     assert "DLASCL" not in printed.out + printed.err  # LAPACK writes to standard output
