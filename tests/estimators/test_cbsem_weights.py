@@ -123,8 +123,6 @@ def test_weighted_bootstrap_resamples_weighted_respondents() -> None:
 def test_options_without_weights_refuse_them() -> None:
     frame = pd.read_csv(DATA / "holzinger1939_weighted.csv")
     model = CASES["hs_covariates_weighted"][0]
-    with pytest.raises(AcsiSemError, match="with groups are available for PLS only"):
-        acsi_sem.fit(model, frame, weights="weight", group="school")
     with pytest.raises(AcsiSemError, match="listwise deletion"):
         acsi_sem.fit(model, frame, weights="weight", missing="fiml")
 

@@ -1,0 +1,176 @@
+"""CB-SEM with sampling weights beyond one group: multi-group ML/MLR with weights against
+lavaan 0.6.14's sem(..., group = "school", sampling.weights = "weight")
+(tests/fixtures/lavaan/make_weighted_group_fixtures.R, which writes the weighted data too).
+
+Tolerances: estimates, SEs, z, std_lv, std_all and R² to 1e-4 relative (absolute floor
+1e-6, 1e-5 for z);
+every fit measure lavaan reports and acsi-sem computes to 1e-4 relative (absolute 1e-7).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import acsi_sem
+from acsi_sem.errors import AcsiSemError
+from tests.conftest import (
+    LAVAAN,
+    ROOT,
+    SCHOOLS,
+    assert_close,
+    lavaan_fit,
+    lavaan_parameters,
+    match_rows,
+)
+
+MODELS = ROOT / "tests" / "fixtures" / "models"
+DATA = ROOT / "tests" / "fixtures" / "data"
+WEIGHTED = DATA / "holzinger1939_group_weighted.csv"
+SCALAR = "loadings, intercepts"
+
+# case: (model, fit options); every case group = "school", weights = "weight"
+GROUP_CASES = {
+    "hs_cfa_groups_weighted": ("hs_cfa", {}),
+    "hs_cfa_groups_weighted_scalar": ("hs_cfa", {"group_equal": SCALAR}),
+    "hs_mimic_groups_weighted": ("hs_mimic", {}),
+    "hs_mimic_groups_weighted_scalar": ("hs_mimic", {"group_equal": SCALAR}),
+}
+# The measures every weighted multi-group case must report (and match).
+REQUIRED = {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_upper", "srmr",
+            "loglik", "aic", "bic", "chisq_scaled", "scaling_factor", "pvalue_scaled",
+            "baseline_chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+            "cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_upper_robust"}
+
+
+@cache
+def fitted_groups(case: str, estimator: str = "ml") -> acsi_sem.FitResult:
+    model, options = GROUP_CASES[case]
+    return acsi_sem.fit(MODELS / f"{model}.lav", pd.read_csv(WEIGHTED), group="school",
+                        weights="weight", estimator=estimator, **options)
+
+
+def assert_parameters_match(result: acsi_sem.FitResult, case: str) -> None:
+    theirs = lavaan_parameters(case)
+    by: tuple[str, ...] = ()
+    if "group" in theirs:
+        theirs["group"] = theirs["group"].map(SCHOOLS)
+        by = ("group",)
+    merged = match_rows(result.parameters, theirs, by=by)
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both",
+                                                          ["lhs", "op", "rhs", "_merge"]]
+    for column in ("est", "se", "z", "std_lv", "std_all"):
+        # z = est / se carries the estimates' absolute floor over the SE (0.07 for the
+        # near-zero slope of visual on ageyr in Grant-White).
+        floor = 1e-5 if column == "z" else 1e-6
+        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, absolute=floor,
+                     what=f"{case} {column}")
+
+
+def assert_fit_matches(result: acsi_sem.FitResult, case: str,
+                       skipped: frozenset[str] = frozenset()) -> None:
+    ours, theirs = result.fit_indices, lavaan_fit(case)
+    names = [name for name in ours.index if name in theirs.index and name not in skipped]
+    assert set(names) >= REQUIRED, REQUIRED - set(names)
+    for name in names:
+        assert_close(ours[name], theirs[name], rel=1e-4, absolute=1e-7, what=f"{case} {name}")
+
+
+def assert_r2_matches(result: acsi_sem.FitResult, case: str) -> None:
+    theirs = pd.read_csv(LAVAAN / f"{case}_r2.csv")
+    if "group" not in theirs:
+        expected = theirs.set_index("variable")["r2"]
+        assert_close(result.r2[expected.index], expected, rel=1e-4, what=f"{case} r2")
+        return
+    keys = zip(theirs["group"].map(SCHOOLS), theirs["variable"], strict=True)
+    expected = pd.Series(theirs["r2"].to_numpy(), index=pd.MultiIndex.from_tuples(keys))
+    assert_close(result.r2.loc[expected.index], expected, rel=1e-4, what=f"{case} r2")
+
+
+@pytest.mark.parametrize("case", list(GROUP_CASES))
+def test_weighted_groups_equal_lavaan(case: str) -> None:
+    result = fitted_groups(case)
+    assert result.converged and not result.warnings
+    assert result.estimator == "MLR"
+    assert_parameters_match(result, case)
+    assert_fit_matches(result, case)
+    assert_r2_matches(result, case)
+
+
+def test_score_test_of_the_equalities_equals_lavaan() -> None:
+    """lavTestScore() of a weighted fit: lavaan's ordinary score test (it warns that it
+    falls back from the robust one), on the weighted moments and group sizes."""
+    case = "hs_cfa_groups_weighted_scalar"
+    theirs = pd.read_csv(LAVAAN / f"{case}_score.csv", keep_default_na=False)
+    total, univariate = theirs.iloc[-1], theirs.iloc[:-1]
+    test = fitted_groups(case).score_test
+    keys = ["lhs", "op", "rhs"]
+    assert test.univariate[keys].to_numpy().tolist() == univariate[keys].to_numpy().tolist()
+    assert_close(test.univariate["X2"], univariate["X2"].astype(float), rel=1e-4,
+                 absolute=1e-6, what=f"{case} X2")
+    assert test.total["X2"] == pytest.approx(float(total["X2"]), rel=1e-4)
+    assert test.total["df"] == int(total["df"])
+
+
+def test_weighted_ml_and_mlr_with_groups_are_one_fit() -> None:
+    """lavaan's ML with sampling weights is MLR (robust.huber.white, yuan.bentler.mplus)."""
+    ml = fitted_groups("hs_mimic_groups_weighted")
+    mlr = fitted_groups("hs_mimic_groups_weighted", "mlr")
+    np.testing.assert_allclose(ml.parameters["se"], mlr.parameters["se"], equal_nan=True)
+    assert ml.fit_indices["chisq_scaled"] == mlr.fit_indices["chisq_scaled"]
+    assert any("sum of its weights" in note for note in ml.notes)
+    assert ml.to_dict()["sampling_weights"]["column"] == "weight"
+
+
+def test_groups_sizes_are_their_weights_rescaled_to_sum_n() -> None:
+    """lavaan's normalization "total": n_g is the group's share of the weights times N,
+    which weighs the groups' chi-square and SRMR; the rows per group stay as they are."""
+    frame = pd.read_csv(WEIGHTED)
+    result = fitted_groups("hs_cfa_groups_weighted")
+    shares = frame.groupby("school")["weight"].sum() / frame["weight"].sum() * len(frame)
+    assert shares["Pasteur"] == pytest.approx(205.0986, abs=1e-4)  # lavaan's nobs
+    assert any(f"Pasteur {shares['Pasteur']:.6g}" in note for note in result.notes)
+    assert result.groups["n_obs"] == {"Pasteur": 156, "Grant-White": 145}
+
+
+def test_each_group_holds_its_covariate_at_its_weighted_moments() -> None:
+    """fixed.x with weights: ageyr's variance and mean in each group are its weighted
+    moments (divisor the weights' sum), not the unweighted ones."""
+    frame = pd.read_csv(WEIGHTED)
+    rows = fitted_groups("hs_mimic_groups_weighted").parameters.query("lhs == 'ageyr'")
+    for school, part in frame.groupby("school"):
+        mine = rows[rows["group"] == school].set_index("op")["est"]
+        mean = np.average(part["ageyr"], weights=part["weight"])
+        variance = np.average((part["ageyr"] - mean) ** 2, weights=part["weight"])
+        assert mine["~1"] == pytest.approx(mean, rel=1e-12)
+        assert mine["~~"] == pytest.approx(variance, rel=1e-12)
+        assert mine["~~"] != pytest.approx(part["ageyr"].var(ddof=0), rel=1e-3)
+
+
+def test_weights_constant_within_groups_rescale_each_group() -> None:
+    """Equal weights in every group change nothing; unequal ones keep each group's
+    moments but move its size (and so the pooled estimates of equal parameters)."""
+    frame = pd.read_csv(WEIGHTED).assign(ones=3.0)
+    model = MODELS / "hs_cfa.lav"
+    plain = acsi_sem.fit(model, frame, group="school", estimator="mlr", group_equal=SCALAR)
+    ones = acsi_sem.fit(model, frame, group="school", weights="ones", group_equal=SCALAR)
+    np.testing.assert_allclose(ones.parameters["est"], plain.parameters["est"], rtol=1e-9)
+    np.testing.assert_allclose(ones.parameters["se"], plain.parameters["se"], rtol=1e-7,
+                               equal_nan=True)
+    assert ones.fit_indices["chisq_scaled"] == pytest.approx(
+        plain.fit_indices["chisq_scaled"], rel=1e-9)
+
+
+@pytest.mark.parametrize(("options", "pattern"), [
+    ({"bootstrap": 10, "seed": 1}, "bootstrap with groups and sampling weights"),
+    ({"bollen_stine": 10, "seed": 1}, "unweighted answers"),
+    ({"estimator": "uls"}, "sampling weights are not available with ULS"),
+    ({"estimator": "wlsmv"}, "not available with estimator 'wlsmv'"),
+])
+def test_weighted_group_options_not_built_are_refused(options, pattern) -> None:
+    with pytest.raises(AcsiSemError, match=pattern):
+        acsi_sem.fit(MODELS / "hs_cfa.lav", WEIGHTED, group="school", weights="weight",
+                     **options)
