@@ -1,10 +1,11 @@
-"""CB-SEM with sampling weights beyond one group: multi-group ML/MLR with weights against
-lavaan 0.6.14's sem(..., group = "school", sampling.weights = "weight")
-(tests/fixtures/lavaan/make_weighted_group_fixtures.R, which writes the weighted data too).
+"""CB-SEM with sampling weights beyond one group, against lavaan 0.6.14
+(tests/fixtures/lavaan/make_weighted_group_fixtures.R, which writes the weighted data too):
+multi-group ML/MLR with weights, sem(..., group = "school", sampling.weights = "weight"),
+and FIML with weights in one group, sem(..., missing = "ml", sampling.weights = "weight").
 
 Tolerances: estimates, SEs, z, std_lv, std_all and R² to 1e-4 relative (absolute floor
-1e-6, 1e-5 for z);
-every fit measure lavaan reports and acsi-sem computes to 1e-4 relative (absolute 1e-7).
+1e-6, 1e-5 for z); every fit measure lavaan reports and acsi-sem computes to 1e-4 relative
+(absolute 1e-7). Under FIML acsi-sem leaves GFI and AGFI undefined, as without weights.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.conftest import (
 MODELS = ROOT / "tests" / "fixtures" / "models"
 DATA = ROOT / "tests" / "fixtures" / "data"
 WEIGHTED = DATA / "holzinger1939_group_weighted.csv"
+MISSING_WEIGHTED = DATA / "holzinger1939_missing_weighted.csv"
 SCALAR = "loadings, intercepts"
 
 # case: (model, fit options); every case group = "school", weights = "weight"
@@ -39,7 +41,9 @@ GROUP_CASES = {
     "hs_mimic_groups_weighted": ("hs_mimic", {}),
     "hs_mimic_groups_weighted_scalar": ("hs_mimic", {"group_equal": SCALAR}),
 }
-# The measures every weighted multi-group case must report (and match).
+# case: model; every case missing = "fiml", weights = "weight", one group
+FIML_CASES = {"hs_cfa_weighted_fiml": "hs_cfa", "hs_mimic_weighted_fiml": "hs_mimic"}
+# The measures every weighted case must report (and match).
 REQUIRED = {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_upper", "srmr",
             "loglik", "aic", "bic", "chisq_scaled", "scaling_factor", "pvalue_scaled",
             "baseline_chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled",
@@ -51,6 +55,12 @@ def fitted_groups(case: str, estimator: str = "ml") -> acsi_sem.FitResult:
     model, options = GROUP_CASES[case]
     return acsi_sem.fit(MODELS / f"{model}.lav", pd.read_csv(WEIGHTED), group="school",
                         weights="weight", estimator=estimator, **options)
+
+
+@cache
+def fitted_fiml(case: str, estimator: str = "ml") -> acsi_sem.FitResult:
+    return acsi_sem.fit(MODELS / f"{FIML_CASES[case]}.lav", pd.read_csv(MISSING_WEIGHTED),
+                        weights="weight", missing="fiml", estimator=estimator)
 
 
 def assert_parameters_match(result: acsi_sem.FitResult, case: str) -> None:
@@ -98,6 +108,40 @@ def test_weighted_groups_equal_lavaan(case: str) -> None:
     assert_parameters_match(result, case)
     assert_fit_matches(result, case)
     assert_r2_matches(result, case)
+
+
+@pytest.mark.parametrize("case", list(FIML_CASES))
+def test_weighted_fiml_equals_lavaan(case: str) -> None:
+    """FIML with weights: the weighted log-likelihood (each respondent's on their answers
+    times their weight), robust SEs with weighted scores, the Yuan-Bentler test against the
+    weighted EM moments, and lavaan's FIML-corrected robust CFI/TLI/RMSEA."""
+    result = fitted_fiml(case)
+    assert result.converged and not result.warnings
+    assert result.estimator == "MLR"
+    assert_parameters_match(result, case)
+    assert_fit_matches(result, case, skipped=frozenset({"gfi", "agfi"}))
+    assert np.isnan(result.fit_indices["gfi"])
+    assert_r2_matches(result, case)
+    np.testing.assert_allclose(fitted_fiml(case, "mlr").parameters["se"],
+                               result.parameters["se"], equal_nan=True)
+
+
+def test_weighted_fiml_of_complete_rows_is_the_weighted_complete_fit() -> None:
+    """Without missing answers, weighted FIML is the weighted complete-data fit with a mean
+    structure: with weights the means' terms of the Yuan-Bentler traces no longer cancel
+    (lavaan: chisq.scaled 93.88677 by FIML and 93.88680 with meanstructure = TRUE, 93.56755
+    without a mean structure)."""
+    frame = pd.read_csv(WEIGHTED)
+    model = (MODELS / "hs_cfa.lav").read_text()
+    fiml = acsi_sem.fit(model, frame, weights="weight", missing="fiml")
+    complete = acsi_sem.fit(model + "\nx1 ~ 1\n", frame, weights="weight")
+    merged = fiml.parameters.merge(complete.parameters, on=["lhs", "op", "rhs"])
+    np.testing.assert_allclose(merged["est_x"], merged["est_y"], rtol=1e-5)
+    np.testing.assert_allclose(merged["se_x"], merged["se_y"], rtol=1e-4)
+    assert fiml.fit_indices["chisq"] == pytest.approx(complete.fit_indices["chisq"],
+                                                      rel=1e-6)
+    assert fiml.fit_indices["chisq_scaled"] == pytest.approx(
+        complete.fit_indices["chisq_scaled"], rel=1e-4)
 
 
 def test_score_test_of_the_equalities_equals_lavaan() -> None:
@@ -174,3 +218,13 @@ def test_weighted_group_options_not_built_are_refused(options, pattern) -> None:
     with pytest.raises(AcsiSemError, match=pattern):
         acsi_sem.fit(MODELS / "hs_cfa.lav", WEIGHTED, group="school", weights="weight",
                      **options)
+
+
+@pytest.mark.parametrize(("options", "pattern"), [
+    ({"group": "school"}, "groups and missing='fiml' are not available"),
+    ({"bootstrap": 10, "seed": 1}, "bootstrap of a FIML fit with sampling weights"),
+])
+def test_weighted_fiml_options_not_built_are_refused(options, pattern) -> None:
+    with pytest.raises(AcsiSemError, match=pattern):
+        acsi_sem.fit(MODELS / "hs_cfa.lav", MISSING_WEIGHTED, weights="weight",
+                     missing="fiml", **options)

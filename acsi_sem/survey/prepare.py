@@ -78,10 +78,12 @@ class PreparedData:
 
     @cached_property
     def missing_patterns(self) -> MissingPatterns:
-        """The kept rows grouped by answer pattern (a ``MissingPatterns``), for FIML."""
+        """The kept rows grouped by answer pattern (a ``MissingPatterns``), for FIML; with
+        sampling weights, weighted by them rescaled to sum n (lavaan's normalization)."""
         from acsi_sem.numerics.fiml import MissingPatterns
 
-        return MissingPatterns.from_items(self.frame.to_numpy())
+        unit = None if self.weights is None else self.weights * (self.n_obs / self.weights.sum())
+        return MissingPatterns.from_items(self.frame.to_numpy(), unit)
 
     @cached_property
     def covariance(self) -> np.ndarray:
