@@ -1,7 +1,8 @@
 """CB-SEM with sampling weights beyond one group, against lavaan 0.6.14
 (tests/fixtures/lavaan/make_weighted_group_fixtures.R, which writes the weighted data too):
 multi-group ML/MLR with weights, sem(..., group = "school", sampling.weights = "weight"),
-and FIML with weights in one group, sem(..., missing = "ml", sampling.weights = "weight").
+FIML with weights in one group, sem(..., missing = "ml", sampling.weights = "weight"), and
+modelled means with weights in one group.
 
 Tolerances: estimates, SEs, z, std_lv, std_all and R² to 1e-4 relative (absolute floor
 1e-6, 1e-5 for z); every fit measure lavaan reports and acsi-sem computes to 1e-4 relative
@@ -142,6 +143,19 @@ def test_weighted_fiml_of_complete_rows_is_the_weighted_complete_fit() -> None:
                                                       rel=1e-6)
     assert fiml.fit_indices["chisq_scaled"] == pytest.approx(
         complete.fit_indices["chisq_scaled"], rel=1e-4)
+
+
+def test_weighted_modelled_means_in_one_group_equal_lavaan() -> None:
+    """Free factor means with marker intercepts at 0 (hs_latent_means.lav) and weights: the
+    scores of means and covariances weighted, and the saturated and baseline means' terms
+    of the Yuan-Bentler traces those of the weighted second moments."""
+    case = "hs_latent_means_weighted"
+    result = acsi_sem.fit(MODELS / "hs_latent_means.lav", DATA / "holzinger1939_weighted.csv",
+                          weights="weight")
+    assert result.converged and result.estimator == "MLR"
+    assert_parameters_match(result, case)
+    assert_fit_matches(result, case)
+    assert_r2_matches(result, case)
 
 
 def test_score_test_of_the_equalities_equals_lavaan() -> None:

@@ -271,11 +271,6 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
 
 def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
     weighted = isinstance(data, PreparedData) and data.weights is not None
-    if weighted and spec.has_modelled_means:
-        raise AcsiSemError("sampling weights with modelled means (free latent means, fixed "
-                           "intercepts, growth models) are not available yet: their robust "
-                           "standard errors would ignore the weights; drop the weights or "
-                           "the '~ 1' rows")
     if weighted and data.has_missing and options.bootstrap:
         raise AcsiSemError("the bootstrap of a FIML fit with sampling weights is not "
                            "available yet; drop bootstrap= (the weighted FIML standard "
@@ -294,7 +289,7 @@ def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     items = data.frame.to_numpy()
     if not data.has_missing and solution.ram.m_rows.size:
         return robust_ml_means(solution.ram, solution.theta, items, _covariates(solution.spec),
-                               basis=solution.basis)
+                               basis=solution.basis, weights=data.weights)
     if not data.has_missing:
         return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec),
                          data.weights, meanstructure=solution.spec.has_intercepts,
@@ -312,9 +307,9 @@ def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
                                                data.missing_patterns.row_weights)
                     if data.has_missing
                     else independence_trace(items - data.means, covariates, data.weights))
-    if modelled_means and not data.has_missing:
+    if modelled_means and not data.has_missing and data.weights is None:
         independence += items.shape[1] - len(covariates)  # the baseline's saturated means
-    if meanstructure and data.weights is not None and not data.has_missing:
+    if (meanstructure or modelled_means) and data.weights is not None and not data.has_missing:
         independence += mean_trace(items - data.means, independence_covariance(
             data.covariance, covariates), covariates, data.weights)
     baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
