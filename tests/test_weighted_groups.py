@@ -43,7 +43,8 @@ GROUP_CASES = {
     "hs_mimic_groups_weighted_scalar": ("hs_mimic", {"group_equal": SCALAR}),
 }
 # case: model; every case missing = "fiml", weights = "weight", one group
-FIML_CASES = {"hs_cfa_weighted_fiml": "hs_cfa", "hs_mimic_weighted_fiml": "hs_mimic"}
+FIML_CASES = {"hs_cfa_weighted_fiml": "hs_cfa", "hs_mimic_weighted_fiml": "hs_mimic",
+              "hs_latent_means_weighted_fiml": "hs_latent_means"}
 # The measures every weighted case must report (and match).
 REQUIRED = {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_upper", "srmr",
             "loglik", "aic", "bic", "chisq_scaled", "scaling_factor", "pvalue_scaled",
