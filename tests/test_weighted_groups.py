@@ -174,6 +174,18 @@ def test_score_test_of_the_equalities_equals_lavaan() -> None:
     assert test.total["df"] == int(total["df"])
 
 
+def test_invariance_steps_with_weights_equal_lavtestlrt() -> None:
+    """measurement_invariance() with weights: the scaled difference of the MLR fits."""
+    lavaan = pd.read_csv(LAVAAN / "hs_cfa_groups_weighted_lrt.csv")
+    table = acsi_sem.measurement_invariance(MODELS / "hs_cfa.lav", WEIGHTED, group="school",
+                                            weights="weight",
+                                            steps=("configural", "scalar")).table
+    row = table.iloc[1]
+    assert row["chisq_diff"] == pytest.approx(lavaan["Chisq diff"].iloc[1], rel=1e-4)
+    assert row["df_diff"] == lavaan["Df diff"].iloc[1] == 12
+    assert row["pvalue_diff"] == pytest.approx(lavaan["Pr(>Chisq)"].iloc[1], rel=1e-4)
+
+
 def test_weighted_ml_and_mlr_with_groups_are_one_fit() -> None:
     """lavaan's ML with sampling weights is MLR (robust.huber.white, yuan.bentler.mplus)."""
     ml = fitted_groups("hs_mimic_groups_weighted")
