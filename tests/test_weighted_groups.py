@@ -1,8 +1,8 @@
 """CB-SEM with sampling weights beyond one group, against lavaan 0.6.14
 (tests/fixtures/lavaan/make_weighted_group_fixtures.R, which writes the weighted data too):
 multi-group ML/MLR with weights, sem(..., group = "school", sampling.weights = "weight"),
-FIML with weights in one group, sem(..., missing = "ml", sampling.weights = "weight"), and
-modelled means with weights in one group.
+FIML with weights, sem(..., missing = "ml", sampling.weights = "weight"), in one group and
+across groups, and modelled means with weights in one group.
 
 Tolerances: estimates, SEs, z, std_lv, std_all and R² to 1e-4 relative (absolute floor
 1e-6, 1e-5 for z); every fit measure lavaan reports and acsi-sem computes to 1e-4 relative
@@ -65,6 +65,32 @@ def fitted_fiml(case: str, estimator: str = "ml") -> acsi_sem.FitResult:
                         weights="weight", missing="fiml", estimator=estimator)
 
 
+# case: (model, fit options); every case group = "school", missing = "fiml", weights
+GROUP_FIML_CASES = {
+    "hs_cfa_groups_weighted_fiml": ("hs_cfa", {}),
+    "hs_mimic_groups_weighted_fiml_scalar": ("hs_mimic", {"group_equal": SCALAR}),
+}
+# lavaan stops short in hs_cfa_groups_weighted_fiml on the weakly identified loading of x9
+# in Pasteur (1.170157, SE 0.76; its chi-square 1.2e-7 above acsi-sem's): with nlminb's
+# rel.tol at 1e-11 it moves to acsi-sem's 1.17006 but reports no convergence. Its rows are
+# compared to 5e-4 relative.
+PARAMETER_REL = {"hs_cfa_groups_weighted_fiml": 5e-4}
+# lavaan's FIML-corrected robust CFI/TLI/RMSEA refit the model to the EM moments with
+# sample.nobs = the groups' weight sums, which it truncates to whole numbers (205 and 95 of
+# 205.10 and 95.90: its XX3 is sum floor(n_g) F_g, 147.350 where acsi-sem's sum n_g F_g is
+# 147.745); acsi-sem keeps n_g, so these differ (by 0.2% in RMSEA) and are not compared.
+FIML_CORRECTED = frozenset({"cfi_robust", "tli_robust", "rmsea_robust",
+                            "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+                            "rmsea_pvalue_robust"})
+
+
+@cache
+def fitted_groups_fiml(case: str) -> acsi_sem.FitResult:
+    model, options = GROUP_FIML_CASES[case]
+    return acsi_sem.fit(MODELS / f"{model}.lav", pd.read_csv(MISSING_WEIGHTED),
+                        group="school", weights="weight", missing="fiml", **options)
+
+
 def assert_parameters_match(result: acsi_sem.FitResult, case: str) -> None:
     theirs = lavaan_parameters(case)
     by: tuple[str, ...] = ()
@@ -78,7 +104,8 @@ def assert_parameters_match(result: acsi_sem.FitResult, case: str) -> None:
         # z = est / se carries the estimates' absolute floor over the SE (0.07 for the
         # near-zero slope of visual on ageyr in Grant-White).
         floor = 1e-5 if column == "z" else 1e-6
-        assert_close(merged[column], merged[f"{column}_lavaan"], rel=1e-4, absolute=floor,
+        assert_close(merged[column], merged[f"{column}_lavaan"],
+                     rel=PARAMETER_REL.get(case, 1e-4), absolute=floor,
                      what=f"{case} {column}")
 
 
@@ -86,7 +113,7 @@ def assert_fit_matches(result: acsi_sem.FitResult, case: str,
                        skipped: frozenset[str] = frozenset()) -> None:
     ours, theirs = result.fit_indices, lavaan_fit(case)
     names = [name for name in ours.index if name in theirs.index and name not in skipped]
-    assert set(names) >= REQUIRED, REQUIRED - set(names)
+    assert set(names) >= REQUIRED - skipped, REQUIRED - skipped - set(names)
     for name in names:
         assert_close(ours[name], theirs[name], rel=1e-4, absolute=1e-7, what=f"{case} {name}")
 
@@ -126,6 +153,19 @@ def test_weighted_fiml_equals_lavaan(case: str) -> None:
     assert_r2_matches(result, case)
     np.testing.assert_allclose(fitted_fiml(case, "mlr").parameters["se"],
                                result.parameters["se"], equal_nan=True)
+
+
+@pytest.mark.parametrize("case", list(GROUP_FIML_CASES))
+def test_weighted_fiml_with_groups_equals_lavaan(case: str) -> None:
+    """FIML with weights and groups: each group's answer patterns weighted by the weights
+    rescaled to sum N over all groups, n_g their sum in the group."""
+    result = fitted_groups_fiml(case)
+    assert result.converged and not result.warnings
+    assert result.estimator == "MLR"
+    assert_parameters_match(result, case)
+    assert_fit_matches(result, case, skipped=frozenset({"gfi", "agfi"}) | FIML_CORRECTED)
+    assert np.isfinite(result.fit_indices["cfi_robust"])
+    assert_r2_matches(result, case)
 
 
 def test_weighted_fiml_of_complete_rows_is_the_weighted_complete_fit() -> None:
@@ -248,7 +288,7 @@ def test_weighted_group_options_not_built_are_refused(options, pattern) -> None:
 
 
 @pytest.mark.parametrize(("options", "pattern"), [
-    ({"group": "school"}, "groups and missing='fiml' are not available"),
+    ({"group": "school", "bootstrap": 10, "seed": 1}, "bootstrap with groups and sampling"),
     ({"bootstrap": 10, "seed": 1}, "bootstrap of a FIML fit with sampling weights"),
 ])
 def test_weighted_fiml_options_not_built_are_refused(options, pattern) -> None:

@@ -171,7 +171,7 @@ def _check_covariate_resampling(spec: ModelSpec, options: FitOptions,
 
 
 def _check_weighted_groups(data: PreparedData, options: FitOptions) -> None:
-    """Sampling weights with groups: ML and MLR on complete rows, without resampling."""
+    """Sampling weights with groups: ML and MLR (FIML too), without resampling."""
     if data.weights is None:
         return
     if options.bootstrap:
@@ -179,10 +179,6 @@ def _check_weighted_groups(data: PreparedData, options: FitOptions) -> None:
                            "yet (its resamples would not carry the weights); drop bootstrap=: "
                            "the weighted fit's standard errors are already robust "
                            "(Huber-White), as lavaan's")
-    if data.has_missing:
-        raise AcsiSemError("sampling weights with groups and missing='fiml' are not "
-                           "available yet; use missing='listwise', or fit each group on its "
-                           "own with missing='fiml'")
 
 
 def group_moments(parts: tuple[PreparedData, ...]) -> tuple[GroupMoments, ...]:
@@ -448,7 +444,7 @@ def group_data(data: PreparedData, labels: tuple[str, ...]) -> tuple[PreparedDat
                             missing_per_item=frame.isna().sum(),
                             rows=None if data.rows is None else data.rows[inside],
                             fiml=data.fiml, weights=None if weights is None else weights[g],
-                            weights_column=data.weights_column)
+                            weights_column=data.weights_column, weights_rescaled=True)
         _check_group_rows(data, label, part)
         parts.append(part)
     return tuple(parts)
@@ -588,8 +584,9 @@ def _fit_indices(solution: GroupedSolution, fit_groups: list[MomentFit],
             fit_groups, npar,
             -solution.discrepancy * sum(g.n_obs for g in groups) - conditional,
             sum(group.unrestricted_loglik for group in groups) - conditional,
-            sum(independence_loglik(np.delete(answers, covariates, axis=1))
-                for answers in items))
+            sum(independence_loglik(np.delete(group.frame.to_numpy(), covariates, axis=1),
+                                    group.weights)
+                for group in groups))
     else:
         indices = grouped_fit_indices(fit_groups, npar)
     if robust is not None:

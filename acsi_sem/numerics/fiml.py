@@ -69,9 +69,12 @@ class MissingPatterns:
         return cls(unique, counts, tuple(means), tuple(scatter), rows, weights)
 
     @property
-    def n_obs(self) -> int:
-        """Respondents with at least one answer (with weights summing to n, that n)."""
-        return round(float(self.counts.sum()))
+    def n_obs(self) -> float:
+        """Respondents with at least one answer; with sampling weights their weight sum
+        (n_g of lavaan's "total" normalization in a group, n in one group)."""
+        if self.row_weights is None:
+            return int(self.counts.sum())
+        return float(self.counts.sum())
 
     def pattern_weights(self, pattern: int) -> np.ndarray:
         """(n_k,) the weights of pattern ``pattern``'s rows (ones without weights)."""

@@ -268,7 +268,9 @@ def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
     sampling ``weights`` (as :func:`robust_groups`'s), the groups' weighted ``moments``."""
     def trace(g: int, answers: np.ndarray) -> float:
         if missing:
-            return independence_missing_trace(np.delete(answers, list(covariates), axis=1))
+            # Weights summing to N over all groups carry n_g / rows into the trace.
+            return independence_missing_trace(np.delete(answers, list(covariates), axis=1),
+                                              None if weights is None else weights[g])
         if weights is None:
             return (answers.shape[1] - len(covariates)
                     + independence_trace(answers - answers.mean(axis=0), covariates))

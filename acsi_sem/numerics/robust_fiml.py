@@ -44,7 +44,7 @@ def robust_fiml(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
     scores = model_scores(ram, patterns, items, theta)
     if bread is None:
         bread = fiml_hessian(ram, patterns, theta)
-    return sandwich(bread, score_products(scores, patterns.row_weights), n,
+    return sandwich(bread, score_products(scores, patterns.row_weights, n), n,
                     saturated_missing_trace(patterns, items, em_means, em_cov, covariates),
                     basis)
 
@@ -55,7 +55,7 @@ def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
     sigma, mu = ram.implied_covariance(theta), ram.implied_mean(theta)
     sigma_derivatives, mean_derivatives = ram.sigma_derivatives(theta), ram.mean_derivatives(
         theta)
-    scores = np.zeros((patterns.n_obs, ram.n_free))
+    scores = np.zeros((len(items), ram.n_free))
     for mask, members in zip(patterns.answered, patterns.rows, strict=True):
         residual = items[np.ix_(members, mask)] - mu[mask]
         scores[members] = mean_structure_scores(residual, sigma[np.ix_(mask, mask)],
@@ -64,11 +64,13 @@ def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
     return scores
 
 
-def score_products(scores: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """(q, q) the meat ``sum w_i^2 s_i s_i' / N`` of the respondents' scores (N, q), each
-    ``w_i`` 1 without sampling weights (N,)."""
+def score_products(scores: np.ndarray, weights: np.ndarray | None, size: float
+                   ) -> np.ndarray:
+    """(q, q) the meat ``sum w_i^2 s_i s_i' / size`` of the respondents' scores (n, q),
+    each ``w_i`` 1 without sampling weights (n,); ``size`` is n, or the weights' sum (a
+    group's n_g under lavaan's "total" normalization)."""
     scaled = scores if weights is None else scores * weights[:, None] ** 2
-    return scaled.T @ scores / len(scores)
+    return scaled.T @ scores / size
 
 
 def saturated_missing_trace(patterns: MissingPatterns, items: np.ndarray, means: np.ndarray,
@@ -108,7 +110,7 @@ def saturated_missing_information(patterns: MissingPatterns, items: np.ndarray,
     rows, cols = np.triu_indices(p)
     halve = np.where(rows == cols, 0.5, 1.0)
     size = p + len(rows)
-    information, scores = np.zeros((size, size)), np.zeros((n, size))
+    information, scores = np.zeros((size, size)), np.zeros((len(items), size))
     for mask, members, count, mean, scatter in zip(
             patterns.answered, patterns.rows, patterns.counts, patterns.means,
             patterns.scatter, strict=True):
@@ -121,7 +123,7 @@ def saturated_missing_information(patterns: MissingPatterns, items: np.ndarray,
         weighted = residual @ inverse
         outer = weighted[:, :, None] * weighted[:, None, :] - inverse
         scores[members] = np.hstack([weighted, outer[:, rows, cols] * halve])
-    return information / n, score_products(scores, patterns.row_weights)
+    return information / n, score_products(scores, patterns.row_weights, n)
 
 
 def _pattern_information(inverse: np.ndarray, mask: np.ndarray, mean: np.ndarray,
