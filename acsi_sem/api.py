@@ -160,7 +160,7 @@ def prepare(model: str | Path | ModelFile | ModelSpec,
         raise AcsiSemError(f"missing='fiml' is a maximum likelihood method; estimator "
                            f"{estimator!r} needs missing='listwise'")
     if weights is not None:
-        _check_weighted_options(options, missing, chunksize, group)
+        _check_weighted_options(options, chunksize)
     if _read_in_chunks(data, chunksize, options, group, missing, weights):
         from acsi_sem.survey.moments import check_chunked_options, read_moments
 
@@ -205,19 +205,14 @@ def with_kind_defaults(spec: ModelSpec, kind: str) -> ModelSpec:
     return with_mean_structure(spec, growth=True) if kind == "growth" else spec
 
 
-def _check_weighted_options(options: FitOptions, missing: str, chunksize: int | None,
-                            group: str | None) -> None:
+def _check_weighted_options(options: FitOptions, chunksize: int | None) -> None:
     """The estimators that take sampling weights: ML and MLR (as lavaan's
-    ``sampling.weights``), PLS and PLSc; one group for CB-SEM."""
+    ``sampling.weights``, with groups too, and by FIML in one group), PLS and PLSc."""
     if options.estimator == "wlsmv":
         raise AcsiSemError("sampling weights are not available with estimator 'wlsmv' yet; "
                            "use 'ml', 'mlr', 'pls' or 'plsc'")
-    if group is not None and not options.is_pls:
-        raise AcsiSemError("sampling weights with groups are available for PLS only yet; "
-                           "fit each group on its own for CB-SEM")
-    if missing != "listwise" or chunksize is not None:
-        raise AcsiSemError("sampling weights need the rows in memory with listwise deletion "
-                           "(missing='listwise', no chunksize)")
+    if chunksize is not None:
+        raise AcsiSemError("sampling weights need the rows in memory (no chunksize)")
 
 
 def _read_in_chunks(data: object, chunksize: int | None, options: FitOptions,

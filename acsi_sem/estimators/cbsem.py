@@ -265,16 +265,16 @@ def _indices(solution: CbsemSolution, data: PreparedData, implied: np.ndarray) -
     srmr = mean_structure_srmr(data.covariance, implied, data.means, moments.implied_means)
     return fiml_fit_indices(moments.size, -solution.discrepancy * data.n_obs - conditional,
                             data.unrestricted_loglik - conditional,
-                            independence_loglik(outcomes), srmr)
+                            independence_loglik(outcomes, data.missing_patterns.row_weights),
+                            srmr)
 
 
 def _check_missing_options(spec: ModelSpec, data: PreparedData, options: FitOptions) -> None:
     weighted = isinstance(data, PreparedData) and data.weights is not None
-    if weighted and spec.has_modelled_means:
-        raise AcsiSemError("sampling weights with modelled means (free latent means, fixed "
-                           "intercepts, growth models) are not available yet: their robust "
-                           "standard errors would ignore the weights; drop the weights or "
-                           "the '~ 1' rows")
+    if weighted and data.has_missing and options.bootstrap:
+        raise AcsiSemError("the bootstrap of a FIML fit with sampling weights is not "
+                           "available yet; drop bootstrap= (the weighted FIML standard "
+                           "errors are robust, Huber-White, as lavaan's) or the weights")
     covariates = list(spec.exogenous_covariates)
     if (isinstance(data, PreparedData) and data.has_missing and covariates
             and data.frame[covariates].isna().any().any()):
@@ -289,7 +289,7 @@ def _robust(solution: CbsemSolution, data: PreparedData) -> RobustML:
     items = data.frame.to_numpy()
     if not data.has_missing and solution.ram.m_rows.size:
         return robust_ml_means(solution.ram, solution.theta, items, _covariates(solution.spec),
-                               basis=solution.basis)
+                               basis=solution.basis, weights=data.weights)
     if not data.has_missing:
         return robust_ml(solution.ram, solution.theta, items, _covariates(solution.spec),
                          data.weights, meanstructure=solution.spec.has_intercepts,
@@ -303,12 +303,13 @@ def _robust_indices(indices: pd.Series, robust: RobustML, data: PreparedData,
                     covariates: tuple[int, ...], meanstructure: bool,
                     modelled_means: bool = False) -> pd.Series:
     items = data.frame.to_numpy()
-    independence = (independence_missing_trace(np.delete(items, covariates, axis=1))
+    independence = (independence_missing_trace(np.delete(items, covariates, axis=1),
+                                               data.missing_patterns.row_weights)
                     if data.has_missing
                     else independence_trace(items - data.means, covariates, data.weights))
-    if modelled_means and not data.has_missing:
+    if modelled_means and not data.has_missing and data.weights is None:
         independence += items.shape[1] - len(covariates)  # the baseline's saturated means
-    if meanstructure and data.weights is not None:
+    if (meanstructure or modelled_means) and data.weights is not None and not data.has_missing:
         independence += mean_trace(items - data.means, independence_covariance(
             data.covariance, covariates), covariates, data.weights)
     baseline_scaling = (robust.saturated_trace - independence) / indices["baseline_df"]
@@ -457,9 +458,9 @@ def _indicator_correlation(data: PreparedData | SurveyMoments, indicators: tuple
                            ) -> np.ndarray:
     if isinstance(data, SurveyMoments):  # a big file read in chunks: only its moments
         return data.correlation(indicators)
-    if data.has_missing:
+    if data.has_missing and data.weights is None:
         return pairwise_correlation(data.frame[list(indicators)].to_numpy())
-    if data.weights is not None:
+    if data.weights is not None:  # weighted, by EM with missing answers
         columns = [data.frame.columns.get_loc(name) for name in indicators]
         covariance = data.covariance[np.ix_(columns, columns)]
         sd = np.sqrt(np.diag(covariance))

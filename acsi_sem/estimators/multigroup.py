@@ -42,6 +42,7 @@ from acsi_sem.numerics.multigroup import (
     grouped_start_values,
     parameter_names,
     robust_groups,
+    total_unit_weights,
     with_group_fixed_x,
 )
 from acsi_sem.numerics.multigroup_fiml import (
@@ -104,8 +105,13 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
         spec: the single-group specification.
         data: checked data with a group label per row.
         options: estimator settings (estimator ``"ml"`` or ``"mlr"``, no bootstrap).
+
+    With sampling weights (``data.weights``), as lavaan's ``sem(group =, sampling.weights =)``:
+    the weights rescaled to sum N over all groups, each group's moments weighted and its
+    size the sum of its weights, and ML fitted as MLR (sandwich SEs, Yuan-Bentler test).
     """
     _check_group_options(options)
+    _check_weighted_groups(data, options)
     estimator = base_estimator(options.estimator)
     least_squares = estimator in WLS_ESTIMATORS
     if least_squares:
@@ -117,8 +123,7 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     check_identification(spec)
     labels = data.group_labels
     parts = group_data(data, labels)
-    moments = tuple(GroupMoments(n_obs=part.n_obs, covariance=part.covariance,
-                                 means=part.means) for part in parts)
+    moments = group_moments(parts)
     # Each group's fixed.x covariates at its own moments (lavaan's per-group sample stats).
     grouped = with_group_fixed_x(group_spec(spec, labels, equal=options.group_equal),
                                  _fixed_x_moments(moments, least_squares=least_squares))
@@ -138,11 +143,12 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
                                    else solution.constraints.basis)
         solution = replace(solution, vcov=sandwich.vcov)
     robust = None
-    if options.estimator == "mlr":
+    if options.estimator == "mlr" or data.weights is not None:
         items = tuple(part.frame.to_numpy() for part in parts)
         covariates = _covariate_positions(spec)
         robust = (robust_fiml_groups(solution, patterns, items, moments, covariates)
-                  if data.has_missing else robust_groups(solution, items, moments, covariates))
+                  if data.has_missing else robust_groups(solution, items, moments, covariates,
+                                                         _unit_weights(parts)))
         solution = replace(solution, vcov=robust.vcov)
     result = _result(spec, solution, parts, data, model_file, options, robust, sandwich)
     if options.bollen_stine:
@@ -154,6 +160,44 @@ def fit_cbsem_groups(spec: ModelSpec, data: PreparedData, model_file: ModelFile 
     return replace(result, parameters=parameters, effects=effects, bootstrap=boot,
                    notes=(*result.notes, boot.summary_line(),
                           group_bootstrap_note(estimator, data.has_missing)))
+
+
+def _check_weighted_groups(data: PreparedData, options: FitOptions) -> None:
+    """Sampling weights with groups: ML and MLR (FIML too), without resampling."""
+    if data.weights is None:
+        return
+    if options.bootstrap:
+        raise AcsiSemError("the bootstrap with groups and sampling weights is not available "
+                           "yet (its resamples would not carry the weights); drop bootstrap=: "
+                           "the weighted fit's standard errors are already robust "
+                           "(Huber-White), as lavaan's")
+
+
+def group_moments(parts: tuple[PreparedData, ...]) -> tuple[GroupMoments, ...]:
+    """Each group's moments; with sampling weights (rescaled by :func:`group_data` to sum
+    N over all groups) the weighted ones, the group's size the sum of its weights (lavaan's
+    ``nobs`` of the sample statistics)."""
+    return tuple(GroupMoments(n_obs=group_size(part), covariance=part.covariance,
+                              means=part.means) for part in parts)
+
+
+def group_size(part: PreparedData) -> float:
+    """n_g: the group's rows, or with sampling weights the sum of their weights."""
+    return part.n_obs if part.weights is None else float(part.weights.sum())
+
+
+def _unit_weights(parts: tuple[PreparedData, ...]) -> tuple[np.ndarray, ...] | None:
+    """Each group's (n_g,) sampling weights, summing to N over all groups, or None."""
+    if parts[0].weights is None:
+        return None
+    return tuple(part.weights for part in parts)
+
+
+WEIGHTED_GROUPS_NOTE = ("with sampling weights and groups, as lavaan's sem(group =, "
+                        "sampling.weights =): the weights rescaled to sum to N over all "
+                        "groups, each group's moments weighted and its size the sum of its "
+                        "weights ({sizes}); ML on them with robust (Huber-White) standard "
+                        "errors and the Yuan-Bentler scaled test, i.e. MLR")
 
 
 def _fixed_x_moments(moments: tuple[GroupMoments, ...], *, least_squares: bool
@@ -380,16 +424,21 @@ def _view_values(grouped: GroupedSpec, group: int, theta: np.ndarray) -> np.ndar
 
 def group_data(data: PreparedData, labels: tuple[str, ...]) -> tuple[PreparedData, ...]:
     """Each group's rows as data of their own (its moments, and with missing answers its
-    answer patterns and EM moments), in ``labels`` order, checked for estimation."""
+    answer patterns and EM moments), in ``labels`` order, checked for estimation. Sampling
+    weights are rescaled to sum to N over all groups (lavaan's normalization ``"total"``),
+    so each group's weights sum to its size n_g."""
     groups = data.groups.to_numpy()
+    weights = (None if data.weights is None
+               else total_unit_weights(data.weights, groups, labels))
     parts = []
-    for label in labels:
+    for g, label in enumerate(labels):
         inside = groups == label
         frame = data.frame[inside].reset_index(drop=True)
         part = PreparedData(frame=frame, source=data.source, n_total=len(frame),
                             missing_per_item=frame.isna().sum(),
                             rows=None if data.rows is None else data.rows[inside],
-                            fiml=data.fiml)
+                            fiml=data.fiml, weights=None if weights is None else weights[g],
+                            weights_column=data.weights_column, weights_rescaled=True)
         _check_group_rows(data, label, part)
         parts.append(part)
     return tuple(parts)
@@ -451,7 +500,7 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
     covariates = _covariate_positions(spec)
     # With missing answers the groups' sample moments are their EM estimates (lavaan's h1).
     fit_groups = [MomentFit(sample_cov=m.covariance, implied_cov=p.ram.implied_covariance(
-        p.theta), n_obs=m.n_obs, npar=0, n_moments=len(names) * (len(names) + 3) // 2,
+        p.theta), n_obs=group_size(m), npar=0, n_moments=len(names) * (len(names) + 3) // 2,
         meanstructure=True, sample_means=m.means, implied_means=p.ram.implied_mean(p.theta),
         covariates=covariates) for m, p in zip(groups, parts, strict=True)]
     free_names = parameter_names(solution.grouped)
@@ -471,12 +520,14 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
             _items(groups), options.estimator,
             observed_predictors(solution.grouped.views[0].spec))])
     notes = (*data.notes, _groups_note(solution, groups),
-             *((ULS_NOTE,) if options.estimator == "uls" else ()))
+             *((ULS_NOTE,) if options.estimator == "uls" else ()),
+             *(_weighted_note(solution, groups) if data.weights is not None else ()))
     return FitResult(
         spec=solution.grouped.spec,
         model_name=model_file.name if model_file is not None else "model",
         title=model_file.title if model_file is not None else "user model",
-        estimator=options.estimator.upper(), data_source=data.source, n_obs=data.n_obs,
+        estimator="MLR" if robust is not None else options.estimator.upper(),
+        data_source=data.source, n_obs=data.n_obs,
         n_total=data.n_total, parameters=parameters,
         fit_indices=indices,
         r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
@@ -496,7 +547,15 @@ def _result(spec: ModelSpec, solution: GroupedSolution, groups: tuple[PreparedDa
         constraints=solution_constraints(solution.grouped.spec, solution.constraints),
         score_test=None if least_squares else _score_test(solution, groups),
         missing=data.missing_report() if data.has_missing else None,
+        sampling_weights=data.weights_report(),
     )
+
+
+def _weighted_note(solution: GroupedSolution, groups: tuple[PreparedData, ...]
+                   ) -> tuple[str]:
+    sizes = ", ".join(f"{label} {group_size(g):.6g}" for label, g
+                      in zip(solution.grouped.labels, groups, strict=True))
+    return (WEIGHTED_GROUPS_NOTE.format(sizes=sizes),)
 
 
 def _covariate_positions(spec: ModelSpec) -> tuple[int, ...]:
@@ -521,15 +580,18 @@ def _fit_indices(solution: GroupedSolution, fit_groups: list[MomentFit],
             fit_groups, npar,
             -solution.discrepancy * sum(g.n_obs for g in groups) - conditional,
             sum(group.unrestricted_loglik for group in groups) - conditional,
-            sum(independence_loglik(np.delete(answers, covariates, axis=1))
-                for answers in items))
+            sum(independence_loglik(np.delete(group.frame.to_numpy(), covariates, axis=1),
+                                    group.weights)
+                for group in groups))
     else:
         indices = grouped_fit_indices(fit_groups, npar)
     if robust is not None:
         indices = pd.concat([indices, robust_indices(
             indices, robust.scaling_factor(indices["df"]),
             baseline_scaling(robust, items, indices["baseline_df"], missing=missing,
-                             covariates=fit_groups[0].covariates),
+                             covariates=fit_groups[0].covariates,
+                             weights=_unit_weights(groups),
+                             moments=group_moments(groups)),
             groups=len(groups))])
     if missing:
         indices = _with_fiml_corrected(indices, solution, groups, robust=robust is not None)
@@ -559,8 +621,7 @@ def _score_test(solution: GroupedSolution, groups: tuple[PreparedData, ...]
     """lavaan's lavTestScore() of the equalities across groups (``group_equal``, shared
     labels) and ``==`` rows, of complete data or by FIML; ``None`` without any or with an
     inequality."""
-    moments = tuple(GroupMoments(n_obs=g.n_obs, covariance=g.covariance, means=g.means)
-                    for g in groups)
+    moments = group_moments(groups)
     grouped = solution.grouped
     released, pairs = with_group_labels_released(grouped)
     constraints = grouped.spec.constraints

@@ -5,6 +5,10 @@ model-implied means and covariances of those items. Respondents are grouped by t
 pattern of given answers, so the work grows with the number of patterns, not of people.
 The saturated model (free means and covariances) is fitted by EM; it gives the
 unrestricted log-likelihood the chi-square is measured against.
+
+With sampling weights (lavaan's ``sampling.weights`` with ``missing = "ml"``) each
+respondent's log-likelihood counts times their weight, rescaled to sum N: a pattern's count
+is its rows' weight sum, its means and scatter are weighted, and so is EM.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class MissingPatterns:
         means: per pattern, the mean of its answered items.
         scatter: per pattern, the covariance (divisor: its count) of its answered items.
         rows: per pattern, the respondents' row positions.
+        row_weights: (n,) each row's sampling weight (rescaled to sum n), or None; the
+            counts are then weight sums and the means and scatter weighted.
     """
 
     answered: np.ndarray
@@ -38,10 +44,14 @@ class MissingPatterns:
     means: tuple[np.ndarray, ...]
     scatter: tuple[np.ndarray, ...]
     rows: tuple[np.ndarray, ...]
+    row_weights: np.ndarray | None = None
 
     @classmethod
-    def from_items(cls, items: np.ndarray) -> MissingPatterns:
-        """Group the rows of ``items`` (n, p; NaN for a missing answer) by pattern."""
+    def from_items(cls, items: np.ndarray, weights: np.ndarray | None = None
+                   ) -> MissingPatterns:
+        """Group the rows of ``items`` (n, p; NaN for a missing answer) by pattern; with
+        sampling ``weights`` (n,), taken as given (e.g. rescaled to sum n), the patterns'
+        counts, means and scatter are weighted."""
         answered = ~np.isnan(items)
         unique, inverse = np.unique(answered, axis=0, return_inverse=True)
         inverse = inverse.ravel()
@@ -49,16 +59,27 @@ class MissingPatterns:
         means, scatter = [], []
         for mask, members in zip(unique, rows, strict=True):
             values = items[np.ix_(members, mask)]
-            means.append(values.mean(axis=0))
+            own = None if weights is None else weights[members]
+            means.append(np.average(values, axis=0, weights=own))
             deviations = values - means[-1]
-            scatter.append(deviations.T @ deviations / len(members))
-        return cls(unique, np.array([len(r) for r in rows]), tuple(means), tuple(scatter),
-                   rows)
+            scatter.append(deviations.T @ deviations / len(members) if own is None
+                           else (deviations * own[:, None]).T @ deviations / own.sum())
+        counts = (np.array([len(r) for r in rows]) if weights is None
+                  else np.array([weights[r].sum() for r in rows]))
+        return cls(unique, counts, tuple(means), tuple(scatter), rows, weights)
 
     @property
-    def n_obs(self) -> int:
-        """Respondents with at least one answer."""
-        return int(self.counts.sum())
+    def n_obs(self) -> float:
+        """Respondents with at least one answer; with sampling weights their weight sum
+        (n_g of lavaan's "total" normalization in a group, n in one group)."""
+        if self.row_weights is None:
+            return int(self.counts.sum())
+        return float(self.counts.sum())
+
+    def pattern_weights(self, pattern: int) -> np.ndarray:
+        """(n_k,) the weights of pattern ``pattern``'s rows (ones without weights)."""
+        members = self.rows[pattern]
+        return np.ones(len(members)) if self.row_weights is None else self.row_weights[members]
 
     @cached_property
     def stacked(self) -> StackedPatterns:
@@ -222,9 +243,11 @@ def saturated_em(patterns: MissingPatterns, items: np.ndarray, *, tolerance: flo
 
 def _em_step(patterns: MissingPatterns, items: np.ndarray, mu: np.ndarray,
              sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n, p = items.shape
+    p = items.shape[1]
+    n = float(patterns.counts.sum())
     first, second = np.zeros(p), np.zeros((p, p))
-    for mask, members in zip(patterns.answered, patterns.rows, strict=True):
+    for k, (mask, members) in enumerate(zip(patterns.answered, patterns.rows, strict=True)):
+        own = patterns.pattern_weights(k)  # ones without weights
         filled = np.tile(mu, (len(members), 1))
         filled[:, mask] = items[np.ix_(members, mask)]
         conditional = np.zeros((p, p))
@@ -234,20 +257,36 @@ def _em_step(patterns: MissingPatterns, items: np.ndarray, mu: np.ndarray,
             filled[:, gone] += (filled[:, mask] - mu[mask]) @ regression
             conditional[np.ix_(gone, gone)] = (sigma[np.ix_(gone, gone)]
                                                - sigma[np.ix_(gone, mask)] @ regression)
-        first += filled.sum(axis=0)
-        second += filled.T @ filled + len(members) * conditional
+        if patterns.row_weights is None:
+            first += filled.sum(axis=0)
+            second += filled.T @ filled + len(members) * conditional
+        else:
+            first += own @ filled
+            second += (filled * own[:, None]).T @ filled + own.sum() * conditional
     mu = first / n
     return mu, second / n - np.outer(mu, mu)
 
 
-def independence_loglik(items: np.ndarray) -> float:
+def independence_loglik(items: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Log-likelihood of the baseline model (free means and variances, no covariances): each
-    item on its own answers."""
+    item on its own answers; with sampling ``weights`` (n,), rescaled to sum n, weighted."""
     total = 0.0
     for column in items.T:
-        values = column[~np.isnan(column)]
-        total -= len(values) / 2 * (_LOG_2PI + np.log(values.var()) + 1)
+        answered = ~np.isnan(column)
+        own = None if weights is None else weights[answered]
+        values = column[answered]
+        _, variance = item_moments(values, own)
+        size = len(values) if own is None else own.sum()
+        total -= size / 2 * (_LOG_2PI + np.log(variance) + 1)
     return float(total)
+
+
+def item_moments(values: np.ndarray, weights: np.ndarray | None = None
+                 ) -> tuple[float, float]:
+    """Mean and variance (divisor: the weights' sum) of one item's answers (m,), weighted
+    by ``weights`` (m,) or not."""
+    mean = float(np.average(values, weights=weights))
+    return mean, float(np.average((values - mean) ** 2, weights=weights))
 
 
 def fiml_value(ram: RamModel, patterns: Patterns, theta: np.ndarray) -> float:

@@ -29,7 +29,7 @@ import numpy as np
 
 from acsi_sem.model.ram import RamModel
 from acsi_sem.numerics.constrained import constrained_inverse
-from acsi_sem.numerics.fiml import MissingPatterns
+from acsi_sem.numerics.fiml import MissingPatterns, item_moments
 from acsi_sem.numerics.ml import ml_value
 from acsi_sem.numerics.robust import duplication_matrix
 from acsi_sem.numerics.robust_fiml import covariate_moments, saturated_missing_information
@@ -64,11 +64,16 @@ class SaturatedGroup:
     def at_em(cls, patterns: MissingPatterns, items: np.ndarray, means: np.ndarray,
               covariance: np.ndarray, covariates: tuple[int, ...] = ()) -> SaturatedGroup:
         """The saturated informations of answers ``items`` (n, p; NaN where missing) at
-        the EM moments ``means`` (p,) and ``covariance`` (p, p)."""
+        the EM moments ``means`` (p,) and ``covariance`` (p, p); weighted where
+        ``patterns`` carry sampling weights."""
         observed, first_order = saturated_missing_information(patterns, items, means,
                                                               covariance)
+        baseline = np.array([item_moments(column[~np.isnan(column)],
+                                          None if patterns.row_weights is None
+                                          else patterns.row_weights[~np.isnan(column)])
+                             for column in items.T])
         return cls(patterns.n_obs, means, covariance, observed, first_order,
-                   np.nanmean(items, axis=0), np.nanvar(items, axis=0), covariates)
+                   baseline[:, 0], baseline[:, 1], covariates)
 
     @property
     def kept(self) -> np.ndarray:

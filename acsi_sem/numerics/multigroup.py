@@ -5,6 +5,10 @@ weighted mean ``F = sum_g (n_g / N) F_g`` of the groups' mean-structure discrepa
 that the chi-square is ``N F = sum_g n_g F_g``. Parameters held equal across groups share
 one entry of the parameter vector; standard errors come from the expected information,
 lavaan's default for complete data.
+
+With sampling weights (lavaan's ``sampling.weights``, normalization ``"total"``) the weights
+are rescaled to sum to N over all groups, each group's moments are weighted and its size
+n_g is the sum of its rescaled weights, so n_g / N weighs its discrepancy; the fit is MLR's.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from acsi_sem.numerics.ml import Discrepancy, minimize_scoring, ml_mean_discrepa
 from acsi_sem.numerics.ml_hessian import observed_mean_hessian
 from acsi_sem.numerics.robust import (
     RobustML,
+    independence_covariance,
     independence_trace,
     mean_structure_scores,
+    mean_trace,
     sandwich,
     saturated_trace,
 )
@@ -38,12 +44,13 @@ class GroupMoments:
     """The sufficient statistics of one group.
 
     Attributes:
-        n_obs: n_g, respondents in the group.
-        covariance: (p, p) covariance with divisor n_g.
-        means: (p,) item means.
+        n_obs: n_g, respondents in the group (with sampling weights the sum of the group's
+            weights rescaled to sum N over all groups, not a whole number).
+        covariance: (p, p) covariance with divisor n_g (weighted with sampling weights).
+        means: (p,) item means (weighted with sampling weights).
     """
 
-    n_obs: int
+    n_obs: float
     covariance: np.ndarray
     means: np.ndarray
 
@@ -186,8 +193,8 @@ def fit_ml_groups(grouped: GroupedSpec, moments: tuple[GroupMoments, ...],
 
 
 def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
-                  moments: tuple[GroupMoments, ...], covariates: tuple[int, ...] = ()
-                  ) -> RobustML:
+                  moments: tuple[GroupMoments, ...], covariates: tuple[int, ...] = (),
+                  weights: tuple[np.ndarray, ...] | None = None) -> RobustML:
     """lavaan's MLR over groups: the sandwich ``A^-1 B A^-1 / N`` with A the observed
     information of the weighted discrepancy and B the respondents' score outer products
     (means included), and the Yuan-Bentler traces summed over groups.
@@ -197,41 +204,86 @@ def robust_groups(solution: GroupedSolution, items: tuple[np.ndarray, ...],
         moments: each group's moments, in group order.
         covariates: positions of the fixed.x covariates, whose own moments leave the
             saturated trace (as :func:`~acsi_sem.numerics.robust.robust_ml_means`).
+        weights: each group's (n_g,) sampling weights rescaled to sum N over all groups
+            (:func:`total_unit_weights`), or None; each score then enters B times its
+            weight squared.
     """
     grouped, theta = solution.grouped, solution.theta
     total = sum(len(group) for group in items)
     q = len(theta)
     meat, saturated = np.zeros((q, q)), 0.0
-    for view, ram, answers in zip(grouped.views, solution.rams, items, strict=True):
+    for g, (view, ram, answers) in enumerate(zip(grouped.views, solution.rams, items,
+                                                 strict=True)):
         index, local = view.global_index, theta[view.global_index]
+        unit = None if weights is None else weights[g]
         scores = mean_structure_scores(answers - ram.implied_mean(local),
                                        ram.implied_covariance(local),
                                        ram.sigma_derivatives(local),
                                        ram.mean_derivatives(local))
-        meat[np.ix_(index, index)] += scores.T @ scores / total
-        # The saturated means add p to the trace (their scores and information match),
-        # less the fixed.x covariates', which are not free.
-        saturated += (answers.shape[1] - len(covariates)
-                      + saturated_trace(answers - answers.mean(axis=0), covariates))
+        scaled = scores if unit is None else scores * unit[:, None] ** 2
+        meat[np.ix_(index, index)] += scaled.T @ scores / total
+        saturated += _saturated_group_trace(answers, moments[g], covariates, unit)
     bread = grouped_hessian(grouped, solution.rams, moments, theta) / 2
     basis = None if solution.constraints is None else solution.constraints.basis
     return sandwich(bread, meat, total, saturated, basis)
 
 
+def total_unit_weights(weights: np.ndarray, codes: np.ndarray, labels: tuple[str, ...]
+                       ) -> tuple[np.ndarray, ...]:
+    """Each group's sampling weights (n_g,) rescaled so that all of them sum to N, the rows
+    over all groups (lavaan's ``sampling.weights.normalization = "total"``), in ``labels``
+    order; ``codes`` (N,) is each row's group label."""
+    unit = weights * (len(weights) / weights.sum())
+    return tuple(unit[codes == label] for label in labels)
+
+
+def _saturated_group_trace(answers: np.ndarray, group: GroupMoments,
+                           covariates: tuple[int, ...], unit: np.ndarray | None) -> float:
+    """tr(A1^-1 B1) of one group's saturated model, means and covariances; the fixed.x
+    covariates' own moments are not free."""
+    if unit is None:
+        # The saturated means add p (their scores and information match).
+        return (answers.shape[1] - len(covariates)
+                + saturated_trace(answers - answers.mean(axis=0), covariates))
+    deviations = answers - group.means
+    return _group_share(unit) * (
+        saturated_trace(deviations, covariates, unit)
+        + mean_trace(deviations, group.covariance, covariates, unit))
+
+
+def _group_share(unit: np.ndarray) -> float:
+    """n_g over the group's rows under total-normalized weights (n_g,): the factor between
+    lavaan's group meat ``sum w^2 s s' / n_g`` and the meat of the weights rescaled to mean 1
+    within the group, which the single-group traces use."""
+    return float(unit.mean())
+
+
 def baseline_scaling(robust: RobustML, items: tuple[np.ndarray, ...],
                      baseline_df: float, *, missing: bool = False,
-                     covariates: tuple[int, ...] = ()) -> float:
+                     covariates: tuple[int, ...] = (),
+                     weights: tuple[np.ndarray, ...] | None = None,
+                     moments: tuple[GroupMoments, ...] | None = None) -> float:
     """The Yuan-Bentler factor of the independence model fitted in every group, from the
     saturated traces ``robust`` summed already (each with its p for the means); with
     ``missing``, the independence model fitted by FIML (NaN in ``items``). The fixed.x
-    ``covariates`` (positions) have no free moments in the independence model."""
-    def trace(answers: np.ndarray) -> float:
+    ``covariates`` (positions) have no free moments in the independence model. With
+    sampling ``weights`` (as :func:`robust_groups`'s), the groups' weighted ``moments``."""
+    def trace(g: int, answers: np.ndarray) -> float:
         if missing:
-            return independence_missing_trace(np.delete(answers, list(covariates), axis=1))
-        return (answers.shape[1] - len(covariates)
-                + independence_trace(answers - answers.mean(axis=0), covariates))
+            # Weights summing to N over all groups carry n_g / rows into the trace.
+            return independence_missing_trace(np.delete(answers, list(covariates), axis=1),
+                                              None if weights is None else weights[g])
+        if weights is None:
+            return (answers.shape[1] - len(covariates)
+                    + independence_trace(answers - answers.mean(axis=0), covariates))
+        unit, group = weights[g], moments[g]
+        deviations = answers - group.means
+        return _group_share(unit) * (
+            independence_trace(deviations, covariates, unit)
+            + mean_trace(deviations, independence_covariance(group.covariance, covariates),
+                         covariates, unit))
 
-    independence = sum(trace(a) for a in items)
+    independence = sum(trace(g, a) for g, a in enumerate(items))
     return (robust.saturated_trace - independence) / baseline_df
 
 

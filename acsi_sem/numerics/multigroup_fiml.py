@@ -41,7 +41,11 @@ from acsi_sem.numerics.multigroup import (
     convergence_messages,
 )
 from acsi_sem.numerics.robust import RobustML, sandwich
-from acsi_sem.numerics.robust_fiml import model_scores, saturated_missing_trace
+from acsi_sem.numerics.robust_fiml import (
+    model_scores,
+    saturated_missing_trace,
+    score_products,
+)
 
 
 def grouped_fiml_objective(grouped: GroupedSpec, rams: tuple[RamModel, ...],
@@ -231,7 +235,9 @@ def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
                                              items, moments, strict=True):
         index = view.global_index
         scores = model_scores(ram, group, answers, theta[index])
-        meat[np.ix_(index, index)] += scores.T @ scores / total
+        # With sampling weights (rescaled to sum N over all groups) each score counts
+        # times its weight squared.
+        meat[np.ix_(index, index)] += score_products(scores, group.row_weights, total)
         # The grouped information is block diagonal with weights n_g / N in both A1 and
         # B1, so the trace of A1^-1 B1 is the sum of the groups' own traces.
         saturated += saturated_missing_trace(group, answers, em.means, em.covariance,
@@ -240,5 +246,5 @@ def robust_fiml_groups(solution: GroupedSolution, patterns: tuple[Patterns, ...]
     return sandwich(solution.information, meat, total, saturated, basis)
 
 
-def _n_obs(patterns: tuple[Patterns, ...]) -> int:
+def _n_obs(patterns: tuple[Patterns, ...]) -> float:
     return sum(group.n_obs for group in patterns)

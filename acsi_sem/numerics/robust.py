@@ -104,26 +104,32 @@ def robust_ml(ram: RamModel, theta: np.ndarray, items: np.ndarray,
 
 
 def robust_ml_means(ram: RamModel, theta: np.ndarray, items: np.ndarray,
-                    covariates: tuple[int, ...] = (), basis: np.ndarray | None = None
-                    ) -> RobustML:
+                    covariates: tuple[int, ...] = (), basis: np.ndarray | None = None,
+                    weights: np.ndarray | None = None) -> RobustML:
     """The MLR sandwich and traces of an ML fit with a modelled mean structure (``ram``
     places the means): scores of the means and covariances together, the bread the observed
     information of the mean-structure discrepancy, and the saturated means' ``p`` (less the
     fixed.x covariates') in the saturated trace, as lavaan's MLR with ``meanstructure``.
+    With sampling ``weights`` (n,; any scale) the moments are weighted, each score enters
+    the meat times its weight squared, and the saturated means' term is :func:`mean_trace`.
 
     Args:
         theta: (q,) the estimates; items: (n, p) answers.
         covariates: positions of fixed.x covariates; basis: as for :func:`robust_ml`.
     """
     n, p = items.shape
-    means = items.mean(axis=0)
+    unit = unit_weights(weights, n)
+    means = unit @ items / n
     deviations = items - means
-    sample_cov = deviations.T @ deviations / n
+    sample_cov = (deviations * unit[:, None]).T @ deviations / n
     scores = mean_structure_scores(items - ram.implied_mean(theta), ram.implied_covariance(theta),
                                    ram.sigma_derivatives(theta), ram.mean_derivatives(theta))
     bread = observed_mean_hessian(ram, theta, sample_cov, means) / 2
-    saturated = saturated_trace(deviations, covariates) + p - len(covariates)
-    return sandwich(bread, scores.T @ scores / n, n, saturated, basis)
+    saturated = saturated_trace(deviations, covariates, weights) + (
+        p - len(covariates) if weights is None
+        else mean_trace(deviations, sample_cov, covariates, weights))
+    meat = (scores * unit[:, None] ** 2).T @ scores / n
+    return sandwich(bread, meat, n, saturated, basis)
 
 
 def mean_trace(deviations: np.ndarray, covariance: np.ndarray, covariates: tuple[int, ...],

@@ -6,6 +6,10 @@ Yuan-Bentler factor compares traces as for complete data, but the saturated mode
 information is the observed information of the incomplete-data likelihood at the EM
 moments (lavaan's ``lav_mvnorm_missing_information_observed_samplestats``), and its meat the
 respondents' saturated scores there.
+
+With sampling weights (``MissingPatterns.row_weights``, rescaled to sum N) the likelihoods,
+informations and EM moments are weighted, and each respondent's score enters the meat
+times their weight squared, ``sum w_i^2 s_i s_i' / N``, as for complete data.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ def robust_fiml(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
     scores = model_scores(ram, patterns, items, theta)
     if bread is None:
         bread = fiml_hessian(ram, patterns, theta)
-    return sandwich(bread, scores.T @ scores / n, n,
+    return sandwich(bread, score_products(scores, patterns.row_weights, n), n,
                     saturated_missing_trace(patterns, items, em_means, em_cov, covariates),
                     basis)
 
@@ -51,13 +55,22 @@ def model_scores(ram: RamModel, patterns: MissingPatterns, items: np.ndarray,
     sigma, mu = ram.implied_covariance(theta), ram.implied_mean(theta)
     sigma_derivatives, mean_derivatives = ram.sigma_derivatives(theta), ram.mean_derivatives(
         theta)
-    scores = np.zeros((patterns.n_obs, ram.n_free))
+    scores = np.zeros((len(items), ram.n_free))
     for mask, members in zip(patterns.answered, patterns.rows, strict=True):
         residual = items[np.ix_(members, mask)] - mu[mask]
         scores[members] = mean_structure_scores(residual, sigma[np.ix_(mask, mask)],
                                                 sigma_derivatives[:, mask][:, :, mask],
                                                 mean_derivatives[:, mask])
     return scores
+
+
+def score_products(scores: np.ndarray, weights: np.ndarray | None, size: float
+                   ) -> np.ndarray:
+    """(q, q) the meat ``sum w_i^2 s_i s_i' / size`` of the respondents' scores (n, q),
+    each ``w_i`` 1 without sampling weights (n,); ``size`` is n, or the weights' sum (a
+    group's n_g under lavaan's "total" normalization)."""
+    scaled = scores if weights is None else scores * weights[:, None] ** 2
+    return scaled.T @ scores / size
 
 
 def saturated_missing_trace(patterns: MissingPatterns, items: np.ndarray, means: np.ndarray,
@@ -97,7 +110,7 @@ def saturated_missing_information(patterns: MissingPatterns, items: np.ndarray,
     rows, cols = np.triu_indices(p)
     halve = np.where(rows == cols, 0.5, 1.0)
     size = p + len(rows)
-    information, scores = np.zeros((size, size)), np.zeros((n, size))
+    information, scores = np.zeros((size, size)), np.zeros((len(items), size))
     for mask, members, count, mean, scatter in zip(
             patterns.answered, patterns.rows, patterns.counts, patterns.means,
             patterns.scatter, strict=True):
@@ -110,7 +123,7 @@ def saturated_missing_information(patterns: MissingPatterns, items: np.ndarray,
         weighted = residual @ inverse
         outer = weighted[:, :, None] * weighted[:, None, :] - inverse
         scores[members] = np.hstack([weighted, outer[:, rows, cols] * halve])
-    return information / n, scores.T @ scores / n
+    return information / n, score_products(scores, patterns.row_weights, n)
 
 
 def _pattern_information(inverse: np.ndarray, mask: np.ndarray, mean: np.ndarray,
@@ -130,13 +143,25 @@ def _pattern_information(inverse: np.ndarray, mask: np.ndarray, mean: np.ndarray
     return np.block([[inverse, cross.T], [cross, block]])
 
 
-def independence_missing_trace(items: np.ndarray) -> float:
+def independence_missing_trace(items: np.ndarray, weights: np.ndarray | None = None
+                               ) -> float:
     """tr(A0^-1 B0) of the baseline model (free means and variances) fitted by FIML: each
-    item on its own answers, one for its mean plus the kurtosis term of its variance."""
+    item on its own answers, one for its mean plus the kurtosis term of its variance. With
+    sampling ``weights`` (n,), rescaled to sum n, the item's information is its answers'
+    weight sum and its meat their squared weights', so the mean's term is no longer 1."""
     total = 0.0
     for column in items.T:
-        values = column[~np.isnan(column)]
-        deviations = values - values.mean()
-        variance = np.mean(deviations ** 2)
-        total += 1 + np.mean((deviations ** 2 - variance) ** 2) / (2 * variance ** 2)
+        answered = ~np.isnan(column)
+        values = column[answered]
+        if weights is None:
+            deviations = values - values.mean()
+            variance = np.mean(deviations ** 2)
+            total += 1 + np.mean((deviations ** 2 - variance) ** 2) / (2 * variance ** 2)
+            continue
+        own = weights[answered]
+        deviations = values - own @ values / own.sum()
+        variance = own @ deviations ** 2 / own.sum()
+        squared = own ** 2
+        total += (squared @ deviations ** 2 / (variance * own.sum())
+                  + squared @ (deviations ** 2 - variance) ** 2 / (2 * variance ** 2 * own.sum()))
     return total

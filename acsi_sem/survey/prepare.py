@@ -49,6 +49,9 @@ class PreparedData:
         rows: (n,) position of each kept row in the data given (0-based), to read other
             columns of the same respondents.
         fiml: whether ``missing="fiml"`` was asked for.
+        weights_rescaled: the weights are on lavaan's scale already (one group's share of
+            weights rescaled to sum N over all groups) and FIML takes them as given, not
+            rescaled to sum this data's n.
     """
 
     frame: pd.DataFrame
@@ -63,6 +66,7 @@ class PreparedData:
     rows: np.ndarray | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
     fiml: bool = False
+    weights_rescaled: bool = False
 
     @property
     def n_obs(self) -> int:
@@ -78,10 +82,14 @@ class PreparedData:
 
     @cached_property
     def missing_patterns(self) -> MissingPatterns:
-        """The kept rows grouped by answer pattern (a ``MissingPatterns``), for FIML."""
+        """The kept rows grouped by answer pattern (a ``MissingPatterns``), for FIML; with
+        sampling weights, weighted by them rescaled to sum n (lavaan's normalization)."""
         from acsi_sem.numerics.fiml import MissingPatterns
 
-        return MissingPatterns.from_items(self.frame.to_numpy())
+        unit = self.weights
+        if unit is not None and not self.weights_rescaled:
+            unit = unit * (self.n_obs / unit.sum())
+        return MissingPatterns.from_items(self.frame.to_numpy(), unit)
 
     @cached_property
     def covariance(self) -> np.ndarray:

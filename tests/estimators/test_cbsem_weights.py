@@ -121,12 +121,12 @@ def test_weighted_bootstrap_resamples_weighted_respondents() -> None:
 
 
 def test_options_without_weights_refuse_them() -> None:
-    frame = pd.read_csv(DATA / "holzinger1939_weighted.csv")
+    """Reading in chunks keeps moments only, not the rows the weights belong to (groups and
+    FIML with weights: tests/test_weighted_groups.py)."""
     model = CASES["hs_covariates_weighted"][0]
-    with pytest.raises(AcsiSemError, match="with groups are available for PLS only"):
-        acsi_sem.fit(model, frame, weights="weight", group="school")
-    with pytest.raises(AcsiSemError, match="listwise deletion"):
-        acsi_sem.fit(model, frame, weights="weight", missing="fiml")
+    with pytest.raises(AcsiSemError, match="rows in memory"):
+        acsi_sem.fit(model, DATA / "holzinger1939_weighted.csv", weights="weight",
+                     chunksize=100)
 
 
 def test_srmr_with_a_mean_structure_counts_the_mean_residuals() -> None:

@@ -134,9 +134,7 @@ def test_free_factor_means_across_groups_equal_the_configural_model() -> None:
 
 
 def test_what_modelled_means_do_not_take_yet_is_refused() -> None:
-    with pytest.raises(AcsiSemError, match="weights with modelled means"):
-        acsi_sem.fit(MODELS / "hs_latent_means.lav", DATA / "holzinger1939_weighted.csv",
-                     weights="weight")
+    # (Sampling weights with modelled means work: tests/test_weighted_groups.py.)
     from acsi_sem.simulation.simulate import population_from_model
 
     with pytest.raises(AcsiSemError, match="growth model's population"):
