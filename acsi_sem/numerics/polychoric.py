@@ -161,9 +161,13 @@ class OrdinalStatistics:
             if (continuous[a] and continuous[b]) or abs(self.polychoric[a, b]) < bound - 1e-6:
                 continue
             kind = "polyserial" if mixed else "polychoric"
+            # lavaan fixes a binary pair with two empty cells at +-1 (see _add_to_empty_cells).
+            cause = (" (two empty cells in their 2x2 table)"
+                     if abs(self.polychoric[a, b]) == 1 else "")
             messages.append(f"the {kind} correlation of {self.items[a]} and {self.items[b]} "
-                            f"is {self.polychoric[a, b]:+.3f}, at its bound: the two items "
-                            "cannot be told apart and the estimates near them are unreliable")
+                            f"is {self.polychoric[a, b]:+.3f}, at its bound{cause}: the two "
+                            "items cannot be told apart and the estimates near them are "
+                            "unreliable")
         smallest = np.linalg.eigvalsh(self.polychoric)[0]
         if smallest <= 0:
             matrix = ("matrix of polychoric, polyserial and Pearson correlations"
@@ -204,13 +208,19 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
     result[np.isposinf(h) & np.isfinite(k)] = special.ndtr(k[np.isposinf(h) & np.isfinite(k)])
     result[np.isposinf(k) & np.isfinite(h)] = special.ndtr(h[np.isposinf(k) & np.isfinite(h)])
     result[np.isposinf(h) & np.isposinf(k)] = 1.0
+    # rho = +-1 (two empty cells of a 2x2 table): X = Y or X = -Y.
+    same, opposite = finite & (rho == 1), finite & (rho == -1)
+    result[same] = special.ndtr(np.minimum(h[same], k[same]))
+    result[opposite] = np.maximum(special.ndtr(h[opposite]) + special.ndtr(k[opposite]) - 1,
+                                  0.0)
+    inside = finite & (np.abs(rho) < 1)
     # Owen's formula divides by h and k; a zero limit moves by a negligible amount.
-    x = np.where(h[finite] == 0, 1e-12, h[finite])
-    y = np.where(k[finite] == 0, 1e-12, k[finite])
-    r = rho[finite]
+    x = np.where(h[inside] == 0, 1e-12, h[inside])
+    y = np.where(k[inside] == 0, 1e-12, k[inside])
+    r = rho[inside]
     root = np.sqrt(1 - r * r)
     beta = np.where(x * y > 0, 0.0, 0.5)
-    result[finite] = ((special.ndtr(x) + special.ndtr(y)) / 2
+    result[inside] = ((special.ndtr(x) + special.ndtr(y)) / 2
                       - special.owens_t(x, (y - r * x) / (x * root))
                       - special.owens_t(y, (x - r * y) / (y * root)) - beta)
     return np.clip(result, 0.0, 1.0)
@@ -310,11 +320,18 @@ def cell_probabilities(first: np.ndarray, second: np.ndarray, rho: float) -> np.
     return np.diff(np.diff(cdf, axis=0), axis=1)
 
 
+# lavaan's lav_dbinorm evaluates the bivariate density at |rho| <= 0.9999 (it matters only
+# for a correlation fixed at +-1, whose scores then stay finite).
+DENSITY_BOUND = 0.9999
+
+
 def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
                               ) -> np.ndarray:
-    """(K1, K2) derivatives of the cell probabilities with respect to rho."""
+    """(K1, K2) derivatives of the cell probabilities with respect to rho (the density
+    taken at rho within +-``DENSITY_BOUND``, as lavaan's)."""
     pdf = bivariate_normal_pdf(category_limits(first)[:, None],
-                               category_limits(second)[None, :], rho)
+                               category_limits(second)[None, :],
+                               np.clip(rho, -DENSITY_BOUND, DENSITY_BOUND))
     return np.diff(np.diff(pdf, axis=0), axis=1)
 
 
@@ -344,9 +361,12 @@ def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> n
     offsets = (np.arange(len(first)) * size * size)[:, None]
     tables = np.bincount((codes + offsets).ravel(), minlength=len(first) * size * size
                          ).reshape(len(first), size, size).astype(float)
-    rho = np.zeros(len(first))
+    binary = np.array([len(items[a].levels) == 2 and len(items[b].levels) == 2
+                       for a, b in zip(first, second, strict=True)], dtype=bool)
+    tables, fixed = _add_to_empty_cells(tables, binary)
+    rho = np.where(np.isnan(fixed), 0.0, fixed)
     low, high = np.full(len(first), -RHO_BOUND), np.full(len(first), RHO_BOUND)
-    active = np.arange(len(first))
+    active = np.flatnonzero(np.isnan(fixed))
     for _ in range(200):
         score, curvature = _loglik_derivatives(tables[active], upper[active], lower[active],
                                                rho[active])
@@ -363,6 +383,40 @@ def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> n
         if not len(active):
             break
     return rho
+
+
+# lavaan's zero.add = c(0.5, 0): half a respondent moves into the empty cell of a 2x2 table.
+ZERO_ADD = 0.5
+
+
+def _add_to_empty_cells(tables: np.ndarray, binary: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's treatment of empty cells in binary pairs (``lav_bvord_cor_twostep_fit``
+    with its defaults zero.add = c(0.5, 0), zero.keep.margins = TRUE): one empty cell of a
+    2x2 table gets ``ZERO_ADD``, so does the cell diagonally opposite, and the other two
+    lose as much (the margins, and so the thresholds, stay); without it the likelihood
+    rises to a flat ridge along the bound. Two empty cells fix rho at +1 (the diagonal
+    answered) or -1. Larger tables are left alone (zero.add[2] = 0).
+
+    Args:
+        tables: (P, K, K) cross-tables, a binary pair's in its top-left 2x2 corner.
+        binary: (P,) whether both items of a pair have two categories.
+
+    Returns:
+        The adjusted tables (P, K, K) and (P,) the fixed correlations: +1 or -1 for two
+        empty cells, NaN where rho is to be estimated.
+    """
+    tables = tables.copy()
+    fixed = np.full(len(tables), np.nan)
+    corner = tables[:, :2, :2]
+    empty = np.sum(corner == 0, axis=(1, 2))
+    two = binary & (empty == 2)
+    fixed[two] = np.where(corner[two, 0, 0] > 0, 1.0, -1.0)
+    one = np.flatnonzero(binary & (empty == 1))
+    on_diagonal = (corner[one, 0, 0] == 0) | (corner[one, 1, 1] == 0)
+    sign = np.where(on_diagonal, 1.0, -1.0)[:, None, None]
+    tables[one, :2, :2] += sign * ZERO_ADD * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    return tables, fixed
 
 
 def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray,
@@ -498,9 +552,14 @@ def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: fl
     """(K_own, K_other, K_own - 1): d pi_kl / d tau_m of the ``own`` item's thresholds."""
     limits = category_limits(other)
     root = np.sqrt(1 - rho * rho)
-    # P(own* at tau_m, other* below each limit) along the own threshold tau_m.
-    conditional = special.ndtr((limits[None, :] - rho * own[:, None]) / root)
-    band = np.diff(conditional, axis=1) * normal_density(own)[:, None]   # (K_own-1, K_other)
+    if root == 0:
+        # rho = +-1: lavaan's lav_bvord_cor_scores_cache takes half the density for every
+        # cell (its stand-in for the degenerate conditional probabilities).
+        band = np.repeat(0.5 * normal_density(own)[:, None], len(limits) - 1, axis=1)
+    else:
+        # P(own* at tau_m, other* below each limit) along the own threshold tau_m.
+        conditional = special.ndtr((limits[None, :] - rho * own[:, None]) / root)
+        band = np.diff(conditional, axis=1) * normal_density(own)[:, None]  # (K_own-1, K_o)
     k = np.arange(len(own) + 1)[:, None]
     m = np.arange(len(own))[None, :]
     sign = (k == m).astype(float) - (k == m + 1)                          # (K_own, K_own-1)
