@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 import acsi_sem
+from acsi_sem.numerics import polychoric
 from acsi_sem.numerics.polychoric import ordinal_statistics
 from tests.conftest import (
     LAVAAN,
@@ -24,6 +25,7 @@ from tests.conftest import (
 )
 
 DATA = ROOT / "tests" / "fixtures" / "data" / "binary_empty_cells.csv"
+STRAY = ROOT / "tests" / "fixtures" / "data" / "polychoric_stray_answers.csv"
 ITEMS = [f"y{j}" for j in range(1, 7)]
 MODEL = "f =~ y1 + y2 + y3 + y4 + y5 + y6"
 # The three binary pairs with one empty cell: off the diagonal (two kinds) and on it.
@@ -93,3 +95,31 @@ def test_wlsmv_fit_on_tables_with_empty_cells_equals_lavaan() -> None:
                      what=column)
     assert_indices_close(fit.fit_indices, lavaan_fit("polychoric_edges_wlsmv"), FIT_NAMES,
                          rel=1e-6, absolute=1e-7)
+
+
+def test_answers_in_a_far_corner_raise_no_runtime_warning() -> None:
+    """A corner cell answered once or twice has a probability that underflows at rho near
+    the bound, where the Newton curvature overflowed (a RuntimeWarning) before a bisection
+    step took over; the correlation stays lavaan's."""
+    stray = pd.read_csv(STRAY)
+    lavaan = pd.read_csv(LAVAAN / "polychoric_stray_answers.csv").set_index("table")["rho"]
+    for table, rows in stray.groupby("table"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            statistics = ordinal_statistics(rows[["a", "b"]])
+        # lavaan's optimiser stops the second about 1e-9 short.
+        assert_close(statistics.polychoric[1, 0], lavaan[table], rel=1e-8, absolute=0,
+                     what=f"table {table}")
+        assert np.isfinite(statistics.gamma).all()
+
+
+def test_polychorics_that_do_not_settle_are_reported(monkeypatch) -> None:
+    monkeypatch.setattr(polychoric, "MAX_RHO_STEPS", 2)
+    problems = ordinal_statistics(data()[ITEMS]).problems()
+    assert any(p.startswith("the polychoric correlation of y2 and y1 did not converge in 2 "
+                            "Newton steps (it stays at +") for p in problems)
+    fit = acsi_sem.fit(MODEL, data()[ITEMS], estimator="wlsmv", ordered="all")
+    unsettled = [w for w in fit.warnings if "did not converge in 2 Newton steps" in w]
+    # Two steps from 0 settle none of the 15 pairs; the DWLS fit itself still runs.
+    assert len(unsettled) == 15 and any(w.startswith("the polychoric correlation of y6 and "
+                                                     "y5 did not") for w in unsettled)

@@ -71,6 +71,8 @@ class OrdinalStatistics:
         covariates: the nx covariates' names (none without).
         covariate_covariance: (nx, nx) their sample covariance, divisor N - 1 (lavaan's
             ``cov.x`` under WLSMV), for the fixed.x rows and the marginal moments.
+        messages: warnings met while computing the statistics (a polychoric correlation
+            whose Newton steps did not settle), reported first by :meth:`problems`.
     """
 
     items: tuple[str, ...]
@@ -85,6 +87,7 @@ class OrdinalStatistics:
     slopes: np.ndarray | None = None
     covariates: tuple[str, ...] = ()
     covariate_covariance: np.ndarray | None = None
+    messages: tuple[str, ...] = ()
 
     @property
     def is_continuous(self) -> np.ndarray:
@@ -151,10 +154,10 @@ class OrdinalStatistics:
         return 1.0 / np.diag(self.gamma)
 
     def problems(self) -> list[str]:
-        """Warnings about the sample statistics: correlations stuck at their bound, and a
-        correlation matrix that is not positive definite."""
+        """Warnings about the sample statistics: correlations that did not converge or are
+        stuck at their bound, and a correlation matrix that is not positive definite."""
         continuous = self.is_continuous
-        messages = []
+        messages = list(self.messages)
         for a, b in zip(*pair_indices(len(self.items)), strict=True):
             mixed = continuous[a] != continuous[b]
             bound = POLYSERIAL_BOUND if mixed else RHO_BOUND
@@ -280,10 +283,16 @@ def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> O
     polychoric = np.eye(p)
     ordered_pairs = [(a, b) for a, b in zip(*pair_indices(p), strict=True)
                      if items[a].continuous is None and items[b].continuous is None]
+    messages = []
     if ordered_pairs:
         first, second = np.array(ordered_pairs).T
-        polychoric[first, second] = polychoric[second, first] = _polychorics(
-            items, first, second)
+        rho, unsettled = _polychorics(items, first, second)
+        polychoric[first, second] = polychoric[second, first] = rho
+        names = frame.columns
+        messages = [f"the polychoric correlation of {names[first[k]]} and "
+                    f"{names[second[k]]} did not converge in {MAX_RHO_STEPS} Newton steps "
+                    f"(it stays at {rho[k]:+.3f}); the estimates near these items are "
+                    "unreliable" for k in unsettled]
     for row, column in zip(*pair_indices(p), strict=True):
         if items[row].continuous is not None or items[column].continuous is not None:
             polychoric[row, column] = polychoric[column, row] = _pair_correlation(
@@ -296,7 +305,8 @@ def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> O
         gamma=_asymptotic_covariance(items, polychoric), n_obs=len(frame),
         continuous=is_continuous,
         means=np.array([0.0 if m is None else m.mean for m in moments]),
-        variances=np.array([1.0 if m is None else m.variance for m in moments]))
+        variances=np.array([1.0 if m is None else m.variance for m in moments]),
+        messages=tuple(messages))
 
 
 def _pair_correlation(first: _Item, second: _Item) -> float:
@@ -338,12 +348,16 @@ def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
 # Newton steps on rho stop below this (the log-likelihood is then at its maximum to
 # rounding); bisection takes over where a Newton step leaves the bracket.
 RHO_TOLERANCE = 1e-12
+# Bisection alone narrows the bracket below RHO_TOLERANCE in about 41 steps.
+MAX_RHO_STEPS = 200
 
 
-def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(P,) the polychoric correlation of each pair of ordered items ``items[first[k]]``,
     ``items[second[k]]``: the maximum of the pair's cross-table likelihood with the
-    thresholds held fixed, in [-RHO_BOUND, RHO_BOUND].
+    thresholds held fixed, in [-RHO_BOUND, RHO_BOUND]; and the positions k of the pairs
+    still unsettled after ``MAX_RHO_STEPS`` steps (their last step is kept).
 
     All pairs are solved at once (safeguarded Newton from 0: a bracket by the score's sign,
     bisection where the Newton step leaves it or the curvature is not negative): the
@@ -367,7 +381,7 @@ def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> n
     rho = np.where(np.isnan(fixed), 0.0, fixed)
     low, high = np.full(len(first), -RHO_BOUND), np.full(len(first), RHO_BOUND)
     active = np.flatnonzero(np.isnan(fixed))
-    for _ in range(200):
+    for _ in range(MAX_RHO_STEPS):
         score, curvature = _loglik_derivatives(tables[active], upper[active], lower[active],
                                                rho[active])
         low[active] = np.where(score > 0, rho[active], low[active])
@@ -382,7 +396,7 @@ def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> n
         active = active[~done]
         if not len(active):
             break
-    return rho
+    return rho, active
 
 
 # lavaan's zero.add = c(0.5, 0): half a respondent moves into the empty cell of a 2x2 table.
@@ -438,7 +452,12 @@ def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray
     first = cells(density) / probability
     second = cells(slope) / probability
     score = np.sum(np.where(answered, tables * first, 0.0), axis=(1, 2))
-    curvature = np.sum(np.where(answered, tables * (second - first ** 2), 0.0), axis=(1, 2))
+    # An answered cell whose probability underflows (a far corner, rho near the bound) has
+    # a finite but huge ``first``; its square may overflow, and a curvature of -inf only
+    # sends _polychorics to a bisection step.
+    with np.errstate(over="ignore"):
+        curvature = np.sum(np.where(answered, tables * (second - first ** 2), 0.0),
+                           axis=(1, 2))
     return score, curvature
 
 
