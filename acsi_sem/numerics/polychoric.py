@@ -345,22 +345,21 @@ def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
     return np.diff(np.diff(pdf, axis=0), axis=1)
 
 
-# Newton steps on rho stop below this (the log-likelihood is then at its maximum to
-# rounding); bisection takes over where a Newton step leaves the bracket.
+# Steps on rho stop below this (the log-likelihood is then at its maximum to rounding).
 RHO_TOLERANCE = 1e-12
-# Bisection alone narrows the bracket below RHO_TOLERANCE in about 41 steps.
 MAX_RHO_STEPS = 200
 
 
 def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(P,) the polychoric correlation of each pair of ordered items ``items[first[k]]``,
-    ``items[second[k]]``: the maximum of the pair's cross-table likelihood with the
+    ``items[second[k]]``: a maximum of the pair's cross-table likelihood with the
     thresholds held fixed, in [-RHO_BOUND, RHO_BOUND]; and the positions k of the pairs
     still unsettled after ``MAX_RHO_STEPS`` steps (their last step is kept).
 
-    All pairs are solved at once (safeguarded Newton from 0: a bracket by the score's sign,
-    bisection where the Newton step leaves it or the curvature is not negative): the
+    All pairs are solved at once, from lavaan's start (the Pearson correlation of the
+    category numbers) up lavaan's likelihood (cell probabilities floored at
+    ``LIKELIHOOD_FLOOR``; :func:`_ascend`, :func:`_highest_of_several_maxima`): the
     cross-tables and cell probabilities are stacked (P, K, K) arrays, every item padded to
     the most categories K with empty categories (limits at +inf, no answers).
     """
@@ -378,25 +377,130 @@ def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray
     binary = np.array([len(items[a].levels) == 2 and len(items[b].levels) == 2
                        for a, b in zip(first, second, strict=True)], dtype=bool)
     tables, fixed = _add_to_empty_cells(tables, binary)
-    rho = np.where(np.isnan(fixed), 0.0, fixed)
-    low, high = np.full(len(first), -RHO_BOUND), np.full(len(first), RHO_BOUND)
-    active = np.flatnonzero(np.isnan(fixed))
+    rho = np.where(np.isnan(fixed), _pearson_starts(items, first, second), fixed)
+    estimated = np.flatnonzero(np.isnan(fixed))
+    rho, unsettled = _ascend(tables, upper, lower, rho, estimated)
+    return _highest_of_several_maxima(tables, upper, lower, rho, estimated), unsettled
+
+
+# The longest step on rho; steps halve (up to MAX_HALVINGS times) until the log-likelihood
+# rises by more than GAIN_TOLERANCE relative (rounding, or a flat ridge, is no rise); a
+# Newton step below NEWTON_TRUST is taken as it is (the log-likelihood is quadratic there).
+MAX_RHO_STEP = 0.5
+# The step where the log-likelihood is not concave: short, not to leap over a maximum.
+UPHILL_STEP = 0.05
+MAX_HALVINGS = 40
+GAIN_TOLERANCE = 1e-13
+NEWTON_TRUST = 1e-4
+
+
+def _ascend(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray, rho: np.ndarray,
+            active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Climb each pair's log-likelihood from ``rho`` (P,) to its nearest maximum, as
+    lavaan's nlminb does from its start: Newton steps where the curvature is negative,
+    otherwise steps of ``MAX_RHO_STEP`` uphill, halved until the log-likelihood does not
+    fall, within the bounds. With lavaan's probability floor the likelihood may have
+    several maxima (one at a bound); a safeguarded root search could settle on any of them.
+
+    Args:
+        tables, upper, lower: as :func:`_loglik_derivatives`, (P, ...).
+        rho: (P,) the starts; pairs outside ``active`` (positions) are left as they are.
+
+    Returns:
+        rho (P,) and the positions still moving after ``MAX_RHO_STEPS`` steps.
+    """
+    rho = rho.copy()
+    value, score, curvature = (np.zeros(len(rho)) for _ in range(3))
+    value[active], score[active], curvature[active] = _loglik_derivatives(
+        tables[active], upper[active], lower[active], rho[active])
     for _ in range(MAX_RHO_STEPS):
-        score, curvature = _loglik_derivatives(tables[active], upper[active], lower[active],
-                                               rho[active])
-        low[active] = np.where(score > 0, rho[active], low[active])
-        high[active] = np.where(score < 0, rho[active], high[active])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = rho[active] - score / curvature
-        inside = (curvature < 0) & (newton > low[active]) & (newton < high[active])
-        candidate = np.where(inside, newton, (low[active] + high[active]) / 2)
-        done = ((np.abs(candidate - rho[active]) < RHO_TOLERANCE) | (score == 0)
-                | (high[active] - low[active] < RHO_TOLERANCE))
-        rho[active] = np.where(score == 0, rho[active], candidate)
-        active = active[~done]
         if not len(active):
             break
+        step = _ascent_step(rho[active], score[active], curvature[active])
+        trusted = (curvature[active] < 0) & (np.abs(step) < NEWTON_TRUST)
+        pending = np.abs(step) >= RHO_TOLERANCE
+        for _ in range(MAX_HALVINGS):
+            if not pending.any():
+                break
+            who = active[pending]
+            trial = rho[who] + step[pending]
+            found = _loglik_derivatives(tables[who], upper[who], lower[who], trial)
+            better = trusted[pending] | (found[0] - value[who]
+                                         > GAIN_TOLERANCE * np.abs(value[who]))
+            took = who[better]
+            rho[took] = trial[better]
+            value[took], score[took], curvature[took] = (part[better] for part in found)
+            positions = np.flatnonzero(pending)
+            step[positions[~better]] /= 2
+            pending[positions[better]] = False
+        # No step found uphill even after MAX_HALVINGS halvings: a maximum to rounding.
+        settled = (np.abs(step) < RHO_TOLERANCE) | pending
+        active = active[~settled]
     return rho, active
+
+
+# Grid of starts over [-RHO_BOUND, RHO_BOUND] where a likelihood may have several maxima.
+GRID_POINTS = 41
+
+
+def _highest_of_several_maxima(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                               rho: np.ndarray, estimated: np.ndarray) -> np.ndarray:
+    """(P,) ``rho``, or where a pair's likelihood may have several maxima - an answered
+    cell at the probability floor, or rho at its bound - the higher maximum climbed from
+    the best point of a grid. The floor makes the likelihood flat beyond the point where a
+    far cell's probability falls below it, so a long step from lavaan's start can land on
+    that plateau past the maximum lavaan finds (a 4x3 table: 0.999 instead of 0.957)."""
+    r = rho[estimated][:, None, None]
+    probability = np.diff(np.diff(bivariate_normal_cdf(upper[estimated], lower[estimated], r),
+                                  axis=1), axis=2)
+    floored = np.any((tables[estimated] > 0) & (probability <= LIKELIHOOD_FLOOR), axis=(1, 2))
+    doubtful = estimated[floored | (np.abs(rho[estimated]) >= RHO_BOUND)]
+    if not len(doubtful):
+        return rho
+    grid = np.linspace(-RHO_BOUND, RHO_BOUND, GRID_POINTS)
+    repeat = np.repeat(doubtful, GRID_POINTS)
+    values = _loglik_derivatives(tables[repeat], upper[repeat], lower[repeat],
+                                 np.tile(grid, len(doubtful)))[0].reshape(-1, GRID_POINTS)
+    starts = _with(rho, doubtful, grid[np.argmax(values, axis=1)])
+    climbed, _ = _ascend(tables, upper, lower, starts, doubtful)
+    before, after = (_loglik_derivatives(tables[doubtful], upper[doubtful], lower[doubtful],
+                                         candidate[doubtful])[0] for candidate in (rho, climbed))
+    higher = doubtful[after > before]
+    return _with(rho, higher, climbed[higher])
+
+
+def _with(values: np.ndarray, positions: np.ndarray, replacement: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` with ``replacement`` at ``positions``."""
+    copy = values.copy()
+    copy[positions] = replacement
+    return copy
+
+
+def _ascent_step(rho: np.ndarray, score: np.ndarray, curvature: np.ndarray) -> np.ndarray:
+    """(P,) the Newton step where the curvature is negative, else ``UPHILL_STEP`` uphill,
+    no longer than ``MAX_RHO_STEP`` and ending within [-RHO_BOUND, RHO_BOUND]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        newton = -score / curvature
+    step = np.where(curvature < 0, newton, np.sign(score) * UPHILL_STEP)
+    step = np.clip(np.nan_to_num(step), -MAX_RHO_STEP, MAX_RHO_STEP)
+    return np.clip(rho + step, -RHO_BOUND, RHO_BOUND) - rho
+
+
+# lavaan's floor on a cell probability in the polychoric likelihood and its scores,
+# sqrt(.Machine$double.eps) (lav_bvord_noexo_pi_cache).
+LIKELIHOOD_FLOOR = float(np.sqrt(np.finfo(float).eps))
+def _pearson_starts(items: list[_Item], first: np.ndarray, second: np.ndarray
+                    ) -> np.ndarray:
+    """(P,) lavaan's start for each polychoric correlation (lav_bvord_init_cache): the
+    Pearson correlation of the two items' category numbers, 0 where it is undefined or
+    +-1, within the bounds (nlminb's box)."""
+    used = sorted(set(first) | set(second))
+    where = {j: k for k, j in enumerate(used)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = np.corrcoef(np.column_stack([items[j].codes for j in used]), rowvar=False)
+    start = np.atleast_2d(pearson)[[where[a] for a in first], [where[b] for b in second]]
+    usable = np.isfinite(start) & (np.abs(start) < 1)
+    return np.where(usable, np.clip(start, -RHO_BOUND, RHO_BOUND), 0.0)
 
 
 # lavaan's zero.add = c(0.5, 0): half a respondent moves into the empty cell of a 2x2 table.
@@ -434,12 +538,12 @@ def _add_to_empty_cells(tables: np.ndarray, binary: np.ndarray
 
 
 def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-                        rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P,) each pair's d log L / d rho and d^2 log L / d rho^2 at ``rho`` (P,), with
-    ``tables`` (P, K, K) the cross-tables and ``upper`` (P, K+1, 1), ``lower`` (P, 1, K+1)
-    the two items' category limits: the cells' d pi / d rho are the differences of the
-    density phi2 at their corners (d Phi2 / d rho = phi2), their second derivatives those
-    of d phi2 / d rho."""
+                        rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P,) each pair's log L, d log L / d rho and d^2 log L / d rho^2 at ``rho`` (P,),
+    with ``tables`` (P, K, K) the cross-tables and ``upper`` (P, K+1, 1), ``lower``
+    (P, 1, K+1) the two items' category limits: the cells' d pi / d rho are the
+    differences of the density phi2 at their corners (d Phi2 / d rho = phi2), their second
+    derivatives those of d phi2 / d rho."""
     r = rho[:, None, None]
     cdf = bivariate_normal_cdf(upper, lower, r)
     density, slope = _density_and_slope(upper, lower, r)
@@ -447,18 +551,22 @@ def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray
     def cells(corners: np.ndarray) -> np.ndarray:
         return np.diff(np.diff(corners, axis=1), axis=2)
 
+    probability = cells(cdf)
+    # lavaan floors a cell's probability at LIKELIHOOD_FLOOR, so an answered cell below it
+    # (a far corner at rho near the bound) adds a constant to the log-likelihood and
+    # nothing to the gradient and Hessian (lav_bvord_gradient_cache); dividing by its
+    # underflowing probability overflowed, and moved rho away from lavaan's.
     answered = tables > 0
-    probability = np.where(answered, np.clip(cells(cdf), 1e-300, None), 1.0)
+    counted = answered & (probability > LIKELIHOOD_FLOOR)
+    loglik = np.sum(np.where(answered, tables * np.log(np.maximum(probability,
+                                                                    LIKELIHOOD_FLOOR)), 0.0),
+                    axis=(1, 2))
+    probability = np.where(counted, probability, 1.0)
     first = cells(density) / probability
     second = cells(slope) / probability
-    score = np.sum(np.where(answered, tables * first, 0.0), axis=(1, 2))
-    # An answered cell whose probability underflows (a far corner, rho near the bound) has
-    # a finite but huge ``first``; its square may overflow, and a curvature of -inf only
-    # sends _polychorics to a bisection step.
-    with np.errstate(over="ignore"):
-        curvature = np.sum(np.where(answered, tables * (second - first ** 2), 0.0),
-                           axis=(1, 2))
-    return score, curvature
+    score = np.sum(np.where(counted, tables * first, 0.0), axis=(1, 2))
+    curvature = np.sum(np.where(counted, tables * (second - first ** 2), 0.0), axis=(1, 2))
+    return loglik, score, curvature
 
 
 def _asymptotic_covariance(items: list[_Item], polychoric: np.ndarray) -> np.ndarray:
@@ -554,16 +662,22 @@ def _threshold_scores(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 def _pair_scores(first_codes: np.ndarray, second_codes: np.ndarray, first: np.ndarray,
                  second: np.ndarray, rho: float) -> tuple[np.ndarray, ...]:
     """Each respondent's d log pi / d rho (n,), and d log pi / d tau of the pair's two
-    items' thresholds, (n, K1-1) and (n, K2-1)."""
+    items' thresholds, (n, K1-1) and (n, K2-1); 0 for a respondent whose cell's probability
+    is at most ``LIKELIHOOD_FLOOR`` (lavaan's scores are NA there and its sums leave them
+    out)."""
     probability = cell_probabilities(first, second, rho)
-    with np.errstate(divide="ignore", invalid="ignore"):  # cells nobody answered: unused
-        rho_scores = _cell_density_differences(first, second, rho) / probability
-    cell_probability = probability[first_codes, second_codes]
+    # Cells below the floor (nobody's, or lavaan's left-out ones) are divided by 1.
+    usable = probability > LIKELIHOOD_FLOOR
+    probability = np.where(usable, probability, 1.0)
+    rho_scores = np.where(usable, _cell_density_differences(first, second, rho)
+                          / probability, 0.0)
     first_part = _bivariate_threshold_derivatives(first, second, rho)
     second_part = _bivariate_threshold_derivatives(second, first, rho).transpose(1, 0, 2)
+    cell = usable[first_codes, second_codes][:, None]
+    cell_probability = probability[first_codes, second_codes][:, None]
     return (rho_scores[first_codes, second_codes],
-            first_part[first_codes, second_codes] / cell_probability[:, None],
-            second_part[first_codes, second_codes] / cell_probability[:, None])
+            np.where(cell, first_part[first_codes, second_codes] / cell_probability, 0.0),
+            np.where(cell, second_part[first_codes, second_codes] / cell_probability, 0.0))
 
 
 def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: float
