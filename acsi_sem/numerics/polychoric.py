@@ -3,7 +3,9 @@
 Each item is taken as a coarse reading of a standard-normal latent response: answer k means
 the response fell between thresholds tau_{k-1} and tau_k. The thresholds come from the
 item's cumulative proportions; each pair's polychoric correlation maximises the likelihood of
-the pair's cross-table with the thresholds held fixed (two-step ML, Olsson 1979). Their joint
+the pair's cross-table with the thresholds held fixed (two-step ML, Olsson 1979), as lavaan
+0.6.14 defines it for tables with empty cells (its zero.add for 2x2 tables, its floor on a
+cell's probability, its start; see :func:`_polychorics`). Their joint
 asymptotic covariance (Muthén 1984) is built from casewise scores, as lavaan's ``muthen1984``:
 outer products of scores, not Hessians.
 
@@ -348,6 +350,9 @@ def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
 # Steps on rho stop below this (the log-likelihood is then at its maximum to rounding).
 RHO_TOLERANCE = 1e-12
 MAX_RHO_STEPS = 200
+# lavaan's floor on a cell probability in the polychoric likelihood and its scores,
+# sqrt(.Machine$double.eps) (lav_bvord_noexo_pi_cache).
+LIKELIHOOD_FLOOR = float(np.sqrt(np.finfo(float).eps))
 
 
 def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray
@@ -398,9 +403,9 @@ def _ascend(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray, rho: np.nd
             active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Climb each pair's log-likelihood from ``rho`` (P,) to its nearest maximum, as
     lavaan's nlminb does from its start: Newton steps where the curvature is negative,
-    otherwise steps of ``MAX_RHO_STEP`` uphill, halved until the log-likelihood does not
-    fall, within the bounds. With lavaan's probability floor the likelihood may have
-    several maxima (one at a bound); a safeguarded root search could settle on any of them.
+    otherwise ``UPHILL_STEP`` uphill, halved until the log-likelihood rises, within the
+    bounds. With lavaan's probability floor the likelihood may have several maxima (one at
+    a bound) and flat ridges; a root search on the score could settle on any of them.
 
     Args:
         tables, upper, lower: as :func:`_loglik_derivatives`, (P, ...).
@@ -486,9 +491,6 @@ def _ascent_step(rho: np.ndarray, score: np.ndarray, curvature: np.ndarray) -> n
     return np.clip(rho + step, -RHO_BOUND, RHO_BOUND) - rho
 
 
-# lavaan's floor on a cell probability in the polychoric likelihood and its scores,
-# sqrt(.Machine$double.eps) (lav_bvord_noexo_pi_cache).
-LIKELIHOOD_FLOOR = float(np.sqrt(np.finfo(float).eps))
 def _pearson_starts(items: list[_Item], first: np.ndarray, second: np.ndarray
                     ) -> np.ndarray:
     """(P,) lavaan's start for each polychoric correlation (lav_bvord_init_cache): the
