@@ -58,10 +58,13 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
     dwls = fit_dwls(model, statistics)
     final = model.completed_spec(dwls.theta)
     information = (dwls.jacobian.T * statistics.weights) @ dwls.jacobian
+    # A minimum with a negative derived residual variance is an improper solution, reported
+    # as converged with its Heywood warning (lavaan's, and the ML path's).
+    converged = dwls.converged or dwls.improper
     # The continuous items' intercepts are parameters (their means), not saturated.
     ram = build_ram(final, means=bool(continuous))
     solution = CbsemSolution(spec=final, ram=ram, theta=dwls.theta,
-                             discrepancy=dwls.value, vcov=dwls.vcov, converged=dwls.converged,
+                             discrepancy=dwls.value, vcov=dwls.vcov, converged=converged,
                              messages=(), information=information)
     parameters = parameter_table(solution, np.zeros(len(spec.observed)), data.n_obs)
     effects = effects_table(final, solution.ram, solution.theta, solution.vcov)
@@ -79,7 +82,7 @@ def fit_wlsmv(spec: ModelSpec, data: PreparedData, model_file: ModelFile | None,
         estimator="WLSMV", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
         parameters=parameters, fit_indices=_fit_indices(dwls, statistics),
         r2=r_squared(solution.ram, solution.theta),
-        effects=effects, converged=dwls.converged,
+        effects=effects, converged=converged,
         warnings=(*statistics.problems(), *_warnings(solution, parameters)),
         notes=(*data.notes, _categories_note(statistics),
                *(() if boot is None else (boot.summary_line(),))),

@@ -129,7 +129,10 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
             options: FitOptions) -> FitResult:
     names = tuple(spec.observed)
     tables, parts, warnings = [], [], []
-    if not solution.converged:
+    # A minimum with a negative derived residual variance is an improper solution, reported
+    # as converged with its Heywood warnings (as lavaan and the ML path report it).
+    converged = solution.converged or solution.improper
+    if not converged:
         warnings.append("the estimator did not converge: the estimates are not a minimum of "
                         "the DWLS discrepancy and must not be reported")
     if solution.vcov is None:
@@ -165,7 +168,7 @@ def _result(spec: ModelSpec, solution: GroupedDwls, labels: tuple[str, ...],
         estimator="WLSMV", data_source=data.source, n_obs=data.n_obs, n_total=data.n_total,
         parameters=parameters, fit_indices=_fit_indices(solution, implied),
         r2=_by_group(labels, [r_squared(p.ram, p.theta) for p in parts]),
-        effects=effects, converged=solution.converged,
+        effects=effects, converged=converged,
         warnings=(*[w for g in solution.groups for w in g.statistics.problems()], *warnings),
         notes=(*data.notes, _note(solution, labels, options.group_equal),
                *(() if boot is None else (boot.summary_line(),))),
@@ -189,7 +192,7 @@ def _group_solution(group: OrdinalGroup, solution: GroupedDwls, number: int
     vcov = None if solution.vcov is None else solution.vcov[np.ix_(joint, joint)]
     part = CbsemSolution(spec=local_spec, ram=build_ram(local_spec, means=True),
                          theta=solution.theta[joint], discrepancy=solution.value, vcov=vcov,
-                         converged=solution.converged, messages=(),
+                         converged=solution.converged or solution.improper, messages=(),
                          information=solution.information[np.ix_(joint, joint)])
     return part, table, joint
 

@@ -3,7 +3,9 @@
 Each item is taken as a coarse reading of a standard-normal latent response: answer k means
 the response fell between thresholds tau_{k-1} and tau_k. The thresholds come from the
 item's cumulative proportions; each pair's polychoric correlation maximises the likelihood of
-the pair's cross-table with the thresholds held fixed (two-step ML, Olsson 1979). Their joint
+the pair's cross-table with the thresholds held fixed (two-step ML, Olsson 1979), as lavaan
+0.6.14 defines it for tables with empty cells (its zero.add for 2x2 tables, its floor on a
+cell's probability, its start; see :func:`_polychorics`). Their joint
 asymptotic covariance (Muthén 1984) is built from casewise scores, as lavaan's ``muthen1984``:
 outer products of scores, not Hessians.
 
@@ -71,6 +73,8 @@ class OrdinalStatistics:
         covariates: the nx covariates' names (none without).
         covariate_covariance: (nx, nx) their sample covariance, divisor N - 1 (lavaan's
             ``cov.x`` under WLSMV), for the fixed.x rows and the marginal moments.
+        messages: warnings met while computing the statistics (a polychoric correlation
+            whose Newton steps did not settle), reported first by :meth:`problems`.
     """
 
     items: tuple[str, ...]
@@ -85,6 +89,7 @@ class OrdinalStatistics:
     slopes: np.ndarray | None = None
     covariates: tuple[str, ...] = ()
     covariate_covariance: np.ndarray | None = None
+    messages: tuple[str, ...] = ()
 
     @property
     def is_continuous(self) -> np.ndarray:
@@ -151,19 +156,23 @@ class OrdinalStatistics:
         return 1.0 / np.diag(self.gamma)
 
     def problems(self) -> list[str]:
-        """Warnings about the sample statistics: correlations stuck at their bound, and a
-        correlation matrix that is not positive definite."""
+        """Warnings about the sample statistics: correlations that did not converge or are
+        stuck at their bound, and a correlation matrix that is not positive definite."""
         continuous = self.is_continuous
-        messages = []
+        messages = list(self.messages)
         for a, b in zip(*pair_indices(len(self.items)), strict=True):
             mixed = continuous[a] != continuous[b]
             bound = POLYSERIAL_BOUND if mixed else RHO_BOUND
             if (continuous[a] and continuous[b]) or abs(self.polychoric[a, b]) < bound - 1e-6:
                 continue
             kind = "polyserial" if mixed else "polychoric"
+            # lavaan fixes a binary pair with two empty cells at +-1 (see _add_to_empty_cells).
+            cause = (" (two empty cells in their 2x2 table)"
+                     if abs(self.polychoric[a, b]) == 1 else "")
             messages.append(f"the {kind} correlation of {self.items[a]} and {self.items[b]} "
-                            f"is {self.polychoric[a, b]:+.3f}, at its bound: the two items "
-                            "cannot be told apart and the estimates near them are unreliable")
+                            f"is {self.polychoric[a, b]:+.3f}, at its bound{cause}: the two "
+                            "items cannot be told apart and the estimates near them are "
+                            "unreliable")
         smallest = np.linalg.eigvalsh(self.polychoric)[0]
         if smallest <= 0:
             matrix = ("matrix of polychoric, polyserial and Pearson correlations"
@@ -204,13 +213,19 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
     result[np.isposinf(h) & np.isfinite(k)] = special.ndtr(k[np.isposinf(h) & np.isfinite(k)])
     result[np.isposinf(k) & np.isfinite(h)] = special.ndtr(h[np.isposinf(k) & np.isfinite(h)])
     result[np.isposinf(h) & np.isposinf(k)] = 1.0
+    # rho = +-1 (two empty cells of a 2x2 table): X = Y or X = -Y.
+    same, opposite = finite & (rho == 1), finite & (rho == -1)
+    result[same] = special.ndtr(np.minimum(h[same], k[same]))
+    result[opposite] = np.maximum(special.ndtr(h[opposite]) + special.ndtr(k[opposite]) - 1,
+                                  0.0)
+    inside = finite & (np.abs(rho) < 1)
     # Owen's formula divides by h and k; a zero limit moves by a negligible amount.
-    x = np.where(h[finite] == 0, 1e-12, h[finite])
-    y = np.where(k[finite] == 0, 1e-12, k[finite])
-    r = rho[finite]
+    x = np.where(h[inside] == 0, 1e-12, h[inside])
+    y = np.where(k[inside] == 0, 1e-12, k[inside])
+    r = rho[inside]
     root = np.sqrt(1 - r * r)
     beta = np.where(x * y > 0, 0.0, 0.5)
-    result[finite] = ((special.ndtr(x) + special.ndtr(y)) / 2
+    result[inside] = ((special.ndtr(x) + special.ndtr(y)) / 2
                       - special.owens_t(x, (y - r * x) / (x * root))
                       - special.owens_t(y, (x - r * y) / (y * root)) - beta)
     return np.clip(result, 0.0, 1.0)
@@ -270,10 +285,16 @@ def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> O
     polychoric = np.eye(p)
     ordered_pairs = [(a, b) for a, b in zip(*pair_indices(p), strict=True)
                      if items[a].continuous is None and items[b].continuous is None]
+    messages = []
     if ordered_pairs:
         first, second = np.array(ordered_pairs).T
-        polychoric[first, second] = polychoric[second, first] = _polychorics(
-            items, first, second)
+        rho, unsettled = _polychorics(items, first, second)
+        polychoric[first, second] = polychoric[second, first] = rho
+        names = frame.columns
+        messages = [f"the polychoric correlation of {names[first[k]]} and "
+                    f"{names[second[k]]} did not converge in {MAX_RHO_STEPS} Newton steps "
+                    f"(it stays at {rho[k]:+.3f}); the estimates near these items are "
+                    "unreliable" for k in unsettled]
     for row, column in zip(*pair_indices(p), strict=True):
         if items[row].continuous is not None or items[column].continuous is not None:
             polychoric[row, column] = polychoric[column, row] = _pair_correlation(
@@ -286,7 +307,8 @@ def ordinal_statistics(frame: pd.DataFrame, continuous: Sequence[str] = ()) -> O
         gamma=_asymptotic_covariance(items, polychoric), n_obs=len(frame),
         continuous=is_continuous,
         means=np.array([0.0 if m is None else m.mean for m in moments]),
-        variances=np.array([1.0 if m is None else m.variance for m in moments]))
+        variances=np.array([1.0 if m is None else m.variance for m in moments]),
+        messages=tuple(messages))
 
 
 def _pair_correlation(first: _Item, second: _Item) -> float:
@@ -310,26 +332,39 @@ def cell_probabilities(first: np.ndarray, second: np.ndarray, rho: float) -> np.
     return np.diff(np.diff(cdf, axis=0), axis=1)
 
 
+# lavaan's lav_dbinorm evaluates the bivariate density at |rho| <= 0.9999 (it matters only
+# for a correlation fixed at +-1, whose scores then stay finite).
+DENSITY_BOUND = 0.9999
+
+
 def _cell_density_differences(first: np.ndarray, second: np.ndarray, rho: float
                               ) -> np.ndarray:
-    """(K1, K2) derivatives of the cell probabilities with respect to rho."""
+    """(K1, K2) derivatives of the cell probabilities with respect to rho (the density
+    taken at rho within +-``DENSITY_BOUND``, as lavaan's)."""
     pdf = bivariate_normal_pdf(category_limits(first)[:, None],
-                               category_limits(second)[None, :], rho)
+                               category_limits(second)[None, :],
+                               np.clip(rho, -DENSITY_BOUND, DENSITY_BOUND))
     return np.diff(np.diff(pdf, axis=0), axis=1)
 
 
-# Newton steps on rho stop below this (the log-likelihood is then at its maximum to
-# rounding); bisection takes over where a Newton step leaves the bracket.
+# Steps on rho stop below this (the log-likelihood is then at its maximum to rounding).
 RHO_TOLERANCE = 1e-12
+MAX_RHO_STEPS = 200
+# lavaan's floor on a cell probability in the polychoric likelihood and its scores,
+# sqrt(.Machine$double.eps) (lav_bvord_noexo_pi_cache).
+LIKELIHOOD_FLOOR = float(np.sqrt(np.finfo(float).eps))
 
 
-def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(P,) the polychoric correlation of each pair of ordered items ``items[first[k]]``,
-    ``items[second[k]]``: the maximum of the pair's cross-table likelihood with the
-    thresholds held fixed, in [-RHO_BOUND, RHO_BOUND].
+    ``items[second[k]]``: a maximum of the pair's cross-table likelihood with the
+    thresholds held fixed, in [-RHO_BOUND, RHO_BOUND]; and the positions k of the pairs
+    still unsettled after ``MAX_RHO_STEPS`` steps (their last step is kept).
 
-    All pairs are solved at once (safeguarded Newton from 0: a bracket by the score's sign,
-    bisection where the Newton step leaves it or the curvature is not negative): the
+    All pairs are solved at once, from lavaan's start (the Pearson correlation of the
+    category numbers) up lavaan's likelihood (cell probabilities floored at
+    ``LIKELIHOOD_FLOOR``; :func:`_ascend`, :func:`_highest_of_several_maxima`): the
     cross-tables and cell probabilities are stacked (P, K, K) arrays, every item padded to
     the most categories K with empty categories (limits at +inf, no answers).
     """
@@ -344,34 +379,173 @@ def _polychorics(items: list[_Item], first: np.ndarray, second: np.ndarray) -> n
     offsets = (np.arange(len(first)) * size * size)[:, None]
     tables = np.bincount((codes + offsets).ravel(), minlength=len(first) * size * size
                          ).reshape(len(first), size, size).astype(float)
-    rho = np.zeros(len(first))
-    low, high = np.full(len(first), -RHO_BOUND), np.full(len(first), RHO_BOUND)
-    active = np.arange(len(first))
-    for _ in range(200):
-        score, curvature = _loglik_derivatives(tables[active], upper[active], lower[active],
-                                               rho[active])
-        low[active] = np.where(score > 0, rho[active], low[active])
-        high[active] = np.where(score < 0, rho[active], high[active])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = rho[active] - score / curvature
-        inside = (curvature < 0) & (newton > low[active]) & (newton < high[active])
-        candidate = np.where(inside, newton, (low[active] + high[active]) / 2)
-        done = ((np.abs(candidate - rho[active]) < RHO_TOLERANCE) | (score == 0)
-                | (high[active] - low[active] < RHO_TOLERANCE))
-        rho[active] = np.where(score == 0, rho[active], candidate)
-        active = active[~done]
+    binary = np.array([len(items[a].levels) == 2 and len(items[b].levels) == 2
+                       for a, b in zip(first, second, strict=True)], dtype=bool)
+    tables, fixed = _add_to_empty_cells(tables, binary)
+    rho = np.where(np.isnan(fixed), _pearson_starts(items, first, second), fixed)
+    estimated = np.flatnonzero(np.isnan(fixed))
+    rho, unsettled = _ascend(tables, upper, lower, rho, estimated)
+    return _highest_of_several_maxima(tables, upper, lower, rho, estimated), unsettled
+
+
+# The longest step on rho; steps halve (up to MAX_HALVINGS times) until the log-likelihood
+# rises by more than GAIN_TOLERANCE relative (rounding, or a flat ridge, is no rise); a
+# Newton step below NEWTON_TRUST is taken as it is (the log-likelihood is quadratic there).
+MAX_RHO_STEP = 0.5
+# The step where the log-likelihood is not concave: short, not to leap over a maximum.
+UPHILL_STEP = 0.05
+MAX_HALVINGS = 40
+GAIN_TOLERANCE = 1e-13
+NEWTON_TRUST = 1e-4
+
+
+def _ascend(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray, rho: np.ndarray,
+            active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Climb each pair's log-likelihood from ``rho`` (P,) to its nearest maximum, as
+    lavaan's nlminb does from its start: Newton steps where the curvature is negative,
+    otherwise ``UPHILL_STEP`` uphill, halved until the log-likelihood rises, within the
+    bounds. With lavaan's probability floor the likelihood may have several maxima (one at
+    a bound) and flat ridges; a root search on the score could settle on any of them.
+
+    Args:
+        tables, upper, lower: as :func:`_loglik_derivatives`, (P, ...).
+        rho: (P,) the starts; pairs outside ``active`` (positions) are left as they are.
+
+    Returns:
+        rho (P,) and the positions still moving after ``MAX_RHO_STEPS`` steps.
+    """
+    rho = rho.copy()
+    value, score, curvature = (np.zeros(len(rho)) for _ in range(3))
+    value[active], score[active], curvature[active] = _loglik_derivatives(
+        tables[active], upper[active], lower[active], rho[active])
+    for _ in range(MAX_RHO_STEPS):
         if not len(active):
             break
-    return rho
+        step = _ascent_step(rho[active], score[active], curvature[active])
+        trusted = (curvature[active] < 0) & (np.abs(step) < NEWTON_TRUST)
+        pending = np.abs(step) >= RHO_TOLERANCE
+        for _ in range(MAX_HALVINGS):
+            if not pending.any():
+                break
+            who = active[pending]
+            trial = rho[who] + step[pending]
+            found = _loglik_derivatives(tables[who], upper[who], lower[who], trial)
+            better = trusted[pending] | (found[0] - value[who]
+                                         > GAIN_TOLERANCE * np.abs(value[who]))
+            took = who[better]
+            rho[took] = trial[better]
+            value[took], score[took], curvature[took] = (part[better] for part in found)
+            positions = np.flatnonzero(pending)
+            step[positions[~better]] /= 2
+            pending[positions[better]] = False
+        # No step found uphill even after MAX_HALVINGS halvings: a maximum to rounding.
+        settled = (np.abs(step) < RHO_TOLERANCE) | pending
+        active = active[~settled]
+    return rho, active
+
+
+# Grid of starts over [-RHO_BOUND, RHO_BOUND] where a likelihood may have several maxima.
+GRID_POINTS = 41
+
+
+def _highest_of_several_maxima(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                               rho: np.ndarray, estimated: np.ndarray) -> np.ndarray:
+    """(P,) ``rho``, or where a pair's likelihood may have several maxima - an answered
+    cell at the probability floor, or rho at its bound - the higher maximum climbed from
+    the best point of a grid. The floor makes the likelihood flat beyond the point where a
+    far cell's probability falls below it, so a long step from lavaan's start can land on
+    that plateau past the maximum lavaan finds (a 4x3 table: 0.999 instead of 0.957)."""
+    r = rho[estimated][:, None, None]
+    probability = np.diff(np.diff(bivariate_normal_cdf(upper[estimated], lower[estimated], r),
+                                  axis=1), axis=2)
+    floored = np.any((tables[estimated] > 0) & (probability <= LIKELIHOOD_FLOOR), axis=(1, 2))
+    doubtful = estimated[floored | (np.abs(rho[estimated]) >= RHO_BOUND)]
+    if not len(doubtful):
+        return rho
+    grid = np.linspace(-RHO_BOUND, RHO_BOUND, GRID_POINTS)
+    repeat = np.repeat(doubtful, GRID_POINTS)
+    values = _loglik_derivatives(tables[repeat], upper[repeat], lower[repeat],
+                                 np.tile(grid, len(doubtful)))[0].reshape(-1, GRID_POINTS)
+    starts = _with(rho, doubtful, grid[np.argmax(values, axis=1)])
+    climbed, _ = _ascend(tables, upper, lower, starts, doubtful)
+    before, after = (_loglik_derivatives(tables[doubtful], upper[doubtful], lower[doubtful],
+                                         candidate[doubtful])[0] for candidate in (rho, climbed))
+    higher = doubtful[after > before]
+    return _with(rho, higher, climbed[higher])
+
+
+def _with(values: np.ndarray, positions: np.ndarray, replacement: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` with ``replacement`` at ``positions``."""
+    copy = values.copy()
+    copy[positions] = replacement
+    return copy
+
+
+def _ascent_step(rho: np.ndarray, score: np.ndarray, curvature: np.ndarray) -> np.ndarray:
+    """(P,) the Newton step where the curvature is negative, else ``UPHILL_STEP`` uphill,
+    no longer than ``MAX_RHO_STEP`` and ending within [-RHO_BOUND, RHO_BOUND]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        newton = -score / curvature
+    step = np.where(curvature < 0, newton, np.sign(score) * UPHILL_STEP)
+    step = np.clip(np.nan_to_num(step), -MAX_RHO_STEP, MAX_RHO_STEP)
+    return np.clip(rho + step, -RHO_BOUND, RHO_BOUND) - rho
+
+
+def _pearson_starts(items: list[_Item], first: np.ndarray, second: np.ndarray
+                    ) -> np.ndarray:
+    """(P,) lavaan's start for each polychoric correlation (lav_bvord_init_cache): the
+    Pearson correlation of the two items' category numbers, 0 where it is undefined or
+    +-1, within the bounds (nlminb's box)."""
+    used = sorted(set(first) | set(second))
+    where = {j: k for k, j in enumerate(used)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = np.corrcoef(np.column_stack([items[j].codes for j in used]), rowvar=False)
+    start = np.atleast_2d(pearson)[[where[a] for a in first], [where[b] for b in second]]
+    usable = np.isfinite(start) & (np.abs(start) < 1)
+    return np.where(usable, np.clip(start, -RHO_BOUND, RHO_BOUND), 0.0)
+
+
+# lavaan's zero.add = c(0.5, 0): half a respondent moves into the empty cell of a 2x2 table.
+ZERO_ADD = 0.5
+
+
+def _add_to_empty_cells(tables: np.ndarray, binary: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's treatment of empty cells in binary pairs (``lav_bvord_cor_twostep_fit``
+    with its defaults zero.add = c(0.5, 0), zero.keep.margins = TRUE): one empty cell of a
+    2x2 table gets ``ZERO_ADD``, so does the cell diagonally opposite, and the other two
+    lose as much (the margins, and so the thresholds, stay); without it the likelihood
+    rises to a flat ridge along the bound. Two empty cells fix rho at +1 (the diagonal
+    answered) or -1. Larger tables are left alone (zero.add[2] = 0).
+
+    Args:
+        tables: (P, K, K) cross-tables, a binary pair's in its top-left 2x2 corner.
+        binary: (P,) whether both items of a pair have two categories.
+
+    Returns:
+        The adjusted tables (P, K, K) and (P,) the fixed correlations: +1 or -1 for two
+        empty cells, NaN where rho is to be estimated.
+    """
+    tables = tables.copy()
+    fixed = np.full(len(tables), np.nan)
+    corner = tables[:, :2, :2]
+    empty = np.sum(corner == 0, axis=(1, 2))
+    two = binary & (empty == 2)
+    fixed[two] = np.where(corner[two, 0, 0] > 0, 1.0, -1.0)
+    one = np.flatnonzero(binary & (empty == 1))
+    on_diagonal = (corner[one, 0, 0] == 0) | (corner[one, 1, 1] == 0)
+    sign = np.where(on_diagonal, 1.0, -1.0)[:, None, None]
+    tables[one, :2, :2] += sign * ZERO_ADD * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    return tables, fixed
 
 
 def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-                        rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P,) each pair's d log L / d rho and d^2 log L / d rho^2 at ``rho`` (P,), with
-    ``tables`` (P, K, K) the cross-tables and ``upper`` (P, K+1, 1), ``lower`` (P, 1, K+1)
-    the two items' category limits: the cells' d pi / d rho are the differences of the
-    density phi2 at their corners (d Phi2 / d rho = phi2), their second derivatives those
-    of d phi2 / d rho."""
+                        rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P,) each pair's log L, d log L / d rho and d^2 log L / d rho^2 at ``rho`` (P,),
+    with ``tables`` (P, K, K) the cross-tables and ``upper`` (P, K+1, 1), ``lower``
+    (P, 1, K+1) the two items' category limits: the cells' d pi / d rho are the
+    differences of the density phi2 at their corners (d Phi2 / d rho = phi2), their second
+    derivatives those of d phi2 / d rho."""
     r = rho[:, None, None]
     cdf = bivariate_normal_cdf(upper, lower, r)
     density, slope = _density_and_slope(upper, lower, r)
@@ -379,13 +553,22 @@ def _loglik_derivatives(tables: np.ndarray, upper: np.ndarray, lower: np.ndarray
     def cells(corners: np.ndarray) -> np.ndarray:
         return np.diff(np.diff(corners, axis=1), axis=2)
 
+    probability = cells(cdf)
+    # lavaan floors a cell's probability at LIKELIHOOD_FLOOR, so an answered cell below it
+    # (a far corner at rho near the bound) adds a constant to the log-likelihood and
+    # nothing to the gradient and Hessian (lav_bvord_gradient_cache); dividing by its
+    # underflowing probability overflowed, and moved rho away from lavaan's.
     answered = tables > 0
-    probability = np.where(answered, np.clip(cells(cdf), 1e-300, None), 1.0)
+    counted = answered & (probability > LIKELIHOOD_FLOOR)
+    loglik = np.sum(np.where(answered, tables * np.log(np.maximum(probability,
+                                                                    LIKELIHOOD_FLOOR)), 0.0),
+                    axis=(1, 2))
+    probability = np.where(counted, probability, 1.0)
     first = cells(density) / probability
     second = cells(slope) / probability
-    score = np.sum(np.where(answered, tables * first, 0.0), axis=(1, 2))
-    curvature = np.sum(np.where(answered, tables * (second - first ** 2), 0.0), axis=(1, 2))
-    return score, curvature
+    score = np.sum(np.where(counted, tables * first, 0.0), axis=(1, 2))
+    curvature = np.sum(np.where(counted, tables * (second - first ** 2), 0.0), axis=(1, 2))
+    return loglik, score, curvature
 
 
 def _asymptotic_covariance(items: list[_Item], polychoric: np.ndarray) -> np.ndarray:
@@ -481,16 +664,22 @@ def _threshold_scores(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 def _pair_scores(first_codes: np.ndarray, second_codes: np.ndarray, first: np.ndarray,
                  second: np.ndarray, rho: float) -> tuple[np.ndarray, ...]:
     """Each respondent's d log pi / d rho (n,), and d log pi / d tau of the pair's two
-    items' thresholds, (n, K1-1) and (n, K2-1)."""
+    items' thresholds, (n, K1-1) and (n, K2-1); 0 for a respondent whose cell's probability
+    is at most ``LIKELIHOOD_FLOOR`` (lavaan's scores are NA there and its sums leave them
+    out)."""
     probability = cell_probabilities(first, second, rho)
-    with np.errstate(divide="ignore", invalid="ignore"):  # cells nobody answered: unused
-        rho_scores = _cell_density_differences(first, second, rho) / probability
-    cell_probability = probability[first_codes, second_codes]
+    # Cells below the floor (nobody's, or lavaan's left-out ones) are divided by 1.
+    usable = probability > LIKELIHOOD_FLOOR
+    probability = np.where(usable, probability, 1.0)
+    rho_scores = np.where(usable, _cell_density_differences(first, second, rho)
+                          / probability, 0.0)
     first_part = _bivariate_threshold_derivatives(first, second, rho)
     second_part = _bivariate_threshold_derivatives(second, first, rho).transpose(1, 0, 2)
+    cell = usable[first_codes, second_codes][:, None]
+    cell_probability = probability[first_codes, second_codes][:, None]
     return (rho_scores[first_codes, second_codes],
-            first_part[first_codes, second_codes] / cell_probability[:, None],
-            second_part[first_codes, second_codes] / cell_probability[:, None])
+            np.where(cell, first_part[first_codes, second_codes] / cell_probability, 0.0),
+            np.where(cell, second_part[first_codes, second_codes] / cell_probability, 0.0))
 
 
 def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: float
@@ -498,9 +687,14 @@ def _bivariate_threshold_derivatives(own: np.ndarray, other: np.ndarray, rho: fl
     """(K_own, K_other, K_own - 1): d pi_kl / d tau_m of the ``own`` item's thresholds."""
     limits = category_limits(other)
     root = np.sqrt(1 - rho * rho)
-    # P(own* at tau_m, other* below each limit) along the own threshold tau_m.
-    conditional = special.ndtr((limits[None, :] - rho * own[:, None]) / root)
-    band = np.diff(conditional, axis=1) * normal_density(own)[:, None]   # (K_own-1, K_other)
+    if root == 0:
+        # rho = +-1: lavaan's lav_bvord_cor_scores_cache takes half the density for every
+        # cell (its stand-in for the degenerate conditional probabilities).
+        band = np.repeat(0.5 * normal_density(own)[:, None], len(limits) - 1, axis=1)
+    else:
+        # P(own* at tau_m, other* below each limit) along the own threshold tau_m.
+        conditional = special.ndtr((limits[None, :] - rho * own[:, None]) / root)
+        band = np.diff(conditional, axis=1) * normal_density(own)[:, None]  # (K_own-1, K_o)
     k = np.arange(len(own) + 1)[:, None]
     m = np.arange(len(own))[None, :]
     sign = (k == m).astype(float) - (k == m + 1)                          # (K_own, K_own-1)

@@ -383,7 +383,8 @@ class DwlsSolution:
         converged: whether Gauss-Newton converged to a proper latent-response solution.
         iterations: Gauss-Newton iterations used.
         improper: whether Gauss-Newton converged but a derived variance is negative (not
-            ``converged`` then; a bootstrap replicate keeps such a solution as improper).
+            ``converged`` then; the estimators report such a fit as a converged improper
+            solution, and a bootstrap replicate keeps it as improper).
     """
 
     model: OrdinalModel
@@ -515,8 +516,9 @@ def fit_dwls(model: OrdinalModel, statistics: OrdinalStatistics, *,
 def _improper_latent_response(model: OrdinalModel, theta: np.ndarray) -> bool:
     """Whether a derived variance is negative: an ordered item's latent response with more
     variance explained than it can have. Gauss-Newton from poor starts ended on such
-    points far from lavaan's solution (a continuous marker in large units), so they are
-    not reported as converged."""
+    points far from lavaan's solution (a continuous marker in large units), so
+    ``converged`` leaves them out and ``improper`` marks them; the fit reports them as
+    improper solutions with their Heywood warnings."""
     return bool(np.any(model.derived_values(theta) < 0))
 
 
