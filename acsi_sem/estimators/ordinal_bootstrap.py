@@ -20,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from acsi_sem.errors import DataError
 from acsi_sem.estimators.common import (
     effect_keys,
     group_parameter_key,
@@ -29,6 +30,7 @@ from acsi_sem.estimators.common import (
 )
 from acsi_sem.estimators.options import FitOptions
 from acsi_sem.numerics.cbsem import CbsemSolution
+from acsi_sem.numerics.conditional import conditional_statistics
 from acsi_sem.numerics.polychoric import OrdinalStatistics, ordinal_statistics
 from acsi_sem.numerics.wlsmv import DwlsSolution, fit_dwls
 from acsi_sem.numerics.wlsmv_groups import GroupedDwls, completed_table, fit_dwls_groups
@@ -53,10 +55,14 @@ class ResampledStatistics:
         frame: (n, p) the answers, columns in ``statistics.items`` order.
         statistics: the full sample's statistics (their categories are the ones every
             resample must keep).
+        covariates: (n, nx) the observed covariates the statistics are conditional on
+            (lavaan's conditional.x), or None.
     """
 
-    def __init__(self, frame: pd.DataFrame, statistics: OrdinalStatistics) -> None:
+    def __init__(self, frame: pd.DataFrame, statistics: OrdinalStatistics,
+                 covariates: pd.DataFrame | None = None) -> None:
         self.frame = frame
+        self.covariates = covariates
         self.continuous = tuple(item for item, kept in zip(
             statistics.items, statistics.is_continuous, strict=True) if kept)
         ordered = ~statistics.is_continuous
@@ -71,14 +77,19 @@ class ResampledStatistics:
 
         Raises:
             FailedReplicateError: an ordered item with an empty category in the resample,
-                or statistics that cannot be computed (a singular score matrix).
+                or statistics that cannot be computed (a singular score matrix, or a
+                probit regression on the covariates without a maximum).
         """
         for codes, categories in zip(self.codes, self.categories, strict=True):
             if np.bincount(codes[rows], minlength=categories).min() == 0:
                 raise FailedReplicateError
         try:
+            if self.covariates is not None:
+                return conditional_statistics(self.frame.iloc[rows],
+                                              self.covariates.iloc[rows])
             return ordinal_statistics(self.frame.iloc[rows], continuous=self.continuous)
-        except np.linalg.LinAlgError as error:
+        except (np.linalg.LinAlgError, DataError) as error:
+            # DataError: a covariate that separates an item's answers in this resample.
             raise FailedReplicateError from error
 
 
@@ -93,7 +104,9 @@ def bootstrap_wlsmv(solution: CbsemSolution, dwls: DwlsSolution,
             estimates theta (q,)).
         dwls: its DWLS solution (the ordinal model and the estimates the replicates start
             from).
-        statistics: the full sample's statistics.
+        statistics: the full sample's statistics (conditional on the observed covariates
+            where the model has any, and then recomputed so for every resample; the
+            DWLS fit to them does not use the covariates' own moments).
 
     Returns:
         The draws of every free parameter (thresholds included), of the defined
@@ -114,7 +127,9 @@ def bootstrap_wlsmv(solution: CbsemSolution, dwls: DwlsSolution,
              + [parameter_key(*table.loc[i, ["lhs", "op", "rhs"]]) for i in defined]
              + effect_keys(effects, "indirect") + effect_keys(effects, "total")
              + htmt_keys(layout.latent))
-    resampled = ResampledStatistics(data.frame[list(statistics.items)], statistics)
+    covariates = list(statistics.covariates)
+    resampled = ResampledStatistics(data.frame[list(statistics.items)], statistics,
+                                    data.frame[covariates] if covariates else None)
 
     def htmt(correlation: np.ndarray) -> np.ndarray:
         if not layout.latent:
