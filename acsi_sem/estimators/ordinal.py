@@ -147,7 +147,7 @@ def continuous_items(spec: ModelSpec, ordered: tuple[str, ...] | None) -> tuple[
 def check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions,
                         continuous: tuple[str, ...]) -> None:
     """Refuse what WLSMV cannot fit yet (FIML, ``~ 1``, observed covariates beside
-    continuous items or with the bootstrap across groups) and ordered columns that are not answer
+    continuous items) and ordered columns that are not answer
     categories; also the groups' check (:mod:`acsi_sem.estimators.ordinal_groups`).
 
     Raises:
@@ -157,10 +157,7 @@ def check_ordinal_model(spec: ModelSpec, data: PreparedData, options: FitOptions
     unsupported = [(data.has_missing, "FIML (missing='fiml')"),
                    (spec.has_intercepts, "intercepts or means ('~ 1')"),
                    (bool(spec.exogenous_covariates) and bool(continuous),
-                    "observed covariates beside continuous items"),
-                   (bool(spec.exogenous_covariates) and options.bootstrap > 0
-                    and data.groups is not None,
-                    "the bootstrap with groups and observed covariates")]
+                    "observed covariates beside continuous items")]
     for applies, what in unsupported:
         if applies:
             raise AcsiSemError(f"{what} is not available with ordered items (WLSMV) yet")

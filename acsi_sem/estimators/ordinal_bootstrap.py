@@ -183,8 +183,10 @@ def bootstrap_wlsmv_groups(solution: GroupedDwls, data: PreparedData,
     labels = data.group_labels
     codes = data.groups.to_numpy()
     members = [np.flatnonzero(codes == label) for label in labels]
+    covariates = list(solution.groups[0].statistics.covariates)
     resamplers = [ResampledStatistics(data.frame.iloc[rows][list(g.statistics.items)],
-                                      g.statistics)
+                                      g.statistics,
+                                      data.frame.iloc[rows][covariates] if covariates else None)
                   for rows, g in zip(members, solution.groups, strict=True)]
     positions, names = _group_positions(solution, labels)
     names += effect_keys(effects, "indirect") + effect_keys(effects, "total")
