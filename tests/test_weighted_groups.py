@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import acsi_sem
-from acsi_sem.errors import AcsiSemError
+from acsi_sem.errors import AcsiSemError, DataError
 from tests.conftest import (
     LAVAAN,
     ROOT,
@@ -295,3 +295,30 @@ def test_weighted_fiml_options_not_built_are_refused(options, pattern) -> None:
     with pytest.raises(AcsiSemError, match=pattern):
         acsi_sem.fit(MODELS / "hs_cfa.lav", MISSING_WEIGHTED, weights="weight",
                      missing="fiml", **options)
+
+
+def test_weighted_fiml_with_respondents_weighing_zero_equals_lavaan() -> None:
+    """The first 20 rows weigh 0, and some answer patterns are theirs alone: those patterns
+    count 0 times (a ZeroDivisionError before), as in lavaan."""
+    frame = pd.read_csv(MISSING_WEIGHTED)
+    frame.loc[frame.index[:20], "weight"] = 0.0
+    result = acsi_sem.fit(MODELS / "hs_cfa.lav", frame, weights="weight", missing="fiml")
+    assert result.converged
+    assert_parameters_match(result, "hs_cfa_weighted_fiml_zero")
+    assert_fit_matches(result, "hs_cfa_weighted_fiml_zero", skipped=frozenset({"gfi", "agfi"}))
+
+
+@pytest.mark.parametrize("positive", [0, 1, 5])
+def test_a_group_with_too_few_positive_weights_is_named(positive: int) -> None:
+    frame = pd.read_csv(WEIGHTED)
+    pasteur = frame.index[frame["school"] == "Pasteur"]
+    frame.loc[pasteur[positive:], "weight"] = 0.0
+    with pytest.raises(DataError, match=rf"group 'Pasteur' of column school has only "
+                                        rf"{positive} rows with a positive weight"):
+        acsi_sem.fit(MODELS / "hs_cfa.lav", frame, group="school", weights="weight")
+
+
+def test_modification_indices_of_weighted_group_fits_say_what_is_missing() -> None:
+    with pytest.raises(AcsiSemError, match="sampling weights and groups, FIML or modelled "
+                                           "means are not available yet"):
+        fitted_groups("hs_cfa_groups_weighted").modification_indices()

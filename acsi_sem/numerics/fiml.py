@@ -60,6 +60,11 @@ class MissingPatterns:
         for mask, members in zip(unique, rows, strict=True):
             values = items[np.ix_(members, mask)]
             own = None if weights is None else weights[members]
+            if own is not None and not own.sum() > 0:
+                # Respondents who all weigh 0 count 0 times: their pattern adds nothing.
+                means.append(values.mean(axis=0))
+                scatter.append(np.zeros((int(mask.sum()), int(mask.sum()))))
+                continue
             means.append(np.average(values, axis=0, weights=own))
             deviations = values - means[-1]
             scatter.append(deviations.T @ deviations / len(members) if own is None

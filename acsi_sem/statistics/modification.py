@@ -251,9 +251,14 @@ def result_blocks(result: FitResult, what: str
     if not (result.groups is not None or fiml or result.spec.has_modelled_means):
         return [_sample_block(result, theta)], theta, basis
     data = result.data
-    if data is None or data.weights is not None:
+    if data is not None and data.weights is not None:
+        raise AcsiSemError(f"{what} of a fit with sampling weights and groups, FIML or "
+                           "modelled means are not available yet (a single-group complete-"
+                           "data weighted fit has them); lavaan's modindices() has them")
+    if data is None:
         raise AcsiSemError(f"{what} of a fit with groups, FIML or modelled means need the "
-                           "fit's own unweighted data; refit with acsi_sem.fit")
+                           "fit's own data, which this result no longer holds (e.g. one "
+                           "read back from JSON); refit with acsi_sem.fit")
     return _blocks(result, theta), theta, basis
 
 

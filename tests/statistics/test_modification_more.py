@@ -146,7 +146,7 @@ def test_fits_without_their_data_or_by_other_estimators_refuse() -> None:
     with pytest.raises(AcsiSemError, match="available for ML and MLR fits"):
         pls.modification_indices()
     without_data = replace(fitted("hs_invariance_configural"), data=None)
-    with pytest.raises(AcsiSemError, match="need the fit's own unweighted data"):
+    with pytest.raises(AcsiSemError, match="need the fit's own data, which this result"):
         without_data.modification_indices()
 
 
