@@ -322,3 +322,20 @@ def test_modification_indices_of_weighted_group_fits_say_what_is_missing() -> No
     with pytest.raises(AcsiSemError, match="sampling weights and groups, FIML or modelled "
                                            "means are not available yet"):
         fitted_groups("hs_cfa_groups_weighted").modification_indices()
+
+
+def test_weighted_equal_intercepts_reach_lavaans_lower_minimum() -> None:
+    """From the covariance structure's own fit the descent ends at chi-square 845.1; from
+    lavaan's simple starts at lavaan's 829.6, and the lower one is kept."""
+    result = acsi_sem.fit(MODELS / "hs_equal_intercepts.lav",
+                          DATA / "holzinger1939_weighted.csv", weights="weight")
+    assert result.converged
+    merged = match_rows(result.parameters, lavaan_parameters("hs_equal_intercepts_weighted"))
+    assert (merged["_merge"] == "both").all()
+    # The estimates; the sandwich SEs of this labelled mean structure differ from lavaan's
+    # by up to 6e-4 (not resolved yet, see the stop's note).
+    assert_close(merged["est"], merged["est_lavaan"], rel=1e-4, what="est")
+    assert_close(merged["se"], merged["se_lavaan"], rel=1e-3, what="se")
+    theirs = lavaan_fit("hs_equal_intercepts_weighted")
+    for name in ("chisq", "df", "chisq_scaled", "cfi", "rmsea"):
+        assert_close(result.fit_indices[name], theirs[name], rel=1e-4, what=name)
