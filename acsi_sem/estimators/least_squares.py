@@ -95,13 +95,7 @@ def least_squares_indices(solution: CbsemSolution, items: np.ndarray,
 def observed_predictors(spec: ModelSpec) -> tuple[int, ...]:
     """Positions of the observed variables that only predict (lavaan's ov.x), random or
     fixed.x: the baseline model keeps their covariances."""
-    table = spec.table
-    predictors = set(table.loc[table["op"] == "~", "rhs"])
-    explained = (set(table.loc[table["op"] == "~", "lhs"])
-                 | set(table.loc[table["op"] == "=~", "rhs"])
-                 | set(table.loc[table["op"] == "=~", "lhs"]))
-    return tuple(i for i, name in enumerate(spec.observed)
-                 if name in predictors and name not in explained)
+    return tuple(spec.observed.index(name) for name in spec.observed_predictors)
 
 
 def group_moments(group: LeastSquaresGroup, theta: np.ndarray,

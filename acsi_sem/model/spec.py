@@ -179,6 +179,18 @@ class ModelSpec:
         return tuple(exo["lhs"])
 
     @cached_property
+    def observed_predictors(self) -> tuple[str, ...]:
+        """Observed variables that only predict (lavaan's ov.x), fixed.x or random: on the
+        right of ``~`` and never explained (no ``~`` into them, no indicator or factor)."""
+        table = self.table
+        predictors = set(table.loc[table["op"] == "~", "rhs"])
+        explained = (set(table.loc[table["op"] == "~", "lhs"])
+                     | set(table.loc[table["op"] == "=~", "rhs"])
+                     | set(table.loc[table["op"] == "=~", "lhs"]))
+        return tuple(name for name in self.observed
+                     if name in predictors and name not in explained)
+
+    @cached_property
     def variance_rows(self) -> np.ndarray:
         """(rows,) whether each table row is a variance (``x ~~ x``), e.g. to flag negative
         ones (improper solutions)."""

@@ -59,12 +59,13 @@ def standardized(spec: ModelSpec, ram: RamModel, theta: np.ndarray,
 def standardized_kind(spec: ModelSpec, ram: RamModel, theta: np.ndarray, kind: str,
                       intercepts: np.ndarray | None = None) -> np.ndarray:
     """One of lavaan's standardizations (rows,) of the rows of ``spec.table``: ``"std_lv"``,
-    ``"std_all"`` or ``"std_nox"`` (std.all with the fixed.x covariates in their own units:
+    ``"std_all"`` or ``"std_nox"`` (std.all with the observed covariates in their own units:
     a regression on one is not multiplied by its SD, nor are its own moments divided)."""
     std_lv, std_all = standardized(spec, ram, theta, intercepts)
     if kind == "std_lv":
         return std_lv
-    covariates = set(spec.exogenous_covariates)
+    # lavaan's ov.x: every observed variable that only predicts, fixed.x or random.
+    covariates = set(spec.observed_predictors)
     if kind == "std_all" or not covariates:
         return std_all
     a_matrix, s_matrix = ram.matrices(theta)

@@ -76,6 +76,9 @@ def test_std_nox_leaves_the_covariates_in_their_units(fits) -> None:
     raw = groups.parameters.set_index(["lhs", "op", "rhs", "group"])
     key = ("ageyr", "~~", "ageyr", "Pasteur")
     assert nox.at[key, "est_std"] == pytest.approx(raw.at[key, "est"])  # not 1
+    # Random covariates (GLS's default fixed_x=False) are lavaan's ov.x as well.
+    random = acsi_sem.fit(MODELS / "hs_random_covariates.lav", HS, estimator="gls")
+    _assert_equals_lavaan(random, "hs_random_x_gls", "std_nox")
 
 
 def _assert_equals_lavaan(result: acsi_sem.FitResult, case: str, kind: str, *,
