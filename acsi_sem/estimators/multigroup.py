@@ -454,8 +454,8 @@ def _check_group_rows(data: PreparedData, label: str, part: PreparedData) -> Non
         kind = "rows" if data.has_missing else "complete rows"
         raise DataError(f"{where} has only {len(rows)} {kind}; a multi-group model "
                         f"needs more rows than observed variables ({p}) in every group")
-    weighed = len(rows) if part.weights is None else int((part.weights > 0).sum())
-    if weighed <= p:
+    weighed = None if part.weights is None else int((part.weights > 0).sum())
+    if weighed is not None and weighed <= p:
         raise DataError(f"{where} has only {weighed} rows with a positive weight (column "
                         f"{data.weights_column}); a multi-group model needs more than the "
                         f"observed variables ({p}) in every group")
